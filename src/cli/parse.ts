@@ -1,0 +1,44 @@
+/** Option value parsers for commander: each names the flag and the fix when a value is off. */
+import { constants as osConstants } from 'node:os';
+import { InvalidArgumentError } from 'commander';
+
+/** A whole number in [min, max]; `what` is how the help names it. */
+export function wholeNumber(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} takes a whole number from ${min} to ${max}, got '${value}'.`);
+    }
+    return n;
+  };
+}
+
+/** A non-negative decimal in [min, max]. */
+export function decimal(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} takes a number from ${min} to ${max}, got '${value}'.`);
+    }
+    return n;
+  };
+}
+
+/** One of a fixed list. */
+export function oneOf<T extends string>(flag: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!choices.includes(value as T)) throw new InvalidArgumentError(`${flag} takes one of ${choices.join(', ')}, got '${value}'.`);
+    return value as T;
+  };
+}
+
+/** A signal name with or without SIG (HUP, SIGHUP, hup) or a number. */
+export function signalName(flag: string) {
+  return (value: string): NodeJS.Signals => {
+    const signals = osConstants.signals as Record<string, number>;
+    const upper = value.trim().toUpperCase();
+    const name = /^\d+$/.test(upper) ? Object.keys(signals).find((k) => signals[k] === Number(upper)) : upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    if (!name || signals[name] === undefined) throw new InvalidArgumentError(`${flag} takes a signal name such as HUP, TERM or USR1, got '${value}'.`);
+    return name as NodeJS.Signals;
+  };
+}

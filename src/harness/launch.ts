@@ -1,0 +1,169 @@
+/**
+ * Starts a child in its own process group under a lowered RLIMIT_NOFILE, with
+ * a parent-death signal where the system has one, and tears it down again.
+ */
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import type { ChildExit } from '../model/run-document.js';
+import { ChildOutput, WaitError } from './child-output.js';
+
+/** sh exits with this when `ulimit -n` itself fails. */
+export const ULIMIT_FAILED_EXIT = 125;
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const file = join(dir, name);
+    try {
+      accessSync(file, fsConstants.X_OK);
+      return file;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+let setprivPath: string | null | undefined;
+function setpriv(): string | null {
+  if (setprivPath === undefined) setprivPath = process.platform === 'linux' ? (onPath('setpriv') ?? null) : null;
+  return setprivPath;
+}
+
+/**
+ * The argv that runs `command` with soft and hard RLIMIT_NOFILE at `ulimit`.
+ * Both must drop: Node (and others) raise their soft limit to the hard one at
+ * start-up, so lowering only the soft limit does nothing to a Node child.
+ * setpriv --pdeathsig KILL makes the kernel kill the child if the harness dies
+ * without a chance to clean up (SIGKILL).
+ */
+export function launchArgv(command: readonly string[], ulimit: number | undefined): string[] {
+  const pdeath = setpriv();
+  const inner = pdeath ? [pdeath, '--pdeathsig', 'KILL', '--', ...command] : [...command];
+  if (ulimit === undefined) return inner;
+  return ['/bin/sh', '-c', `ulimit -n "$0" || exit ${ULIMIT_FAILED_EXIT}; exec "$@"`, String(ulimit), ...inner];
+}
+
+export interface LaunchOptions {
+  command: readonly string[];
+  ulimit?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Bytes of non-protocol stdout and of stderr to keep. */
+  maxKeptBytes?: number;
+}
+
+export interface LaunchedChild {
+  pid: number;
+  output: ChildOutput;
+  /** Settles when the child has exited (never rejects). */
+  exited: Promise<{ exitCode: number | null; signal: string | null; spawnError?: string }>;
+  isRunning(): boolean;
+  /** Sends a signal to the child itself (not its group). */
+  signal(sig: NodeJS.Signals): boolean;
+  /** SIGTERM the group, wait `graceMs`, then SIGKILL it; idempotent. */
+  stop(graceMs: number): Promise<ChildExit>;
+  /** SIGKILL the whole group now (second Ctrl-C). */
+  killNow(): void;
+}
+
+/** Spawns the child. Throws if it could not even be started (no pid). */
+export function launchChild(options: LaunchOptions): LaunchedChild {
+  const [file, ...args] = launchArgv(options.command, options.ulimit);
+  const output = new ChildOutput(options.maxKeptBytes);
+  const subprocess: ResultPromise = execa(file as string, args, {
+    detached: true,
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    cleanup: false,
+    env: options.env,
+    cwd: options.cwd,
+    extendEnv: true,
+  });
+  subprocess.stdout?.setEncoding('utf8');
+  subprocess.stderr?.setEncoding('utf8');
+  subprocess.stdout?.on('data', (chunk: string) => output.feedStdout(chunk));
+  subprocess.stderr?.on('data', (chunk: string) => output.feedStderr(chunk));
+  // The child may exit before reading stdin, or we may close it: EPIPE there is expected.
+  subprocess.stdin?.on('error', () => {});
+
+  let running = subprocess.pid !== undefined;
+  const exited = new Promise<{ exitCode: number | null; signal: string | null; spawnError?: string }>((resolve) => {
+    subprocess.once('exit', (code, sig) => {
+      running = false;
+      resolve({ exitCode: code, signal: sig });
+    });
+    subprocess.once('error', (error: NodeJS.ErrnoException) => {
+      running = false;
+      resolve({ exitCode: null, signal: null, spawnError: error.code ?? error.message });
+    });
+  });
+  // Swallow execa's own result; we read exit through the events above.
+  subprocess.catch(() => {});
+
+  void exited.then(async (how) => {
+    // Let the last lines through the pipe before waits are failed.
+    await new Promise((r) => setTimeout(r, 20));
+    const what = how.spawnError ? `could not start: ${how.spawnError}` : how.signal ? `killed by ${how.signal}` : `exited with code ${how.exitCode}`;
+    output.close(new WaitError('exited', 'exit', `child ${what}`));
+  });
+
+  const pid = subprocess.pid ?? -1;
+  const killGroup = (sig: NodeJS.Signals) => {
+    if (pid <= 0) return;
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // ESRCH: nothing of the group is left
+    }
+  };
+
+  let stopping: Promise<ChildExit> | undefined;
+  return {
+    pid,
+    output,
+    exited,
+    isRunning: () => running,
+    signal(sig) {
+      if (!running) return false;
+      try {
+        return process.kill(pid, sig);
+      } catch {
+        return false;
+      }
+    },
+    killNow() {
+      killGroup('SIGKILL');
+    },
+    stop(graceMs) {
+      stopping ??= (async () => {
+        const started = performance.now();
+        let forced = false;
+        subprocess.stdin?.end();
+        if (running) {
+          killGroup('SIGTERM');
+          let timer: NodeJS.Timeout | undefined;
+          const graceOver = new Promise<'timeout'>((r) => {
+            timer = setTimeout(() => r('timeout'), graceMs);
+          });
+          const first = await Promise.race([exited, graceOver]);
+          clearTimeout(timer);
+          if (first === 'timeout') {
+            forced = true;
+            killGroup('SIGKILL');
+          }
+        }
+        const how = await exited;
+        // Whatever else is in the group (grandchildren that ignored SIGTERM) goes too.
+        killGroup('SIGKILL');
+        subprocess.stdout?.destroy();
+        subprocess.stderr?.destroy();
+        return { exitCode: how.exitCode, signal: how.signal, forced, teardownMs: Math.round(performance.now() - started) };
+      })();
+      return stopping;
+    },
+  };
+}

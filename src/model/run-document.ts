@@ -1,0 +1,134 @@
+/**
+ * The one data model: a run is a plain JSON-serialisable object. Every output
+ * (summary, chart, JSON, and the later formats) is a view of it; nothing
+ * reaches back into the harness.
+ */
+import type { KindCounts } from '../fdprobe/kinds.js';
+import type { ChildEvent } from '../protocol/events.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** One probe after one reload (reload 0 is the baseline, taken after `ready`). */
+export interface Sample {
+  /** Reload number; 0 is the baseline before any signal. */
+  reload: number;
+  /** Since the run started (child spawned). */
+  elapsedMs: number;
+  /** Open fds of the child after this reload. */
+  fds: number;
+  fdsByKind: KindCounts;
+  /** Signal listeners the child reported (protocol children only). */
+  listeners?: number;
+  /** Resident set size of the child. */
+  rssKb?: number;
+  /** kill() → acknowledgement line received; absent for the baseline and unacknowledged reloads. */
+  roundTripMs?: number;
+}
+
+/** How the run ended. */
+export type EndReason =
+  | 'reloads-done'
+  | 'emfile'
+  | 'child-exited'
+  | 'ready-timeout'
+  | 'ack-timeout'
+  | 'probe-failed'
+  | 'aborted';
+
+/** How the child ended. */
+export interface ChildExit {
+  /** Exit code, when it exited. */
+  exitCode: number | null;
+  /** Signal name, when a signal ended it. */
+  signal: string | null;
+  /** True when the harness had to SIGKILL it after the grace period. */
+  forced: boolean;
+  /** How long teardown waited for it. */
+  teardownMs: number;
+}
+
+/** Bounded text the child wrote outside the protocol. */
+export interface KeptOutput {
+  text: string;
+  /** True when more was written than kept. */
+  truncated: boolean;
+  /** Total bytes written. */
+  bytes: number;
+}
+
+export interface Verdict {
+  /** Did the run show what its pattern is expected to show? */
+  pass: boolean;
+  /** One sentence per check, failed ones first. */
+  reasons: string[];
+  /** fds at reload 0. */
+  baselineFds: number;
+  /** fds at the last sample. */
+  finalFds: number;
+  /** Least-squares slope of fds over reloads (fd/reload). */
+  growthPerReload: number;
+  /** Least-squares slope per fd kind, kinds that moved only. */
+  growthByKind: KindCounts;
+  /** Reload at which the child reported EMFILE (or another register failure). */
+  emfileAtReload: number | null;
+  /** errno code of the register failure, e.g. `EMFILE`. */
+  registerFailure: string | null;
+  /** Where (limit − baseline) / growth puts the first failing reload. */
+  predictedEmfileAtReload: number | null;
+  /** After a register failure, did one more signal still cause a reload? */
+  signalHandling: 'alive' | 'dead' | 'not-checked';
+  listenersStart: number | null;
+  listenersEnd: number | null;
+  /** Acknowledged reloads. */
+  reloadsDone: number;
+  latencyMs: { p50: number | null; p99: number | null };
+  /** Child RSS at the first and last sample. */
+  rssKb: { start: number | null; end: number | null };
+}
+
+export interface RunDocument {
+  schemaVersion: typeof SCHEMA_VERSION;
+  kind: 'run';
+  scenario: string;
+  pattern: 'broken' | 'correct';
+  channel: string;
+  signal: string;
+  /** The child command line (without the ulimit launcher). */
+  command: string[];
+  /** RLIMIT_NOFILE (soft = hard) the child ran under. */
+  ulimit: number;
+  /** Reloads asked for. */
+  reloadsPlanned: number;
+  /**
+   * fds the child held at the baseline with numbers at or above the limit
+   * (inherited from whoever started the harness). They count, but take no
+   * slot below the limit, so the EMFILE prediction leaves them out.
+   */
+  fdsAboveLimitAtStart: number;
+  platform: { os: string; arch: string; release: string; node: string; probe: string };
+  startedAt: string;
+  pid: number | null;
+  samples: Sample[];
+  /** Protocol events other than per-reload acknowledgements (those are in samples). */
+  events: ChildEvent[];
+  end: {
+    reason: EndReason;
+    /** Human-readable detail: which phase timed out, what the probe said. */
+    detail: string;
+    child: ChildExit | null;
+    wallMs: number;
+  };
+  stderr: KeptOutput;
+  /** Non-protocol lines on stdout. */
+  stdout: KeptOutput;
+  verdict: Verdict;
+}
+
+export interface CompareDocument {
+  schemaVersion: typeof SCHEMA_VERSION;
+  kind: 'compare';
+  startedAt: string;
+  runs: { broken: RunDocument; correct: RunDocument };
+  verdict: { pass: boolean; reasons: string[] };
+  wallMs: number;
+}

@@ -1,0 +1,120 @@
+/**
+ * The few libc calls the children need, through koffi. Kept to the calls that
+ * allocate or release a native wake-up channel, so the fds the harness counts
+ * are ones this module made on purpose.
+ */
+import { constants as osConstants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import koffi, { type LibraryHandle } from 'koffi';
+
+/** A failed libc call: errno as a code (`EMFILE`) and libc's own message. */
+export class NativeError extends Error {
+  constructor(
+    /** The libc function that failed, e.g. `pipe2`. */
+    readonly call: string,
+    /** errno as a number. */
+    readonly errno: number,
+    /** errno as its symbolic name, e.g. `EMFILE`. */
+    readonly code: string,
+    /** strerror(errno), e.g. `Too many open files`. */
+    readonly reason: string,
+  ) {
+    super(`${call}: ${code} (${reason})`);
+    this.name = 'NativeError';
+  }
+}
+
+// Linux values; pipe2/signalfd are only bound on Linux, where these hold.
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+const SIGSET_BYTES = 128;
+
+interface Libc {
+  pipe2?: (fds: number[], flags: number) => number;
+  pipe: (fds: number[]) => number;
+  close: (fd: number) => number;
+  signalfd?: (fd: number, mask: Buffer, flags: number) => number;
+  strerror: (errno: number) => string;
+}
+
+let libc: Libc | undefined;
+
+function libraryNames(): string[] {
+  if (process.platform === 'darwin') return ['libSystem.B.dylib', '/usr/lib/libSystem.B.dylib'];
+  if (process.platform === 'linux') return ['libc.so.6', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1'];
+  return ['libc.so', 'libc.so.7'];
+}
+
+function loadLibc(): Libc {
+  if (libc) return libc;
+  let lib: LibraryHandle | undefined;
+  let lastError: unknown;
+  for (const name of libraryNames()) {
+    try {
+      lib = koffi.load(name);
+      break;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (!lib) throw new Error(`cannot load libc (${libraryNames().join(', ')})`, { cause: lastError });
+  const optional = <T>(signature: string): T | undefined => {
+    try {
+      return lib.func(signature) as T;
+    } catch {
+      return undefined;
+    }
+  };
+  libc = {
+    pipe2: process.platform === 'linux' ? optional('int pipe2(_Out_ int *fds, int flags)') : undefined,
+    pipe: lib.func('int pipe(_Out_ int *fds)') as Libc['pipe'],
+    close: lib.func('int close(int fd)') as Libc['close'],
+    signalfd: process.platform === 'linux' ? optional('int signalfd(int fd, const void *mask, int flags)') : undefined,
+    strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
+  };
+  return libc;
+}
+
+function fail(call: string): never {
+  const errno = koffi.errno();
+  let code = `E${errno}`;
+  try {
+    code = getSystemErrorName(-errno);
+  } catch {
+    // keep the numeric form for an errno Node does not name
+  }
+  throw new NativeError(call, errno, code, loadLibc().strerror(errno));
+}
+
+/** Opens a pipe (pipe2 with O_CLOEXEC|O_NONBLOCK where there is one) and returns [read, write]. */
+export function openPipe(): [number, number] {
+  const c = loadLibc();
+  const fds = [-1, -1];
+  const rc = c.pipe2 ? c.pipe2(fds, O_CLOEXEC | O_NONBLOCK) : c.pipe(fds);
+  if (rc !== 0) fail(c.pipe2 ? 'pipe2' : 'pipe');
+  return [fds[0] as number, fds[1] as number];
+}
+
+/** True where signalfd(2) can be bound (Linux). */
+export function hasSignalfd(): boolean {
+  return loadLibc().signalfd !== undefined;
+}
+
+/** Opens a signalfd for the given signal numbers (SFD_CLOEXEC|SFD_NONBLOCK). */
+export function openSignalfd(signals: number[]): number {
+  const c = loadLibc();
+  if (!c.signalfd) throw new NativeError('signalfd', osConstants.errno.ENOSYS, 'ENOSYS', 'signalfd is Linux-only');
+  const mask = Buffer.alloc(SIGSET_BYTES);
+  for (const signo of signals) {
+    const bit = signo - 1;
+    mask[bit >> 3] = (mask[bit >> 3] ?? 0) | (1 << (bit & 7));
+  }
+  const fd = c.signalfd(-1, mask, O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) fail('signalfd');
+  return fd;
+}
+
+/** close(2); a failure is reported, never ignored. */
+export function closeFd(fd: number): void {
+  if (loadLibc().close(fd) !== 0) fail('close');
+}

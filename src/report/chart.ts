@@ -1,0 +1,125 @@
+/**
+ * Terminal line chart of fds against reloads. asciichart draws each series;
+ * we draw them on one shared scale and overlay them, so each keeps its own
+ * line style (the limit is dashed) and colour, and the chart still reads with
+ * NO_COLOR.
+ */
+import asciichart from 'asciichart';
+import { Chalk, type ChalkInstance } from 'chalk';
+
+export interface ChartSeries {
+  label: string;
+  /** values[i] is the fd count after reload i. */
+  values: readonly number[];
+  color: 'red' | 'green' | 'cyan' | 'magenta' | 'yellow';
+  /** Reload to mark with ✖ (EMFILE). */
+  markAt?: number | null;
+}
+
+export interface ChartOptions {
+  /** The fd limit, drawn as a dashed line. */
+  limit?: number;
+  /** Total width in columns, axis included. */
+  width: number;
+  height: number;
+  color: boolean;
+}
+
+const LINE: [string, string, string, string, string, string, string, string, string, string] = ['┼', '┤', '╶', '╴', '─', '╰', '╭', '╮', '╯', '│'];
+const DASHED: typeof LINE = ['┼', '┤', '╌', '╌', '╌', '╰', '╭', '╮', '╯', '╎'];
+const LABEL_WIDTH = 6;
+const OFFSET = LABEL_WIDTH + 2;
+
+/** Resamples values onto `columns` columns: the largest value in each column's span of reloads. */
+export function resample(values: readonly number[], totalPoints: number, columns: number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < columns; c++) {
+    const from = Math.floor((c * totalPoints) / columns);
+    const to = Math.max(from + 1, Math.floor(((c + 1) * totalPoints) / columns));
+    if (from >= values.length) break;
+    let max = -Infinity;
+    for (let i = from; i < Math.min(to, values.length); i++) max = Math.max(max, values[i] as number);
+    out.push(max);
+  }
+  return out;
+}
+
+export function renderChart(series: readonly ChartSeries[], options: ChartOptions): string {
+  const paint: ChalkInstance = new Chalk({ level: options.color ? 1 : 0 });
+  const totalPoints = Math.max(1, ...series.map((s) => s.values.length));
+  const columns = Math.max(10, Math.min(options.width - OFFSET - 1, Math.max(totalPoints, 40)));
+  const all = series.flatMap((s) => s.values);
+  // A whole number of fds per row, so every row label is exact.
+  const top = Math.max(options.limit ?? 0, ...all, 1);
+  let step = Math.max(1, Math.ceil(top / options.height));
+  // Better still, a step that puts the limit exactly on a row (inherited fds can take the top a little past it).
+  const limit = options.limit;
+  if (limit !== undefined && limit > 0 && top <= limit * 1.2) {
+    const near = [0, 1, 2, 3, 4, -1, 5, -2, 6, -3].map((d) => options.height + d).find((h) => h > 1 && limit % h === 0);
+    if (near !== undefined) step = limit / near;
+  }
+  const height = Math.ceil(top / step);
+  const max = step * height;
+  const cfg = {
+    min: 0,
+    max,
+    height,
+    offset: OFFSET,
+    format: (x: number) => x.toFixed(0).padStart(LABEL_WIDTH),
+  };
+  const layers: { lines: string[]; color: ChartSeries['color'] | 'gray' }[] = [];
+  if (options.limit !== undefined) {
+    layers.push({ lines: asciichart.plot(new Array<number>(columns).fill(options.limit), { ...cfg, symbols: DASHED }).split('\n'), color: 'gray' });
+  }
+  const resampled = series.map((s) => resample(s.values, totalPoints, columns));
+  for (const [i, s] of series.entries()) {
+    const values = resampled[i] as number[];
+    layers.push({ lines: asciichart.plot(values.length > 1 ? values : [...values, ...values], { ...cfg, symbols: LINE }).split('\n'), color: s.color });
+  }
+  const rows = layers[0]?.lines.length ?? 0;
+  const grid: { ch: string; color?: string }[][] = [];
+  for (let r = 0; r < rows; r++) {
+    // asciichart writes the label as one cell, so find the axis by its character, not by column.
+    const base = layers[0]?.lines[r] ?? '';
+    const axisAt = base.search(/[┤┼]/);
+    const label = base.slice(0, axisAt).trim().padStart(LABEL_WIDTH);
+    const row: { ch: string; color?: string }[] = [...`${label} ┤`].map((ch) => ({ ch }));
+    for (let c = 0; c < columns; c++) row.push({ ch: ' ' });
+    for (const layer of layers) {
+      const line = layer.lines[r] ?? '';
+      const data = line.slice(line.search(/[┤┼]/) + 1);
+      for (let c = 0; c < columns; c++) {
+        const ch = data[c];
+        if (ch && ch !== ' ') row[OFFSET + c] = { ch, color: layer.color };
+      }
+    }
+    grid.push(row);
+  }
+  // ✖ where a series hit its register failure, on that value's row.
+  const rowOf = (v: number) => {
+    const ratio = height / max;
+    return rows - 1 - Math.round(v * ratio);
+  };
+  for (const s of series) {
+    if (s.markAt === null || s.markAt === undefined || s.markAt >= s.values.length) continue;
+    const column = Math.min(columns - 1, Math.floor((s.markAt * columns) / totalPoints));
+    const r = rowOf(s.values[s.markAt] as number);
+    const cell = grid[r]?.[OFFSET + column];
+    if (cell) {
+      cell.ch = '✖';
+      cell.color = s.color;
+    }
+  }
+  const body = grid.map((row) => row.map((cell) => (cell.color ? paint[cell.color as 'red'](cell.ch) : cell.ch)).join('').trimEnd());
+  const lastReload = totalPoints - 1;
+  const xAxis = `${' '.repeat(OFFSET - 1)}└${'─'.repeat(columns)}`;
+  const right = `${lastReload}`;
+  const xLabels = `${' '.repeat(OFFSET - 1)}0${' '.repeat(Math.max(1, columns - right.length))}${right}`;
+  const title = `${' '.repeat(OFFSET - 1)}${'reload →'.padStart(Math.floor(columns / 2) + 4)}`;
+  const legend = [
+    ...series.map((s) => `${paint[s.color]('──')} ${s.label}`),
+    ...(options.limit !== undefined ? [`${paint.gray('╌╌')} limit ${options.limit}`] : []),
+    ...(series.some((s) => s.markAt !== null && s.markAt !== undefined) ? ['✖ EMFILE'] : []),
+  ].join('   ');
+  return [`${' '.repeat(OFFSET - 4)}fds`, ...body, xAxis, xLabels, title, `${' '.repeat(OFFSET - 1)}${legend}`].join('\n');
+}
