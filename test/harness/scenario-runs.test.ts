@@ -1,0 +1,108 @@
+// Real children under a real lowered ulimit, real SIGHUPs, real /proc.
+import { describe, expect, it } from 'vitest';
+import { runCompare, runPattern, type ScenarioOptions } from '../../src/cli/commands/scenario.js';
+
+const defaults: ScenarioOptions = {
+  scenario: 'sighup-listener',
+  channel: 'pipe',
+  ulimit: 64,
+  reloads: 500,
+  ackTimeout: 5000,
+  readyTimeout: 15_000,
+  deadCheck: 300,
+  grace: 2000,
+  maxGrowth: 0.01,
+};
+
+describe('repro broken', () => {
+  it('grows by 2 fds (one self-pipe) per reload and hits EMFILE exactly where (ulimit − baseline) / 2 predicts', async () => {
+    const run = await runPattern('broken', defaults);
+    const v = run.verdict;
+    expect(v.growthPerReload).toBe(2);
+    expect(v.growthByKind).toEqual({ pipe: 2 });
+    expect(v.registerFailure).toBe('EMFILE');
+    const slots = v.baselineFds - run.fdsAboveLimitAtStart;
+    expect(v.emfileAtReload).toBe(Math.floor((64 - slots) / 2) + 1);
+    expect(run.end.reason).toBe('emfile');
+    expect(v.pass).toBe(true);
+  });
+
+  it('each acknowledged reload adds exactly one listener and two fds, sample by sample', async () => {
+    const run = await runPattern('broken', defaults);
+    const ok = run.samples.filter((s) => s.reload < (run.verdict.emfileAtReload as number));
+    for (const s of ok) {
+      expect(s.fds - run.samples[0]!.fds).toBe(2 * s.reload);
+      expect(s.listeners).toBe(s.reload + 1);
+    }
+  });
+
+  it('reports signal handling dead after EMFILE: one more SIGHUP, the child alive, no reload', async () => {
+    const run = await runPattern('broken', defaults);
+    expect(run.verdict.signalHandling).toBe('dead');
+    expect(run.events).toContainEqual(expect.objectContaining({ event: 'register-failed', code: 'EMFILE', message: 'cannot register signal: EMFILE (Too many open files)' }));
+    // The child stayed up until teardown asked it to go.
+    expect(run.end.child).toMatchObject({ exitCode: 0, forced: false });
+  });
+
+  it('keeps the child stderr as evidence (Node warns about the 11th listener)', async () => {
+    const run = await runPattern('broken', defaults);
+    expect(run.stderr.text).toContain('MaxListenersExceededWarning');
+  });
+
+  it('moves the EMFILE point when --ulimit moves: twice the headroom, twice the reloads', async () => {
+    const low = await runPattern('broken', { ...defaults, ulimit: 64 });
+    const high = await runPattern('broken', { ...defaults, ulimit: 128 });
+    const slots = (r: typeof low) => r.verdict.baselineFds - r.fdsAboveLimitAtStart;
+    expect(high.verdict.emfileAtReload).toBe(Math.floor((128 - slots(high)) / 2) + 1);
+    expect((high.verdict.emfileAtReload as number) - (low.verdict.emfileAtReload as number)).toBe(32 + (slots(low) - slots(high)) / 2);
+  });
+
+  it('leaks 1 fd per reload with --channel signalfd', async () => {
+    const run = await runPattern('broken', { ...defaults, channel: 'signalfd' });
+    expect(run.verdict.growthPerReload).toBe(1);
+    expect(run.verdict.growthByKind).toEqual({ signalfd: 1 });
+    expect(run.verdict.emfileAtReload).toBe(64 - (run.verdict.baselineFds - run.fdsAboveLimitAtStart) + 1);
+    expect(run.verdict.pass).toBe(true);
+  });
+});
+
+describe('repro correct', () => {
+  it('holds fds and listeners flat over 500 reloads', async () => {
+    const run = await runPattern('correct', defaults);
+    expect(run.samples).toHaveLength(501);
+    const fds = new Set(run.samples.map((s) => s.fds));
+    expect(fds.size).toBe(1);
+    expect(new Set(run.samples.map((s) => s.listeners))).toEqual(new Set([1]));
+    expect(run.verdict).toMatchObject({ pass: true, growthPerReload: 0, reloadsDone: 500, registerFailure: null });
+  });
+
+  it('with signalfd too', async () => {
+    const run = await runPattern('correct', { ...defaults, channel: 'signalfd', reloads: 200 });
+    expect(run.verdict.growthPerReload).toBe(0);
+    expect(run.verdict.pass).toBe(true);
+  });
+
+  it('closes its hub on SIGTERM and reports what it released', async () => {
+    const run = await runPattern('correct', { ...defaults, reloads: 5 });
+    // SIGHUP, SIGTERM and SIGINT: three registrations, three self-pipes.
+    expect(run.events).toContainEqual({ event: 'shutdown', closedFds: 6, removedListeners: 3, leakedFds: 0 });
+    expect(run.end.child).toMatchObject({ exitCode: 0, signal: null, forced: false });
+  });
+});
+
+describe('repro compare', () => {
+  it('passes when broken reaches EMFILE and correct stays flat, and carries both runs', async () => {
+    const doc = await runCompare(defaults);
+    expect(doc.verdict.pass).toBe(true);
+    expect(doc.runs.broken.samples.length).toBeGreaterThan(20);
+    expect(doc.runs.correct.samples).toHaveLength(501);
+    expect(doc.runs.broken.verdict.registerFailure).toBe('EMFILE');
+    expect(doc.runs.correct.verdict.growthPerReload).toBe(0);
+  });
+
+  it('fails when the broken child never reaches EMFILE within the reloads allowed', async () => {
+    const doc = await runCompare({ ...defaults, reloads: 5 });
+    expect(doc.verdict.pass).toBe(false);
+    expect(doc.verdict.reasons[0]).toMatch(/^FAIL: broken did not show the leak/);
+  });
+});

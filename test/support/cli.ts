@@ -1,0 +1,21 @@
+/** Runs the built CLI as a user would: a real process, real exit code, real output. */
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const BIN = fileURLToPath(new URL('../../bin/repro.js', import.meta.url));
+
+export interface CliResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+export async function repro(args: string[], options: { env?: Record<string, string>; timeout?: number } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [BIN, ...args], {
+    reject: false,
+    timeout: options.timeout ?? 60_000,
+    env: { NO_COLOR: '1', ...options.env },
+    stdin: 'ignore',
+  });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
