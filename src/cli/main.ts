@@ -8,7 +8,7 @@ import type { CompareDocument, RunDocument } from '../model/run-document.js';
 import { CHANNEL_KINDS } from '../native/channel.js';
 import { Progress } from '../report/progress.js';
 import { formatCompare, formatRun, type ViewOptions } from '../report/summary.js';
-import { writeOutput } from '../report/write-file.js';
+import { checkOutputPath, writeOutput } from '../report/write-file.js';
 import { type CommandHooks, runCompare, runPattern, type ScenarioOptions } from './commands/scenario.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context.js';
 import { ExitCode, ReproError } from './errors.js';
@@ -42,9 +42,17 @@ function view(options: OutputOptions): ViewOptions {
 
 function emit(document: RunDocument | CompareDocument, text: () => string, options: OutputOptions): void {
   const json = `${JSON.stringify(document, null, 2)}\n`;
-  // Written first: a failure to print must not lose the file.
-  if (options.out) writeOutput(options.out, json, '--out');
+  // Both happen whatever the other does: nothing collected is lost to one failing output.
+  let failed: unknown;
+  if (options.out) {
+    try {
+      writeOutput(options.out, json, '--out');
+    } catch (error) {
+      failed = error;
+    }
+  }
   process.stdout.write(options.json ? json : `${text()}\n`);
+  if (failed) throw failed;
 }
 
 async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interruption) => Promise<T>): Promise<T> {
@@ -85,6 +93,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         : 'run the correct child: one process-wide signal hub, fds flat over every reload';
     addScenarioOptions(program.command(pattern).description(what), 500).action(async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
+        if (options.out) checkOutputPath(options.out, '--out');
         const run = await runPattern(pattern, options, hooks);
         emit(run, () => formatRun(run, view(options)), options);
         setExit(exitFor(run.verdict.pass, interruption));
@@ -95,6 +104,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addScenarioOptions(program.command('compare').description('run both side by side; exit 0 only when broken leaks to EMFILE and correct stays flat'), 500).action(
     async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
+        if (options.out) checkOutputPath(options.out, '--out');
         const doc = await runCompare(options, hooks);
         emit(doc, () => formatCompare(doc, view(options)), options);
         setExit(exitFor(doc.verdict.pass, interruption));

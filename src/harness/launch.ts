@@ -67,6 +67,17 @@ export interface LaunchedChild {
   killNow(): void;
 }
 
+function drained(subprocess: ResultPromise, capMs: number): Promise<void> {
+  const ends = [subprocess.stdout, subprocess.stderr].map(
+    (stream) => new Promise<void>((resolve) => (!stream || stream.readableEnded || stream.destroyed ? resolve() : stream.once('close', () => resolve()))),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const cap = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, capMs);
+  });
+  return Promise.race([Promise.all(ends).then(() => undefined), cap]).finally(() => clearTimeout(timer));
+}
+
 /** Spawns the child. Throws if it could not even be started (no pid). */
 export function launchChild(options: LaunchOptions): LaunchedChild {
   const [file, ...args] = launchArgv(options.command, options.ulimit);
@@ -159,6 +170,8 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
         const how = await exited;
         // Whatever else is in the group (grandchildren that ignored SIGTERM) goes too.
         killGroup('SIGKILL');
+        // Read what is still in the pipes (a last `shutdown` line), but never wait on a pipe a stray holds open.
+        await drained(subprocess, 250);
         subprocess.stdout?.destroy();
         subprocess.stderr?.destroy();
         return { exitCode: how.exitCode, signal: how.signal, forced, teardownMs: Math.round(performance.now() - started) };

@@ -10,6 +10,7 @@ import { countKinds } from '../fdprobe/kinds.js';
 import type { FdProbe } from '../fdprobe/probe.js';
 import type { ChildExit, EndReason, RunDocument, Sample, Verdict } from '../model/run-document.js';
 import { SCHEMA_VERSION } from '../model/run-document.js';
+import { SampleBuffer } from '../model/sample-buffer.js';
 import { round } from '../model/stats.js';
 import { judge } from '../model/verdict.js';
 import type { ChildEvent } from '../protocol/events.js';
@@ -32,6 +33,8 @@ export interface RunPlan {
   /** How long to wait for a reload after a register failure before calling signal handling dead. */
   deadCheckMs: number;
   graceMs: number;
+  /** Most samples kept in the document (long runs are thinned uniformly). */
+  maxSamples?: number;
 }
 
 export interface RunHooks {
@@ -62,7 +65,7 @@ function endFromWait(error: WaitError): RunEnded {
 export async function runScenario(plan: RunPlan, hooks: RunHooks): Promise<RunDocument> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const samples: Sample[] = [];
+  const samples = new SampleBuffer(plan.maxSamples);
   const events: ChildEvent[] = [];
   let signalHandling: Verdict['signalHandling'] = 'not-checked';
   let reason: EndReason = 'reloads-done';
@@ -88,7 +91,7 @@ export async function runScenario(plan: RunPlan, hooks: RunHooks): Promise<RunDo
         rssKb: await hooks.probe.rssKb(child.pid),
         roundTripMs,
       };
-      samples.push(sample);
+      samples.add(sample);
       hooks.onSample?.(sample, plan);
     } catch (error) {
       if (error instanceof ProbeError) throw new RunEnded(error.failure === 'gone' ? 'child-exited' : 'probe-failed', `probe after reload ${reload}: ${error.message}`);
@@ -140,7 +143,9 @@ export async function runScenario(plan: RunPlan, hooks: RunHooks): Promise<RunDo
     platform: { os: process.platform, arch: arch(), release: release(), node: process.version, probe: hooks.probe.backend },
     startedAt: startedAt.toISOString(),
     pid: child.pid > 0 ? child.pid : null,
-    samples,
+    samples: samples.toArray(),
+    sampleStride: samples.stride,
+    harnessPeakRssKb: process.resourceUsage().maxRSS,
     events,
     end: { reason, detail, child: exit, wallMs: round(performance.now() - t0, 1) },
     stderr: child.output.stderr.view(),

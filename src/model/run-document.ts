@@ -108,7 +108,15 @@ export interface RunDocument {
   platform: { os: string; arch: string; release: string; node: string; probe: string };
   startedAt: string;
   pid: number | null;
+  /**
+   * Samples, oldest first. Long runs are thinned to a bounded number: then
+   * only every `sampleStride`-th reload is kept (plus the baseline and the last).
+   */
   samples: Sample[];
+  /** Reloads between two kept samples (1: every reload). */
+  sampleStride: number;
+  /** The harness's own peak RSS at the end of the run: it must stay bounded however long the run. */
+  harnessPeakRssKb: number;
   /** Protocol events other than per-reload acknowledgements (those are in samples). */
   events: ChildEvent[];
   end: {

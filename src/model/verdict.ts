@@ -45,7 +45,8 @@ export function measure(run: Measured): Omit<Verdict, 'pass' | 'reasons'> {
     signalHandling: run.signalHandling,
     listenersStart: first?.listeners ?? null,
     listenersEnd: last?.listeners ?? null,
-    reloadsDone: latencies.length,
+    // Reloads are acknowledged in order, so the last acknowledged one counts them (thinned samples or not).
+    reloadsDone: samples.findLast((s) => s.roundTripMs !== undefined)?.reload ?? 0,
     latencyMs: { p50: p50 === null ? null : round(p50), p99: p99 === null ? null : round(p99) },
     rssKb: { start: first?.rssKb ?? null, end: last?.rssKb ?? null },
   };

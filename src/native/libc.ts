@@ -35,6 +35,7 @@ interface Libc {
   close: (fd: number) => number;
   signalfd?: (fd: number, mask: Buffer, flags: number) => number;
   strerror: (errno: number) => string;
+  linkat?: (oldDir: number, oldPath: string, newDir: number, newPath: string, flags: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -71,6 +72,7 @@ function loadLibc(): Libc {
     close: lib.func('int close(int fd)') as Libc['close'],
     signalfd: process.platform === 'linux' ? optional('int signalfd(int fd, const void *mask, int flags)') : undefined,
     strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
+    linkat: process.platform === 'linux' ? optional('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)') : undefined,
   };
   return libc;
 }
@@ -117,4 +119,14 @@ export function openSignalfd(signals: number[]): number {
 /** close(2); a failure is reported, never ignored. */
 export function closeFd(fd: number): void {
   if (loadLibc().close(fd) !== 0) fail('close');
+}
+
+const AT_FDCWD = -100;
+const AT_SYMLINK_FOLLOW = 0x400;
+
+/** Gives an O_TMPFILE fd a name (Linux): linkat through /proc/self/fd. Throws NativeError. */
+export function linkFd(fd: number, newPath: string): void {
+  const c = loadLibc();
+  if (!c.linkat) throw new NativeError('linkat', osConstants.errno.ENOSYS, 'ENOSYS', 'linkat is bound on Linux only');
+  if (c.linkat(AT_FDCWD, `/proc/self/fd/${fd}`, AT_FDCWD, newPath, AT_SYMLINK_FOLLOW) !== 0) fail('linkat');
 }

@@ -86,3 +86,15 @@ describe('repro broken / correct / compare', () => {
     expect(result.stdout).toContain('\x1b[');
   });
 });
+
+describe('output paths that cannot be written', () => {
+  it.each([
+    ['a read-only directory (sysfs refuses even root)', '/sys/run.json', 'its directory is not writable'],
+    ['a directory', '/tmp', 'it is a directory'],
+  ])('%s: exit 3 before the run, naming the flag and the fix', async (_what, path, why) => {
+    const result = await repro(['correct', '--out', path]);
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toBe(`repro: --out ${path}: cannot write (${why}); pick a path in an existing, writable directory`);
+    expect(result.stdout).toBe('');
+  });
+});

@@ -17,6 +17,8 @@ function run(pattern: 'broken' | 'correct', samples: Sample[], extra: Partial<In
     ulimit: 64,
     reloadsPlanned: samples.length - 1,
     fdsAboveLimitAtStart: 0,
+    sampleStride: 1,
+    harnessPeakRssKb: 0,
     platform: { os: 'linux', arch: 'x64', release: '6', node: 'v20', probe: 'procfs' },
     startedAt: '2026-01-01T00:00:00.000Z',
     pid: 1,

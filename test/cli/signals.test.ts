@@ -1,0 +1,67 @@
+// Signals to repro itself, from outside, with deadlines.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunDocument } from '../../src/model/run-document.js';
+import { BIN } from '../support/cli.js';
+import { childrenOf, goneWithin, isAlive, waitFor } from '../support/processes.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'repro-signals-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts a long `repro correct` and resolves once its child is running. */
+async function startLongRun(out: string) {
+  const cli = execa(process.execPath, [BIN, 'correct', '--reloads', '10000000', '--out', out], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' } });
+  const child = await waitFor('the child of repro', () => childrenOf(cli.pid as number)[0]);
+  await new Promise((r) => setTimeout(r, 400));
+  return { cli, child };
+}
+
+describe('repro gets a signal mid-run', () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s: exits %i within 2 s, child gone, the samples so far written and marked aborted', async (signal, code) => {
+    const out = join(dir, `${signal}.json`);
+    const { cli, child } = await startLongRun(out);
+    const t0 = performance.now();
+    cli.kill(signal);
+    const result = await cli;
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(result.exitCode).toBe(code);
+    expect(isAlive(child)).toBe(false);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as RunDocument;
+    expect(doc.end.reason).toBe('aborted');
+    expect(doc.samples.length).toBeGreaterThan(10);
+    expect(doc.verdict.pass).toBe(false);
+    expect(String(result.stdout)).toContain('run ended early: aborted');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a second SIGINT during a slow teardown exits at once and still leaves no child', async () => {
+    const fixture = fileURLToPath(new URL('../fixtures/harness-with-stubborn-child.mjs', import.meta.url));
+    const harness = execa(process.execPath, [fixture], { reject: false, stdin: 'ignore', lines: true });
+    const childPid = await new Promise<number>((resolve) => harness.stdout?.on('data', (b: Buffer) => resolve(Number(/child (\d+)/.exec(String(b))?.[1]))));
+    harness.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    // The first SIGINT is waiting out a 10 s grace period on a child that ignores SIGTERM.
+    expect(isAlive(childPid)).toBe(true);
+    const t0 = performance.now();
+    harness.kill('SIGINT');
+    const result = await harness;
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(result.exitCode).toBe(130);
+    expect(result.stdout).not.toContain('teardown finished normally');
+    expect(await goneWithin(childPid, 1000)).toBe(true);
+  });
+
+  it('SIGKILL: the child still goes away within 2 s (parent-death signal and stdin EOF)', async () => {
+    const { cli, child } = await startLongRun(join(dir, 'killed.json'));
+    cli.kill('SIGKILL');
+    await cli;
+    expect(await goneWithin(child, 2000)).toBe(true);
+  });
+});
