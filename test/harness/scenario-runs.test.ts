@@ -106,3 +106,28 @@ describe('repro compare', () => {
     expect(doc.verdict.reasons[0]).toMatch(/^FAIL: broken did not show the leak/);
   });
 });
+
+describe('repro compare when one side is killed mid-run', () => {
+  it('keeps that side’s samples with the signal name and still reports the other side in full', async () => {
+    // A high limit keeps the broken child reloading long enough to be killed mid-run.
+    const doc = await runCompare(
+      { ...defaults, ulimit: 8000 },
+      {
+        onChild: (child) => {
+          child.output.onEvent(({ event }) => {
+            if (event.event === 'ready' && event.pattern === 'broken') setTimeout(() => process.kill(child.pid, 'SIGKILL'), 150);
+          });
+        },
+      },
+    );
+    const { broken, correct } = doc.runs;
+    expect(broken.end.reason).toBe('child-exited');
+    expect(broken.end.child?.signal).toBe('SIGKILL');
+    expect(broken.end.detail).toContain('signal SIGKILL');
+    expect(broken.samples.length).toBeGreaterThan(5);
+    expect(correct.verdict.pass).toBe(true);
+    expect(correct.samples).toHaveLength(501);
+    expect(doc.verdict.pass).toBe(false);
+    expect(doc.verdict.reasons[0]).toMatch(/^FAIL: broken did not show the leak \(FAIL: run ended early: child killed by SIGKILL/);
+  });
+});

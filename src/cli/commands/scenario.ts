@@ -89,13 +89,14 @@ async function runOne(plan: RunPlan, hooks: CommandHooks, probe: FdProbe): Promi
   const diedBeforeReady = run.samples.length === 0 && run.end.reason === 'child-exited';
   if (diedBeforeReady && !hooks.abort?.aborted) {
     const baseline = await measureBaseline(plan, probe);
-    const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
-    if (baseline !== undefined) {
+    // Blame the limit only when the child needs about that many fds just to start.
+    if (baseline !== undefined && plan.ulimit < baseline + 4) {
       throw new UsageError(
         `--ulimit ${plan.ulimit} is below what the ${plan.pattern} child needs to start (${baseline} fds when ready); use --ulimit ${baseline + 4} or more`,
       );
     }
-    throw new EnvironmentError(`the ${plan.pattern} child exited before it was ready${said ? `: ${said}` : ''}`);
+    const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
+    throw new EnvironmentError(`the ${plan.pattern} child ${run.end.detail.replace(/^child /, '')}${said ? `: ${said}` : ''}`);
   }
   return run;
 }
