@@ -8,6 +8,8 @@ export const ExitCode = {
   USAGE: 2,
   /** The machine cannot do it: no procfs and no lsof, a child that cannot start, an unwritable output. */
   ENVIRONMENT: 3,
+  /** watch: the program did not take the reloads (died on the signal, ignores it, exited early, never settled). */
+  INCONCLUSIVE: 4,
   /** Interrupted by SIGINT (128 + 2). */
   INTERRUPTED: 130,
   /** Terminated by SIGTERM (128 + 15). */

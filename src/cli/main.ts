@@ -4,15 +4,18 @@
  * line and an exit code in one place.
  */
 import { Command, CommanderError, Option } from 'commander';
-import type { CompareDocument, RunDocument } from '../model/run-document.js';
+import type { CompareDocument, RunDocument, Sample } from '../model/run-document.js';
 import { CHANNEL_KINDS } from '../native/channel.js';
 import { Progress } from '../report/progress.js';
-import { formatCompare, formatRun, type ViewOptions } from '../report/summary.js';
+import { formatCompare, formatProbe, formatRun, type ViewOptions } from '../report/summary.js';
 import { checkOutputPath, writeOutput } from '../report/write-file.js';
+import { probeOnce } from './commands/probe.js';
+import { probeWatch } from './commands/probe-watch.js';
 import { type CommandHooks, runCompare, runPattern, type ScenarioOptions } from './commands/scenario.js';
+import { watchCommand, type WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context.js';
 import { ExitCode, ReproError } from './errors.js';
-import { decimal, oneOf, wholeNumber } from './parse.js';
+import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
 
 interface OutputOptions {
   json?: boolean;
@@ -64,7 +67,7 @@ async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interrup
         abort: interruption.controller.signal,
         hardLimit: ownHardFdLimit(),
         onChild: (child) => interruption.track(child),
-        onSample: (sample, plan) => progress.update(plan.pattern, sample, plan.reloads),
+        onSample: (sample: Sample, plan: { pattern: string; reloads: number }) => progress.update(plan.pattern, sample, plan.reloads),
       },
       interruption,
     );
@@ -84,6 +87,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('Reproduce, measure and gate fd leaks from per-reload signal listeners')
     .version('0.1.0')
     .showSuggestionAfterError(true)
+    .enablePositionalOptions()
     .exitOverride();
 
   for (const pattern of ['broken', 'correct'] as const) {
@@ -111,6 +115,50 @@ export function buildProgram(setExit: (code: number) => void): Command {
       });
     },
   );
+  program
+    .command('watch')
+    .description('drive any program with signals and fail when its fds grow per reload (exit 1), or when it cannot take them (exit 4)')
+    .argument('[command...]', 'the program and its arguments, after --')
+    .passThroughOptions()
+    .addOption(new Option('--pid <pid>', 'attach to a running process instead of starting one').argParser(wholeNumber('--pid', 1, 2 ** 22)))
+    .addOption(new Option('--signal <name>', 'the reload signal').default('SIGHUP', 'HUP').argParser(signalName('--signal')))
+    .addOption(new Option('--reloads <n>', 'signals to send').default(20).argParser(wholeNumber('--reloads', 1, 10_000_000)))
+    .addOption(new Option('--ulimit <n>', 'lower RLIMIT_NOFILE (soft and hard) of the started program').argParser(wholeNumber('--ulimit', 8, 1_048_576)))
+    .addOption(new Option('--settle <ms>', 'the fd count must hold still this long after each signal').default(100).argParser(wholeNumber('--settle', 1, 600_000)))
+    .addOption(new Option('--settle-timeout <ms>', 'give up on a signal whose fd count keeps changing after this long').default(5000).argParser(wholeNumber('--settle-timeout', 1, 3_600_000)))
+    .addOption(new Option('--ready-after <ms>', 'wait exactly this long at start instead of waiting for the fd count to settle').argParser(wholeNumber('--ready-after', 0, 3_600_000)))
+    .addOption(new Option('--ready-timeout <ms>', 'give up when the fd count has not settled at start after this long').default(10_000).argParser(wholeNumber('--ready-timeout', 1, 3_600_000)))
+    .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that passes').default(0.1).argParser(decimal('--max-growth', 0, 1_000_000)))
+    .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(2000).argParser(wholeNumber('--grace', 0, 600_000)))
+    .option('--json', 'print the run document as JSON instead of the summary')
+    .option('--out <file>', 'also write the run document as JSON to FILE (atomically; - for stdout)')
+    .option('--no-chart', 'leave the terminal chart out of the summary')
+    .action(async (command: string[], options: WatchOptions & OutputOptions) => {
+      await withHooks(async (hooks, interruption) => {
+        if (options.out) checkOutputPath(options.out, '--out');
+        const run = await watchCommand(command, options, { ...hooks, onSample: (sample) => hooks.onSample?.(sample, { pattern: 'watch', reloads: options.reloads }) });
+        emit(run, () => formatRun(run, view(options)), options);
+        setExit(interruption.signal ? exitFor(false, interruption) : run.verdict.pass ? ExitCode.OK : run.verdict.inconclusive ? ExitCode.INCONCLUSIVE : ExitCode.VERDICT_FAILED);
+      });
+    });
+
+  program
+    .command('probe')
+    .description("show a process's open fds by kind, its fd limit and headroom; --watch samples until Ctrl-C")
+    .argument('<pid>', 'process id', wholeNumber('<pid>', 1, 2 ** 22))
+    .option('--json', 'print the snapshot as JSON')
+    .addOption(new Option('--watch [ms]', 'sample every ms (default 1000) with a live chart until Ctrl-C or the process ends').argParser(wholeNumber('--watch', 10, 3_600_000)))
+    .option('--no-chart', 'with --watch: no live chart, one line per sample')
+    .action(async (pid: number, options: { json?: boolean; watch?: number | true; chart: boolean }) => {
+      if (options.watch === undefined) {
+        const snapshot = await probeOnce(pid);
+        process.stdout.write(options.json ? `${JSON.stringify(snapshot, null, 2)}\n` : `${formatProbe(snapshot, view({ chart: false }))}\n`);
+        return;
+      }
+      const interval = options.watch === true ? 1000 : options.watch;
+      const result = await probeWatch(pid, interval, { color: useColor(), width: terminalWidth(), chart: options.chart, json: Boolean(options.json) });
+      setExit(result);
+    });
   return program;
 }
 

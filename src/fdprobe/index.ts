@@ -12,3 +12,5 @@ import { hasProcfs, ProcfsProbe } from './procfs.js';
 export function defaultProbe(): FdProbe {
   return hasProcfs() ? new ProcfsProbe() : new LsofProbe();
 }
+export { diffSnapshots, type FdDiff } from './diff.js';
+export { parseSignalDisposition, signalDisposition, type SignalDisposition } from './procfs.js';

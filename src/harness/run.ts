@@ -40,7 +40,7 @@ export interface RunPlan {
 export interface RunHooks {
   probe: FdProbe;
   abort?: AbortSignal;
-  onSample?: (sample: Sample, plan: RunPlan) => void;
+  onSample?: (sample: Sample, plan: { pattern: string; reloads: number }) => void;
   /** Called once the child is spawned, so a caller can kill it on a second Ctrl-C. */
   onChild?: (child: LaunchedChild) => void;
 }

@@ -23,12 +23,16 @@ export interface Sample {
   rssKb?: number;
   /** kill() → acknowledgement line received; absent for the baseline and unacknowledged reloads. */
   roundTripMs?: number;
+  /** watch: kill() → fd count unchanged for the settle window (the window included). */
+  settleMs?: number;
 }
 
 /** How the run ended. */
 export type EndReason =
   | 'reloads-done'
   | 'emfile'
+  | 'never-settled'
+  | 'signal-ignored'
   | 'child-exited'
   | 'ready-timeout'
   | 'ack-timeout'
@@ -59,6 +63,11 @@ export interface KeptOutput {
 export interface Verdict {
   /** Did the run show what its pattern is expected to show? */
   pass: boolean;
+  /**
+   * watch: the program did not take the reloads (died on the signal, ignores
+   * it, exited early, never settled), so the run shows neither a leak nor its absence.
+   */
+  inconclusive?: boolean;
   /** One sentence per check, failed ones first. */
   reasons: string[];
   /** fds at reload 0. */
@@ -89,14 +98,22 @@ export interface Verdict {
 export interface RunDocument {
   schemaVersion: typeof SCHEMA_VERSION;
   kind: 'run';
+  /** Scenario name, or `watch` for `repro watch`. */
   scenario: string;
-  pattern: 'broken' | 'correct';
+  pattern: 'broken' | 'correct' | 'watch';
+  /** Native channel of the bundled children; `-` for watch. */
   channel: string;
   signal: string;
   /** The child command line (without the ulimit launcher). */
   command: string[];
-  /** RLIMIT_NOFILE (soft = hard) the child ran under. */
+  /** RLIMIT_NOFILE (soft limit) the child ran under: lowered by --ulimit, or what it had. */
   ulimit: number;
+  /** watch: attached to a running process (`--pid`) rather than spawned. */
+  attached?: boolean;
+  /** watch: EMFILE seen without the protocol: fds at the limit, or the program saying so. */
+  emfileObserved?: { reload: number; evidence: string };
+  /** watch: what the process did with the signal when the run started. */
+  signalDisposition?: 'caught' | 'ignored' | 'blocked' | 'default';
   /** Reloads asked for. */
   reloadsPlanned: number;
   /**

@@ -16,7 +16,7 @@ type Measured = Omit<RunDocument, 'verdict'> & { signalHandling: Verdict['signal
 export function measure(run: Measured): Omit<Verdict, 'pass' | 'reasons'> {
   const { samples } = run;
   const failed = run.events.find((e) => e.event === 'register-failed');
-  const emfileAtReload = failed && failed.event === 'register-failed' ? failed.seq : null;
+  const emfileAtReload = failed && failed.event === 'register-failed' ? failed.seq : (run.emfileObserved?.reload ?? null);
   // Growth is fitted over the reloads that worked: after a failure nothing new can open.
   const fitted = emfileAtReload === null ? samples : samples.filter((s) => s.reload < emfileAtReload);
   const xs = fitted.map((s) => s.reload);
@@ -40,13 +40,13 @@ export function measure(run: Measured): Omit<Verdict, 'pass' | 'reasons'> {
     growthPerReload,
     growthByKind,
     emfileAtReload,
-    registerFailure: failed && failed.event === 'register-failed' ? failed.code : null,
+    registerFailure: failed && failed.event === 'register-failed' ? failed.code : run.emfileObserved ? 'EMFILE' : null,
     predictedEmfileAtReload,
     signalHandling: run.signalHandling,
     listenersStart: first?.listeners ?? null,
     listenersEnd: last?.listeners ?? null,
     // Reloads are acknowledged in order, so the last acknowledged one counts them (thinned samples or not).
-    reloadsDone: samples.findLast((s) => s.roundTripMs !== undefined)?.reload ?? 0,
+    reloadsDone: samples.findLast((s) => s.roundTripMs !== undefined || s.settleMs !== undefined)?.reload ?? 0,
     latencyMs: { p50: p50 === null ? null : round(p50), p99: p99 === null ? null : round(p99) },
     rssKb: { start: first?.rssKb ?? null, end: last?.rssKb ?? null },
   };
@@ -80,10 +80,25 @@ function judgeCorrect(m: ReturnType<typeof measure>, run: Measured, expect: Expe
   ];
 }
 
+/** watch: any program. A leak is growth above the threshold or EMFILE seen; a run it did not take is inconclusive. */
+function judgeWatch(m: ReturnType<typeof measure>, run: Measured, expect: Expectation): [boolean, string][] {
+  return [
+    [m.growthPerReload <= expect.maxGrowth, `fds ${m.baselineFds} → ${m.finalFds}, growth ${fmt(m.growthPerReload)}/reload (gate: ≤ ${expect.maxGrowth})`],
+    [m.emfileAtReload === null, m.emfileAtReload === null ? 'no EMFILE seen' : `${m.registerFailure} at reload ${m.emfileAtReload}`],
+  ];
+}
+
+const TOOK_RELOADS: readonly string[] = ['reloads-done', 'emfile'];
+
 export function judge(run: Measured, expect: Expectation): Verdict {
   const m = measure(run);
-  const checks = run.pattern === 'broken' ? judgeBroken(m, run, expect) : judgeCorrect(m, run, expect);
-  if (run.end.reason !== 'reloads-done' && run.end.reason !== 'emfile') checks.unshift([false, `run ended early: ${run.end.detail}`]);
+  const checks = run.pattern === 'broken' ? judgeBroken(m, run, expect) : run.pattern === 'correct' ? judgeCorrect(m, run, expect) : judgeWatch(m, run, expect);
+  const early = !TOOK_RELOADS.includes(run.end.reason);
+  if (early) checks.unshift([false, `run ended early: ${run.end.detail}`]);
   const failedFirst = [...checks.filter(([ok]) => !ok), ...checks.filter(([ok]) => ok)];
-  return { pass: checks.every(([ok]) => ok), reasons: failedFirst.map(([ok, text]) => `${ok ? 'ok' : 'FAIL'}: ${text}`), ...m };
+  const pass = checks.every(([ok]) => ok);
+  // A watched program that did not take its reloads shows no leak and no absence of one; a leak seen before still counts.
+  const leakSeen = run.pattern === 'watch' && (m.growthPerReload > expect.maxGrowth || m.emfileAtReload !== null);
+  const inconclusive = run.pattern === 'watch' && early && !leakSeen ? { inconclusive: true } : {};
+  return { pass, ...inconclusive, reasons: failedFirst.map(([ok, text]) => `${ok ? 'ok' : 'FAIL'}: ${text}`), ...m };
 }

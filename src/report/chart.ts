@@ -23,6 +23,8 @@ export interface ChartOptions {
   width: number;
   height: number;
   color: boolean;
+  /** The reload number at the right end of the x axis (defaults to the longest series' last index). */
+  lastX?: number;
 }
 
 const LINE: [string, string, string, string, string, string, string, string, string, string] = ['┼', '┤', '╶', '╴', '─', '╰', '╭', '╮', '╯', '│'];
@@ -44,8 +46,12 @@ export function resample(values: readonly number[], totalPoints: number, columns
   return out;
 }
 
-export function renderChart(series: readonly ChartSeries[], options: ChartOptions): string {
-  const paint: ChalkInstance = new Chalk({ level: options.color ? 1 : 0 });
+export function renderChart(series: readonly ChartSeries[], input: ChartOptions): string {
+  const paint: ChalkInstance = new Chalk({ level: input.color ? 1 : 0 });
+  // A limit far above the data would flatten it to nothing: scale to the data and name the limit instead.
+  const dataTop = Math.max(1, ...series.flatMap((s) => s.values));
+  const offChart = input.limit !== undefined && input.limit > 4 * dataTop ? input.limit : undefined;
+  const options: ChartOptions = offChart === undefined ? input : { ...input, limit: undefined };
   const totalPoints = Math.max(1, ...series.map((s) => s.values.length));
   const columns = Math.max(10, Math.min(options.width - OFFSET - 1, Math.max(totalPoints, 40)));
   const all = series.flatMap((s) => s.values);
@@ -111,7 +117,7 @@ export function renderChart(series: readonly ChartSeries[], options: ChartOption
     }
   }
   const body = grid.map((row) => row.map((cell) => (cell.color ? paint[cell.color as 'red'](cell.ch) : cell.ch)).join('').trimEnd());
-  const lastReload = totalPoints - 1;
+  const lastReload = options.lastX ?? totalPoints - 1;
   const xAxis = `${' '.repeat(OFFSET - 1)}└${'─'.repeat(columns)}`;
   const right = `${lastReload}`;
   const xLabels = `${' '.repeat(OFFSET - 1)}0${' '.repeat(Math.max(1, columns - right.length))}${right}`;
@@ -119,6 +125,7 @@ export function renderChart(series: readonly ChartSeries[], options: ChartOption
   const legend = [
     ...series.map((s) => `${paint[s.color]('──')} ${s.label}`),
     ...(options.limit !== undefined ? [`${paint.gray('╌╌')} limit ${options.limit}`] : []),
+    ...(offChart !== undefined ? [`limit ${offChart} (far above)`] : []),
     ...(series.some((s) => s.markAt !== null && s.markAt !== undefined) ? ['✖ EMFILE'] : []),
   ].join('   ');
   return [`${' '.repeat(OFFSET - 4)}fds`, ...body, xAxis, xLabels, title, `${' '.repeat(OFFSET - 1)}${legend}`].join('\n');

@@ -1,0 +1,98 @@
+/** `repro probe <pid> --watch`: sample a process until Ctrl-C or its exit, live chart on a terminal, then a summary. */
+import { diffSnapshots } from '../../fdprobe/diff.js';
+import { ProbeError } from '../../fdprobe/errors.js';
+import { defaultProbe } from '../../fdprobe/index.js';
+import { countKinds } from '../../fdprobe/kinds.js';
+import type { FdEntry } from '../../fdprobe/probe.js';
+import { round, slope } from '../../model/stats.js';
+import { renderChart } from '../../report/chart.js';
+import { formatKinds } from '../../report/summary.js';
+import { ExitCode } from '../errors.js';
+import { translateProbeError } from './probe.js';
+
+interface WatchView {
+  color: boolean;
+  width: number;
+  chart: boolean;
+  json: boolean;
+}
+
+/** Resolves with the exit code: 0 after Ctrl-C or when the process ends (both are how a watch ends). */
+export async function probeWatch(pid: number, intervalMs: number, view: WatchView): Promise<number> {
+  const probe = defaultProbe();
+  let first: FdEntry[];
+  try {
+    first = await probe.list(pid);
+  } catch (error) {
+    translateProbeError(error, pid);
+  }
+  const limit = (await probe.limits(pid)).soft ?? undefined;
+  const counts: number[] = [first.length];
+  const times: number[] = [0];
+  let last = first;
+  let gone = false;
+  const t0 = performance.now();
+  const live = view.chart && Boolean(process.stdout.isTTY) && !view.json;
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let drawnLines = 0;
+  const draw = () => {
+    const chart = renderChart([{ label: `pid ${pid}`, values: counts.slice(-400), color: 'cyan' }], { limit, width: view.width, height: 10, color: view.color });
+    const text = `${chart}\n  ${counts.length} samples · ${counts.at(-1)} fds · Ctrl-C to stop`;
+    process.stdout.write(`${drawnLines ? `\x1b[${drawnLines}A\x1b[0J` : ''}${text}\n`);
+    drawnLines = text.split('\n').length;
+  };
+  try {
+    while (!stop) {
+      await new Promise((r) => setTimeout(r, intervalMs));
+      if (stop) break;
+      try {
+        last = await probe.list(pid);
+      } catch (error) {
+        if (error instanceof ProbeError && error.failure === 'gone') {
+          gone = true;
+          break;
+        }
+        throw error;
+      }
+      counts.push(last.length);
+      times.push((performance.now() - t0) / 1000);
+      if (live) draw();
+      else if (!view.json) process.stdout.write(`${new Date().toISOString()}  fds ${last.length}  (${last.length - (counts.at(-2) ?? last.length) >= 0 ? '+' : ''}${last.length - (counts.at(-2) ?? last.length)})\n`);
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  const diff = diffSnapshots(first, last);
+  const summary = {
+    pid,
+    samples: counts.length,
+    seconds: round((performance.now() - t0) / 1000, 2),
+    firstFds: first.length,
+    lastFds: last.length,
+    growthPerMinute: round(slope(times, counts) * 60, 3),
+    opened: diff.opened.length,
+    closed: diff.closed.length,
+    netByKind: diff.netByKind,
+    byKind: countKinds(last.map((f) => f.kind)),
+    processGone: gone,
+  };
+  if (view.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else {
+    process.stdout.write(
+      [
+        '',
+        `pid ${pid}: ${summary.samples} samples over ${summary.seconds} s${gone ? ' (the process ended)' : ''}`,
+        `  fds ${summary.firstFds} → ${summary.lastFds}, ${summary.growthPerMinute} fds/minute`,
+        `  opened ${summary.opened}, closed ${summary.closed}; net by kind: ${formatKinds(summary.netByKind)}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return ExitCode.OK;
+}

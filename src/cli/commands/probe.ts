@@ -1,0 +1,51 @@
+/** `repro probe <pid>`: what a process holds now, or over time with --watch. */
+import { ProbeError } from '../../fdprobe/errors.js';
+import { defaultProbe } from '../../fdprobe/index.js';
+import { countKinds, type KindCounts } from '../../fdprobe/kinds.js';
+import type { FdEntry, FdLimits, FdProbe } from '../../fdprobe/probe.js';
+import { EnvironmentError, UsageError } from '../errors.js';
+
+export interface ProbeSnapshot {
+  schemaVersion: 1;
+  kind: 'probe';
+  pid: number;
+  takenAt: string;
+  backend: string;
+  count: number;
+  byKind: KindCounts;
+  limits: FdLimits;
+  /** soft limit − open fds; null where the limit is unknown or unlimited. */
+  headroom: number | null;
+  rssKb: number | null;
+  fds: FdEntry[];
+}
+
+export function translateProbeError(error: unknown, pid: number): never {
+  if (error instanceof ProbeError) {
+    if (error.failure === 'gone') throw new UsageError(`no such process: ${pid}; check the pid (e.g. with pgrep)`, { cause: error });
+    throw new EnvironmentError(error.message, { cause: error });
+  }
+  throw error;
+}
+
+export async function probeOnce(pid: number, probe: FdProbe = defaultProbe()): Promise<ProbeSnapshot> {
+  try {
+    const fds = await probe.list(pid);
+    const limits = await probe.limits(pid);
+    return {
+      schemaVersion: 1,
+      kind: 'probe',
+      pid,
+      takenAt: new Date().toISOString(),
+      backend: probe.backend,
+      count: fds.length,
+      byKind: countKinds(fds.map((f) => f.kind)),
+      limits,
+      headroom: limits.soft === null ? null : limits.soft - fds.length,
+      rssKb: (await probe.rssKb(pid)) ?? null,
+      fds,
+    };
+  } catch (error) {
+    translateProbeError(error, pid);
+  }
+}

@@ -1,0 +1,97 @@
+/** `repro watch`: validate what to run or attach to, then run the watch driver. */
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { ProbeError } from '../../fdprobe/errors.js';
+import { defaultProbe } from '../../fdprobe/index.js';
+import type { FdProbe } from '../../fdprobe/probe.js';
+import type { LaunchedChild } from '../../harness/launch.js';
+import { processExists, runWatch } from '../../harness/watch.js';
+import type { RunDocument, Sample } from '../../model/run-document.js';
+import { EnvironmentError, UsageError } from '../errors.js';
+
+export interface WatchOptions {
+  pid?: number;
+  ulimit?: number;
+  signal: NodeJS.Signals;
+  reloads: number;
+  settle: number;
+  settleTimeout: number;
+  readyAfter?: number;
+  readyTimeout: number;
+  maxGrowth: number;
+  grace: number;
+}
+
+export interface WatchCommandHooks {
+  probe?: FdProbe;
+  abort?: AbortSignal;
+  hardLimit?: number | null;
+  onSample?: (sample: Sample) => void;
+  onChild?: (child: LaunchedChild) => void;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The program must exist before we spawn it: a clear usage error beats a shell's exit 127. */
+export function checkCommand(command: readonly string[]): void {
+  const [program] = command;
+  if (!program) throw new UsageError('repro watch needs a command after --, or --pid PID');
+  if (program.includes('/')) {
+    if (!isExecutableFile(program)) throw new UsageError(`command not found: ${program} (no executable file there); check the path after --`);
+    return;
+  }
+  const found = (process.env.PATH ?? '').split(delimiter).some((dir) => dir && isExecutableFile(join(dir, program)));
+  if (!found) throw new UsageError(`command not found: ${program} (not on PATH); give its full path after --`);
+}
+
+export async function watchCommand(command: string[], options: WatchOptions, hooks: WatchCommandHooks = {}): Promise<RunDocument> {
+  if (options.pid !== undefined && command.length > 0) throw new UsageError('give either --pid PID or a command after --, not both');
+  if (options.pid === undefined) checkCommand(command);
+  if (options.pid !== undefined) {
+    if (!processExists(options.pid)) throw new UsageError(`--pid ${options.pid}: no such process; check the pid (e.g. with pgrep)`);
+    if (options.ulimit !== undefined) throw new UsageError('--ulimit applies to a program repro starts; with --pid set the limit with prlimit instead');
+  }
+  if (options.ulimit !== undefined && hooks.hardLimit != null && options.ulimit > hooks.hardLimit) {
+    throw new UsageError(`--ulimit ${options.ulimit} is above this shell's hard limit ${hooks.hardLimit}; use --ulimit ${hooks.hardLimit} or less`);
+  }
+  const probe = hooks.probe ?? defaultProbe();
+  if (options.pid !== undefined) {
+    try {
+      await probe.count(options.pid);
+    } catch (error) {
+      if (error instanceof ProbeError) {
+        if (error.failure === 'gone') throw new UsageError(`--pid ${options.pid}: no such process; check the pid (e.g. with pgrep)`, { cause: error });
+        throw new EnvironmentError(error.message, { cause: error });
+      }
+      throw error;
+    }
+  }
+  try {
+    return await runWatch(
+      {
+        command: options.pid === undefined ? command : undefined,
+        pid: options.pid,
+        ulimit: options.ulimit,
+        signal: options.signal,
+        reloads: options.reloads,
+        settleMs: options.settle,
+        settleTimeoutMs: options.settleTimeout,
+        readyAfterMs: options.readyAfter,
+        readyTimeoutMs: options.readyTimeout,
+        maxGrowth: options.maxGrowth,
+        graceMs: options.grace,
+      },
+      { probe, abort: hooks.abort, onSample: hooks.onSample, onChild: hooks.onChild },
+    );
+  } catch (error) {
+    if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
+    throw error;
+  }
+}

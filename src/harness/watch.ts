@@ -1,0 +1,225 @@
+/**
+ * `repro watch`: any program, no protocol. Spawn it (or attach with --pid),
+ * wait until its fd count settles, then per reload send the signal, wait until
+ * the count has not changed for the settle window, and sample. Every way the
+ * program can fail to take the reloads ends the run with a reason, never a hang.
+ */
+import { readFileSync } from 'node:fs';
+import { arch, constants as osConstants, release } from 'node:os';
+import { ProbeError } from '../fdprobe/errors.js';
+import { countKinds } from '../fdprobe/kinds.js';
+import type { FdProbe } from '../fdprobe/probe.js';
+import { ProcfsProbe, type SignalDisposition, signalDisposition } from '../fdprobe/procfs.js';
+import type { EndReason, RunDocument, Sample } from '../model/run-document.js';
+import { SCHEMA_VERSION } from '../model/run-document.js';
+import { SampleBuffer } from '../model/sample-buffer.js';
+import { round } from '../model/stats.js';
+import { judge } from '../model/verdict.js';
+import { launchChild, type LaunchedChild } from './launch.js';
+
+export interface WatchPlan {
+  /** Program to spawn; absent with `pid`. */
+  command?: string[];
+  /** Attach to this running process instead of spawning. */
+  pid?: number;
+  /** Lower RLIMIT_NOFILE (soft and hard) of the spawned program. */
+  ulimit?: number;
+  signal: NodeJS.Signals;
+  reloads: number;
+  /** The fd count must be unchanged this long to count as settled. */
+  settleMs: number;
+  /** Give up on one settle after this long. */
+  settleTimeoutMs: number;
+  /** Instead of waiting for the count to settle at start, wait exactly this long. */
+  readyAfterMs?: number;
+  readyTimeoutMs: number;
+  maxGrowth: number;
+  graceMs: number;
+  maxSamples?: number;
+}
+
+export interface WatchHooks {
+  probe: FdProbe;
+  abort?: AbortSignal;
+  onSample?: (sample: Sample) => void;
+  onChild?: (child: LaunchedChild) => void;
+}
+
+const EMFILE_TEXT = /EMFILE|Too many open files/;
+const POLL_MS = 2;
+
+class Ended extends Error {
+  constructor(
+    readonly reason: EndReason,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The process's own soft fd limit, from /proc. */
+function softLimit(pid: number): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    return soft === undefined || soft === 'unlimited' ? null : Number(soft);
+  } catch {
+    return null;
+  }
+}
+
+export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunDocument> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const counter = hooks.probe instanceof ProcfsProbe ? hooks.probe : undefined;
+  const count = (pid: number) => (counter ? counter.countSync(pid) : hooks.probe.count(pid));
+  const samples = new SampleBuffer(plan.maxSamples);
+  let reason: EndReason = 'reloads-done';
+  let detail = `${plan.reloads} reloads done`;
+  let emfileObserved: RunDocument['emfileObserved'];
+  let disposition: SignalDisposition | undefined;
+  let fdsAboveLimitAtStart = 0;
+  let limit: number | null = plan.ulimit ?? null;
+
+  const child = plan.command ? launchChild({ command: plan.command, ulimit: plan.ulimit }) : undefined;
+  if (child) hooks.onChild?.(child);
+  const pid = child ? child.pid : (plan.pid as number);
+  const alive = () => (child ? child.isRunning() : processExists(pid));
+  const exitDetail = async () => {
+    if (!child) return 'the process is gone';
+    const how = await child.exited;
+    return how.spawnError ? `could not start: ${how.spawnError}` : how.signal ? `killed by ${how.signal}` : `exited with code ${how.exitCode}`;
+  };
+  const outputSaysEmfile = () => (child ? EMFILE_TEXT.exec(child.output.stderr.view().text) ?? EMFILE_TEXT.exec(child.output.stdout.view().text) : null);
+
+  /** Polls the count until it holds still for settleMs; returns how long that took. */
+  const settle = async (phase: string, timeoutMs: number): Promise<number> => {
+    const started = performance.now();
+    let last = await count(pid);
+    let stableSince = performance.now();
+    for (;;) {
+      if (hooks.abort?.aborted) throw new Ended('aborted', `aborted during ${phase}`);
+      await sleep(POLL_MS);
+      if (!alive()) throw new Ended('child-exited', `${await exitDetail()} during ${phase}`);
+      const now = await count(pid);
+      const t = performance.now();
+      if (now !== last) {
+        last = now;
+        stableSince = t;
+      } else if (t - stableSince >= plan.settleMs) return t - started;
+      if (t - started > timeoutMs) throw new Ended('never-settled', `${phase}: fd count still changing after ${timeoutMs} ms`);
+    }
+  };
+
+  const takeSample = async (reload: number, settleMs: number | undefined) => {
+    const fds = await hooks.probe.list(pid);
+    if (reload === 0 && limit !== null) fdsAboveLimitAtStart = fds.filter((f) => f.fd >= (limit as number)).length;
+    const sample: Sample = {
+      reload,
+      elapsedMs: round(performance.now() - t0, 2),
+      fds: fds.length,
+      fdsByKind: countKinds(fds.map((f) => f.kind)),
+      rssKb: await hooks.probe.rssKb(pid),
+      settleMs: settleMs === undefined ? undefined : round(settleMs, 2),
+    };
+    samples.add(sample);
+    hooks.onSample?.(sample);
+    if (!emfileObserved && limit !== null && fds.filter((f) => f.fd < (limit as number)).length >= limit) {
+      emfileObserved = { reload, evidence: `${fds.length} fds open: every slot below the limit ${limit} is taken` };
+    }
+    const said = outputSaysEmfile();
+    if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said[0])}` };
+  };
+
+  try {
+    if (child && child.pid <= 0) throw new Ended('child-exited', await exitDetail());
+    if (plan.readyAfterMs !== undefined) {
+      await sleep(plan.readyAfterMs);
+      if (!alive()) throw new Ended('child-exited', `${await exitDetail()} before it was up`);
+    } else {
+      await settle('start-up', plan.readyTimeoutMs);
+    }
+    limit = softLimit(pid) ?? limit;
+    disposition = signalDisposition(pid, osConstants.signals[plan.signal]);
+    await takeSample(0, undefined);
+    if (disposition === 'ignored') throw new Ended('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
+    for (let k = 1; k <= plan.reloads; k++) {
+      if (hooks.abort?.aborted) throw new Ended('aborted', `aborted before reload ${k}`);
+      try {
+        process.kill(pid, plan.signal);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ESRCH') throw new Ended('child-exited', `the process was gone before reload ${k}`);
+        throw new Ended('probe-failed', `cannot send ${plan.signal} to ${pid}: ${(error as NodeJS.ErrnoException).code}`);
+      }
+      const settled = await settle(`reload ${k}`, plan.settleTimeoutMs);
+      await takeSample(k, settled);
+      if (emfileObserved) {
+        reason = 'emfile';
+        detail = `EMFILE at reload ${k}: ${emfileObserved.evidence}`;
+        break;
+      }
+    }
+  } catch (error) {
+    let ended = error;
+    if (error instanceof ProbeError) ended = new Ended(error.failure === 'gone' ? 'child-exited' : 'probe-failed', error.message);
+    if (!(ended instanceof Ended)) {
+      await child?.stop(plan.graceMs);
+      throw error;
+    }
+    reason = ended.reason;
+    detail = ended.detail;
+    if (reason === 'child-exited' && disposition === 'default' && child) {
+      const how = await child.exited;
+      if (how.signal === plan.signal) detail += ` (it has no handler for ${plan.signal}, whose default action ends it)`;
+    }
+  }
+
+  const exit = child ? await child.stop(plan.graceMs) : null;
+  const document: Omit<RunDocument, 'verdict'> = {
+    schemaVersion: SCHEMA_VERSION,
+    kind: 'run',
+    scenario: 'watch',
+    pattern: 'watch',
+    channel: '-',
+    signal: plan.signal,
+    command: plan.command ?? [readCmdline(pid)],
+    ulimit: limit ?? 0,
+    attached: !child,
+    signalDisposition: disposition,
+    reloadsPlanned: plan.reloads,
+    fdsAboveLimitAtStart,
+    emfileObserved,
+    platform: { os: process.platform, arch: arch(), release: release(), node: process.version, probe: hooks.probe.backend },
+    startedAt: startedAt.toISOString(),
+    pid: pid > 0 ? pid : null,
+    samples: samples.toArray(),
+    sampleStride: samples.stride,
+    harnessPeakRssKb: process.resourceUsage().maxRSS,
+    events: [],
+    end: { reason, detail, child: exit, wallMs: round(performance.now() - t0, 1) },
+    stderr: child ? child.output.stderr.view() : { text: '', truncated: false, bytes: 0 },
+    stdout: child ? child.output.stdout.view() : { text: '', truncated: false, bytes: 0 },
+  };
+  return { ...document, verdict: judge({ ...document, signalHandling: 'not-checked' }, { fdsPerReload: 0, maxGrowth: plan.maxGrowth }) };
+}
+
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim();
+  } catch {
+    return `pid ${pid}`;
+  }
+}

@@ -1,0 +1,133 @@
+// repro watch on real services written in Python and C: leaky ones flagged with the right growth
+// and kind, clean ones passed, and programs that cannot take reloads reported without hanging.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunDocument } from '../../src/model/run-document.js';
+import { repro } from '../support/cli.js';
+import { isAlive } from '../support/processes.js';
+
+const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'repro-watch-'));
+const log = join(dir, 'service.log');
+const bin = (name: string) => join(dir, name);
+
+beforeAll(() => {
+  for (const name of ['leaks-signalfd-per-hup', 'reloads-cleanly']) execFileSync('gcc', ['-O2', '-Wall', '-o', bin(name), service(`${name}.c`)]);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function watch(args: string[]) {
+  const result = await repro(['watch', '--json', '--reloads', '10', '--settle', '60', ...args], { timeout: 60_000 });
+  return { ...result, run: result.stdout ? (JSON.parse(result.stdout) as RunDocument) : undefined };
+}
+
+describe('repro watch flags leaky services with the growth per reload and the kind', () => {
+  it.each([
+    ['Python, a pipe per SIGHUP', () => ['--', 'python3', service('leaks-pipe-per-hup.py')], 2, { pipe: 2 }],
+    ['Python, a log file per SIGHUP', () => ['--', 'python3', service('leaks-log-per-hup.py'), log], 1, { file: 1 }],
+    ['C, a signalfd per SIGHUP', () => ['--', bin('leaks-signalfd-per-hup')], 1, { signalfd: 1 }],
+  ])('%s: exit 1', async (_what, args, growth, kinds) => {
+    const { exitCode, run } = await watch(args());
+    expect(exitCode).toBe(1);
+    expect(run?.verdict.growthPerReload).toBe(growth);
+    expect(run?.verdict.growthByKind).toEqual(kinds);
+    expect(run?.verdict.reloadsDone).toBe(10);
+    expect(run?.signalDisposition).toBe('caught');
+  });
+
+  it('a leaky service under --ulimit: EMFILE seen, the run stops there', async () => {
+    const { exitCode, run } = await watch(['--ulimit', '24', '--reloads', '50', '--', bin('leaks-signalfd-per-hup')]);
+    expect(exitCode).toBe(1);
+    expect(run?.end.reason).toBe('emfile');
+    expect(run?.emfileObserved?.evidence).toMatch(/every slot below the limit 24 is taken|Too many open files/);
+    expect(run?.verdict.reloadsDone).toBeLessThan(50);
+  });
+});
+
+describe('repro watch passes services that reload cleanly', () => {
+  it.each([
+    ['Python, log reopened', () => ['--', 'python3', service('reopens-log-cleanly.py'), log]],
+    ['C, log reopened', () => ['--', bin('reloads-cleanly'), log]],
+  ])('%s: exit 0, no growth', async (_what, args) => {
+    const { exitCode, run, stdout } = await watch(args());
+    expect(exitCode, stdout.slice(0, 500)).toBe(0);
+    expect(run?.verdict.growthPerReload).toBe(0);
+    expect(run?.verdict.reloadsDone).toBe(10);
+  });
+});
+
+describe('repro watch reports programs that cannot take reloads, without hanging (exit 4)', () => {
+  it('a program that dies on SIGHUP (no handler)', async () => {
+    const { exitCode, run } = await watch(['--', 'sleep', '600']);
+    expect(exitCode).toBe(4);
+    expect(run?.end.reason).toBe('child-exited');
+    expect(run?.end.detail).toBe('killed by SIGHUP during reload 1 (it has no handler for SIGHUP, whose default action ends it)');
+    expect(run?.signalDisposition).toBe('default');
+  });
+
+  it('a program that ignores SIGHUP', async () => {
+    const { exitCode, run } = await watch(['--', 'python3', service('ignores-hup.py')]);
+    expect(exitCode).toBe(4);
+    expect(run?.end.reason).toBe('signal-ignored');
+    expect(run?.end.detail).toBe('the program ignores SIGHUP (SigIgn), so reloads cannot be tested');
+    expect(run?.samples).toHaveLength(1);
+  });
+
+  it('a program that exits early', async () => {
+    const { exitCode, run } = await watch(['--reloads', '1000', '--', 'python3', service('exits-early.py')]);
+    expect(exitCode).toBe(4);
+    expect(run?.end.reason).toBe('child-exited');
+    expect(run?.end.detail).toMatch(/^exited with code 0 during reload \d+$/);
+  });
+
+  it('a program whose fd count never settles', async () => {
+    const t0 = performance.now();
+    const { exitCode, run } = await watch(['--ready-timeout', '500', '--', 'python3', service('churns-fds.py')]);
+    expect(exitCode).toBe(4);
+    expect(run?.end.reason).toBe('never-settled');
+    expect(run?.end.detail).toBe('start-up: fd count still changing after 500 ms');
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});
+
+describe('repro watch --pid attaches to a running process and leaves it running', () => {
+  it('flags the leak and does not stop the process', async () => {
+    const running = execa('python3', [service('leaks-pipe-per-hup.py')], { reject: false });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const { exitCode, run } = await watch(['--pid', String(running.pid)]);
+      expect(exitCode).toBe(1);
+      expect(run?.attached).toBe(true);
+      expect(run?.verdict.growthPerReload).toBe(2);
+      expect(isAlive(running.pid as number)).toBe(true);
+    } finally {
+      running.kill('SIGKILL');
+      await running;
+    }
+  });
+});
+
+describe('repro watch input errors', () => {
+  it.each([
+    [['watch', '--', '/no/such/program'], 2, 'repro: command not found: /no/such/program (no executable file there); check the path after --'],
+    [['watch', '--', 'no-such-program-here'], 2, 'repro: command not found: no-such-program-here (not on PATH); give its full path after --'],
+    [['watch', '--pid', '4000000'], 2, 'repro: --pid 4000000: no such process; check the pid (e.g. with pgrep)'],
+    [['watch'], 2, 'repro: repro watch needs a command after --, or --pid PID'],
+    [['watch', '--pid', '1', '--', 'sleep', '1'], 2, 'repro: give either --pid PID or a command after --, not both'],
+  ])('repro %j: exit %i', async (args, code, message) => {
+    const result = await repro(args);
+    expect(result.exitCode).toBe(code);
+    expect(result.stderr).toBe(message);
+  });
+
+  it('an unknown signal name names the flag', async () => {
+    const result = await repro(['watch', '--signal', 'NOPE', '--', 'sleep', '1']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("--signal takes a signal name such as HUP, TERM or USR1, got 'NOPE'");
+  });
+});
