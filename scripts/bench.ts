@@ -1,9 +1,15 @@
 /**
  * npm run bench: figures and ratios against the alternatives, printed, not asserted.
  * Section "reload": signal round trip, `repro compare` wall time, and a plain
- * shell loop doing the same 500 reloads. `--only reload|probe` picks one section.
+ * shell loop doing the same 500 reloads. Section "probe": the fd probe at 1k, 5k and
+ * 19k fds against a C floor, lsof and lsfd. `--only reload|probe` picks one section.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { ProcfsProbe } from '../src/fdprobe/procfs.js';
 import { fileURLToPath } from 'node:url';
 import { runPattern, type ScenarioOptions } from '../src/cli/commands/scenario.js';
 import { launchChild } from '../src/harness/launch.js';
@@ -65,7 +71,78 @@ async function reloadBench(): Promise<void> {
   }
 }
 
-const sections: Record<string, () => Promise<void>> = { reload: reloadBench };
+async function timeCommand(file: string, args: string[], runs: number): Promise<number> {
+  const walls: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    execFileSync(file, args, { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 256 * 1024 * 1024 });
+    walls.push(performance.now() - t0);
+  }
+  return median(walls);
+}
+
+function perSampleUs(f: () => unknown, budgetMs: number): number {
+  f();
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < budgetMs || n < 3) {
+    f();
+    n++;
+  }
+  return ((performance.now() - t0) / n) * 1000;
+}
+
+async function probeBench(): Promise<void> {
+  console.log('## fd probe: per-sample cost and one-shot wall time against a C floor, lsof and lsfd\n');
+  const dir = mkdtempSync(join(tmpdir(), 'repro-bench-'));
+  const floor = join(dir, 'fd-floor');
+  execFileSync('gcc', ['-O2', '-o', floor, fileURLToPath(new URL('./bench/fd-floor.c', import.meta.url))]);
+  const holder = fileURLToPath(new URL('./bench/hold-fds.py', import.meta.url));
+  const probe = new ProcfsProbe();
+  const header = ['fds', 'C getdents', 'repro count', 'ratio', 'C +readlink', 'repro full', 'ratio', 'lsof -p', 'lsfd -p', 'lsof/full', 'probe 1-shot', 'lsof 1-shot'];
+  console.log(`| ${header.join(' | ')} |`);
+  console.log(`|${header.map(() => '---').join('|')}|`);
+  const notes: string[] = [];
+  try {
+    for (const n of [1000, 5000, 19_000]) {
+      const child = execa('python3', [holder, String(n)], { stdin: 'pipe', reject: false });
+      try {
+        await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+        const pid = child.pid as number;
+        const c = (mode: string, iterations: number) => Number(execFileSync(floor, [String(pid), mode, String(iterations)], { encoding: 'utf8' }).split(' ')[0]);
+        const iterations = n >= 19_000 ? 50 : 300;
+        const cCount = c('count', iterations);
+        const cStat = c('stat', 2000);
+        const cFull = c('full', iterations);
+        const count = perSampleUs(() => probe.countSync(pid), 300);
+        const readdirCount = perSampleUs(() => readdirSync(`/proc/${pid}/fd`).length, 300);
+        const full = perSampleUs(() => probe.listSync(pid), 600);
+        const runs = n >= 19_000 ? 3 : 5;
+        const lsof = (await timeCommand('lsof', ['-n', '-P', '-w', '-p', String(pid)], runs)) * 1000;
+        const lsfd = (await timeCommand('lsfd', ['-p', String(pid)], runs)) * 1000;
+        const probeOneShot = await timeCommand(process.execPath, [BIN, 'probe', String(pid), '--json'], runs);
+        const lsofOneShot = lsof / 1000;
+        const total = probe.countSync(pid);
+        const ms = (us: number) => (us >= 1000 ? `${f(us / 1000, 1)} ms` : `${f(us, 1)} µs`);
+        console.log(
+          `| ${total} | ${ms(cCount)} | ${ms(count)} | ${f(count / cCount, 2)}× | ${ms(cFull)} | ${ms(full)} | ${f(full / cFull, 2)}× | ${ms(lsof)} | ${ms(lsfd)} | ${f(lsof / full, 1)}× | ${f(probeOneShot, 0)} ms | ${f(lsofOneShot, 0)} ms |`,
+        );
+        notes.push(`${total} fds: count by stat() in C ${ms(cStat)}; Node readdir count ${ms(readdirCount)} (${f(readdirCount / cCount, 2)}× the C getdents loop)`);
+      } finally {
+        child.stdin?.end();
+        await child;
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log('');
+  for (const note of notes) console.log(`- ${note}`);
+  console.log('- repro count = one stat() of /proc/PID/fd (Linux ≥ 6.2 reports the fd count as its size); full = readdir + readlink + classify every fd');
+  console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time, median');
+}
+
+const sections: Record<string, () => Promise<void>> = { reload: reloadBench, probe: probeBench };
 for (const [name, bench] of Object.entries(sections)) {
   if (only && only !== name) continue;
   await bench();

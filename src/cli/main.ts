@@ -5,14 +5,10 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import type { CompareDocument, RunDocument, Sample } from '../model/run-document.js';
-import { CHANNEL_KINDS } from '../native/channel.js';
-import { Progress } from '../report/progress.js';
-import { formatCompare, formatProbe, formatRun, type ViewOptions } from '../report/summary.js';
-import { checkOutputPath, writeOutput } from '../report/write-file.js';
-import { probeOnce } from './commands/probe.js';
-import { probeWatch } from './commands/probe-watch.js';
-import { type CommandHooks, runCompare, runPattern, type ScenarioOptions } from './commands/scenario.js';
-import { watchCommand, type WatchOptions } from './commands/watch.js';
+import { CHANNEL_KINDS } from '../native/channel-kinds.js';
+import type { ViewOptions } from '../report/summary.js';
+import type { CommandHooks, ScenarioOptions } from './commands/scenario.js';
+import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context.js';
 import { ExitCode, ReproError } from './errors.js';
 import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
@@ -43,7 +39,19 @@ function view(options: OutputOptions): ViewOptions {
   return { color: useColor(), width: terminalWidth(), chart: options.chart };
 }
 
-function emit(document: RunDocument | CompareDocument, text: () => string, options: OutputOptions): void {
+// Command and report modules load inside the actions: a one-shot `repro probe` should not pay for the rest.
+const load = {
+  scenario: () => import('./commands/scenario.js'),
+  watch: () => import('./commands/watch.js'),
+  probe: () => import('./commands/probe.js'),
+  probeWatch: () => import('./commands/probe-watch.js'),
+  summary: () => import('../report/summary.js'),
+  files: () => import('../report/write-file.js'),
+  progress: () => import('../report/progress.js'),
+};
+
+async function emit(document: RunDocument | CompareDocument, text: () => string, options: OutputOptions): Promise<void> {
+  const { writeOutput } = await load.files();
   const json = `${JSON.stringify(document, null, 2)}\n`;
   // Both happen whatever the other does: nothing collected is lost to one failing output.
   let failed: unknown;
@@ -60,7 +68,7 @@ function emit(document: RunDocument | CompareDocument, text: () => string, optio
 
 async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interruption) => Promise<T>): Promise<T> {
   const interruption = new Interruption();
-  const progress = new Progress(process.stderr);
+  const progress = new (await load.progress()).Progress(process.stderr);
   try {
     return await action(
       {
@@ -97,9 +105,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
         : 'run the correct child: one process-wide signal hub, fds flat over every reload';
     addScenarioOptions(program.command(pattern).description(what), 500).action(async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
-        if (options.out) checkOutputPath(options.out, '--out');
-        const run = await runPattern(pattern, options, hooks);
-        emit(run, () => formatRun(run, view(options)), options);
+        if (options.out) (await load.files()).checkOutputPath(options.out, '--out');
+        const run = await (await load.scenario()).runPattern(pattern, options, hooks);
+        const { formatRun } = await load.summary();
+        await emit(run, () => formatRun(run, view(options)), options);
         setExit(exitFor(run.verdict.pass, interruption));
       });
     });
@@ -108,9 +117,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addScenarioOptions(program.command('compare').description('run both side by side; exit 0 only when broken leaks to EMFILE and correct stays flat'), 500).action(
     async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
-        if (options.out) checkOutputPath(options.out, '--out');
-        const doc = await runCompare(options, hooks);
-        emit(doc, () => formatCompare(doc, view(options)), options);
+        if (options.out) (await load.files()).checkOutputPath(options.out, '--out');
+        const doc = await (await load.scenario()).runCompare(options, hooks);
+        const { formatCompare } = await load.summary();
+        await emit(doc, () => formatCompare(doc, view(options)), options);
         setExit(exitFor(doc.verdict.pass, interruption));
       });
     },
@@ -135,9 +145,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-chart', 'leave the terminal chart out of the summary')
     .action(async (command: string[], options: WatchOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
-        if (options.out) checkOutputPath(options.out, '--out');
-        const run = await watchCommand(command, options, { ...hooks, onSample: (sample) => hooks.onSample?.(sample, { pattern: 'watch', reloads: options.reloads }) });
-        emit(run, () => formatRun(run, view(options)), options);
+        if (options.out) (await load.files()).checkOutputPath(options.out, '--out');
+        const run = await (await load.watch()).watchCommand(command, options, { ...hooks, onSample: (sample) => hooks.onSample?.(sample, { pattern: 'watch', reloads: options.reloads }) });
+        const { formatRun } = await load.summary();
+        await emit(run, () => formatRun(run, view(options)), options);
         setExit(interruption.signal ? exitFor(false, interruption) : run.verdict.pass ? ExitCode.OK : run.verdict.inconclusive ? ExitCode.INCONCLUSIVE : ExitCode.VERDICT_FAILED);
       });
     });
@@ -151,12 +162,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-chart', 'with --watch: no live chart, one line per sample')
     .action(async (pid: number, options: { json?: boolean; watch?: number | true; chart: boolean }) => {
       if (options.watch === undefined) {
-        const snapshot = await probeOnce(pid);
-        process.stdout.write(options.json ? `${JSON.stringify(snapshot, null, 2)}\n` : `${formatProbe(snapshot, view({ chart: false }))}\n`);
+        const snapshot = await (await load.probe()).probeOnce(pid);
+        process.stdout.write(options.json ? `${JSON.stringify(snapshot, null, 2)}\n` : `${(await load.summary()).formatProbe(snapshot, view({ chart: false }))}\n`);
         return;
       }
       const interval = options.watch === true ? 1000 : options.watch;
-      const result = await probeWatch(pid, interval, { color: useColor(), width: terminalWidth(), chart: options.chart, json: Boolean(options.json) });
+      const result = await (await load.probeWatch()).probeWatch(pid, interval, { color: useColor(), width: terminalWidth(), chart: options.chart, json: Boolean(options.json) });
       setExit(result);
     });
   return program;

@@ -1,5 +1,6 @@
 /** The procfs back end: /proc/<pid>/fd, /proc/<pid>/limits, /proc/<pid>/status, /proc/<pid>/net. */
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { NativeError, readlinkAtFunction } from '../native/libc.js';
 import { toProbeError } from './errors.js';
 import { classifyTarget, type FdKind } from './kinds.js';
 import type { FdEntry, FdLimits, FdProbe } from './probe.js';
@@ -62,6 +63,9 @@ export class ProcfsProbe implements FdProbe {
 
   /** Socket inode → kind; an inode names one socket for as long as it is open, so samples reuse it. */
   readonly #socketKinds = new Map<string, FdKind>();
+  /** Path → is a directory. */
+  readonly #directories = new Map<string, boolean>();
+  readonly #readlinkAt = readlinkAtFunction();
 
   constructor(private readonly root = PROC_ROOT) {}
 
@@ -93,24 +97,55 @@ export class ProcfsProbe implements FdProbe {
   listSync(pid: number, options: { refineSockets?: boolean } = {}): FdEntry[] {
     const dir = `${this.root}/${pid}/fd`;
     let names: string[];
+    let dirfd: number | undefined;
     try {
       names = readdirSync(dir);
+      if (this.#readlinkAt) dirfd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
     } catch (error) {
       throw toProbeError(pid, error);
     }
+    try {
+      return this.#classifyAll(pid, dir, names, dirfd, options);
+    } finally {
+      if (dirfd !== undefined) closeSync(dirfd);
+    }
+  }
+
+  #readLink(dir: string, dirfd: number | undefined, name: string): string | null {
+    if (dirfd !== undefined && this.#readlinkAt) return this.#readlinkAt(dirfd, name);
+    try {
+      return readlinkSync(`${dir}/${name}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  /** Is this path a directory? Cached by path: a log leaked per reload is one stat, not one per fd per sample. */
+  #isDirectory(target: string, fdPath: string): boolean {
+    let known = this.#directories.get(target);
+    if (known === undefined) {
+      if (this.#directories.size > 10_000) this.#directories.clear();
+      known = isDirectory(fdPath);
+      this.#directories.set(target, known);
+    }
+    return known;
+  }
+
+  #classifyAll(pid: number, dir: string, names: string[], dirfd: number | undefined, options: { refineSockets?: boolean }): FdEntry[] {
     const entries: FdEntry[] = [];
     const unknownSockets: FdEntry[] = [];
     for (const name of names) {
-      let target: string;
+      let target: string | null;
       try {
-        target = readlinkSync(`${dir}/${name}`);
+        target = this.#readLink(dir, dirfd, name);
       } catch (error) {
-        // Closed between readdir and readlink: it is simply not open any more.
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw toProbeError(pid, error);
+        throw error instanceof NativeError ? toProbeError(pid, Object.assign(new Error(error.message), { code: error.code })) : toProbeError(pid, error);
       }
+      // Closed between readdir and readlink: it is simply not open any more.
+      if (target === null) continue;
       let kind = classifyTarget(target);
-      if (kind === 'file' && isDirectory(`${dir}/${name}`)) kind = 'directory';
+      if (kind === 'file' && this.#isDirectory(target, `${dir}/${name}`)) kind = 'directory';
       const entry: FdEntry = { fd: Number(name), kind, target };
       if (kind === 'socket' && options.refineSockets !== false) {
         const known = this.#socketKinds.get(target);

@@ -7,11 +7,9 @@ import { readSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { closeFd, openPipe, openSignalfd } from './libc.js';
 
-export const CHANNEL_KINDS = ['pipe', 'signalfd'] as const;
-export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+import type { ChannelKind } from './channel-kinds.js';
 
-/** fds one channel of each kind holds. */
-export const FDS_PER_CHANNEL: Record<ChannelKind, number> = { pipe: 2, signalfd: 1 };
+export { CHANNEL_KINDS, type ChannelKind, FDS_PER_CHANNEL } from './channel-kinds.js';
 
 export interface WakeChannel {
   readonly kind: ChannelKind;

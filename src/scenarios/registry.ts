@@ -1,6 +1,6 @@
 /** Scenario name → the broken and correct children and what each should show. */
 import { fileURLToPath } from 'node:url';
-import { CHANNEL_KINDS, type ChannelKind, FDS_PER_CHANNEL } from '../native/channel.js';
+import { CHANNEL_KINDS, type ChannelKind, FDS_PER_CHANNEL } from '../native/channel-kinds.js';
 
 export type Pattern = 'broken' | 'correct';
 

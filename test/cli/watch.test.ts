@@ -131,3 +131,26 @@ describe('repro watch input errors', () => {
     expect(result.stderr).toContain("--signal takes a signal name such as HUP, TERM or USR1, got 'NOPE'");
   });
 });
+
+describe('permission denied', () => {
+  // Run repro as user nobody against a process of root's: /proc/<pid>/fd is not readable then.
+  const asNobody = (args: string[]) =>
+    execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, fileURLToPath(new URL('../../bin/repro.js', import.meta.url)), ...args], { reject: false });
+
+  it.each([
+    [['probe', String(process.pid)]],
+    [['watch', '--pid', String(process.pid), '--reloads', '1']],
+  ])('repro %j as another user: exit 3, one line, nothing signalled', async (args) => {
+    let hups = 0;
+    const count = () => (hups += 1);
+    process.on('SIGHUP', count);
+    try {
+      const result = await asNobody(args);
+      expect(result.exitCode).toBe(3);
+      expect(result.stderr).toBe(`repro: permission denied reading the fds of process ${process.pid} (run as its user or root)`);
+      expect(hups).toBe(0);
+    } finally {
+      process.removeListener('SIGHUP', count);
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { type RunHooks, type RunPlan, runScenario } from '../../harness/run.js';
 import type { CompareDocument, RunDocument } from '../../model/run-document.js';
 import { SCHEMA_VERSION } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
-import type { ChannelKind } from '../../native/channel.js';
+import type { ChannelKind } from '../../native/channel-kinds.js';
 import { childCommand, findScenario, type Pattern, SCENARIOS, type Scenario } from '../../scenarios/registry.js';
 import { EnvironmentError, UsageError } from '../errors.js';
 

@@ -64,7 +64,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   const probe = hooks.probe ?? defaultProbe();
   if (options.pid !== undefined) {
     try {
-      await probe.count(options.pid);
+      await probe.list(options.pid);
     } catch (error) {
       if (error instanceof ProbeError) {
         if (error.failure === 'gone') throw new UsageError(`--pid ${options.pid}: no such process; check the pid (e.g. with pgrep)`, { cause: error });
