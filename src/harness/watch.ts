@@ -47,6 +47,7 @@ export interface WatchHooks {
 
 const EMFILE_TEXT = /EMFILE|Too many open files/;
 const POLL_MS = 2;
+const HANDLER_WAIT_MS = 1000;
 
 class Ended extends Error {
   constructor(
@@ -144,7 +145,7 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
       await settle('start-up', plan.readyTimeoutMs);
     }
     limit = softLimit(pid) ?? limit;
-    disposition = signalDisposition(pid, osConstants.signals[plan.signal]);
+    disposition = await awaitHandler(pid, plan, alive, t0);
     await takeSample(0, undefined);
     if (disposition === 'ignored') throw new Ended('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
     for (let k = 1; k <= plan.reloads; k++) {
@@ -205,6 +206,23 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
     stdout: child ? child.output.stdout.view() : { text: '', truncated: false, bytes: 0 },
   };
   return { ...document, verdict: judge({ ...document, signalHandling: 'not-checked' }, { fdsPerReload: 0, maxGrowth: plan.maxGrowth }) };
+}
+
+/**
+ * A settled fd count does not mean the handler is installed: an interpreter
+ * can sit still while importing. While the signal still has its default
+ * action, keep looking for a handler for up to a second (within the ready
+ * timeout), so the first signal does not kill a program that was about to catch it.
+ */
+async function awaitHandler(pid: number, plan: WatchPlan, alive: () => boolean, t0: number): Promise<SignalDisposition> {
+  const signo = osConstants.signals[plan.signal];
+  const until = Math.min(performance.now() + HANDLER_WAIT_MS, t0 + plan.readyTimeoutMs);
+  let disposition = signalDisposition(pid, signo);
+  while (disposition === 'default' && performance.now() < until && alive()) {
+    await sleep(10);
+    disposition = signalDisposition(pid, signo);
+  }
+  return disposition;
 }
 
 export function processExists(pid: number): boolean {
