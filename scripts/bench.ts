@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { ProcfsProbe } from '../src/fdprobe/procfs.js';
 import { fileURLToPath } from 'node:url';
-import { runPattern, type ScenarioOptions } from '../src/cli/commands/scenario.js';
+import { runPattern, SCENARIO_DEFAULTS, type ScenarioOptions } from '../src/cli/commands/scenario.js';
 import { launchChild } from '../src/harness/launch.js';
 import { percentile } from '../src/model/stats.js';
 import { childCommand, findScenario } from '../src/scenarios/registry.js';
@@ -19,17 +19,8 @@ import { childCommand, findScenario } from '../src/scenarios/registry.js';
 const BIN = fileURLToPath(new URL('../bin/repro.js', import.meta.url));
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
-const options: ScenarioOptions = {
-  scenario: 'sighup-listener',
-  channel: 'pipe',
-  ulimit: 64,
-  reloads: 500,
-  ackTimeout: 5000,
-  readyTimeout: 15_000,
-  deadCheck: 300,
-  grace: 2000,
-  maxGrowth: 0.01,
-};
+// Generous timeouts: a loaded machine must not turn a slow ack into a failed run.
+const options: ScenarioOptions = { ...SCENARIO_DEFAULTS, ackTimeout: 5000, readyTimeout: 15_000 };
 
 const median = (v: number[]) => percentile(v, 50) as number;
 const f = (n: number, d = 3) => n.toFixed(d);

@@ -7,7 +7,8 @@ import { Command, CommanderError, Option } from 'commander';
 import type { CompareDocument, RunDocument, Sample } from '../model/run-document.js';
 import { CHANNEL_KINDS } from '../native/channel-kinds.js';
 import type { ViewOptions } from '../report/summary.js';
-import type { CommandHooks, ScenarioOptions } from './commands/scenario.js';
+import type { CommandHooks } from './commands/scenario.js';
+import { SCENARIO_DEFAULTS, type ScenarioOptions } from './commands/scenario-options.js';
 import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context.js';
 import { ExitCode, ReproError } from './errors.js';
@@ -19,17 +20,20 @@ interface OutputOptions {
   chart: boolean;
 }
 
-function addScenarioOptions(command: Command, reloadsDefault: number): Command {
+function addScenarioOptions(command: Command): Command {
+  const d = SCENARIO_DEFAULTS;
   return command
-    .addOption(new Option('--scenario <name>', 'which scenario').default('sighup-listener'))
-    .addOption(new Option('--channel <kind>', `native wake-up channel: ${CHANNEL_KINDS.join(' or ')}`).default('pipe').argParser(oneOf('--channel', CHANNEL_KINDS)))
-    .addOption(new Option('--ulimit <n>', 'RLIMIT_NOFILE (soft and hard) for the child').default(64).argParser(wholeNumber('--ulimit', 8, 1_048_576)))
-    .addOption(new Option('--reloads <n>', 'reload signals to send at most').default(reloadsDefault).argParser(wholeNumber('--reloads', 1, 10_000_000)))
-    .addOption(new Option('--ack-timeout <ms>', 'wait this long for each reload to be acknowledged').default(2000).argParser(wholeNumber('--ack-timeout', 1, 600_000)))
-    .addOption(new Option('--ready-timeout <ms>', 'wait this long for the child to say ready').default(10_000).argParser(wholeNumber('--ready-timeout', 1, 600_000)))
-    .addOption(new Option('--dead-check <ms>', 'after EMFILE, wait this long for one more reload before calling signal handling dead').default(300).argParser(wholeNumber('--dead-check', 1, 600_000)))
-    .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(2000).argParser(wholeNumber('--grace', 0, 600_000)))
-    .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that still counts as flat').default(0.01).argParser(decimal('--max-growth', 0, 1000)))
+    .addOption(new Option('--scenario <name>', 'which scenario').default(d.scenario))
+    .addOption(new Option('--channel <kind>', `native wake-up channel: ${CHANNEL_KINDS.join(' or ')}`).default(d.channel).argParser(oneOf('--channel', CHANNEL_KINDS)))
+    .addOption(new Option('--ulimit <n>', 'RLIMIT_NOFILE (soft and hard) for the child').default(d.ulimit).argParser(wholeNumber('--ulimit', 8, 1_048_576)))
+    .addOption(new Option('--reloads <n>', 'reload signals to send at most').default(d.reloads).argParser(wholeNumber('--reloads', 1, 10_000_000)))
+    .addOption(new Option('--ack-timeout <ms>', 'wait this long for each reload to be acknowledged').default(d.ackTimeout).argParser(wholeNumber('--ack-timeout', 1, 600_000)))
+    .addOption(new Option('--ready-timeout <ms>', 'wait this long for the child to say ready').default(d.readyTimeout).argParser(wholeNumber('--ready-timeout', 1, 600_000)))
+    .addOption(
+      new Option('--dead-check <ms>', 'after EMFILE, wait this long for one more reload before calling signal handling dead').default(d.deadCheck).argParser(wholeNumber('--dead-check', 1, 600_000)),
+    )
+    .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(d.grace).argParser(wholeNumber('--grace', 0, 600_000)))
+    .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that still counts as flat').default(d.maxGrowth).argParser(decimal('--max-growth', 0, 1000)))
     .option('--json', 'print the run document as JSON instead of the summary')
     .option('--out <file>', 'also write the run document as JSON to FILE (atomically; - for stdout)')
     .option('--no-chart', 'leave the terminal chart out of the summary');
@@ -103,7 +107,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       pattern === 'broken'
         ? 'run the broken child: a new listener + native channel per SIGHUP, never closed, until EMFILE'
         : 'run the correct child: one process-wide signal hub, fds flat over every reload';
-    addScenarioOptions(program.command(pattern).description(what), 500).action(async (options: ScenarioOptions & OutputOptions) => {
+    addScenarioOptions(program.command(pattern).description(what)).action(async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
         if (options.out) (await load.files()).checkOutputPath(options.out, '--out');
         const run = await (await load.scenario()).runPattern(pattern, options, hooks);
@@ -114,7 +118,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
   }
 
-  addScenarioOptions(program.command('compare').description('run both side by side; exit 0 only when broken leaks to EMFILE and correct stays flat'), 500).action(
+  addScenarioOptions(program.command('compare').description('run both side by side; exit 0 only when broken leaks to EMFILE and correct stays flat')).action(
     async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
         if (options.out) (await load.files()).checkOutputPath(options.out, '--out');

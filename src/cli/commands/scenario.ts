@@ -7,21 +7,11 @@ import { type RunHooks, type RunPlan, runScenario } from '../../harness/run.js';
 import type { CompareDocument, RunDocument } from '../../model/run-document.js';
 import { SCHEMA_VERSION } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
-import type { ChannelKind } from '../../native/channel-kinds.js';
 import { childCommand, findScenario, type Pattern, SCENARIOS, type Scenario } from '../../scenarios/registry.js';
 import { EnvironmentError, UsageError } from '../errors.js';
+import type { ScenarioOptions } from './scenario-options.js';
 
-export interface ScenarioOptions {
-  scenario: string;
-  channel: ChannelKind;
-  ulimit: number;
-  reloads: number;
-  ackTimeout: number;
-  readyTimeout: number;
-  deadCheck: number;
-  grace: number;
-  maxGrowth: number;
-}
+export { SCENARIO_DEFAULTS, type ScenarioOptions } from './scenario-options.js';
 
 export interface CommandHooks {
   probe?: FdProbe;
