@@ -15,6 +15,7 @@ import { SCHEMA_VERSION } from '../model/run-document.js';
 import { SampleBuffer } from '../model/sample-buffer.js';
 import { round } from '../model/stats.js';
 import { judge } from '../model/verdict.js';
+import { processExists } from '../util/process-exists.js';
 import { launchChild, type LaunchedChild } from './launch.js';
 
 export interface WatchPlan {
@@ -223,15 +224,6 @@ async function awaitHandler(pid: number, plan: WatchPlan, alive: () => boolean, 
     disposition = signalDisposition(pid, signo);
   }
   return disposition;
-}
-
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readCmdline(pid: number): string {

@@ -10,20 +10,12 @@ import { closeSync, constants as fsConstants, fsyncSync, openSync, readdirSync, 
 import { basename, dirname, join } from 'node:path';
 import { EnvironmentError } from '../cli/errors.js';
 import { linkFd } from '../native/libc.js';
+import { processExists } from '../util/process-exists.js';
 
 const O_TMPFILE = 0o20200000;
 
 function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes `.NAME.PID.tmp` files of writers that are no longer running. */
@@ -38,7 +30,7 @@ export function sweepStaleTemps(path: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
     const pid = Number(name.slice(prefix.length, -'.tmp'.length));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) rmSync(join(dirname(path), name), { force: true });
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processExists(pid)) rmSync(join(dirname(path), name), { force: true });
   }
 }
 

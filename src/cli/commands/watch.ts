@@ -5,7 +5,8 @@ import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { LaunchedChild } from '../../harness/launch.js';
-import { processExists, runWatch } from '../../harness/watch.js';
+import { runWatch } from '../../harness/watch.js';
+import { processExists } from '../../util/process-exists.js';
 import type { RunDocument, Sample } from '../../model/run-document.js';
 import { EnvironmentError, UsageError } from '../errors.js';
 
