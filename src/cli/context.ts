@@ -1,5 +1,6 @@
 /** What a command needs from the process it runs in: where to print, colour, interruption. */
 import { readFileSync } from 'node:fs';
+import { parseLimits } from '../fdprobe/proc-text.js';
 import type { LaunchedChild } from '../harness/launch.js';
 
 /** Colour: FORCE_COLOR wins, then NO_COLOR, then whether stdout is a terminal. */
@@ -16,11 +17,7 @@ export function terminalWidth(): number {
 /** This process's hard RLIMIT_NOFILE: a child cannot be given more. */
 export function ownHardFdLimit(): number | null {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const hard = line?.trim().split(/\s+/)[4];
-    return hard === undefined || hard === 'unlimited' ? null : Number(hard);
+    return parseLimits(readFileSync('/proc/self/limits', 'utf8')).hard;
   } catch {
     return null;
   }

@@ -2,31 +2,17 @@
  * Starts a child in its own process group under a lowered RLIMIT_NOFILE, with
  * a parent-death signal where the system has one, and tears it down again.
  */
-import { accessSync, constants as fsConstants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { ChildExit } from '../model/run-document.js';
+import { findOnPath } from '../util/find-executable.js';
 import { ChildOutput, WaitError } from './child-output.js';
 
 /** sh exits with this when `ulimit -n` itself fails. */
 export const ULIMIT_FAILED_EXIT = 125;
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const file = join(dir, name);
-    try {
-      accessSync(file, fsConstants.X_OK);
-      return file;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
-
 let setprivPath: string | null | undefined;
 function setpriv(): string | null {
-  if (setprivPath === undefined) setprivPath = process.platform === 'linux' ? (onPath('setpriv') ?? null) : null;
+  if (setprivPath === undefined) setprivPath = process.platform === 'linux' ? (findOnPath('setpriv') ?? null) : null;
   return setprivPath;
 }
 

@@ -61,19 +61,6 @@ class Ended extends Error {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The process's own soft fd limit, from /proc. */
-function softLimit(pid: number): number | null {
-  try {
-    const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
-    return soft === undefined || soft === 'unlimited' ? null : Number(soft);
-  } catch {
-    return null;
-  }
-}
-
 export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunDocument> {
   const startedAt = new Date();
   const t0 = performance.now();
@@ -145,7 +132,7 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
     } else {
       await settle('start-up', plan.readyTimeoutMs);
     }
-    limit = softLimit(pid) ?? limit;
+    limit = (await hooks.probe.limits(pid)).soft ?? limit;
     disposition = await awaitHandler(pid, plan, alive, t0);
     await takeSample(0, undefined);
     if (disposition === 'ignored') throw new Ended('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);

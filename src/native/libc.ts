@@ -99,11 +99,6 @@ export function openPipe(): [number, number] {
   return [fds[0] as number, fds[1] as number];
 }
 
-/** True where signalfd(2) can be bound (Linux). */
-export function hasSignalfd(): boolean {
-  return loadLibc().signalfd !== undefined;
-}
-
 /** Opens a signalfd for the given signal numbers (SFD_CLOEXEC|SFD_NONBLOCK). */
 export function openSignalfd(signals: number[]): number {
   const c = loadLibc();

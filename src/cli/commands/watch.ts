@@ -1,11 +1,10 @@
 /** `repro watch`: validate what to run or attach to, then run the watch driver. */
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { LaunchedChild } from '../../harness/launch.js';
 import { runWatch } from '../../harness/watch.js';
+import { findOnPath, isExecutableFile } from '../../util/find-executable.js';
 import { processExists } from '../../util/process-exists.js';
 import type { RunDocument, Sample } from '../../model/run-document.js';
 import { EnvironmentError, UsageError } from '../errors.js';
@@ -31,15 +30,6 @@ export interface WatchCommandHooks {
   onChild?: (child: LaunchedChild) => void;
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** The program must exist before we spawn it: a clear usage error beats a shell's exit 127. */
 export function checkCommand(command: readonly string[]): void {
   const [program] = command;
@@ -48,8 +38,7 @@ export function checkCommand(command: readonly string[]): void {
     if (!isExecutableFile(program)) throw new UsageError(`command not found: ${program} (no executable file there); check the path after --`);
     return;
   }
-  const found = (process.env.PATH ?? '').split(delimiter).some((dir) => dir && isExecutableFile(join(dir, program)));
-  if (!found) throw new UsageError(`command not found: ${program} (not on PATH); give its full path after --`);
+  if (!findOnPath(program)) throw new UsageError(`command not found: ${program} (not on PATH); give its full path after --`);
 }
 
 export async function watchCommand(command: string[], options: WatchOptions, hooks: WatchCommandHooks = {}): Promise<RunDocument> {
