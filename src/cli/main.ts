@@ -4,8 +4,9 @@
  * line and an exit code in one place.
  */
 import { Command, CommanderError, Option } from 'commander';
-import type { CompareDocument, RunDocument, Sample } from '../model/run-document.js';
+import type { ReproDocument, RunDocument, Sample } from '../model/run-document.js';
 import { CHANNEL_KINDS } from '../native/channel-kinds.js';
+import { FORMAT_NAMES, REPORT_FORMATS, type ReportOptions } from '../report/formats-list.js';
 import type { ViewOptions } from '../report/summary.js';
 import type { CommandHooks } from './commands/scenario.js';
 import { SCENARIO_DEFAULTS, type ScenarioOptions } from './commands/scenario-options.js';
@@ -14,10 +15,20 @@ import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context
 import { ExitCode, ReproError } from './errors.js';
 import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
 
-interface OutputOptions {
-  json?: boolean;
-  out?: string;
-  chart: boolean;
+type OutputOptions = ReportOptions;
+
+/** --json, the report files, the baseline gate and --no-chart: shared by every command that makes a run document. */
+function addReportOptions(command: Command): Command {
+  command.option('--json', 'print the run document as JSON instead of the summary');
+  for (const name of FORMAT_NAMES) {
+    const { flag, what } = REPORT_FORMATS[name];
+    command.option(`${flag} <file>`, `write ${what} to FILE (atomically; - for stdout)`);
+  }
+  return command
+    .option('--baseline <file>', 'compare with a saved run document (--out) and fail (exit 1) when growth per reload got worse')
+    .addOption(new Option('--baseline-tolerance <fds>', 'largest rise in growth per reload that still passes --baseline').default(0.05).argParser(decimal('--baseline-tolerance', 0, 1_000_000)))
+    .option('--no-step-summary', 'do not append the Markdown summary to $GITHUB_STEP_SUMMARY')
+    .option('--no-chart', 'leave the terminal chart out of the summary');
 }
 
 function addScenarioOptions(command: Command): Command {
@@ -33,13 +44,14 @@ function addScenarioOptions(command: Command): Command {
       new Option('--dead-check <ms>', 'after EMFILE, wait this long for one more reload before calling signal handling dead').default(d.deadCheck).argParser(wholeNumber('--dead-check', 1, 600_000)),
     )
     .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(d.grace).argParser(wholeNumber('--grace', 0, 600_000)))
-    .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that still counts as flat').default(d.maxGrowth).argParser(decimal('--max-growth', 0, 1000)))
-    .option('--json', 'print the run document as JSON instead of the summary')
-    .option('--out <file>', 'also write the run document as JSON to FILE (atomically; - for stdout)')
-    .option('--no-chart', 'leave the terminal chart out of the summary');
+    .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that still counts as flat').default(d.maxGrowth).argParser(decimal('--max-growth', 0, 1000)));
 }
 
-function view(options: OutputOptions): ViewOptions {
+function runsOfPatterns(doc: ReproDocument): RunDocument['pattern'][] {
+  return doc.kind === 'compare' ? ['broken', 'correct'] : [doc.pattern];
+}
+
+function view(options: { chart: boolean }): ViewOptions {
   return { color: useColor(), width: terminalWidth(), chart: options.chart };
 }
 
@@ -50,24 +62,26 @@ const load = {
   probe: () => import('./commands/probe.js'),
   probeWatch: () => import('./commands/probe-watch.js'),
   summary: () => import('../report/summary.js'),
-  files: () => import('../report/write-file.js'),
+  outputs: () => import('../report/outputs.js'),
+  loadDocument: () => import('../report/load-document.js'),
   progress: () => import('../report/progress.js'),
 };
 
-async function emit(document: RunDocument | CompareDocument, text: () => string, options: OutputOptions): Promise<void> {
-  const { writeOutput } = await load.files();
-  const json = `${JSON.stringify(document, null, 2)}\n`;
-  // Both happen whatever the other does: nothing collected is lost to one failing output.
-  let failed: unknown;
-  if (options.out) {
-    try {
-      writeOutput(options.out, json, '--out');
-    } catch (error) {
-      failed = error;
-    }
-  }
-  process.stdout.write(options.json ? json : `${text()}\n`);
-  if (failed) throw failed;
+/** Checks the outputs before a run, then writes every view of the document it returns; resolves to the document (with any baseline check). */
+async function report<D extends ReproDocument>(options: OutputOptions, produces: RunDocument['pattern'][], run: () => Promise<D>): Promise<ReproDocument> {
+  const outputs = await load.outputs();
+  const prepared = outputs.prepareReports(options, produces);
+  const doc = outputs.applyBaseline(await run(), options, prepared);
+  const { formatDocument } = await load.summary();
+  await outputs.emitReports(doc, options, prepared, () => formatDocument(doc, view(options)));
+  return doc;
+}
+
+/** 0 pass, 1 fail, 4 inconclusive (watch), or the interrupting signal's code. */
+function exitForDocument(doc: ReproDocument, interruption?: Interruption): number {
+  if (interruption?.signal) return interruption.signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
+  if (doc.verdict.pass) return ExitCode.OK;
+  return doc.kind === 'run' && doc.verdict.inconclusive ? ExitCode.INCONCLUSIVE : ExitCode.VERDICT_FAILED;
 }
 
 async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interruption) => Promise<T>): Promise<T> {
@@ -89,11 +103,6 @@ async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interrup
   }
 }
 
-function exitFor(pass: boolean, interruption: Interruption): number {
-  if (interruption.signal) return interruption.signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
-  return pass ? ExitCode.OK : ExitCode.VERDICT_FAILED;
-}
-
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('repro')
     .description('Reproduce, measure and gate fd leaks from per-reload signal listeners')
@@ -107,29 +116,23 @@ export function buildProgram(setExit: (code: number) => void): Command {
       pattern === 'broken'
         ? 'run the broken child: a new listener + native channel per SIGHUP, never closed, until EMFILE'
         : 'run the correct child: one process-wide signal hub, fds flat over every reload';
-    addScenarioOptions(program.command(pattern).description(what)).action(async (options: ScenarioOptions & OutputOptions) => {
+    addReportOptions(addScenarioOptions(program.command(pattern).description(what))).action(async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
-        if (options.out) (await load.files()).checkOutputPath(options.out, '--out');
-        const run = await (await load.scenario()).runPattern(pattern, options, hooks);
-        const { formatRun } = await load.summary();
-        await emit(run, () => formatRun(run, view(options)), options);
-        setExit(exitFor(run.verdict.pass, interruption));
+        const doc = await report(options, [pattern], async () => (await load.scenario()).runPattern(pattern, options, hooks));
+        setExit(exitForDocument(doc, interruption));
       });
     });
   }
 
-  addScenarioOptions(program.command('compare').description('run both side by side; exit 0 only when broken leaks to EMFILE and correct stays flat')).action(
+  addReportOptions(addScenarioOptions(program.command('compare').description('run both side by side; exit 0 only when broken leaks to EMFILE and correct stays flat'))).action(
     async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
-        if (options.out) (await load.files()).checkOutputPath(options.out, '--out');
-        const doc = await (await load.scenario()).runCompare(options, hooks);
-        const { formatCompare } = await load.summary();
-        await emit(doc, () => formatCompare(doc, view(options)), options);
-        setExit(exitFor(doc.verdict.pass, interruption));
+        const doc = await report(options, ['broken', 'correct'], async () => (await load.scenario()).runCompare(options, hooks));
+        setExit(exitForDocument(doc, interruption));
       });
     },
   );
-  program
+  const watch = program
     .command('watch')
     .description('drive any program with signals and fail when its fds grow per reload (exit 1), or when it cannot take them (exit 4)')
     .argument('[command...]', 'the program and its arguments, after --')
@@ -143,19 +146,26 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--ready-after <ms>', 'wait exactly this long at start instead of waiting for the fd count to settle').argParser(wholeNumber('--ready-after', 0, 3_600_000)))
     .addOption(new Option('--ready-timeout <ms>', 'give up when the fd count has not settled at start after this long').default(10_000).argParser(wholeNumber('--ready-timeout', 1, 3_600_000)))
     .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that passes').default(0.1).argParser(decimal('--max-growth', 0, 1_000_000)))
-    .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(2000).argParser(wholeNumber('--grace', 0, 600_000)))
-    .option('--json', 'print the run document as JSON instead of the summary')
-    .option('--out <file>', 'also write the run document as JSON to FILE (atomically; - for stdout)')
-    .option('--no-chart', 'leave the terminal chart out of the summary')
-    .action(async (command: string[], options: WatchOptions & OutputOptions) => {
-      await withHooks(async (hooks, interruption) => {
-        if (options.out) (await load.files()).checkOutputPath(options.out, '--out');
-        const run = await (await load.watch()).watchCommand(command, options, { ...hooks, onSample: (sample) => hooks.onSample?.(sample, { pattern: 'watch', reloads: options.reloads }) });
-        const { formatRun } = await load.summary();
-        await emit(run, () => formatRun(run, view(options)), options);
-        setExit(interruption.signal ? exitFor(false, interruption) : run.verdict.pass ? ExitCode.OK : run.verdict.inconclusive ? ExitCode.INCONCLUSIVE : ExitCode.VERDICT_FAILED);
-      });
+    .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(2000).argParser(wholeNumber('--grace', 0, 600_000)));
+  addReportOptions(watch).action(async (command: string[], options: WatchOptions & OutputOptions) => {
+    await withHooks(async (hooks, interruption) => {
+      const doc = await report(options, ['watch'], async () =>
+        (await load.watch()).watchCommand(command, options, { ...hooks, onSample: (sample) => hooks.onSample?.(sample, { pattern: 'watch', reloads: options.reloads }) }),
+      );
+      setExit(exitForDocument(doc, interruption));
     });
+  });
+
+  addReportOptions(
+    program
+      .command('report')
+      .description('read a saved run document (--out, --json) and write any of the views again; exits like the run did (0 / 1 / 4)')
+      .argument('<file>', 'run document written by repro --out or --json (- for stdin)'),
+  ).action(async (file: string, options: OutputOptions) => {
+    const saved = (await load.loadDocument()).loadDocument(file, 'repro report');
+    const doc = await report(options, runsOfPatterns(saved), async () => saved);
+    setExit(exitForDocument(doc));
+  });
 
   program
     .command('probe')

@@ -70,6 +70,8 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
   let reason: EndReason = 'reloads-done';
   let detail = `${plan.reloads} reloads done`;
   let emfileObserved: RunDocument['emfileObserved'];
+  /** The reload whose signal was sent last. */
+  let inFlight = 0;
   let disposition: SignalDisposition | undefined;
   let fdsAboveLimitAtStart = 0;
   let limit: number | null = plan.ulimit ?? null;
@@ -137,6 +139,7 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
     await takeSample(0, undefined);
     if (disposition === 'ignored') throw new Ended('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
     for (let k = 1; k <= plan.reloads; k++) {
+      inFlight = k;
       if (hooks.abort?.aborted) throw new Ended('aborted', `aborted before reload ${k}`);
       try {
         process.kill(pid, plan.signal);
@@ -168,6 +171,9 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
   }
 
   const exit = child ? await child.stop(plan.graceMs) : null;
+  // A program that dies of EMFILE says so on its way out (a traceback, an error line): that is EMFILE seen too.
+  const said = reason === 'child-exited' && !emfileObserved ? outputSaysEmfile() : null;
+  if (said) emfileObserved = { reload: inFlight, evidence: `the program said ${JSON.stringify(said[0])} and exited` };
   const document: Omit<RunDocument, 'verdict'> = {
     schemaVersion: SCHEMA_VERSION,
     kind: 'run',

@@ -95,6 +95,17 @@ export interface Verdict {
   rssKb: { start: number | null; end: number | null };
 }
 
+/** `--baseline OLD.json`: growth per reload now against the saved document's. */
+export interface BaselineCheck {
+  /** The saved document, as named on the command line. */
+  file: string;
+  /** Largest rise in growth per reload that still passes (fd/reload). */
+  tolerance: number;
+  runs: { run: RunDocument['pattern']; before: number; after: number; change: number; regressed: boolean }[];
+  /** No run regressed. */
+  pass: boolean;
+}
+
 export interface RunDocument {
   schemaVersion: typeof SCHEMA_VERSION;
   kind: 'run';
@@ -147,6 +158,7 @@ export interface RunDocument {
   /** Non-protocol lines on stdout. */
   stdout: KeptOutput;
   verdict: Verdict;
+  baseline?: BaselineCheck;
 }
 
 export interface CompareDocument {
@@ -156,4 +168,7 @@ export interface CompareDocument {
   runs: { broken: RunDocument; correct: RunDocument };
   verdict: { pass: boolean; reasons: string[] };
   wallMs: number;
+  baseline?: BaselineCheck;
 }
+
+export type ReproDocument = RunDocument | CompareDocument;

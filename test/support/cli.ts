@@ -14,7 +14,8 @@ export async function repro(args: string[], options: { env?: Record<string, stri
   const result = await execa(process.execPath, [BIN, ...args], {
     reject: false,
     timeout: options.timeout ?? 60_000,
-    env: { NO_COLOR: '1', ...options.env },
+    // No job summary from the suite's own runs, also when the suite itself runs in GitHub Actions.
+    env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', ...options.env },
     stdin: 'ignore',
   });
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };

@@ -6,7 +6,7 @@ import { countKinds } from '../../fdprobe/kinds.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
 import { round, slope } from '../../model/stats.js';
 import { renderChart } from '../../report/chart.js';
-import { formatKinds } from '../../report/summary.js';
+import { formatKinds } from '../../report/facts.js';
 import { ExitCode } from '../errors.js';
 import { translateProbeError } from './probe.js';
 

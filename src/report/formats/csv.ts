@@ -1,0 +1,27 @@
+/** `--csv FILE`: the raw per-reload samples, one row per kept sample (RFC 4180). */
+import { FD_KINDS } from '../../fdprobe/kinds.js';
+import { runsOf } from '../../model/baseline.js';
+import type { ReproDocument } from '../../model/run-document.js';
+
+function field(value: string | number | undefined): string {
+  if (value === undefined) return '';
+  const s = String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderCsv(doc: ReproDocument): string {
+  const runs = runsOf(doc);
+  // A column per kind any sample had, in the probe's kind order.
+  const seen = new Set(runs.flatMap((r) => r.samples.flatMap((s) => Object.keys(s.fdsByKind))));
+  const kinds = FD_KINDS.filter((k) => seen.has(k));
+  const header = ['run', 'reload', 'elapsed_ms', 'fds', ...kinds.map((k) => `fds_${k}`), 'listeners', 'rss_kb', 'round_trip_ms', 'settle_ms'];
+  const rows = [header.join(',')];
+  for (const run of runs) {
+    for (const s of run.samples) {
+      rows.push(
+        [run.pattern, s.reload, s.elapsedMs, s.fds, ...kinds.map((k) => s.fdsByKind[k] ?? 0), s.listeners, s.rssKb, s.roundTripMs, s.settleMs].map(field).join(','),
+      );
+    }
+  }
+  return `${rows.join('\r\n')}\r\n`;
+}

@@ -1,0 +1,144 @@
+/**
+ * `--html FILE`: one self-contained page: verdict, chart (the SVG view,
+ * inline), the summary table, what grew by kind, the baseline comparison, the
+ * environment, and what the program printed when it failed. No scripts, no
+ * external resources (a Content-Security-Policy says so), readable offline.
+ * Written as well-formed XML (polyglot HTML), so tests can parse it strictly.
+ */
+import { FD_KINDS } from '../../fdprobe/kinds.js';
+import { runsOf } from '../../model/baseline.js';
+import type { ReproDocument, RunDocument } from '../../model/run-document.js';
+import { COMPARE_ROWS, documentTitle, headline, runLabel, runRows } from '../facts.js';
+import { COLORS, renderSvg, seriesColor } from './svg.js';
+import { attrs, esc } from './xml.js';
+
+const CSS = `
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: ${COLORS.text}; margin: 24px auto; max-width: 1000px; padding: 0 16px; background: #fff; }
+h1 { font-size: 20px; margin: 0 0 8px; }
+h2 { font-size: 16px; margin: 28px 0 8px; border-bottom: 1px solid ${COLORS.grid}; padding-bottom: 4px; }
+.verdict { font-weight: 700; font-size: 17px; padding: 8px 12px; border-radius: 6px; display: inline-block; }
+.pass { color: ${COLORS.green}; background: #e8f5e9; } .fail { color: ${COLORS.red}; background: #ffebee; } .inconclusive { color: ${COLORS.amber}; background: #fff8e1; }
+ul.reasons { margin: 8px 0 0; padding-left: 20px; } ul.reasons li.failed { color: ${COLORS.red}; }
+figure { margin: 16px 0; overflow-x: auto; } figure svg { max-width: 100%; height: auto; border: 1px solid ${COLORS.grid}; border-radius: 6px; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; } th, td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid ${COLORS.grid}; vertical-align: top; }
+th { font-weight: 600; color: ${COLORS.muted}; } td.num { text-align: right; }
+pre { background: #f6f8fa; padding: 8px 12px; border-radius: 6px; overflow-x: auto; font-size: 13px; max-height: 24em; }
+details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
+.muted { color: ${COLORS.muted}; }
+`;
+
+function tag(name: string, body: string, attributes: Record<string, string | number | undefined> = {}): string {
+  return `<${name}${attrs(attributes)}>${body}</${name}>`;
+}
+
+function tableOf(header: string[], rows: string[][], headerCells = true): string {
+  const head = header.length ? tag('thead', tag('tr', header.map((h) => tag('th', esc(h))).join(''))) : '';
+  const body = tag('tbody', rows.map((r) => tag('tr', r.map((c, i) => (i === 0 && headerCells ? tag('th', esc(c), { scope: 'row' }) : tag('td', esc(c)))).join(''))).join(''));
+  return tag('table', head + body);
+}
+
+function summaryTable(doc: ReproDocument): string {
+  if (doc.kind === 'compare') {
+    const { broken, correct } = doc.runs;
+    return tableOf(['', 'broken', 'correct'], COMPARE_ROWS.map(([label, f]) => [label, f(broken), f(correct)]));
+  }
+  return tableOf([], runRows(doc));
+}
+
+function kindTable(runs: RunDocument[]): string {
+  const kinds = FD_KINDS.filter((k) => runs.some((r) => r.samples.some((s) => (s.fdsByKind[k] ?? 0) > 0)));
+  if (kinds.length === 0) return tag('p', 'No samples.', { class: 'muted' });
+  const rows = kinds.map((k) => [
+    k,
+    ...runs.map((r) => {
+      const start = r.samples[0]?.fdsByKind[k] ?? 0;
+      const end = r.samples.at(-1)?.fdsByKind[k] ?? 0;
+      const growth = r.verdict.growthByKind[k] ?? 0;
+      return `${start} → ${end} (${growth >= 0 ? '+' : ''}${growth.toFixed(3)}/reload)`;
+    }),
+  ]);
+  return tableOf(['kind', ...runs.map(runLabel)], rows);
+}
+
+function baselineSection(doc: ReproDocument): string {
+  const b = doc.baseline;
+  if (!b) return '';
+  const rows = b.runs.map((r) => [r.run, String(r.before), String(r.after), `${r.change >= 0 ? '+' : ''}${r.change}`, r.regressed ? 'WORSE' : 'ok']);
+  return (
+    tag('h2', 'Against the baseline') +
+    tag('p', `${esc(b.file)}, tolerance ${b.tolerance} fd/reload: ${b.pass ? 'no regression' : '<strong>regression</strong>'}`) +
+    tableOf(['run', 'growth/reload before', 'now', 'change', ''], rows)
+  );
+}
+
+function environment(doc: ReproDocument): string {
+  const runs = runsOf(doc);
+  const first = runs[0] as RunDocument;
+  const p = first.platform;
+  const rows: string[][] = [
+    ['platform', `${p.os} ${p.release} (${p.arch})`],
+    ['node', p.node],
+    ['fd probe', p.probe],
+    ['ulimit -n', runs.map((r) => `${r.pattern} ${r.ulimit}`).join(', ')],
+    ['signal', first.signal],
+    ['started', doc.startedAt],
+    ['wall time', `${((doc.kind === 'compare' ? doc.wallMs : doc.end.wallMs) / 1000).toFixed(2)} s`],
+    ...runs.map((r) => [`${r.pattern} command`, r.command.join(' ')]),
+  ];
+  return tag('h2', 'Environment') + tableOf([], rows);
+}
+
+function outputSection(runs: RunDocument[]): string {
+  const parts = runs.flatMap((r) => {
+    const streams = [
+      ['stderr', r.stderr],
+      ['stdout', r.stdout],
+    ] as const;
+    return streams
+      .filter(([, o]) => o.bytes > 0)
+      .map(([name, o]) => {
+        const note = o.truncated ? ` (${o.bytes} bytes written, the last ${o.text.length} kept)` : '';
+        // Open when the run failed: then it is the evidence people came for.
+        return tag('details', tag('summary', esc(`${runLabel(r)}: ${name}${note}`)) + tag('pre', esc(o.text)), r.verdict.pass ? {} : { open: 'open' });
+      });
+  });
+  return parts.length ? tag('h2', 'What the programs printed') + parts.join('\n') : '';
+}
+
+export function renderHtml(doc: ReproDocument): string {
+  const runs = runsOf(doc);
+  const { status, text } = headline(doc);
+  const title = documentTitle(doc);
+  const reasons = doc.verdict.reasons.map((r) => tag('li', esc(r), r.startsWith('FAIL') ? { class: 'failed' } : {})).join('');
+  const legend = runs.map((r) => tag('span', esc(`■ ${runLabel(r)}`), { style: `color: ${seriesColor(r)}; margin-right: 16px;` })).join('');
+  return [
+    '<!DOCTYPE html>',
+    '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">',
+    '<head>',
+    '<meta charset="utf-8"/>',
+    '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"/>`,
+    tag('title', esc(title)),
+    tag('style', CSS),
+    '</head>',
+    '<body>',
+    tag('h1', esc(title)),
+    tag('div', esc(`${status.toUpperCase()}: ${text}`), { class: `verdict ${status}` }),
+    tag('ul', reasons, { class: 'reasons' }),
+    tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', 'Open fds after each reload; dashed: the fd limit; ✕: EMFILE.', { class: 'muted' }))),
+    tag('h2', 'Summary'),
+    summaryTable(doc),
+    tag('h2', 'What grew, by kind'),
+    tag('p', 'fds of each kind at the baseline → at the last sample, and the fitted growth per reload.', { class: 'muted' }),
+    kindTable(runs),
+    baselineSection(doc),
+    environment(doc),
+    outputSection(runs),
+    tag('p', esc(`Written by repro from a run document (schemaVersion ${doc.schemaVersion}).`), { class: 'muted' }),
+    '</body>',
+    '</html>',
+    '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

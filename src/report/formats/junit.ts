@@ -1,0 +1,89 @@
+/**
+ * `--junit FILE`: one test case per run (and per baseline comparison), in the
+ * JUnit XML that CI test-report tabs read. A failed verdict is a <failure>
+ * whose message names the growth per reload and where EMFILE came; a watch
+ * run that could not be judged is an <error>.
+ */
+import { runsOf } from '../../model/baseline.js';
+import type { ReproDocument, RunDocument } from '../../model/run-document.js';
+import { EXPECTED, growthSentence, runLabel } from '../facts.js';
+import { attrs, esc } from './xml.js';
+
+interface Case {
+  name: string;
+  classname: string;
+  seconds: number;
+  failure?: { message: string; body: string };
+  error?: { message: string; body: string };
+  stdout?: string;
+  stderr?: string;
+}
+
+function caseOf(run: RunDocument): Case {
+  const v = run.verdict;
+  const base: Case = {
+    name: `${runLabel(run)}: ${EXPECTED[run.pattern]}`,
+    classname: run.pattern === 'watch' ? `repro.watch.${(run.command[0] ?? 'program').split('/').at(-1)}` : `repro.${run.scenario}.${run.channel}`,
+    seconds: run.end.wallMs / 1000,
+    stdout: run.stdout.text || undefined,
+    stderr: run.stderr.text || undefined,
+  };
+  const body = [...v.reasons, `ended: ${run.end.detail}`].join('\n');
+  if (v.inconclusive) return { ...base, error: { message: `inconclusive: ${run.end.detail}`, body } };
+  if (!v.pass) return { ...base, failure: { message: growthSentence(run), body } };
+  return base;
+}
+
+function baselineCases(doc: ReproDocument): Case[] {
+  const b = doc.baseline;
+  if (!b) return [];
+  return b.runs.map((r) => {
+    const message = `growth per reload ${r.before} → ${r.after} (${r.change >= 0 ? '+' : ''}${r.change} fd/reload, tolerance ${b.tolerance}) against ${b.file}`;
+    return {
+      name: `${r.run}: growth per reload no worse than the baseline`,
+      classname: 'repro.baseline',
+      seconds: 0,
+      ...(r.regressed ? { failure: { message, body: message } } : {}),
+    };
+  });
+}
+
+function testcase(c: Case): string {
+  const inner = [
+    c.failure ? `      <failure${attrs({ message: c.failure.message, type: 'fd-growth' })}>${esc(c.failure.body)}</failure>` : '',
+    c.error ? `      <error${attrs({ message: c.error.message, type: 'inconclusive' })}>${esc(c.error.body)}</error>` : '',
+    c.stdout ? `      <system-out>${esc(c.stdout)}</system-out>` : '',
+    c.stderr ? `      <system-err>${esc(c.stderr)}</system-err>` : '',
+  ].filter(Boolean);
+  const open = `    <testcase${attrs({ name: c.name, classname: c.classname, time: c.seconds.toFixed(3) })}`;
+  return inner.length ? `${open}>\n${inner.join('\n')}\n    </testcase>` : `${open}/>`;
+}
+
+export function renderJunit(doc: ReproDocument): string {
+  const runs = runsOf(doc);
+  const cases = [...runs.map(caseOf), ...baselineCases(doc)];
+  const failures = cases.filter((c) => c.failure).length;
+  const errors = cases.filter((c) => c.error).length;
+  const seconds = doc.kind === 'compare' ? doc.wallMs / 1000 : doc.end.wallMs / 1000;
+  const name = doc.kind === 'compare' ? `repro compare ${doc.runs.broken.scenario}` : doc.pattern === 'watch' ? `repro watch ${doc.command.join(' ')}` : `repro ${doc.pattern} ${doc.scenario}`;
+  const first = runs[0] as RunDocument;
+  const counts = { tests: cases.length, failures, errors, skipped: 0, time: seconds.toFixed(3) };
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites${attrs({ name: 'repro', ...counts })}>`,
+    `  <testsuite${attrs({ name, ...counts, timestamp: doc.startedAt.replace(/Z$/, ''), hostname: 'localhost' })}>`,
+    '    <properties>',
+    ...[
+      ['os', `${first.platform.os} ${first.platform.release} ${first.platform.arch}`],
+      ['node', first.platform.node],
+      ['probe', first.platform.probe],
+      ['ulimit', String(first.ulimit)],
+      ['signal', first.signal],
+    ].map(([k, v]) => `      <property${attrs({ name: k, value: v })}/>`),
+    '    </properties>',
+    ...cases.map(testcase),
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

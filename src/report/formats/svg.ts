@@ -1,0 +1,137 @@
+/**
+ * `--svg FILE`: fds against reload number as a self-contained SVG. One panel
+ * per run, side by side on a shared fd scale, because a broken run ends at
+ * EMFILE after a few dozen reloads while the correct one runs hundreds: on one
+ * shared x axis the climb would be a sliver. Each panel has the fd limit as a
+ * dashed line and the EMFILE point marked. No scripts, fonts or links.
+ */
+import type { ReproDocument, RunDocument } from '../../model/run-document.js';
+import { runsOf } from '../../model/baseline.js';
+import { documentTitle, emfileReload, headline, runLabel } from '../facts.js';
+import { decimate, niceTicks, type Point } from './scale.js';
+import { attrs, esc } from './xml.js';
+
+export const COLORS = { red: '#c62828', green: '#2e7d32', limit: '#6b7280', grid: '#e5e7eb', axis: '#374151', text: '#111827', muted: '#4b5563', amber: '#b45309' };
+
+const PANEL_H = 300;
+const PAD = { left: 64, right: 24, top: 40, bottom: 56 };
+const HEADER = 72;
+
+export function seriesColor(run: RunDocument): string {
+  return run.pattern === 'correct' || (run.pattern === 'watch' && run.verdict.pass) ? COLORS.green : COLORS.red;
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
+function line(x1: number, y1: number, x2: number, y2: number, extra: Record<string, string | number | undefined>): string {
+  return `<line${attrs({ x1: fmt(x1), y1: fmt(y1), x2: fmt(x2), y2: fmt(y2), ...extra })}/>`;
+}
+
+function text(x: number, y: number, body: string, extra: Record<string, string | number | undefined> = {}): string {
+  return `<text${attrs({ x: fmt(x), y: fmt(y), ...extra })}>${esc(body)}</text>`;
+}
+
+/** The top of the fd axis shared by all panels, and a limit too far above the data to draw to scale. */
+function yScaleFor(runs: RunDocument[]): { ticks: number[]; offChart: number | null } {
+  const dataTop = Math.max(1, ...runs.flatMap((r) => r.samples.map((s) => s.fds)));
+  const limit = Math.max(0, ...runs.map((r) => r.ulimit));
+  const offChart = limit > 4 * dataTop ? limit : null;
+  const top = Math.max(dataTop, offChart === null ? limit : 0) * 1.08;
+  return { ticks: niceTicks(top, 6), offChart };
+}
+
+function panelTitle(run: RunDocument): string {
+  const at = emfileReload(run);
+  const v = run.verdict;
+  if (at !== null) return `${runLabel(run)} · ${v.registerFailure ?? 'EMFILE'} at reload ${at}`;
+  return `${runLabel(run)} · ${v.baselineFds} → ${v.finalFds} fds over ${run.samples.at(-1)?.reload ?? 0} reloads`;
+}
+
+function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks: number[], offChart: number | null, first: boolean): string {
+  const out: string[] = [`<g${attrs({ transform: `translate(${x0},${y0})`, 'data-run': run.pattern })}>`];
+  const w = panelW - PAD.left - PAD.right;
+  const h = PANEL_H - PAD.top - PAD.bottom;
+  const yTop = yTicks.at(-1) as number;
+  const at = emfileReload(run);
+  const last = run.samples.at(-1);
+  // A program that died of EMFILE mid-reload has no sample there: mark the reload at the last count it had.
+  const hit = at === null ? undefined : (run.samples.find((s) => s.reload === at) ?? (last && at > last.reload ? { reload: at, fds: last.fds, sampled: false } : undefined));
+  const lastReload = Math.max(1, last?.reload ?? 1, hit?.reload ?? 0);
+  const xTicks = niceTicks(lastReload, 5);
+  const xTop = xTicks.at(-1) as number;
+  const px = (reload: number) => PAD.left + (reload / xTop) * w;
+  const py = (fds: number) => PAD.top + h - (fds / yTop) * h;
+  const color = seriesColor(run);
+  out.push(text(16, 22, panelTitle(run), { 'font-size': 14, 'font-weight': 600, fill: color }));
+  for (const t of yTicks) {
+    out.push(line(PAD.left, py(t), PAD.left + w, py(t), { stroke: COLORS.grid, 'stroke-width': 1 }));
+    out.push(text(PAD.left - 8, py(t) + 4, String(t), { 'font-size': 11, fill: COLORS.muted, 'text-anchor': 'end' }));
+  }
+  for (const t of xTicks) {
+    out.push(line(px(t), PAD.top + h, px(t), PAD.top + h + 5, { stroke: COLORS.axis }));
+    out.push(text(px(t), PAD.top + h + 18, String(t), { 'font-size': 11, fill: COLORS.muted, 'text-anchor': 'middle' }));
+  }
+  out.push(line(PAD.left, PAD.top, PAD.left, PAD.top + h, { stroke: COLORS.axis }));
+  out.push(line(PAD.left, PAD.top + h, PAD.left + w, PAD.top + h, { stroke: COLORS.axis }));
+  out.push(text(PAD.left + w / 2, PAD.top + h + 38, 'reload', { 'font-size': 12, fill: COLORS.text, 'text-anchor': 'middle' }));
+  if (first) out.push(text(16, PAD.top + h / 2, 'open fds', { 'font-size': 12, fill: COLORS.text, 'text-anchor': 'middle', transform: `rotate(-90 16 ${fmt(PAD.top + h / 2)})` }));
+  if (offChart === null && run.ulimit > 0) {
+    out.push(line(PAD.left, py(run.ulimit), PAD.left + w, py(run.ulimit), { stroke: COLORS.limit, 'stroke-width': 1.5, 'stroke-dasharray': '6 4', class: 'limit' }));
+    // Below the line at the left: a leak climbs towards the limit at the right, where the EMFILE label goes.
+    out.push(text(PAD.left + 6, py(run.ulimit) + 15, `limit (ulimit -n) ${run.ulimit}`, { 'font-size': 11, fill: COLORS.limit }));
+  } else if (run.ulimit > 0) {
+    out.push(text(PAD.left + w, PAD.top - 6, `limit ${run.ulimit}: far above, not drawn`, { 'font-size': 11, fill: COLORS.limit, 'text-anchor': 'end' }));
+  }
+  const points: Point[] = run.samples.map((s) => ({ x: s.reload, y: s.fds }));
+  if (points.length === 0) {
+    out.push(text(PAD.left + w / 2, PAD.top + h / 2, 'no samples: the child ended before its baseline', { 'font-size': 12, fill: COLORS.muted, 'text-anchor': 'middle' }));
+  } else {
+    const drawn = decimate(points, Math.floor(w));
+    const d = drawn.map((p) => `${fmt(px(p.x))},${fmt(py(p.y))}`).join(' ');
+    out.push(`<polyline${attrs({ points: drawn.length === 1 ? `${d} ${d}` : d, fill: 'none', stroke: color, 'stroke-width': 2.25, 'stroke-linejoin': 'round', class: 'series' })}/>`);
+  }
+  if (hit) {
+    const cx = px(hit.reload);
+    const cy = py(hit.fds);
+    out.push(`<g${attrs({ class: 'emfile', 'data-reload': hit.reload })}>`);
+    out.push(`<circle${attrs({ cx: fmt(cx), cy: fmt(cy), r: 7, fill: '#ffffff', stroke: color, 'stroke-width': 2 })}/>`);
+    out.push(line(cx - 4, cy - 4, cx + 4, cy + 4, { stroke: color, 'stroke-width': 2 }));
+    out.push(line(cx - 4, cy + 4, cx + 4, cy - 4, { stroke: color, 'stroke-width': 2 }));
+    // Above the point (EMFILE comes at the limit, and above it the plot is empty), on whichever side has room.
+    const right = cx < PAD.left + w * 0.6;
+    out.push(text(right ? cx + 12 : cx - 12, cy - 12, `${run.verdict.registerFailure ?? 'EMFILE'} at reload ${hit.reload}${'sampled' in hit ? '' : ` (${hit.fds} fds)`}`, { 'font-size': 12, 'font-weight': 600, fill: color, 'text-anchor': right ? 'start' : 'end' }));
+    out.push('</g>');
+  }
+  out.push('</g>');
+  return out.join('\n');
+}
+
+/** `header: false` leaves out the title and verdict lines, for pages that show them already. */
+export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}): string {
+  const header = options.header ?? true;
+  const top = header ? HEADER : 8;
+  const runs = runsOf(doc);
+  const { ticks, offChart } = yScaleFor(runs);
+  // One run gets a wide panel; two share the width a README or report shows without scrolling.
+  const panelW = runs.length === 1 ? 800 : 488;
+  const width = panelW * runs.length + 16;
+  const height = top + PANEL_H + 8;
+  const { status, text: said } = headline(doc);
+  const verdictColor = status === 'pass' ? COLORS.green : status === 'fail' ? COLORS.red : COLORS.amber;
+  const title = documentTitle(doc);
+  const out = [
+    `<svg${attrs({ xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'repro-title repro-desc', 'font-family': 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif' })}>`,
+    `<title id="repro-title">${esc(title)}</title>`,
+    `<desc id="repro-desc">${esc(`Open fds after each reload. ${status.toUpperCase()}: ${said}`)}</desc>`,
+    `<rect${attrs({ width, height, fill: '#ffffff' })}/>`,
+  ];
+  if (header) {
+    out.push(text(16, 28, title, { 'font-size': 17, 'font-weight': 600, fill: COLORS.text }));
+    out.push(text(16, 52, `${status.toUpperCase()}: ${said}`, { 'font-size': 14, 'font-weight': 600, fill: verdictColor, class: 'verdict' }));
+  }
+  runs.forEach((run, i) => out.push(panel(run, 8 + i * panelW, top, panelW, ticks, offChart, i === 0)));
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,62 @@
+/**
+ * Reads a saved run document (`repro report FILE`, `--baseline FILE`) and
+ * checks it against the published JSON Schema, so a wrong or hand-edited file
+ * is one clear line naming the file and the first field that is off.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { UsageError } from '../cli/errors.js';
+import { type ReproDocument, SCHEMA_VERSION } from '../model/run-document.js';
+
+export const SCHEMA_PATH = new URL('../../schema/run-document.schema.json', import.meta.url);
+
+let validator: ReturnType<Ajv2020['compile']> | undefined;
+
+/** The compiled schema validator (formats are checked by the schema's patterns). */
+export function documentValidator(): ReturnType<Ajv2020['compile']> {
+  if (!validator) {
+    const ajv = new Ajv2020({ allErrors: false, strict: true, validateFormats: false });
+    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as object);
+  }
+  return validator;
+}
+
+/** Why `value` is not a run document, or null when it is one. */
+export function documentProblem(value: unknown): string | null {
+  const validate = documentValidator();
+  if (validate(value)) return null;
+  // oneOf reports the failure of each branch; the one for the document's own kind is the useful one.
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  const branch = kind === 'compare' ? '/$defs/compare' : '/$defs/run';
+  const errors = validate.errors ?? [];
+  const error = errors.find((e) => e.schemaPath.includes(branch)) ?? errors[0];
+  if (!error) return 'it does not match the schema';
+  return `${error.instancePath || '(top level)'} ${error.message ?? 'is invalid'}`;
+}
+
+export function loadDocument(path: string, flag: string): ReproDocument {
+  let text: string;
+  try {
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code);
+    throw new UsageError(`${flag} ${path}: cannot read (${why}); name a file written by repro --out or --json`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${flag} ${path}: not JSON; name a file written by repro --out or --json`);
+  }
+  const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof value !== 'object' || value === null || version === undefined) {
+    throw new UsageError(`${flag} ${path}: not a repro run document (no schemaVersion); name a file written by repro --out or --json`);
+  }
+  if (version !== SCHEMA_VERSION) {
+    throw new UsageError(`${flag} ${path}: schemaVersion ${JSON.stringify(version)} is not one this repro reads (${SCHEMA_VERSION}); re-run it with this version`);
+  }
+  const problem = documentProblem(value);
+  if (problem) throw new UsageError(`${flag} ${path}: not a valid run document: ${problem}`);
+  return value as ReproDocument;
+}

@@ -1,0 +1,99 @@
+/**
+ * Every output of a run, from one document: the summary, --json, and each
+ * report file (--out, --svg, --html, --markdown, --junit, --csv), plus the
+ * GitHub job summary. `-` means stdout; at most one output may claim it, and
+ * then the summary goes to stderr so stdout stays machine-readable. Files are
+ * checked before a run starts and written atomically after it; one failing
+ * write does not stop the others.
+ */
+import { appendFileSync } from 'node:fs';
+import { UsageError } from '../cli/errors.js';
+import { checkBaseline, runsOf, withBaseline } from '../model/baseline.js';
+import type { ReproDocument, RunDocument } from '../model/run-document.js';
+import { loadDocument } from './load-document.js';
+import { FORMAT_NAMES, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './formats-list.js';
+import { checkOutputPath, writeOutput } from './write-file.js';
+
+export interface PreparedReports {
+  baseline?: ReproDocument;
+  /** The human summary goes to stderr: stdout carries a format. */
+  summaryToStderr: boolean;
+}
+
+function stdoutClaims(options: ReportOptions): string[] {
+  return [...(options.json ? ['--json'] : []), ...FORMAT_NAMES.filter((f) => options[f] === '-').map((f) => `${REPORT_FORMATS[f].flag} -`)];
+}
+
+/**
+ * Before the run: one output on stdout at most, every file writable, the
+ * baseline readable and holding a run this command will produce.
+ */
+export function prepareReports(options: ReportOptions, produces: readonly RunDocument['pattern'][]): PreparedReports {
+  const claims = stdoutClaims(options);
+  if (claims.length > 1) throw new UsageError(`${claims.join(' and ')} both write to stdout; send all but one to a file`);
+  for (const f of FORMAT_NAMES) {
+    const path = options[f];
+    if (path !== undefined) checkOutputPath(path, REPORT_FORMATS[f].flag);
+  }
+  let baseline: ReproDocument | undefined;
+  if (options.baseline !== undefined) {
+    baseline = loadDocument(options.baseline, '--baseline');
+    const has = runsOf(baseline).map((r) => r.pattern);
+    if (!produces.some((p) => has.includes(p))) {
+      throw new UsageError(`--baseline ${options.baseline} holds a ${has.join(' and ')} run, nothing to compare a ${produces.join('/')} run with; use a document from the same command`);
+    }
+  }
+  return { baseline, summaryToStderr: claims.length === 1 && !options.json };
+}
+
+async function render(format: ReportFormat, doc: ReproDocument): Promise<string> {
+  switch (format) {
+    case 'out':
+      return `${JSON.stringify(doc, null, 2)}\n`;
+    case 'svg':
+      return (await import('./formats/svg.js')).renderSvg(doc);
+    case 'html':
+      return (await import('./formats/html.js')).renderHtml(doc);
+    case 'markdown':
+      return (await import('./formats/markdown.js')).renderMarkdown(doc);
+    case 'junit':
+      return (await import('./formats/junit.js')).renderJunit(doc);
+    case 'csv':
+      return (await import('./formats/csv.js')).renderCsv(doc);
+  }
+}
+
+/** The document with the baseline check folded in, when there is a baseline. */
+export function applyBaseline(doc: ReproDocument, options: ReportOptions, prepared: PreparedReports): ReproDocument {
+  if (!prepared.baseline || options.baseline === undefined) return doc;
+  const check = checkBaseline(doc, prepared.baseline, options.baseline, options.baselineTolerance);
+  return check ? withBaseline(doc, check) : doc;
+}
+
+/**
+ * Writes every output. The summary (or --json) is printed whatever the files
+ * do; a failed write is thrown after all others were tried.
+ */
+export async function emitReports(doc: ReproDocument, options: ReportOptions, prepared: PreparedReports, summary: () => string): Promise<void> {
+  let failed: unknown;
+  for (const format of FORMAT_NAMES) {
+    const path = options[format];
+    if (path === undefined) continue;
+    try {
+      writeOutput(path, await render(format, doc), REPORT_FORMATS[format].flag);
+    } catch (error) {
+      failed ??= error;
+    }
+  }
+  const stepSummary = process.env.GITHUB_STEP_SUMMARY;
+  if (options.stepSummary && stepSummary) {
+    try {
+      appendFileSync(stepSummary, await render('markdown', doc));
+    } catch (error) {
+      process.stderr.write(`repro: warning: could not append to GITHUB_STEP_SUMMARY ${stepSummary} (${(error as NodeJS.ErrnoException).code ?? String(error)}); the run is unaffected\n`);
+    }
+  }
+  if (options.json) process.stdout.write(await render('out', doc));
+  else (prepared.summaryToStderr ? process.stderr : process.stdout).write(`${summary()}\n`);
+  if (failed) throw failed;
+}
