@@ -14,7 +14,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts a long `repro correct` and resolves once its child is running. */
 async function startLongRun(out: string) {
-  const cli = execa(process.execPath, [BIN, 'correct', '--reloads', '10000000', '--out', out], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' } });
+  const reports = ['--csv', `${out}.csv`, '--junit', `${out}.xml`, '--html', `${out}.html`];
+  const cli = execa(process.execPath, [BIN, 'correct', '--reloads', '10000000', '--out', out, ...reports], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' } });
   const child = await waitFor('the child of repro', () => childrenOf(cli.pid as number)[0]);
   await new Promise((r) => setTimeout(r, 400));
   return { cli, child };
@@ -24,7 +25,7 @@ describe('repro gets a signal mid-run', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s: exits %i within 2 s, child gone, the samples so far written and marked aborted', async (signal, code) => {
+  ] as const)('%s: exits %i within 2 s, child gone, the samples so far written to every report and marked aborted', async (signal, code) => {
     const out = join(dir, `${signal}.json`);
     const { cli, child } = await startLongRun(out);
     const t0 = performance.now();
@@ -38,6 +39,10 @@ describe('repro gets a signal mid-run', () => {
     expect(doc.samples.length).toBeGreaterThan(10);
     expect(doc.verdict.pass).toBe(false);
     expect(String(result.stdout)).toContain('run ended early: aborted');
+    // Every other report holds the same samples.
+    expect(readFileSync(`${out}.csv`, 'utf8').trimEnd().split('\r\n')).toHaveLength(doc.samples.length + 1);
+    expect(readFileSync(`${out}.xml`, 'utf8')).toContain('run ended early: aborted');
+    expect(readFileSync(`${out}.html`, 'utf8')).toContain('run ended early: aborted');
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
