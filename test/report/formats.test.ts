@@ -123,7 +123,7 @@ describe('--markdown', () => {
     expect(text).toMatch(/^### repro compare · sighup-listener/);
     expect(text).toContain('**✅ PASS: broken leaks to EMFILE, correct stays flat**');
     expect(text).toContain('| growth/reload | 2.000 | 0.000 |');
-    const charts = [...text.matchAll(/```mermaid\nxychart-beta\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    const charts = [...text.matchAll(/```mermaid\n%%\{init: .*\}%%\nxychart-beta\n([\s\S]*?)```/g)].map((m) => m[1] as string);
     expect(charts).toHaveLength(2);
     const firstLine = /line \[([\d, ]+)\]/.exec(charts[0] as string)?.[1]?.split(', ').map(Number);
     expect(firstLine).toEqual(doc.runs.broken.samples.map((s) => s.fds));

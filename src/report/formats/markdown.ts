@@ -9,6 +9,7 @@ import { resample } from '../chart.js';
 import { COMPARE_ROWS, documentTitle, emfileReload, headline, runLabel, runRows } from '../facts.js';
 import { formatDocument } from '../summary.js';
 import { niceTicks } from './scale.js';
+import { COLORS, seriesColor } from './svg.js';
 
 const ICON = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
 
@@ -30,9 +31,12 @@ export function mermaidChart(run: RunDocument): string[] {
   const limitShown = run.ulimit > 0 && run.ulimit <= 4 * dataTop;
   const top = niceTicks(Math.max(dataTop, limitShown ? run.ulimit : 0) * 1.08, 6).at(-1) as number;
   const at = emfileReload(run);
-  const title = `${runLabel(run)}: open fds per reload${at === null ? '' : ` (EMFILE at ${at})`}${limitShown ? `, dashed: limit ${run.ulimit}` : ''}`;
+  const title = `${runLabel(run)}: open fds per reload${at === null ? '' : ` (EMFILE at ${at})`}${limitShown ? `; grey: the limit ${run.ulimit}` : ''}`;
+  // Mermaid's default palette draws the first line almost white: the run's own colour, the limit in grey.
+  const palette = `${seriesColor(run)}, ${COLORS.limit}`;
   return [
     '```mermaid',
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${palette}"}}}}%%`,
     'xychart-beta',
     `  title "${title.replace(/"/g, "'")}"`,
     `  x-axis "reload" 0 --> ${Math.max(1, run.samples.at(-1)?.reload ?? 1)}`,
