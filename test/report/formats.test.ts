@@ -9,7 +9,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareDocument, ReproDocument, RunDocument } from '../../src/model/run-document.js';
-import { type CliResult, repro } from '../support/cli.js';
+import { execa } from 'execa';
+import { BIN, type CliResult, repro } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repro-formats-'));
 const at = (name: string) => join(dir, name);
@@ -185,6 +186,12 @@ describe('repro report: every format from a saved document', () => {
     expect(json('again.json')).toEqual(json('compare.json'));
     expect(again.stdout).toContain('PASS: broken leaks to EMFILE, correct stays flat');
     expect((await repro(['report', at('leak.json'), '--no-chart'])).exitCode).toBe(1);
+  });
+
+  it('reads the document from stdin when the file is -', async () => {
+    const result = await execa(process.execPath, [BIN, 'report', '-', '--csv', '-'], { input: read('compare.json'), reject: false, env: { GITHUB_STEP_SUMMARY: '' } });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(read('compare.csv').replace(/\r\n$/, '')); // execa drops the final line break
   });
 
   it('- is stdout for any format; the summary then goes to stderr', async () => {
