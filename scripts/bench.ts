@@ -24,6 +24,8 @@ const options: ScenarioOptions = { ...SCENARIO_DEFAULTS, ackTimeout: 5000, ready
 
 const median = (v: number[]) => percentile(v, 50) as number;
 const f = (n: number, d = 3) => n.toFixed(d);
+/** A ratio that stays readable far below 1: 1.13×, or 1/780× (780 times less). */
+const ratio = (r: number) => (r >= 0.1 ? `${r.toFixed(2)}×` : `1/${Math.round(1 / r)}×`);
 
 async function reloadBench(): Promise<void> {
   console.log('## reload round trip and compare wall time (correct child, pipe channel, ulimit 64)\n');
@@ -105,6 +107,7 @@ async function probeBench(): Promise<void> {
         const cCount = c('count', iterations);
         const cStat = c('stat', 2000);
         const cFull = c('full', iterations);
+        const cWalk = c('walk', iterations);
         const count = perSampleUs(() => probe.countSync(pid), 300);
         const readdirCount = perSampleUs(() => readdirSync(`/proc/${pid}/fd`).length, 300);
         const full = perSampleUs(() => probe.listSync(pid), 600);
@@ -116,9 +119,11 @@ async function probeBench(): Promise<void> {
         const total = probe.countSync(pid);
         const ms = (us: number) => (us >= 1000 ? `${f(us / 1000, 1)} ms` : `${f(us, 1)} µs`);
         console.log(
-          `| ${total} | ${ms(cCount)} | ${ms(count)} | ${f(count / cCount, 2)}× | ${ms(cFull)} | ${ms(full)} | ${f(full / cFull, 2)}× | ${ms(lsof)} | ${ms(lsfd)} | ${f(lsof / full, 1)}× | ${f(probeOneShot, 0)} ms | ${f(lsofOneShot, 0)} ms |`,
+          `| ${total} | ${ms(cCount)} | ${ms(count)} | ${ratio(count / cCount)} | ${ms(cFull)} | ${ms(full)} | ${ratio(full / cFull)} | ${ms(lsof)} | ${ms(lsfd)} | ${f(lsof / full, 1)}× | ${f(probeOneShot, 0)} ms | ${f(lsofOneShot, 0)} ms |`,
         );
-        notes.push(`${total} fds: count by stat() in C ${ms(cStat)}; Node readdir count ${ms(readdirCount)} (${f(readdirCount / cCount, 2)}× the C getdents loop)`);
+        notes.push(
+          `${total} fds: count by stat() in C ${ms(cStat)} (repro's count ${ratio(count / cStat)} that); the same fd-number walk in C ${ms(cWalk)} (repro full ${ratio(full / cWalk)} that); Node readdir count ${ms(readdirCount)} (${ratio(readdirCount / cCount)} the C getdents loop)`,
+        );
       } finally {
         child.stdin?.end();
         await child;
@@ -129,7 +134,7 @@ async function probeBench(): Promise<void> {
   }
   console.log('');
   for (const note of notes) console.log(`- ${note}`);
-  console.log('- repro count = one stat() of /proc/PID/fd (Linux ≥ 6.2 reports the fd count as its size); full = readdir + readlink + classify every fd');
+  console.log('- repro count = one stat() of /proc/PID/fd (Linux ≥ 6.2 reports the fd count as its size); full = the fd-number walk (readlinkat on 0, 1, 2… until the stat count is found; readdir only past a gap) + classify every fd');
   console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time, median');
 }
 

@@ -10,6 +10,9 @@ export { parseLimits, parseRssKb, parseSignalDisposition, type SignalDisposition
 
 export const PROC_ROOT = '/proc';
 
+/** Missing fd numbers in a row after which the walk hands over to readdir. */
+const WALK_MISSES = 32;
+
 export function hasProcfs(root = PROC_ROOT): boolean {
   try {
     return statSync(`${root}/self/fd`).isDirectory();
@@ -84,16 +87,16 @@ export class ProcfsProbe implements FdProbe {
 
   listSync(pid: number, options: { refineSockets?: boolean } = {}): FdEntry[] {
     const dir = `${this.root}/${pid}/fd`;
-    let names: string[];
     let dirfd: number | undefined;
+    let count: number;
     try {
-      names = readdirSync(dir);
+      count = statSync(dir).size;
       if (this.#readlinkAt) dirfd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
     } catch (error) {
       throw toProbeError(pid, error);
     }
     try {
-      return this.#classifyAll(pid, dir, names, dirfd, options);
+      return this.#classifyAll(pid, dir, count, dirfd, options);
     } finally {
       if (dirfd !== undefined) closeSync(dirfd);
     }
@@ -120,30 +123,63 @@ export class ProcfsProbe implements FdProbe {
     return known;
   }
 
-  #classifyAll(pid: number, dir: string, names: string[], dirfd: number | undefined, options: { refineSockets?: boolean }): FdEntry[] {
+  /**
+   * Lists by walking fd numbers up from 0 when the kernel gives the count
+   * (stat size, Linux >= 6.2): fd tables are dense, because open() takes the
+   * lowest free number, so this finds every fd with one readlinkat each and
+   * no directory read at all. The walk stops once it has found `count` fds; a
+   * run of misses (a sparse table, or fds closed meanwhile) hands the rest to
+   * readdir, which finds whatever lies beyond. Without a count it is readdir
+   * from the start. Either way each fd costs one readlinkat.
+   */
+  #classifyAll(pid: number, dir: string, count: number, dirfd: number | undefined, options: { refineSockets?: boolean }): FdEntry[] {
     const entries: FdEntry[] = [];
     const unknownSockets: FdEntry[] = [];
-    for (const name of names) {
-      let target: string | null;
-      try {
-        target = this.#readLink(dir, dirfd, name);
-      } catch (error) {
-        throw error instanceof NativeError ? toProbeError(pid, Object.assign(new Error(error.message), { code: error.code })) : toProbeError(pid, error);
-      }
-      // Closed between readdir and readlink: it is simply not open any more.
-      if (target === null) continue;
+    const add = (fd: number, target: string) => {
       let kind = classifyTarget(target);
-      if (kind === 'file' && this.#isDirectory(target, `${dir}/${name}`)) kind = 'directory';
-      const entry: FdEntry = { fd: Number(name), kind, target };
+      if (kind === 'file' && this.#isDirectory(target, `${dir}/${fd}`)) kind = 'directory';
+      const entry: FdEntry = { fd, kind, target };
       if (kind === 'socket' && options.refineSockets !== false) {
         const known = this.#socketKinds.get(target);
         if (known) entry.kind = known;
         else unknownSockets.push(entry);
       }
       entries.push(entry);
+    };
+    const read = (name: string) => {
+      try {
+        return this.#readLink(dir, dirfd, name);
+      } catch (error) {
+        throw error instanceof NativeError ? toProbeError(pid, Object.assign(new Error(error.message), { code: error.code })) : toProbeError(pid, error);
+      }
+    };
+    let next = 0;
+    if (count > 0) {
+      for (let misses = 0; entries.length < count && misses < WALK_MISSES; next++) {
+        const target = read(String(next));
+        if (target === null) misses++;
+        else {
+          misses = 0;
+          add(next, target);
+        }
+      }
+    }
+    if (entries.length < count || count <= 0) {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch (error) {
+        throw toProbeError(pid, error);
+      }
+      for (const fd of names.map(Number).filter((n) => n >= next)) {
+        // Closed between readdir and readlink: it is simply not open any more.
+        const target = read(String(fd));
+        if (target !== null) add(fd, target);
+      }
+      entries.sort((a, b) => a.fd - b.fd);
     }
     if (unknownSockets.length > 0) this.#placeSockets(pid, unknownSockets);
-    return entries.sort((a, b) => a.fd - b.fd);
+    return entries;
   }
 
   #placeSockets(pid: number, entries: FdEntry[]): void {

@@ -43,6 +43,29 @@ describe('ProcfsProbe on a process holding one fd of each kind', () => {
   });
 });
 
+describe('ProcfsProbe lists fd tables with holes', () => {
+  it('finds fds far past a gap (the fd-number walk hands over to readdir)', async () => {
+    const sparse = fileURLToPath(new URL('../fixtures/holds-sparse-fds.py', import.meta.url));
+    const child = execa('python3', [sparse], { stdin: 'pipe', stdout: 'pipe', reject: false });
+    try {
+      const expected = await new Promise<number[]>((resolve, reject) => {
+        child.stdout?.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as number[]));
+        child.once('exit', () => reject(new Error('fixture exited before printing its fds')));
+      });
+      // The fixture's own listing includes the fd its listdir used; the probe sees the table afterwards.
+      const entries = new ProcfsProbe().listSync(child.pid as number);
+      const fds = entries.map((e) => e.fd);
+      expect(fds).toEqual(expect.arrayContaining([200, 3000]));
+      expect(fds).toEqual([...fds].sort((a, b) => a - b));
+      expect(fds.filter((fd) => !expected.includes(fd))).toEqual([]);
+      expect(entries.find((e) => e.fd === 3000)?.kind).toBe('pipe');
+    } finally {
+      child.stdin?.end();
+      await child;
+    }
+  });
+});
+
 describe('ProcfsProbe errors', () => {
   it('reports a process that is gone as `gone`, not a crash', async () => {
     const done = execa('true');
