@@ -64,14 +64,20 @@ async function reloadBench(): Promise<void> {
   }
 }
 
-async function timeCommand(file: string, args: string[], runs: number): Promise<number> {
-  const walls: number[] = [];
-  for (let i = 0; i < runs; i++) {
+/**
+ * Median wall time (ms) of each command, run in turns (a, b, c, a, b, c...) so
+ * a burst of load on this shared machine hits all of them alike. Output is discarded.
+ */
+function timeInterleaved(commands: [file: string, args: string[]][], runs: number): number[] {
+  const walls: number[][] = commands.map(() => []);
+  const once = ([file, args]: [string, string[]]) => {
     const t0 = performance.now();
-    execFileSync(file, args, { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 256 * 1024 * 1024 });
-    walls.push(performance.now() - t0);
-  }
-  return median(walls);
+    execFileSync(file, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+    return performance.now() - t0;
+  };
+  commands.forEach((command) => once(command)); // warm the page cache
+  for (let i = 0; i < runs; i++) commands.forEach((command, k) => walls[k]?.push(once(command)));
+  return walls.map((w) => median(w));
 }
 
 function perSampleUs(f: () => unknown, budgetMs: number): number {
@@ -111,11 +117,18 @@ async function probeBench(): Promise<void> {
         const count = perSampleUs(() => probe.countSync(pid), 300);
         const readdirCount = perSampleUs(() => readdirSync(`/proc/${pid}/fd`).length, 300);
         const full = perSampleUs(() => probe.listSync(pid), 600);
-        const runs = n >= 19_000 ? 3 : 5;
-        const lsof = (await timeCommand('lsof', ['-n', '-P', '-w', '-p', String(pid)], runs)) * 1000;
-        const lsfd = (await timeCommand('lsfd', ['-p', String(pid)], runs)) * 1000;
-        const probeOneShot = await timeCommand(process.execPath, [BIN, 'probe', String(pid), '--json'], runs);
-        const lsofOneShot = lsof / 1000;
+        const runs = n >= 19_000 ? 7 : 21;
+        const [lsofMs, lsfdMs, probeOneShot] = timeInterleaved(
+          [
+            ['lsof', ['-n', '-P', '-w', '-p', String(pid)]],
+            ['lsfd', ['-p', String(pid)]],
+            [process.execPath, [BIN, 'probe', String(pid), '--json']],
+          ],
+          runs,
+        ) as [number, number, number];
+        const lsof = lsofMs * 1000;
+        const lsfd = lsfdMs * 1000;
+        const lsofOneShot = lsofMs;
         const total = probe.countSync(pid);
         const ms = (us: number) => (us >= 1000 ? `${f(us / 1000, 1)} ms` : `${f(us, 1)} µs`);
         console.log(
@@ -135,7 +148,7 @@ async function probeBench(): Promise<void> {
   console.log('');
   for (const note of notes) console.log(`- ${note}`);
   console.log('- repro count = one stat() of /proc/PID/fd (Linux ≥ 6.2 reports the fd count as its size); full = the fd-number walk (readlinkat on 0, 1, 2… until the stat count is found; readdir only past a gap) + classify every fd');
-  console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time, median');
+  console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time (node start-up included), median of 21 runs (7 at 19k) taken in turns with lsof and lsfd');
 }
 
 const sections: Record<string, () => Promise<void>> = { reload: reloadBench, probe: probeBench };
