@@ -3,10 +3,11 @@
  * and renders them in headless Chromium (Debian: apt-get install chromium),
  * so a person can look at what the SVG and HTML views really show.
  *
- * Writes to DIR (default docs/img): compare.svg, compare.html and
- * compare-report.png from `repro compare`; leak.html and leak-report.png from
- * `repro watch` on a Python service that leaks a pipe per SIGHUP and dies of EMFILE;
- * compare-chart.png, the SVG as a browser draws it.
+ * Writes to DIR (default docs/img): compare.svg and compare-report.png (the
+ * HTML report) from `repro compare`; leak-report.png from `repro watch` on a
+ * Python service that leaks a pipe per SIGHUP and dies of EMFILE;
+ * compare-chart.png, the SVG as a browser draws it. The HTML files themselves
+ * go to a temporary directory, removed at the end.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,8 +48,13 @@ async function shoot(file: string, png: string, width: number, height: number): 
   console.log(`wrote ${png}`);
 }
 
-await repro(['compare', '--no-chart', '--svg', join(out, 'compare.svg'), '--html', join(out, 'compare.html')]);
-await repro(['watch', '--ulimit', '32', '--reloads', '30', '--settle', '60', '--no-chart', '--html', join(out, 'leak.html'), '--', 'python3', SERVICE]);
-await shoot(join(out, 'compare.svg'), join(out, 'compare-chart.png'), 992, 380);
-await shoot(join(out, 'compare.html'), join(out, 'compare-report.png'), 1040, 1500);
-await shoot(join(out, 'leak.html'), join(out, 'leak-report.png'), 1040, 1500);
+const pages = mkdtempSync(join(tmpdir(), 'repro-pages-'));
+try {
+  await repro(['compare', '--no-chart', '--svg', join(out, 'compare.svg'), '--html', join(pages, 'compare.html')]);
+  await repro(['watch', '--ulimit', '32', '--reloads', '30', '--settle', '60', '--no-chart', '--html', join(pages, 'leak.html'), '--', 'python3', SERVICE]);
+  await shoot(join(out, 'compare.svg'), join(out, 'compare-chart.png'), 992, 380);
+  await shoot(join(pages, 'compare.html'), join(out, 'compare-report.png'), 1040, 1500);
+  await shoot(join(pages, 'leak.html'), join(out, 'leak-report.png'), 1040, 1500);
+} finally {
+  rmSync(pages, { recursive: true, force: true });
+}

@@ -4,6 +4,7 @@
  * line and an exit code in one place.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { runsOf } from '../model/baseline.js';
 import type { ReproDocument, RunDocument, Sample } from '../model/run-document.js';
 import { CHANNEL_KINDS } from '../native/channel-kinds.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportOptions } from '../report/formats-list.js';
@@ -45,10 +46,6 @@ function addScenarioOptions(command: Command): Command {
     )
     .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(d.grace).argParser(wholeNumber('--grace', 0, 600_000)))
     .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that still counts as flat').default(d.maxGrowth).argParser(decimal('--max-growth', 0, 1000)));
-}
-
-function runsOfPatterns(doc: ReproDocument): RunDocument['pattern'][] {
-  return doc.kind === 'compare' ? ['broken', 'correct'] : [doc.pattern];
 }
 
 function view(options: { chart: boolean }): ViewOptions {
@@ -163,7 +160,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .argument('<file>', 'run document written by repro --out or --json (- for stdin)'),
   ).action(async (file: string, options: OutputOptions) => {
     const saved = (await load.loadDocument()).loadDocument(file, 'repro report');
-    const doc = await report(options, runsOfPatterns(saved), async () => saved);
+    const doc = await report(options, runsOf(saved).map((r) => r.pattern), async () => saved);
     setExit(exitForDocument(doc));
   });
 

@@ -99,9 +99,9 @@ export function runLabel(run: RunDocument): string {
   return run.pattern === 'watch' ? ((run.command[0] ?? 'watched').split('/').at(-1) ?? 'watched') : `${run.pattern} (${run.channel})`;
 }
 
-/** Where the run hit EMFILE (protocol register failure or observed by watch), or null. */
-export function emfileReload(run: RunDocument): number | null {
-  return run.verdict.emfileAtReload;
+/** Every chart draws a run green when it stays flat as it should (correct, or a watched program that passed), red otherwise. */
+export function seriesTone(run: RunDocument): 'red' | 'green' {
+  return run.pattern === 'correct' || (run.pattern === 'watch' && run.verdict.pass) ? 'green' : 'red';
 }
 
 /** One line on the growth and EMFILE: what a failure message names. */
@@ -109,7 +109,7 @@ export function growthSentence(run: RunDocument): string {
   const v = run.verdict;
   const over = run.samples.at(-1)?.reload ?? 0;
   const grew = `fds ${v.growthPerReload >= 0 ? 'grew' : 'changed'} ${v.growthPerReload.toFixed(3)}/reload (${v.baselineFds} → ${v.finalFds} over ${over} reloads, limit ${run.ulimit})`;
-  const at = emfileReload(run);
+  const at = v.emfileAtReload;
   const emfile =
     at === null
       ? `no EMFILE in ${v.reloadsDone} reloads`

@@ -2,7 +2,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { type ChartSeries, renderChart } from './chart.js';
-import { COMPARE_ROWS, documentTitle, emfileReload, headline, runLabel, runRows, runTitle } from './facts.js';
+import { COMPARE_ROWS, documentTitle, headline, runLabel, runRows, runTitle, seriesTone } from './facts.js';
 
 
 export interface ViewOptions {
@@ -24,7 +24,7 @@ export function seriesOf(run: RunDocument, color: ChartSeries['color']): ChartSe
 }
 
 function markIndex(run: RunDocument): number | null {
-  const at = emfileReload(run);
+  const at = run.verdict.emfileAtReload;
   if (at === null) return null;
   const index = run.samples.findIndex((s) => s.reload === at);
   return index >= 0 ? index : null;
@@ -43,17 +43,12 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   const out = [paint.bold(runTitle(run))];
   for (const [k, val] of runRows(run)) out.push(`  ${k.padEnd(17)}${val}`);
   if (view.chart && run.samples.length > 0) {
-    out.push('', renderChart([seriesOf(run, passColor(run))], { limit: run.ulimit || undefined, width: view.width, height: 12, color: view.color, lastX: run.samples.at(-1)?.reload }));
+    out.push('', renderChart([seriesOf(run, seriesTone(run))], { limit: run.ulimit || undefined, width: view.width, height: 12, color: view.color, lastX: run.samples.at(-1)?.reload }));
   }
   if (run.stderr.bytes > 0) out.push('', paint.bold(watch ? 'program stderr:' : 'child stderr (evidence):'), ...tail(run.stderr));
   if (run.stdout.bytes > 0) out.push('', paint.bold(watch ? 'program stdout:' : 'child stdout outside the protocol:'), ...tail(run.stdout));
   out.push('', ...verdictLines(run, paint));
   return out.join('\n');
-}
-
-/** Red for a run that leaks (or should), green for one that stays flat. */
-export function passColor(run: RunDocument): 'red' | 'green' {
-  return run.pattern === 'correct' || (run.pattern === 'watch' && run.verdict.pass) ? 'green' : 'red';
 }
 
 export function formatCompare(doc: CompareDocument, view: ViewOptions): string {

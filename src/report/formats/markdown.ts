@@ -6,7 +6,7 @@
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { resample } from '../chart.js';
-import { COMPARE_ROWS, documentTitle, emfileReload, headline, runLabel, runRows } from '../facts.js';
+import { COMPARE_ROWS, documentTitle, headline, runLabel, runRows } from '../facts.js';
 import { formatDocument } from '../summary.js';
 import { niceTicks } from './scale.js';
 import { COLORS, seriesColor } from './svg.js';
@@ -30,7 +30,7 @@ export function mermaidChart(run: RunDocument): string[] {
   const dataTop = Math.max(...values);
   const limitShown = run.ulimit > 0 && run.ulimit <= 4 * dataTop;
   const top = niceTicks(Math.max(dataTop, limitShown ? run.ulimit : 0) * 1.08, 6).at(-1) as number;
-  const at = emfileReload(run);
+  const at = run.verdict.emfileAtReload;
   const title = `${runLabel(run)}: open fds per reload${at === null ? '' : ` (EMFILE at ${at})`}${limitShown ? `; grey: the limit ${run.ulimit}` : ''}`;
   // Mermaid's default palette draws the first line almost white: the run's own colour, the limit in grey.
   const palette = `${seriesColor(run)}, ${COLORS.limit}`;

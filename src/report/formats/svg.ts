@@ -7,7 +7,7 @@
  */
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { runsOf } from '../../model/baseline.js';
-import { documentTitle, emfileReload, headline, runLabel } from '../facts.js';
+import { documentTitle, headline, runLabel, seriesTone } from '../facts.js';
 import { decimate, niceTicks, type Point } from './scale.js';
 import { attrs, esc } from './xml.js';
 
@@ -18,7 +18,7 @@ const PAD = { left: 64, right: 24, top: 40, bottom: 56 };
 const HEADER = 72;
 
 export function seriesColor(run: RunDocument): string {
-  return run.pattern === 'correct' || (run.pattern === 'watch' && run.verdict.pass) ? COLORS.green : COLORS.red;
+  return COLORS[seriesTone(run)];
 }
 
 function fmt(n: number): string {
@@ -43,7 +43,7 @@ function yScaleFor(runs: RunDocument[]): { ticks: number[]; offChart: number | n
 }
 
 function panelTitle(run: RunDocument): string {
-  const at = emfileReload(run);
+  const at = run.verdict.emfileAtReload;
   const v = run.verdict;
   if (at !== null) return `${runLabel(run)} · ${v.registerFailure ?? 'EMFILE'} at reload ${at}`;
   return `${runLabel(run)} · ${v.baselineFds} → ${v.finalFds} fds over ${run.samples.at(-1)?.reload ?? 0} reloads`;
@@ -54,7 +54,7 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
   const w = panelW - PAD.left - PAD.right;
   const h = PANEL_H - PAD.top - PAD.bottom;
   const yTop = yTicks.at(-1) as number;
-  const at = emfileReload(run);
+  const at = run.verdict.emfileAtReload;
   const last = run.samples.at(-1);
   // A program that died of EMFILE mid-reload has no sample there: mark the reload at the last count it had.
   const hit = at === null ? undefined : (run.samples.find((s) => s.reload === at) ?? (last && at > last.reload ? { reload: at, fds: last.fds, sampled: false } : undefined));
