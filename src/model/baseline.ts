@@ -26,7 +26,7 @@ export function checkBaseline(doc: ReproDocument, old: ReproDocument, file: stri
 }
 
 /** One sentence per compared run, failed ones first (like verdict reasons). */
-export function baselineReasons(check: BaselineCheck): string[] {
+function baselineReasons(check: BaselineCheck): string[] {
   const lines = check.runs.map((r) =>
     r.regressed
       ? `FAIL: ${r.run} growth per reload rose from ${r.before} to ${r.after} (+${r.change}, tolerance ${check.tolerance}) against ${check.file}`

@@ -21,7 +21,7 @@ function signalHandling(run: RunDocument): string {
   return v.reloadsDone > 0 && v.reloadsDone === run.reloadsPlanned ? `alive: all ${v.reloadsDone} reloads acknowledged` : 'not checked';
 }
 
-export function childEnd(run: RunDocument): string {
+function childEnd(run: RunDocument): string {
   const c = run.end.child;
   if (!c) return 'not started';
   const how = c.signal ? `killed by ${c.signal}` : `exited with code ${c.exitCode}`;

@@ -8,12 +8,12 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { UsageError } from '../cli/errors.js';
 import { type ReproDocument, SCHEMA_VERSION } from '../model/run-document.js';
 
-export const SCHEMA_PATH = new URL('../../schema/run-document.schema.json', import.meta.url);
+const SCHEMA_PATH = new URL('../../schema/run-document.schema.json', import.meta.url);
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
 
 /** The compiled schema validator (formats are checked by the schema's patterns). */
-export function documentValidator(): ReturnType<Ajv2020['compile']> {
+function documentValidator(): ReturnType<Ajv2020['compile']> {
   if (!validator) {
     const ajv = new Ajv2020({ allErrors: false, strict: true, validateFormats: false });
     validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as object);
@@ -22,7 +22,7 @@ export function documentValidator(): ReturnType<Ajv2020['compile']> {
 }
 
 /** Why `value` is not a run document, or null when it is one. */
-export function documentProblem(value: unknown): string | null {
+function documentProblem(value: unknown): string | null {
   const validate = documentValidator();
   if (validate(value)) return null;
   // oneOf reports the failure of each branch; the one for the document's own kind is the useful one.

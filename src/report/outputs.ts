@@ -75,12 +75,19 @@ export function applyBaseline(doc: ReproDocument, options: ReportOptions, prepar
  * do; a failed write is thrown after all others were tried.
  */
 export async function emitReports(doc: ReproDocument, options: ReportOptions, prepared: PreparedReports, summary: () => string): Promise<void> {
+  // Each view is rendered once, even when two outputs want it (--markdown and the job summary, --out and --json).
+  const rendered = new Map<ReportFormat, Promise<string>>();
+  const view = (format: ReportFormat): Promise<string> => {
+    let text = rendered.get(format);
+    if (!text) rendered.set(format, (text = render(format, doc)));
+    return text;
+  };
   let failed: unknown;
   for (const format of FORMAT_NAMES) {
     const path = options[format];
     if (path === undefined) continue;
     try {
-      writeOutput(path, await render(format, doc), REPORT_FORMATS[format].flag);
+      writeOutput(path, await view(format), REPORT_FORMATS[format].flag);
     } catch (error) {
       failed ??= error;
     }
@@ -88,12 +95,12 @@ export async function emitReports(doc: ReproDocument, options: ReportOptions, pr
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (options.stepSummary && stepSummary) {
     try {
-      appendFileSync(stepSummary, await render('markdown', doc));
+      appendFileSync(stepSummary, await view('markdown'));
     } catch (error) {
       process.stderr.write(`repro: warning: could not append to GITHUB_STEP_SUMMARY ${stepSummary} (${(error as NodeJS.ErrnoException).code ?? String(error)}); the run is unaffected\n`);
     }
   }
-  if (options.json) process.stdout.write(await render('out', doc));
+  if (options.json) process.stdout.write(await view('out'));
   else (prepared.summaryToStderr ? process.stderr : process.stdout).write(`${summary()}\n`);
   if (failed) throw failed;
 }

@@ -1,7 +1,7 @@
 /** Axis scales for the drawn charts (SVG, Markdown). Pure. */
 
 /** A "nice" step (1, 2, 2.5 or 5 × 10^k) that splits 0..max into about `count` parts. */
-export function niceStep(max: number, count: number): number {
+function niceStep(max: number, count: number): number {
   const raw = Math.max(max, 1e-9) / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));
   const fraction = raw / power;

@@ -57,7 +57,8 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
   const at = run.verdict.emfileAtReload;
   const last = run.samples.at(-1);
   // A program that died of EMFILE mid-reload has no sample there: mark the reload at the last count it had.
-  const hit = at === null ? undefined : (run.samples.find((s) => s.reload === at) ?? (last && at > last.reload ? { reload: at, fds: last.fds, sampled: false } : undefined));
+  const sample = at === null ? undefined : run.samples.find((s) => s.reload === at);
+  const hit = sample ? { reload: sample.reload, fds: sample.fds, sampled: true } : at !== null && last && at > last.reload ? { reload: at, fds: last.fds, sampled: false } : undefined;
   const lastReload = Math.max(1, last?.reload ?? 1, hit?.reload ?? 0);
   const xTicks = niceTicks(lastReload, 5);
   const xTop = xTicks.at(-1) as number;
@@ -101,7 +102,7 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
     out.push(line(cx - 4, cy + 4, cx + 4, cy - 4, { stroke: color, 'stroke-width': 2 }));
     // Above the point (EMFILE comes at the limit, and above it the plot is empty), on whichever side has room.
     const right = cx < PAD.left + w * 0.6;
-    out.push(text(right ? cx + 12 : cx - 12, cy - 12, `${run.verdict.registerFailure ?? 'EMFILE'} at reload ${hit.reload}${'sampled' in hit ? '' : ` (${hit.fds} fds)`}`, { 'font-size': 12, 'font-weight': 600, fill: color, 'text-anchor': right ? 'start' : 'end' }));
+    out.push(text(right ? cx + 12 : cx - 12, cy - 12, `${run.verdict.registerFailure ?? 'EMFILE'} at reload ${hit.reload}${hit.sampled ? ` (${hit.fds} fds)` : ''}`, { 'font-size': 12, 'font-weight': 600, fill: color, 'text-anchor': right ? 'start' : 'end' }));
     out.push('</g>');
   }
   out.push('</g>');
