@@ -16,6 +16,16 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: model and report are views of data; they never reach into the CLI or the harness.
+    files: ['src/model/**/*.ts', 'src/report/**/*.ts', 'src/fdprobe/**/*.ts', 'src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/cli/**', '**/harness/**'], message: 'model/, report/, fdprobe/ and protocol/ must not import the CLI or the harness: move what they share to src/errors.ts or src/model/.' }] },
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.js', 'test/fixtures/**/*.{js,cjs,mjs}'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
   },

@@ -13,7 +13,7 @@ import type { CommandHooks } from './commands/scenario.js';
 import { SCENARIO_DEFAULTS, type ScenarioOptions } from './commands/scenario-options.js';
 import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context.js';
-import { ExitCode, ReproError } from './errors.js';
+import { ExitCode, ReproError } from '../errors.js';
 import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
 
 type OutputOptions = ReportOptions;

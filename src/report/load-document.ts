@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { type ReproDocument, SCHEMA_VERSION } from '../model/run-document.js';
 
 const SCHEMA_PATH = new URL('../../schema/run-document.schema.json', import.meta.url);

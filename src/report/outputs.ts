@@ -7,7 +7,7 @@
  * write does not stop the others.
  */
 import { appendFileSync } from 'node:fs';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { checkBaseline, runsOf, withBaseline } from '../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../model/run-document.js';
 import { loadDocument } from './load-document.js';

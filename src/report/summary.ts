@@ -1,5 +1,6 @@
 /** The text people read at the end of a run: a view of the run document, nothing else. */
 import { Chalk, type ChalkInstance } from 'chalk';
+import type { ProbeSnapshot } from '../model/probe-snapshot.js';
 import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { type ChartSeries, renderChart } from './chart.js';
 import { COMPARE_ROWS, documentTitle, headline, runLabel, runRows, runTitle, seriesTone } from './facts.js';
@@ -74,7 +75,7 @@ export function formatDocument(doc: ReproDocument, view: ViewOptions): string {
   return doc.kind === 'compare' ? formatCompare(doc, view) : formatRun(doc, view);
 }
 
-export function formatProbe(snapshot: import('../cli/commands/probe.js').ProbeSnapshot, view: ViewOptions): string {
+export function formatProbe(snapshot: ProbeSnapshot, view: ViewOptions): string {
   const paint = new Chalk({ level: view.color ? 1 : 0 });
   const out = [paint.bold(`pid ${snapshot.pid} · ${snapshot.count} open fds · ${snapshot.backend}`), ''];
   out.push(`  ${'FD'.padStart(6)}  ${'KIND'.padEnd(10)}  TARGET`);

@@ -8,7 +8,7 @@
  */
 import { closeSync, constants as fsConstants, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { EnvironmentError } from '../cli/errors.js';
+import { EnvironmentError } from '../errors.js';
 import { linkFd } from '../native/libc.js';
 import { processExists } from '../util/process-exists.js';
 

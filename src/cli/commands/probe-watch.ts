@@ -7,7 +7,7 @@ import type { FdEntry } from '../../fdprobe/probe.js';
 import { round, slope } from '../../model/stats.js';
 import { renderChart } from '../../report/chart.js';
 import { formatKinds } from '../../report/facts.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode } from '../../errors.js';
 import { translateProbeError } from './probe.js';
 
 interface WatchView {

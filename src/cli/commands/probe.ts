@@ -1,24 +1,12 @@
 /** `repro probe <pid>`: what a process holds now, or over time with --watch. */
 import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
-import { countKinds, type KindCounts } from '../../fdprobe/kinds.js';
-import type { FdEntry, FdLimits, FdProbe } from '../../fdprobe/probe.js';
-import { EnvironmentError, UsageError } from '../errors.js';
+import { countKinds } from '../../fdprobe/kinds.js';
+import type { FdProbe } from '../../fdprobe/probe.js';
+import { EnvironmentError, UsageError } from '../../errors.js';
+import type { ProbeSnapshot } from '../../model/probe-snapshot.js';
 
-export interface ProbeSnapshot {
-  schemaVersion: 1;
-  kind: 'probe';
-  pid: number;
-  takenAt: string;
-  backend: string;
-  count: number;
-  byKind: KindCounts;
-  limits: FdLimits;
-  /** soft limit − open fds; null where the limit is unknown or unlimited. */
-  headroom: number | null;
-  rssKb: number | null;
-  fds: FdEntry[];
-}
+export type { ProbeSnapshot };
 
 export function translateProbeError(error: unknown, pid: number): never {
   if (error instanceof ProbeError) {

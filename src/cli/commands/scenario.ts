@@ -8,7 +8,7 @@ import type { CompareDocument, RunDocument } from '../../model/run-document.js';
 import { SCHEMA_VERSION } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
 import { childCommand, findScenario, type Pattern, SCENARIOS, type Scenario } from '../../scenarios/registry.js';
-import { EnvironmentError, UsageError } from '../errors.js';
+import { EnvironmentError, UsageError } from '../../errors.js';
 import type { ScenarioOptions } from './scenario-options.js';
 
 export { SCENARIO_DEFAULTS, type ScenarioOptions } from './scenario-options.js';

@@ -7,7 +7,7 @@ import { runWatch } from '../../harness/watch.js';
 import { findOnPath, isExecutableFile } from '../../util/find-executable.js';
 import { processExists } from '../../util/process-exists.js';
 import type { RunDocument, Sample } from '../../model/run-document.js';
-import { EnvironmentError, UsageError } from '../errors.js';
+import { EnvironmentError, UsageError } from '../../errors.js';
 
 export interface WatchOptions {
   pid?: number;
