@@ -3,7 +3,9 @@
  * and renders them in headless Chromium (Debian: apt-get install chromium),
  * so a person can look at what the SVG and HTML views really show.
  *
- * Writes to DIR (default docs/img): compare.svg and compare-report.png (the
+ * Writes to DIR (default: a new temporary directory, printed, so a plain run
+ * leaves the work tree clean; `--out docs/img` refreshes the README's
+ * pictures on purpose): compare.svg and compare-report.png (the
  * HTML report) from `repro compare`; leak-report.png from `repro watch` on a
  * Python service that leaks a pipe per SIGHUP and dies of EMFILE;
  * compare-chart.png, the SVG as a browser draws it. The HTML files themselves
@@ -19,7 +21,7 @@ import { findOnPath } from '../src/util/find-executable.js';
 const BIN = fileURLToPath(new URL('../bin/repro.js', import.meta.url));
 const SERVICE = fileURLToPath(new URL('../test/fixtures/services/leaks-pipe-per-hup.py', import.meta.url));
 const outIndex = process.argv.indexOf('--out');
-const out = resolve(outIndex > 0 ? (process.argv[outIndex + 1] as string) : fileURLToPath(new URL('../docs/img', import.meta.url)));
+const out = resolve(outIndex > 0 ? (process.argv[outIndex + 1] as string) : mkdtempSync(join(tmpdir(), 'repro-screenshots-')));
 
 const chromium = ['chromium', 'chromium-browser', 'google-chrome'].map((name) => findOnPath(name)).find(Boolean);
 if (!chromium) {
