@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { runPattern, SCENARIO_DEFAULTS, type ScenarioOptions } from '../src/cli/commands/scenario.js';
 import { launchChild } from '../src/harness/launch.js';
 import { percentile } from '../src/model/stats.js';
-import { childCommand, findScenario } from '../src/scenarios/registry.js';
+import { nodeChild } from '../src/runtimes/index.js';
 
 const BIN = fileURLToPath(new URL('../bin/repro.js', import.meta.url));
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -49,9 +49,7 @@ async function reloadBench(): Promise<void> {
   console.log(`repro compare (defaults, whole CLI process): median ${f(compareS)} s over 5 runs  (target ≤ 2 s)`);
 
   // The hand-made alternative: kill -HUP, a 10 ms settle, count /proc/PID/fd, 500 times.
-  const scenario = findScenario('sighup-listener');
-  if (!scenario) throw new Error('scenario missing');
-  const child = launchChild({ command: childCommand(scenario, 'correct', 'pipe'), ulimit: 64 });
+  const child = launchChild({ command: nodeChild('scenarios/sighup-listener/node/correct.js', ['--channel', 'pipe']), ulimit: 64 });
   try {
     await child.output.waitFor((e) => e.event === 'ready', 15_000, 'ready');
     const t0 = performance.now();

@@ -35,7 +35,8 @@ function addReportOptions(command: Command): Command {
 function addScenarioOptions(command: Command): Command {
   const d = SCENARIO_DEFAULTS;
   return command
-    .addOption(new Option('--scenario <name>', 'which scenario').default(d.scenario))
+    .addOption(new Option('--scenario <name>', 'which scenario (repro list shows them)').default(d.scenario))
+    .addOption(new Option('--runtime <name>', "runtime of the children (default: the scenario's first; repro list shows which exist)"))
     .addOption(new Option('--channel <kind>', `native wake-up channel: ${CHANNEL_KINDS.join(' or ')}`).default(d.channel).argParser(oneOf('--channel', CHANNEL_KINDS)))
     .addOption(new Option('--ulimit <n>', 'RLIMIT_NOFILE (soft and hard) for the child').default(d.ulimit).argParser(wholeNumber('--ulimit', 8, 1_048_576)))
     .addOption(new Option('--reloads <n>', 'reload signals to send at most').default(d.reloads).argParser(wholeNumber('--reloads', 1, 10_000_000)))
@@ -65,7 +66,7 @@ const load = {
 };
 
 /** Checks the outputs before a run, then writes every view of the document it returns; resolves to the document (with any baseline check). */
-async function report<D extends ReproDocument>(options: OutputOptions, produces: RunDocument['pattern'][], run: () => Promise<D>): Promise<ReproDocument> {
+async function report<D extends ReproDocument>(options: OutputOptions, produces: string[], run: () => Promise<D>): Promise<ReproDocument> {
   const outputs = await load.outputs();
   const prepared = outputs.prepareReports(options, produces);
   const doc = outputs.applyBaseline(await run(), options, prepared);
@@ -124,11 +125,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addReportOptions(addScenarioOptions(program.command('compare').description('run both side by side; exit 0 only when broken leaks to EMFILE and correct stays flat'))).action(
     async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
-        const doc = await report(options, ['broken', 'correct'], async () => (await load.scenario()).runCompare(options, hooks));
+        const doc = await report(options, (await load.scenario()).rolesOf(options), async () => (await load.scenario()).runCompare(options, hooks));
         setExit(exitForDocument(doc, interruption));
       });
     },
   );
+  program
+    .command('list')
+    .description('show the scenarios, their roles, the runtimes each can run in here, and what each shows')
+    .option('--json', 'print the list as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const { listScenarios, formatList } = await import('./commands/list.js');
+      const list = listScenarios();
+      process.stdout.write(options.json ? `${JSON.stringify(list, null, 2)}\n` : `${formatList(list, useColor())}\n`);
+    });
+
   const watch = program
     .command('watch')
     .description('drive any program with signals and fail when its fds grow per reload (exit 1), or when it cannot take them (exit 4)')
@@ -158,9 +169,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .command('report')
       .description('read a saved run document (--out, --json) and write any of the views again; exits like the run did (0 / 1 / 4)')
       .argument('<file>', 'run document written by repro --out or --json (- for stdin)'),
-  ).action(async (file: string, options: OutputOptions) => {
+  )
+    .addOption(new Option('--max-growth <fds>', 'judge the saved runs again with this gate for flat runs (fd/reload)').argParser(decimal('--max-growth', 0, 1_000_000)))
+    .action(async (file: string, options: OutputOptions & { maxGrowth?: number }) => {
     const saved = (await load.loadDocument()).loadDocument(file, 'repro report');
-    const doc = await report(options, runsOf(saved).map((r) => r.pattern), async () => saved);
+    const doc = await report(options, runsOf(saved).map((r) => r.role), async () => (options.maxGrowth === undefined ? saved : (await import('../model/judge.js')).rejudgeDocument(saved, { maxGrowth: options.maxGrowth })));
     setExit(exitForDocument(doc));
   });
 

@@ -4,7 +4,7 @@
  * never writes a newline costs at most `maxKeptBytes` + `maxLineBytes`.
  */
 import type { KeptOutput } from '../model/run-document.js';
-import { type ChildEvent, parseEvent } from '../protocol/events.js';
+import { type ChildEvent, type OtherEvent, parseLine } from '../protocol/events.js';
 
 export interface TimedEvent {
   event: ChildEvent;
@@ -67,6 +67,7 @@ export class ChildOutput {
   #partial = '';
   #closed: WaitError | undefined;
   readonly #listeners: ((e: TimedEvent) => void)[] = [];
+  readonly #otherListeners: ((e: OtherEvent) => void)[] = [];
 
   constructor(
     private readonly maxKeptBytes = 64 * 1024,
@@ -79,6 +80,11 @@ export class ChildOutput {
   /** Called for every event, before any waiter sees it. */
   onEvent(listener: (e: TimedEvent) => void): void {
     this.#listeners.push(listener);
+  }
+
+  /** Called for every well-formed event of a name the harness has no rules for (a scenario's own events). */
+  onOtherEvent(listener: (e: OtherEvent) => void): void {
+    this.#otherListeners.push(listener);
   }
 
   feedStdout(chunk: string): void {
@@ -142,11 +148,16 @@ export class ChildOutput {
   }
 
   #line(line: string): void {
-    const event = parseEvent(line);
-    if (!event) {
+    const parsed = parseLine(line);
+    if (!parsed) {
       this.stdout.add(`${line}\n`);
       return;
     }
+    if ('other' in parsed) {
+      for (const listener of this.#otherListeners) listener(parsed.other);
+      return;
+    }
+    const event = parsed.known;
     const timed: TimedEvent = { event, atNs: process.hrtime.bigint() };
     for (const listener of this.#listeners) listener(timed);
     for (const waiter of this.#waiters) {

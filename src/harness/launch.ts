@@ -53,6 +53,11 @@ export interface LaunchedChild {
   killNow(): void;
 }
 
+/** How a child ended, in words every view uses: `could not start: ENOENT`, `killed by SIGHUP`, `exited with code 3`. */
+export function exitSentence(how: { exitCode: number | null; signal: string | null; spawnError?: string }): string {
+  return how.spawnError ? `could not start: ${how.spawnError}` : how.signal ? `killed by ${how.signal}` : `exited with code ${how.exitCode}`;
+}
+
 function drained(subprocess: ResultPromise, capMs: number): Promise<void> {
   const ends = [subprocess.stdout, subprocess.stderr].map(
     (stream) => new Promise<void>((resolve) => (!stream || stream.readableEnded || stream.destroyed ? resolve() : stream.once('close', () => resolve()))),
@@ -104,8 +109,7 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
   void exited.then(async (how) => {
     // Let the last lines through the pipe before waits are failed.
     await new Promise((r) => setTimeout(r, 20));
-    const what = how.spawnError ? `could not start: ${how.spawnError}` : how.signal ? `killed by ${how.signal}` : `exited with code ${how.exitCode}`;
-    output.close(new WaitError('exited', 'exit', `child ${what}`));
+    output.close(new WaitError('exited', 'exit', `child ${exitSentence(how)}`));
   });
 
   const pid = subprocess.pid ?? -1;

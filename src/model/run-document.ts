@@ -4,9 +4,22 @@
  * reaches back into the harness.
  */
 import type { KindCounts } from '../fdprobe/kinds.js';
-import type { ChildEvent } from '../protocol/events.js';
+import type { ProtocolEvent } from '../protocol/events.js';
 
-export const SCHEMA_VERSION = 1;
+/** 2: roles, runtimes, scenario options, generic metrics, measured apart from the verdict, checks as data. */
+export const SCHEMA_VERSION = 2 as const;
+
+/** A number a scenario records beyond fds, named once with its label and unit. */
+export interface MetricDescriptor {
+  /** Key in `Sample.metrics` and `Measured.metrics`, e.g. `listeners`. */
+  id: string;
+  /** What views call it, e.g. `log handlers`. */
+  label: string;
+  /** Unit, or `` for a count. */
+  unit: string;
+  /** Where the number comes from, in one sentence. */
+  description: string;
+}
 
 /** One probe after one reload (reload 0 is the baseline, taken after `ready`). */
 export interface Sample {
@@ -17,8 +30,8 @@ export interface Sample {
   /** Open fds of the child after this reload. */
   fds: number;
   fdsByKind: KindCounts;
-  /** Signal listeners the child reported (protocol children only). */
-  listeners?: number;
+  /** The scenario's own metrics at this sample (see `RunDocument.metrics`); a metric not measured at this sample is absent. */
+  metrics?: Record<string, number>;
   /** Resident set size of the child. */
   rssKb?: number;
   /** kill() → acknowledgement line received; absent for the baseline and unacknowledged reloads. */
@@ -60,39 +73,74 @@ export interface KeptOutput {
   bytes: number;
 }
 
-export interface Verdict {
-  /** Did the run show what its pattern is expected to show? */
-  pass: boolean;
-  /**
-   * watch: the program did not take the reloads (died on the signal, ignores
-   * it, exited early, never settled), so the run shows neither a leak nor its absence.
-   */
-  inconclusive?: boolean;
-  /** One sentence per check, failed ones first. */
-  reasons: string[];
+/** What a scenario expects of a run, as data: the judge reads it, and `repro report` can re-judge with other thresholds. */
+export interface Expectation {
+  /** What the run should show, as the headline says it (e.g. `the broken pattern leaks until EMFILE`). */
+  shows: string;
+  /** fds each reload should leave open (within 5%); 0: the run should stay flat. */
+  fdsPerReload: number;
+  /** Largest growth per reload that still counts as flat (fd/reload), when `fdsPerReload` is 0. */
+  maxGrowth: number;
+  /** `expected`: a register failure (EMFILE) must come, at the predicted reload; `forbidden`: none may come. */
+  registerFailure: 'expected' | 'forbidden';
+  /** After the register failure, one more signal should find signal handling `dead` or `alive`. */
+  afterFailure?: 'dead' | 'alive';
+  /** Metric ids that must end where they started. */
+  flatMetrics: string[];
+  /** Metric ids that must have grown over the run. */
+  growingMetrics: string[];
+  /** Every planned reload must be taken (flat runs). */
+  allReloads: boolean;
+  /** A run the program did not take (died, ignored the signal, never settled) is inconclusive, not failed (watch). */
+  earlyIsInconclusive: boolean;
+}
+
+/** One check of the verdict: data, so views and gates never parse sentences. */
+export interface Check {
+  /** Stable name: `growth`, `register-failure`, `emfile-prediction`, `signal-handling`, `metric:<id>`, `reloads`, `ended`, `baseline:<role>`. */
+  id: string;
+  ok: boolean;
+  /** One sentence with the numbers. */
+  text: string;
+}
+
+/** What the samples and events say, before any judging. Pure function of the run (`measure`). */
+export interface Measured {
   /** fds at reload 0. */
   baselineFds: number;
   /** fds at the last sample. */
   finalFds: number;
-  /** Least-squares slope of fds over reloads (fd/reload). */
+  /** Least-squares slope of fds over reloads (fd/reload), over the reloads before any register failure. */
   growthPerReload: number;
   /** Least-squares slope per fd kind, kinds that moved only. */
   growthByKind: KindCounts;
-  /** Reload at which the child reported EMFILE (or another register failure). */
+  /** Reload at which the child reported EMFILE (or another register failure), or watch saw it. */
   emfileAtReload: number | null;
   /** errno code of the register failure, e.g. `EMFILE`. */
   registerFailure: string | null;
-  /** Where (limit − baseline) / growth puts the first failing reload. */
+  /** Where (limit − baseline below the limit) / growth + 1 puts the first failing reload. */
   predictedEmfileAtReload: number | null;
   /** After a register failure, did one more signal still cause a reload? */
   signalHandling: 'alive' | 'dead' | 'not-checked';
-  listenersStart: number | null;
-  listenersEnd: number | null;
-  /** Acknowledged reloads. */
+  /** Reloads taken (acknowledged, or settled for watch). */
   reloadsDone: number;
+  /** Signal → acknowledgement (protocol children). */
   latencyMs: { p50: number | null; p99: number | null };
   /** Child RSS at the first and last sample. */
   rssKb: { start: number | null; end: number | null };
+  /** Each recorded metric: first and last value and the least-squares slope per reload. */
+  metrics: Record<string, { start: number | null; end: number | null; growthPerReload: number }>;
+}
+
+export interface Verdict {
+  /** Did the run show what its role is expected to show? */
+  pass: boolean;
+  /** The run shows neither a leak nor its absence (watch: the program did not take the reloads). */
+  inconclusive?: boolean;
+  /** Every check, failed ones first. */
+  checks: Check[];
+  /** What the run was judged against. */
+  expectation: Expectation;
 }
 
 /** `--baseline OLD.json`: growth per reload now against the saved document's. */
@@ -101,7 +149,7 @@ export interface BaselineCheck {
   file: string;
   /** Largest rise in growth per reload that still passes (fd/reload). */
   tolerance: number;
-  runs: { run: RunDocument['pattern']; before: number; after: number; change: number; regressed: boolean }[];
+  runs: { run: string; before: number; after: number; change: number; regressed: boolean }[];
   /** No run regressed. */
   pass: boolean;
 }
@@ -111,14 +159,19 @@ export interface RunDocument {
   kind: 'run';
   /** Scenario name, or `watch` for `repro watch`. */
   scenario: string;
-  pattern: 'broken' | 'correct' | 'watch';
-  /** Native channel of the bundled children; `-` for watch. */
-  channel: string;
+  /** Which run of the scenario: `broken`, `correct`, a named variant (e.g. `tokio-per-reload`), or `watch`. */
+  role: string;
+  /** What the role is: the leak, the fix, another variant of the scenario, or any program (watch). */
+  roleKind: RoleKind;
+  /** Runtime of the child (`node`, `rust`, `python`); `-` for watch. */
+  runtime: string;
+  /** The scenario's own options, as run (e.g. `{ "channel": "pipe" }`). */
+  options: Record<string, string | number>;
   signal: string;
   /** The child command line (without the ulimit launcher). */
   command: string[];
-  /** RLIMIT_NOFILE (soft limit) the child ran under: lowered by --ulimit, or what it had. */
-  ulimit: number;
+  /** RLIMIT_NOFILE (soft limit) the child ran under: lowered by --ulimit, or what it had; null when never read (the process was gone first). */
+  ulimit: number | null;
   /** watch: attached to a running process (`--pid`) rather than spawned. */
   attached?: boolean;
   /** watch: EMFILE seen without the protocol: fds at the limit, or the program saying so. */
@@ -145,8 +198,10 @@ export interface RunDocument {
   sampleStride: number;
   /** The harness's own peak RSS at the end of the run: it must stay bounded however long the run. */
   harnessPeakRssKb: number;
-  /** Protocol events other than per-reload acknowledgements (those are in samples). */
-  events: ChildEvent[];
+  /** The scenario's metrics: what each key of `Sample.metrics` means. */
+  metrics: MetricDescriptor[];
+  /** Protocol events other than per-reload acknowledgements (those are in samples); unknown events are kept too. */
+  events: ProtocolEvent[];
   end: {
     reason: EndReason;
     /** Human-readable detail: which phase timed out, what the probe said. */
@@ -157,16 +212,32 @@ export interface RunDocument {
   stderr: KeptOutput;
   /** Non-protocol lines on stdout. */
   stdout: KeptOutput;
+  measured: Measured;
   verdict: Verdict;
   baseline?: BaselineCheck;
+}
+
+export type RoleKind = 'broken' | 'correct' | 'variant' | 'watch';
+
+/** A run before judging: what the harness returns. */
+export type MeasuredRun = Omit<RunDocument, 'verdict' | 'baseline'>;
+
+/** A compare's verdict: every run as its role expects. */
+export interface CompareVerdict {
+  pass: boolean;
+  /** One check per run (id `run:<role>`), failed ones first, then any baseline checks. */
+  checks: Check[];
 }
 
 export interface CompareDocument {
   schemaVersion: typeof SCHEMA_VERSION;
   kind: 'compare';
+  scenario: string;
+  runtime: string;
   startedAt: string;
-  runs: { broken: RunDocument; correct: RunDocument };
-  verdict: { pass: boolean; reasons: string[] };
+  /** Every role of the scenario that ran, broken first, then correct, then variants. */
+  runs: RunDocument[];
+  verdict: CompareVerdict;
   wallMs: number;
   baseline?: BaselineCheck;
 }

@@ -50,6 +50,18 @@ export interface ShutdownEvent {
 
 export type ChildEvent = ReadyEvent | ReloadEvent | RegisterFailedEvent | ShutdownEvent;
 
+/**
+ * An event this harness has no rules for: a scenario's own event (phase
+ * markers, ledgers) or a newer child's. Kept in the run document, never acted on.
+ */
+export interface OtherEvent {
+  event: string;
+  [field: string]: unknown;
+}
+
+/** Any event a run document keeps. */
+export type ProtocolEvent = ChildEvent | OtherEvent;
+
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
@@ -61,8 +73,8 @@ const VALIDATORS: Record<ChildEvent['event'], (o: Record<string, unknown>) => bo
   shutdown: (o) => isInt(o.closedFds) && isInt(o.removedListeners),
 };
 
-/** Parses one stdout line; returns undefined for anything that is not a valid event. */
-export function parseEvent(line: string): ChildEvent | undefined {
+/** A JSON object with a string `event` field, or undefined. */
+function eventObject(line: string): Record<string, unknown> | undefined {
   const text = line.trim();
   if (!text.startsWith('{')) return undefined;
   let value: unknown;
@@ -72,10 +84,26 @@ export function parseEvent(line: string): ChildEvent | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const o = value as Record<string, unknown>;
-  const name = o.event;
-  if (typeof name !== 'string' || !Object.hasOwn(VALIDATORS, name)) return undefined;
-  return VALIDATORS[name as ChildEvent['event']](o) ? (o as unknown as ChildEvent) : undefined;
+  return typeof (value as Record<string, unknown>).event === 'string' ? (value as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Parses one stdout line. `known`: an event the harness acts on, with its
+ * fields checked; `other`: a well-formed event of a name it has no rules for
+ * (kept, not acted on); undefined: plain output (also a known event missing a field).
+ */
+export function parseLine(line: string): { known: ChildEvent } | { other: OtherEvent } | undefined {
+  const o = eventObject(line);
+  if (!o) return undefined;
+  const name = o.event as string;
+  if (!Object.hasOwn(VALIDATORS, name)) return { other: o as OtherEvent };
+  return VALIDATORS[name as ChildEvent['event']](o) ? { known: o as unknown as ChildEvent } : undefined;
+}
+
+/** Parses one stdout line; returns undefined for anything that is not a valid event the harness acts on. */
+export function parseEvent(line: string): ChildEvent | undefined {
+  const parsed = parseLine(line);
+  return parsed && 'known' in parsed ? parsed.known : undefined;
 }
 
 /** Serialises an event as one protocol line (with the newline). */

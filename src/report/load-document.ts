@@ -6,24 +6,30 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { UsageError } from '../errors.js';
+import { convertV1, type V1Compare, type V1Run } from '../model/convert-v1.js';
 import { type ReproDocument, SCHEMA_VERSION } from '../model/run-document.js';
 
-const SCHEMA_PATH = new URL('../../schema/run-document.schema.json', import.meta.url);
+const SCHEMA_PATHS: Record<number, URL> = {
+  1: new URL('../../schema/run-document-v1.schema.json', import.meta.url),
+  [SCHEMA_VERSION]: new URL('../../schema/run-document.schema.json', import.meta.url),
+};
 
-let validator: ReturnType<Ajv2020['compile']> | undefined;
+const validators = new Map<number, ReturnType<Ajv2020['compile']>>();
 
-/** The compiled schema validator (formats are checked by the schema's patterns). */
-function documentValidator(): ReturnType<Ajv2020['compile']> {
+/** The compiled schema validator of a version (formats are checked by the schema's patterns). */
+function documentValidator(version: number): ReturnType<Ajv2020['compile']> {
+  let validator = validators.get(version);
   if (!validator) {
     const ajv = new Ajv2020({ allErrors: false, strict: true, validateFormats: false });
-    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as object);
+    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATHS[version] as URL, 'utf8')) as object);
+    validators.set(version, validator);
   }
   return validator;
 }
 
-/** Why `value` is not a run document, or null when it is one. */
-function documentProblem(value: unknown): string | null {
-  const validate = documentValidator();
+/** Why `value` is not a run document of `version`, or null when it is one. */
+function documentProblem(value: unknown, version: number): string | null {
+  const validate = documentValidator(version);
   if (validate(value)) return null;
   // oneOf reports the failure of each branch; the one for the document's own kind is the useful one.
   const kind = (value as { kind?: unknown } | null)?.kind;
@@ -53,10 +59,10 @@ export function loadDocument(path: string, flag: string): ReproDocument {
   if (typeof value !== 'object' || value === null || version === undefined) {
     throw new UsageError(`${flag} ${path}: not a repro run document (no schemaVersion); name a file written by repro --out or --json`);
   }
-  if (version !== SCHEMA_VERSION) {
-    throw new UsageError(`${flag} ${path}: schemaVersion ${JSON.stringify(version)} is not one this repro reads (${SCHEMA_VERSION}); re-run it with this version`);
+  if (version !== SCHEMA_VERSION && version !== 1) {
+    throw new UsageError(`${flag} ${path}: schemaVersion ${JSON.stringify(version)} is not one this repro reads (1 or ${SCHEMA_VERSION}); re-run it with this version`);
   }
-  const problem = documentProblem(value);
+  const problem = documentProblem(value, version);
   if (problem) throw new UsageError(`${flag} ${path}: not a valid run document: ${problem}`);
-  return value as ReproDocument;
+  return version === 1 ? convertV1(value as V1Run | V1Compare) : (value as ReproDocument);
 }

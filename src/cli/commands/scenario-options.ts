@@ -3,6 +3,9 @@ import type { ChannelKind } from '../../native/channel-kinds.js';
 
 export interface ScenarioOptions {
   scenario: string;
+  /** Runtime of the children; the scenario's first when absent. */
+  runtime?: string;
+  /** sighup-listener's --channel (scenario options are keyed by their `key`). */
   channel: ChannelKind;
   ulimit: number;
   reloads: number;

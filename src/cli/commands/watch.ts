@@ -3,10 +3,11 @@ import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { LaunchedChild } from '../../harness/launch.js';
-import { runWatch } from '../../harness/watch.js';
+import { runSettleLoop } from '../../harness/drivers/settle-loop.js';
+import { judge } from '../../model/judge.js';
 import { findOnPath, isExecutableFile } from '../../util/find-executable.js';
 import { processExists } from '../../util/process-exists.js';
-import type { RunDocument, Sample } from '../../model/run-document.js';
+import type { Expectation, RunDocument, Sample } from '../../model/run-document.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
 
 export interface WatchOptions {
@@ -28,6 +29,20 @@ export interface WatchCommandHooks {
   hardLimit?: number | null;
   onSample?: (sample: Sample) => void;
   onChild?: (child: LaunchedChild) => void;
+}
+
+/** What watch expects of any program: no growth beyond the gate, no EMFILE; a run it did not take tells nothing. */
+export function watchExpectation(maxGrowth: number): Expectation {
+  return {
+    shows: `no fd growth per reload (gate: ≤ ${maxGrowth} fd/reload)`,
+    fdsPerReload: 0,
+    maxGrowth,
+    registerFailure: 'forbidden',
+    flatMetrics: [],
+    growingMetrics: [],
+    allReloads: false,
+    earlyIsInconclusive: true,
+  };
 }
 
 /** The program must exist before we spawn it: a clear usage error beats a shell's exit 127. */
@@ -64,22 +79,28 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
     }
   }
   try {
-    return await runWatch(
+    const run = await runSettleLoop(
       {
-        command: options.pid === undefined ? command : undefined,
+        scenario: 'watch',
+        role: 'watch',
+        roleKind: 'watch',
+        runtime: '-',
+        options: {},
+        metrics: [],
+        command: options.pid === undefined ? command : [],
         pid: options.pid,
         ulimit: options.ulimit,
         signal: options.signal,
-        reloads: options.reloads,
+        reloadsPlanned: options.reloads,
         settleMs: options.settle,
         settleTimeoutMs: options.settleTimeout,
         readyAfterMs: options.readyAfter,
         readyTimeoutMs: options.readyTimeout,
-        maxGrowth: options.maxGrowth,
         graceMs: options.grace,
       },
       { probe, abort: hooks.abort, onSample: hooks.onSample, onChild: hooks.onChild },
     );
+    return { ...run, verdict: judge(run, watchExpectation(options.maxGrowth)) };
   } catch (error) {
     if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
     throw error;

@@ -6,7 +6,7 @@
  * copies of this module (two versions in node_modules, or a cache-busted
  * import) still share one hub.
  */
-import { type ChannelKind, openChannel, type WakeChannel } from '../native/channel.js';
+import { type ChannelKind, openChannel, type WakeChannel } from '../../../native/channel.js';
 
 export type Subscriber = (signal: NodeJS.Signals) => void;
 

@@ -3,7 +3,7 @@
  * re-subscribes on every reload — but through the process-wide hub, so one
  * registration and one channel serve every reload.
  */
-import { channelFromArgv, emit, exitWhenParentGoes, RUNTIME, stayAlive } from '../children/child-io.js';
+import { channelFromArgv, emit, exitWhenParentGoes, RUNTIME, stayAlive } from '../../../children/child-io.js';
 import { getSignalHub } from './signal-hub.js';
 
 const hub = getSignalHub(channelFromArgv(process.argv));

@@ -6,9 +6,9 @@
  * the new listener cannot be created and nothing listens any more: later
  * SIGHUPs reload nothing.
  */
-import { channelFromArgv, emit, exitWhenParentGoes, RUNTIME, stayAlive } from '../children/child-io.js';
-import { type ChannelKind, openChannel, type WakeChannel } from '../native/channel.js';
-import { NativeError } from '../native/libc.js';
+import { channelFromArgv, emit, exitWhenParentGoes, RUNTIME, stayAlive } from '../../../children/child-io.js';
+import { type ChannelKind, openChannel, type WakeChannel } from '../../../native/channel.js';
+import { NativeError } from '../../../native/libc.js';
 
 interface Listener {
   channel: WakeChannel;

@@ -1,0 +1,116 @@
+/**
+ * The verdict: a measured run against what its scenario expects. Pure and
+ * after the run, so `repro report` can judge a saved run again with other
+ * thresholds. Knows no scenario: expectations are data.
+ */
+import type { Check, CompareVerdict, Expectation, Measured, MeasuredRun, ReproDocument, RunDocument, Verdict } from './run-document.js';
+import { formatKinds } from './measure.js';
+import { round } from './stats.js';
+
+const fmt = (n: number) => String(round(n, 3));
+
+/** Reasons a run ends that still count as having taken its reloads. */
+const TOOK_RELOADS: readonly string[] = ['reloads-done', 'emfile'];
+
+function growthCheck(m: Measured, run: MeasuredRun, e: Expectation): Check {
+  if (e.fdsPerReload > 0) {
+    const ok = Math.abs(m.growthPerReload - e.fdsPerReload) <= 0.05 * e.fdsPerReload;
+    return { id: 'growth', ok, text: `fds grew ${fmt(m.growthPerReload)}/reload (${formatKinds(m.growthByKind)}; expected ${e.fdsPerReload})` };
+  }
+  const ok = m.growthPerReload <= e.maxGrowth;
+  return { id: 'growth', ok, text: `fds ${m.baselineFds} → ${m.finalFds}, growth ${fmt(m.growthPerReload)}/reload (gate: ≤ ${e.maxGrowth})` };
+}
+
+function failureChecks(m: Measured, run: MeasuredRun, e: Expectation): Check[] {
+  const limit = run.ulimit !== null ? ` under ulimit ${run.ulimit}` : '';
+  if (e.registerFailure === 'forbidden') {
+    return [{ id: 'register-failure', ok: m.registerFailure === null, text: m.registerFailure ? `${m.registerFailure} at reload ${m.emfileAtReload}${limit}` : 'no EMFILE seen' }];
+  }
+  const checks: Check[] = [
+    {
+      id: 'register-failure',
+      ok: m.registerFailure !== null,
+      text: m.registerFailure ? `${m.registerFailure} at reload ${m.emfileAtReload}${limit}` : `no register failure within ${m.reloadsDone} reloads${limit}`,
+    },
+  ];
+  if (m.emfileAtReload !== null && m.predictedEmfileAtReload !== null) {
+    checks.push({
+      id: 'emfile-prediction',
+      ok: m.emfileAtReload === m.predictedEmfileAtReload,
+      text: `predicted from (ulimit − baseline below the limit) / growth: reload ${m.predictedEmfileAtReload}`,
+    });
+  }
+  if (m.registerFailure !== null && e.afterFailure) {
+    checks.push({ id: 'signal-handling', ok: m.signalHandling === e.afterFailure, text: `signal handling after the failure: ${m.signalHandling} (expected ${e.afterFailure})` });
+  }
+  return checks;
+}
+
+function metricChecks(m: Measured, run: MeasuredRun, e: Expectation): Check[] {
+  const label = (id: string) => run.metrics.find((d) => d.id === id)?.label ?? id;
+  const value = (v: number | null) => (v === null ? '—' : String(v));
+  const flat = e.flatMetrics.map((id): Check => {
+    const x = m.metrics[id];
+    return { id: `metric:${id}`, ok: x !== undefined && x.start !== null && x.start === x.end, text: `${label(id)} ${value(x?.start ?? null)} → ${value(x?.end ?? null)}` };
+  });
+  const grows = e.growingMetrics.map((id): Check => {
+    const x = m.metrics[id];
+    return { id: `metric:${id}`, ok: x !== undefined && x.growthPerReload > 0, text: `${label(id)} ${value(x?.start ?? null)} → ${value(x?.end ?? null)} (${fmt(x?.growthPerReload ?? 0)}/reload)` };
+  });
+  return [...flat, ...grows];
+}
+
+/** Judges one run against an expectation (by default the one it carries). */
+export function judge(run: MeasuredRun, expectation: Expectation): Verdict {
+  const m = run.measured;
+  const checks: Check[] = [growthCheck(m, run, expectation), ...failureChecks(m, run, expectation), ...metricChecks(m, run, expectation)];
+  if (expectation.allReloads) checks.push({ id: 'reloads', ok: m.reloadsDone >= run.reloadsPlanned, text: `${m.reloadsDone} of ${run.reloadsPlanned} reloads taken` });
+  const early = !TOOK_RELOADS.includes(run.end.reason);
+  if (early) checks.unshift({ id: 'ended', ok: false, text: `run ended early: ${run.end.detail}` });
+  // A program that did not take its reloads shows no leak and no absence of one; a leak seen before still counts.
+  const leakSeen = checks.some((c) => !c.ok && (c.id === 'growth' || c.id === 'register-failure'));
+  const inconclusive = expectation.earlyIsInconclusive && early && !leakSeen;
+  return {
+    pass: checks.every((c) => c.ok),
+    ...(inconclusive ? { inconclusive: true } : {}),
+    checks: [...checks.filter((c) => !c.ok), ...checks.filter((c) => c.ok)],
+    expectation,
+  };
+}
+
+/**
+ * The same run judged again with changed thresholds (`repro report
+ * --max-growth`). `maxGrowth` only moves the gate of runs that should stay
+ * flat: a leak's expected rate is the scenario's, not a threshold.
+ */
+export function rejudge(run: RunDocument, change: Partial<Expectation>): RunDocument {
+  const { baseline: _dropped, verdict, ...rest } = run;
+  return { ...rest, verdict: judge(rest, { ...verdict.expectation, ...change }) };
+}
+
+/** One sentence per run for a compare: as its role expects, or what went wrong first. */
+export function judgeCompare(runs: readonly RunDocument[]): CompareVerdict {
+  const checks = runs.map((run): Check => {
+    const failed = run.verdict.checks.find((c) => !c.ok);
+    return {
+      id: `run:${run.role}`,
+      ok: run.verdict.pass,
+      text: run.verdict.pass ? `${run.role}: ${run.verdict.expectation.shows} (${summaryOf(run)})` : `${run.role} did not show ${run.verdict.expectation.shows}: ${failed?.text ?? 'see its run'}`,
+    };
+  });
+  return { pass: checks.length > 0 && checks.every((c) => c.ok), checks: [...checks.filter((c) => !c.ok), ...checks.filter((c) => c.ok)] };
+}
+
+function summaryOf(run: RunDocument): string {
+  const m = run.measured;
+  const failure = m.registerFailure ? `, ${m.registerFailure} at reload ${m.emfileAtReload}, signal handling then ${m.signalHandling}` : '';
+  return `${m.baselineFds} → ${m.finalFds} fds, ${fmt(m.growthPerReload)}/reload over ${m.reloadsDone} reloads${failure}`;
+}
+
+/** A saved document judged again with changed thresholds; a compare's verdict follows its runs. */
+export function rejudgeDocument(doc: ReproDocument, change: Partial<Expectation>): ReproDocument {
+  if (doc.kind === 'run') return rejudge(doc, change);
+  const runs = doc.runs.map((r) => rejudge(r, change));
+  const { baseline: _dropped, ...rest } = doc;
+  return { ...rest, runs, verdict: judgeCompare(runs) };
+}

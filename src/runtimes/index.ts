@@ -1,0 +1,40 @@
+/** The runtimes scenario children are written for: where each is found, and why it cannot run here when it cannot. */
+import { fileURLToPath } from 'node:url';
+import { EnvironmentError } from '../errors.js';
+import { findOnPath } from '../util/find-executable.js';
+
+export interface Runtime {
+  name: string;
+  /** Why it cannot run here (one line with what to install), or null when it can. */
+  unavailable(): string | null;
+}
+
+const PYTHON = 'python3';
+
+export const RUNTIMES: Record<string, Runtime> = {
+  node: { name: 'node', unavailable: () => null },
+  python: { name: 'python', unavailable: () => (findOnPath(PYTHON) ? null : 'no python3 on PATH; install it (Debian: apt-get install python3)') },
+  rust: { name: 'rust', unavailable: () => (findOnPath('cargo') ? null : 'no cargo on PATH; install cargo and the crates (Debian: apt-get install cargo librust-tokio-dev librust-signal-hook-dev)') },
+};
+
+/** Throws the runtime's one line (exit 3) when it cannot run here. */
+export function requireRuntime(name: string): void {
+  const why = RUNTIMES[name]?.unavailable() ?? `no runtime named ${name}`;
+  if (why) throw new EnvironmentError(`--runtime ${name}: ${why}`);
+}
+
+const PACKAGE_ROOT = new URL('../../', import.meta.url);
+
+/**
+ * A compiled Node child: children always run the JavaScript in dist/ with
+ * plain node (tsx start-up is ~3× node's), also when the harness itself runs
+ * from src/ under the test runner. `entry` is relative to dist/.
+ */
+export function nodeChild(entry: string, args: readonly string[] = []): string[] {
+  return [process.execPath, fileURLToPath(new URL(`dist/${entry}`, PACKAGE_ROOT)), ...args];
+}
+
+/** A Python child shipped as source, relative to the package root. */
+export function pythonChild(file: string, args: readonly string[] = []): string[] {
+  return [findOnPath(PYTHON) ?? PYTHON, fileURLToPath(new URL(file, PACKAGE_ROOT)), ...args];
+}

@@ -1,0 +1,73 @@
+/**
+ * sighup-listener: the original case. A service creates a new signal
+ * listener, each with its own self-pipe or signalfd, on every SIGHUP reload
+ * and never closes the old one: fds grow per reload until EMFILE, and then
+ * reloads silently stop. The fix: one process-wide hub, registered once, fanned out.
+ */
+import { readFileSync } from 'node:fs';
+import { CHANNEL_KINDS, FDS_PER_CHANNEL, type ChannelKind } from '../../native/channel-kinds.js';
+import { nodeChild } from '../../runtimes/index.js';
+import type { Role, Scenario } from '../types.js';
+
+const NODE_ENTRIES: Record<string, string> = {
+  broken: 'scenarios/sighup-listener/node/broken.js',
+  correct: 'scenarios/sighup-listener/node/correct.js',
+};
+
+/** Threads of the process, from /proc/PID/status (a runtime that spawns a task per reload shows here). */
+function threads(pid: number): number | undefined {
+  try {
+    const match = /^Threads:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const roles: readonly Role[] = [
+  { name: 'broken', kind: 'broken', summary: 'a new listener with its own self-pipe/signalfd per SIGHUP, the old one never closed' },
+  { name: 'correct', kind: 'correct', summary: 'one process-wide hub: registered once, fanned out to every subscriber' },
+];
+
+export const sighupListener: Scenario = {
+  name: 'sighup-listener',
+  summary: 'a signal listener (own self-pipe or signalfd) re-registered on every SIGHUP and never closed: fds grow to EMFILE, then reloads stop',
+  signal: 'SIGHUP',
+  roles,
+  runtimes: ['node'],
+  options: [{ key: 'channel', flag: '--channel <kind>', help: `native wake-up channel of the Node children: ${CHANNEL_KINDS.join(' or ')}`, choices: CHANNEL_KINDS, default: 'pipe', runtimes: ['node'] }],
+  metrics: [
+    { id: 'listeners', label: 'listeners', unit: '', description: 'signal listeners the child has registered for SIGHUP (its own count, from each acknowledgement)', fromEvent: 'listeners' },
+    { id: 'threads', label: 'threads', unit: '', description: 'threads of the child process (/proc/PID/status)', fromProcess: (pid) => threads(pid) },
+  ],
+  async command(role, runtime, options) {
+    const entry = NODE_ENTRIES[role.name];
+    if (runtime !== 'node' || !entry) throw new Error(`no ${runtime} child for ${role.name}`);
+    return nodeChild(entry, ['--channel', options.channel ?? 'pipe']);
+  },
+  expect(role, options, { maxGrowth }) {
+    if (role.kind === 'broken') {
+      return {
+        shows: 'the leak: fds grow per reload until EMFILE, then signal handling is dead',
+        fdsPerReload: FDS_PER_CHANNEL[(options.channel ?? 'pipe') as ChannelKind] ?? 2,
+        maxGrowth,
+        registerFailure: 'expected',
+        afterFailure: 'dead',
+        flatMetrics: [],
+        growingMetrics: ['listeners'],
+        allReloads: false,
+        earlyIsInconclusive: false,
+      };
+    }
+    return {
+      shows: 'fds and listeners flat over every reload',
+      fdsPerReload: 0,
+      maxGrowth,
+      registerFailure: 'forbidden',
+      flatMetrics: ['listeners'],
+      growingMetrics: [],
+      allReloads: true,
+      earlyIsInconclusive: false,
+    };
+  },
+};

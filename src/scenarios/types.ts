@@ -1,0 +1,72 @@
+/**
+ * What a scenario is, as one object in its own folder: what it shows, the
+ * signal, the options it adds, its roles (broken, correct, variants) and the
+ * children that play them per runtime, the metrics it records beyond fds, and
+ * what it expects of each role. The harness, the model and the views read
+ * these fields; none of them names a scenario.
+ */
+import type { FdEntry } from '../fdprobe/probe.js';
+import type { Expectation, MetricDescriptor, RoleKind } from '../model/run-document.js';
+
+/** One run of the scenario: the leak, the fix, or another variant worth showing. */
+export interface Role {
+  name: string;
+  kind: Exclude<RoleKind, 'watch'>;
+  /** One line: what this child does. */
+  summary: string;
+  /** Runtimes that have a child for this role (default: every runtime of the scenario). */
+  runtimes?: readonly string[];
+}
+
+/** An option the scenario adds to broken/correct/compare (e.g. `--channel`). */
+export interface ScenarioOption {
+  /** Key in the run's `options` and in the parsed CLI options. */
+  key: string;
+  flag: string;
+  help: string;
+  choices: readonly string[];
+  default: string;
+  /** Runtimes that honour it; elsewhere it is refused unless left at its default. */
+  runtimes?: readonly string[];
+}
+
+/** A metric beyond fds, and how to read it at each sample. */
+export interface ScenarioMetric extends MetricDescriptor {
+  /** A numeric field of each acknowledgement (`reload` event) and of `ready`. */
+  fromEvent?: string;
+  /** Computed from the process and its listing at each sample (e.g. disk space held by deleted files). */
+  fromProcess?: (pid: number, fds: readonly FdEntry[]) => number | undefined;
+}
+
+/** What a run needs around its child: extra arguments, and work before each signal (e.g. rotate a log). */
+export interface RunSetup {
+  /** Appended to the child's command line. */
+  args: string[];
+  /** Called right before each reload's signal is sent. */
+  beforeSignal?: (reload: number) => void;
+  /** Removes what the setup made (temporary files); called once the child is gone. */
+  dispose(): void;
+}
+
+/** A scenario's option values, as parsed (scenario option keys → values). */
+export type ScenarioOptionValues = Record<string, string>;
+
+export interface Scenario {
+  name: string;
+  /** One line: what goes wrong and what the fix is. */
+  summary: string;
+  /** The reload signal. */
+  signal: NodeJS.Signals;
+  /** broken first, then correct, then variants: the order of a compare. */
+  roles: readonly Role[];
+  /** Runtimes with children, the first is the default. */
+  runtimes: readonly string[];
+  options: readonly ScenarioOption[];
+  metrics: readonly ScenarioMetric[];
+  /** The child's argv for a role in a runtime (before `setup` args); a runtime module builds or finds it. */
+  command(role: Role, runtime: string, options: ScenarioOptionValues): Promise<string[]>;
+  /** What the role must show, as data the judge reads. */
+  expect(role: Role, options: ScenarioOptionValues, thresholds: { maxGrowth: number }): Expectation;
+  /** Per-run set-up (temporary files, work between reloads); none when absent. */
+  setup?(role: Role): RunSetup;
+}
