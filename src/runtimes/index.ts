@@ -19,7 +19,8 @@ export const RUNTIMES: Record<string, Runtime> = {
 
 /** Throws the runtime's one line (exit 3) when it cannot run here. */
 export function requireRuntime(name: string): void {
-  const why = RUNTIMES[name]?.unavailable() ?? `no runtime named ${name}`;
+  const runtime = RUNTIMES[name];
+  const why = runtime ? runtime.unavailable() : `no runtime named ${name}`;
   if (why) throw new EnvironmentError(`--runtime ${name}: ${why}`);
 }
 

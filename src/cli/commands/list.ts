@@ -20,7 +20,8 @@ export function listScenarios(): ListedScenario[] {
     signal: s.signal,
     roles: s.roles.map((r) => ({ name: r.name, kind: r.kind, summary: r.summary, runtimes: [...(r.runtimes ?? s.runtimes)] })),
     runtimes: s.runtimes.map((name) => {
-      const why = RUNTIMES[name]?.unavailable() ?? `no runtime named ${name}`;
+      const runtime = RUNTIMES[name];
+      const why = runtime ? runtime.unavailable() : `no runtime named ${name}`;
       return why ? { name, available: false, why } : { name, available: true };
     }),
     options: s.options.map((o) => ({ flag: o.flag.split(' ')[0] as string, choices: o.choices, default: o.default })),
