@@ -64,5 +64,21 @@ export function loadDocument(path: string, flag: string): ReproDocument {
   }
   const problem = documentProblem(value, version);
   if (problem) throw new UsageError(`${flag} ${path}: not a valid run document: ${problem}`);
-  return version === 1 ? convertV1(value as V1Run | V1Compare) : (value as ReproDocument);
+  const doc = version === 1 ? convertV1(value as V1Run | V1Compare) : (value as ReproDocument);
+  const undescribed = undescribedMetric(doc);
+  if (undescribed) throw new UsageError(`${flag} ${path}: not a valid run document: ${undescribed}`);
+  return doc;
+}
+
+/** The first sample metric a run does not describe in its `metrics` list (each run's own schema fragment). */
+function undescribedMetric(doc: ReproDocument): string | null {
+  const runs = doc.kind === 'compare' ? doc.runs.map((r, i) => [`/runs/${i}`, r] as const) : [['', doc] as const];
+  for (const [at, run] of runs) {
+    const ids = new Set(run.metrics.map((m) => m.id));
+    for (const [i, sample] of run.samples.entries()) {
+      const key = Object.keys(sample.metrics ?? {}).find((k) => !ids.has(k));
+      if (key !== undefined) return `${at}/samples/${i}/metrics/${key} is not one of the run's metrics (${[...ids].join(', ') || 'none'})`;
+    }
+  }
+  return null;
 }
