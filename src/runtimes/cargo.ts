@@ -229,6 +229,7 @@ export async function ensureRustChildren(options: EnsureRustOptions = {}): Promi
   const sourceDir = options.sourceDir ?? DEFAULT_SOURCE_DIR;
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const env = options.env ?? process.env;
+  if (!existsSync(join(sourceDir, 'Cargo.toml'))) throw new EnvironmentError(`the rust children's sources are missing (${sourceDir}): reinstall repro`);
   const hash = sourceHash(sourceDir, options.registryDir ?? DEBIAN_REGISTRY);
   const finalDir = join(cacheDir, hash);
   const cached = builtIn(finalDir);
