@@ -1,0 +1,241 @@
+/**
+ * The Rust children of sighup-listener, built on first use with cargo against
+ * the crates Debian packages (/usr/share/cargo/registry), offline, and cached
+ * under the package by a hash of their sources and of the crates on the system:
+ * edit a .rs file or upgrade librust-tokio-dev and the next use rebuilds. Two
+ * repro processes building at once each build in their own temporary directory
+ * and rename the result into place; the first rename wins, the other is dropped.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EnvironmentError } from '../errors.js';
+import { findOnPath, isExecutableFile } from '../util/find-executable.js';
+
+/** Paths of the three built children. */
+export interface RustChildren {
+  /** signal_hook::iterator::Signals per reload, kept: +2 fds per reload to EMFILE. */
+  broken: string;
+  /** The write-up's tokio::signal::unix::signal() per reload, held by a task forever. */
+  tokioPerReload: string;
+  /** One signal() per process, fanned out with tokio::sync::broadcast; shutdown() on SIGTERM. */
+  correct: string;
+}
+
+export interface EnsureRustOptions {
+  /** Where built children are cached; `<package>/.cache/rust` by default. */
+  cacheDir?: string;
+  /** The cargo project; the bundled one by default. */
+  sourceDir?: string;
+  /** The Debian crate registry used as the only source. */
+  registryDir?: string;
+  /** Environment for finding and running cargo (PATH); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Called once before a build starts (it takes seconds): say so to the user. */
+  onBuild?: (message: string) => void;
+}
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_SOURCE_DIR = join(PACKAGE_ROOT, 'src/scenarios/sighup-listener/rust');
+export const DEFAULT_CACHE_DIR = join(PACKAGE_ROOT, '.cache/rust');
+export const DEBIAN_REGISTRY = '/usr/share/cargo/registry';
+
+/** Binary name in the cargo project → field of RustChildren. */
+const BINARIES = { broken: 'broken', tokioPerReload: 'tokio_per_reload', correct: 'correct' } as const satisfies Record<keyof RustChildren, string>;
+
+/** Crate directory prefix in the registry → the Debian package that installs it. */
+const REQUIRED_CRATES: ReadonlyArray<readonly [string, string]> = [
+  ['tokio-1.', 'librust-tokio-dev'],
+  ['signal-hook-0.3.', 'librust-signal-hook-dev'],
+  ['signal-hook-registry-1.', 'librust-signal-hook-dev'],
+  ['libc-0.2.', 'librust-libc-dev'],
+];
+
+/** The one line that says what to install, naming what is missing. */
+export function installHint(missing: readonly string[]): string {
+  return (
+    `the rust runtime needs cargo and Debian's librust-tokio-dev and librust-signal-hook-dev (missing: ${missing.join(', ')}); ` +
+    'install them with: apt-get install -y cargo librust-tokio-dev librust-signal-hook-dev'
+  );
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(path));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+function registryEntries(registryDir: string): string[] {
+  try {
+    return readdirSync(registryDir).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The cargo project's files that make the binaries: Cargo.toml, build.rs and src/. */
+function projectFiles(sourceDir: string): string[] {
+  const top = ['Cargo.toml', 'build.rs'].map((f) => join(sourceDir, f)).filter((f) => existsSync(f));
+  return [...top, ...listFiles(join(sourceDir, 'src'))].map((f) => relative(sourceDir, f)).sort();
+}
+
+/**
+ * Cache key: the project's file names and contents, and the crate versions the
+ * registry holds (its directory names). Timestamps do not count.
+ */
+export function sourceHash(sourceDir: string, registryDir: string = DEBIAN_REGISTRY): string {
+  const hash = createHash('sha256');
+  for (const file of projectFiles(sourceDir)) {
+    hash.update(`${file}\0`);
+    hash.update(readFileSync(join(sourceDir, file)));
+    hash.update('\0');
+  }
+  hash.update(registryEntries(registryDir).join('\n'));
+  return hash.digest('hex').slice(0, 16);
+}
+
+function builtIn(dir: string): RustChildren | undefined {
+  const paths = Object.fromEntries(Object.entries(BINARIES).map(([key, bin]) => [key, join(dir, bin)])) as unknown as RustChildren;
+  return Object.values(paths).every((p) => isExecutableFile(p)) ? paths : undefined;
+}
+
+/** What is missing to build here, as cargo and Debian package names; empty when nothing is. */
+export function missingForBuild(registryDir: string, env: NodeJS.ProcessEnv): string[] {
+  const missing: string[] = [];
+  if (!findOnPath('cargo', env.PATH ?? '')) missing.push('cargo');
+  const entries = registryEntries(registryDir);
+  for (const [prefix, pkg] of REQUIRED_CRATES) {
+    if (!entries.some((e) => e.startsWith(prefix)) && !missing.includes(pkg)) missing.push(pkg);
+  }
+  return missing;
+}
+
+/** Debian's registry as the only source, offline; written into the build copy, never ~/.cargo. */
+function cargoConfig(registryDir: string): string {
+  return [
+    '[source.crates-io]',
+    'replace-with = "debian-packages"',
+    '[source.debian-packages]',
+    `directory = ${JSON.stringify(registryDir)}`,
+    '[net]',
+    'offline = true',
+    '',
+  ].join('\n');
+}
+
+const BUILD_TIMEOUT_MS = 10 * 60_000;
+
+/** Runs cargo in `projectDir`, its output into `logPath`; resolves with the exit code (or a spawn error). */
+function runCargo(projectDir: string, targetDir: string, logPath: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; error?: string }> {
+  return new Promise((resolve) => {
+    const log = createWriteStream(logPath);
+    const child = spawn('cargo', ['build', '--release', '--offline', '--bins'], {
+      cwd: projectDir,
+      env: { ...env, CARGO_TARGET_DIR: targetDir, CARGO_TERM_COLOR: 'never' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
+    let spawnError: string | undefined;
+    child.on('error', (error) => {
+      spawnError = error.message;
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      log.end(() => resolve({ code, error: spawnError }));
+    });
+  });
+}
+
+/** The line of cargo's output that says what went wrong: its first `error`, else its last line. */
+export function summariseCargoLog(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => l.startsWith('error')) ?? lines.at(-1) ?? 'no output';
+}
+
+/** Work directories of builds killed before they could clean up (older than any build may take). */
+async function removeAbandonedBuilds(cacheDir: string): Promise<void> {
+  for (const name of readdirSync(cacheDir)) {
+    if (!name.startsWith('.build-')) continue;
+    const path = join(cacheDir, name);
+    try {
+      if (Date.now() - (await stat(path)).mtimeMs > BUILD_TIMEOUT_MS) await rm(path, { recursive: true, force: true });
+    } catch {
+      // gone already, or another build's: leave it
+    }
+  }
+}
+
+async function build(sourceDir: string, cacheDir: string, finalDir: string, hash: string, options: EnsureRustOptions, env: NodeJS.ProcessEnv): Promise<void> {
+  const registryDir = options.registryDir ?? DEBIAN_REGISTRY;
+  const missing = missingForBuild(registryDir, env);
+  if (missing.length > 0) throw new EnvironmentError(installHint(missing));
+  try {
+    await mkdir(cacheDir, { recursive: true });
+  } catch (error) {
+    throw new EnvironmentError(`cannot create the rust build cache ${cacheDir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+  await removeAbandonedBuilds(cacheDir);
+  options.onBuild?.(`building the rust children with cargo (first use, cached in ${cacheDir})`);
+  const work = await mkdtemp(join(cacheDir, `.build-${hash}-`));
+  try {
+    // A copy, so the Cargo.lock cargo writes and the .cargo/config.toml stay out of the sources.
+    const project = join(work, 'project');
+    await mkdir(project);
+    for (const file of projectFiles(sourceDir)) {
+      await mkdir(join(project, file, '..'), { recursive: true });
+      await copyFile(join(sourceDir, file), join(project, file));
+    }
+    await mkdir(join(project, '.cargo'));
+    await writeFile(join(project, '.cargo/config.toml'), cargoConfig(registryDir));
+    const log = join(work, 'cargo.log');
+    const result = await runCargo(project, join(work, 'target'), log, env);
+    if (result.code !== 0) {
+      const kept = join(cacheDir, `build-${hash}-failed.log`);
+      await rename(log, kept);
+      const why = result.error ?? summariseCargoLog(await readFile(kept, 'utf8'));
+      throw new EnvironmentError(`building the rust children failed: ${why} (cargo's output: ${kept})`);
+    }
+    const out = join(work, 'out');
+    await mkdir(out);
+    for (const bin of Object.values(BINARIES)) await copyFile(join(work, 'target/release', bin), join(out, bin));
+    try {
+      await rename(out, finalDir);
+    } catch (error) {
+      // Another repro built the same sources first: theirs is as good as ours.
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !builtIn(finalDir)) throw error;
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The paths of the three Rust children, building them first if the cache has
+ * no build of the current sources. Throws EnvironmentError (exit 3) with one
+ * line when cargo or the Debian crates are missing, or when the build fails
+ * (then naming the kept log of cargo's output).
+ */
+export async function ensureRustChildren(options: EnsureRustOptions = {}): Promise<RustChildren> {
+  const sourceDir = options.sourceDir ?? DEFAULT_SOURCE_DIR;
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  const env = options.env ?? process.env;
+  if (!existsSync(join(sourceDir, 'Cargo.toml'))) throw new EnvironmentError(`the rust children's sources are missing (${sourceDir}): reinstall repro`);
+  const hash = sourceHash(sourceDir, options.registryDir ?? DEBIAN_REGISTRY);
+  const finalDir = join(cacheDir, hash);
+  const cached = builtIn(finalDir);
+  if (cached) return cached;
+  await build(sourceDir, cacheDir, finalDir, hash, options, env);
+  const built = builtIn(finalDir);
+  if (!built) throw new EnvironmentError(`the rust build finished but ${finalDir} has no children in it: remove it and run again`);
+  return built;
+}
