@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../errors.js';
 import { findOnPath } from '../util/find-executable.js';
+import { DEBIAN_REGISTRY, installHint, missingForBuild } from './cargo.js';
 
 export interface Runtime {
   name: string;
@@ -14,7 +15,13 @@ const PYTHON = 'python3';
 export const RUNTIMES: Record<string, Runtime> = {
   node: { name: 'node', unavailable: () => null },
   python: { name: 'python', unavailable: () => (findOnPath(PYTHON) ? null : 'no python3 on PATH; install it (Debian: apt-get install python3)') },
-  rust: { name: 'rust', unavailable: () => (findOnPath('cargo') ? null : 'no cargo on PATH; install cargo and the crates (Debian: apt-get install cargo librust-tokio-dev librust-signal-hook-dev)') },
+  rust: {
+    name: 'rust',
+    unavailable: () => {
+      const missing = missingForBuild(DEBIAN_REGISTRY, process.env);
+      return missing.length ? installHint(missing) : null;
+    },
+  },
 };
 
 /** Throws the runtime's one line (exit 3) when it cannot run here. */

@@ -25,31 +25,58 @@ function threads(pid: number): number | undefined {
 }
 
 const roles: readonly Role[] = [
-  { name: 'broken', kind: 'broken', summary: 'a new listener with its own self-pipe/signalfd per SIGHUP, the old one never closed' },
-  { name: 'correct', kind: 'correct', summary: 'one process-wide hub: registered once, fanned out to every subscriber' },
+  { name: 'broken', kind: 'broken', summary: 'a new listener with its own self-pipe/signalfd per SIGHUP, the old one never closed (Rust: a signal_hook Signals per reload, kept)' },
+  { name: 'correct', kind: 'correct', summary: 'one process-wide hub: registered once, fanned out to every subscriber (Rust: one signal(), tokio broadcast)' },
+  {
+    name: 'tokio-per-reload',
+    kind: 'variant',
+    summary: "the write-up's literal code: tokio::signal::unix::signal() per reload, held by a task forever",
+    runtimes: ['rust'],
+  },
 ];
+
+const RUST_BINARIES = { broken: 'broken', correct: 'correct', 'tokio-per-reload': 'tokioPerReload' } as const;
 
 export const sighupListener: Scenario = {
   name: 'sighup-listener',
   summary: 'a signal listener (own self-pipe or signalfd) re-registered on every SIGHUP and never closed: fds grow to EMFILE, then reloads stop',
   signal: 'SIGHUP',
   roles,
-  runtimes: ['node'],
+  runtimes: ['node', 'rust'],
   options: [{ key: 'channel', flag: '--channel <kind>', help: `native wake-up channel of the Node children: ${CHANNEL_KINDS.join(' or ')}`, choices: CHANNEL_KINDS, default: 'pipe', runtimes: ['node'] }],
   metrics: [
     { id: 'listeners', label: 'listeners', unit: '', description: 'signal listeners the child has registered for SIGHUP (its own count, from each acknowledgement)', fromEvent: 'listeners' },
     { id: 'threads', label: 'threads', unit: '', description: 'threads of the child process (/proc/PID/status)', fromProcess: (pid) => threads(pid) },
   ],
   async command(role, runtime, options) {
+    if (runtime === 'rust') {
+      const { ensureRustChildren } = await import('../../runtimes/cargo.js');
+      const built = await ensureRustChildren({ onBuild: (message) => process.stderr.write(`repro: ${message}\n`) });
+      return [built[RUST_BINARIES[role.name as keyof typeof RUST_BINARIES]]];
+    }
     const entry = NODE_ENTRIES[role.name];
     if (runtime !== 'node' || !entry) throw new Error(`no ${runtime} child for ${role.name}`);
     return nodeChild(entry, ['--channel', options.channel ?? 'pipe']);
   },
   expect(role, options, { maxGrowth }) {
+    if (role.kind === 'variant') {
+      // Measured with Tokio 1.24: one process-wide socketpair whatever the number of signal() calls.
+      return {
+        shows: 'no fd leak: Tokio shares one self-pipe; what grows instead is listeners (tasks holding a receiver) and RSS',
+        fdsPerReload: 0,
+        maxGrowth,
+        registerFailure: 'forbidden',
+        flatMetrics: [],
+        growingMetrics: ['listeners'],
+        allReloads: true,
+        earlyIsInconclusive: false,
+      };
+    }
     if (role.kind === 'broken') {
       return {
         shows: 'the leak: fds grow per reload until EMFILE, then signal handling is dead',
-        fdsPerReload: FDS_PER_CHANNEL[(options.channel ?? 'pipe') as ChannelKind] ?? 2,
+        // Node: the channel's fds; Rust: signal_hook's Signals owns a UnixStream pair.
+        fdsPerReload: options.channel === undefined ? 2 : FDS_PER_CHANNEL[options.channel as ChannelKind],
         maxGrowth,
         registerFailure: 'expected',
         afterFailure: 'dead',
