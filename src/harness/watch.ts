@@ -46,7 +46,6 @@ export interface WatchHooks {
   onChild?: (child: LaunchedChild) => void;
 }
 
-const EMFILE_TEXT = /EMFILE|Too many open files/;
 const POLL_MS = 2;
 const HANDLER_WAIT_MS = 1000;
 
@@ -85,7 +84,11 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
     const how = await child.exited;
     return how.spawnError ? `could not start: ${how.spawnError}` : how.signal ? `killed by ${how.signal}` : `exited with code ${how.exitCode}`;
   };
-  const outputSaysEmfile = () => (child ? EMFILE_TEXT.exec(child.output.stderr.view().text) ?? EMFILE_TEXT.exec(child.output.stdout.view().text) : null);
+  /** EMFILE text the program wrote after the first signal (its whole output is scanned; a start-up banner does not count). */
+  const outputSaysEmfile = () => {
+    const seen = child?.output.emfileSeen();
+    return seen?.afterMark ? seen.text : null;
+  };
 
   /** Polls the count until it holds still for settleMs; returns how long that took. */
   const settle = async (phase: string, timeoutMs: number): Promise<number> => {
@@ -123,7 +126,7 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
       emfileObserved = { reload, evidence: `${fds.length} fds open: every slot below the limit ${limit} is taken` };
     }
     const said = outputSaysEmfile();
-    if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said[0])}` };
+    if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said)}` };
   };
 
   try {
@@ -141,6 +144,7 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
     for (let k = 1; k <= plan.reloads; k++) {
       inFlight = k;
       if (hooks.abort?.aborted) throw new Ended('aborted', `aborted before reload ${k}`);
+      if (k === 1) child?.output.mark();
       try {
         process.kill(pid, plan.signal);
       } catch (error) {
@@ -173,7 +177,7 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
   const exit = child ? await child.stop(plan.graceMs) : null;
   // A program that dies of EMFILE says so on its way out (a traceback, an error line): that is EMFILE seen too.
   const said = reason === 'child-exited' && !emfileObserved ? outputSaysEmfile() : null;
-  if (said) emfileObserved = { reload: inFlight, evidence: `the program said ${JSON.stringify(said[0])} and exited` };
+  if (said) emfileObserved = { reload: inFlight, evidence: `the program said ${JSON.stringify(said)} and exited` };
   const document: Omit<RunDocument, 'verdict'> = {
     schemaVersion: SCHEMA_VERSION,
     kind: 'run',
@@ -186,6 +190,7 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
     attached: !child,
     signalDisposition: disposition,
     reloadsPlanned: plan.reloads,
+    maxGrowthPerReload: plan.maxGrowth,
     fdsAboveLimitAtStart,
     emfileObserved,
     platform: { os: process.platform, arch: arch(), release: release(), node: process.version, probe: hooks.probe.backend },

@@ -93,6 +93,8 @@ const TOOK_RELOADS: readonly string[] = ['reloads-done', 'emfile'];
 export function judge(run: Measured, expect: Expectation): Verdict {
   const m = measure(run);
   const checks = run.pattern === 'broken' ? judgeBroken(m, run, expect) : run.pattern === 'correct' ? judgeCorrect(m, run, expect) : judgeWatch(m, run, expect);
+  // With no sample, the growth check (the first) measured nothing: say so rather than "fds 0 → 0".
+  if (run.samples.length === 0) checks[0] = [false, 'fds not measured: the run ended before its baseline sample'];
   const early = !TOOK_RELOADS.includes(run.end.reason);
   if (early) checks.unshift([false, `run ended early: ${run.end.detail}`]);
   const failedFirst = [...checks.filter(([ok]) => !ok), ...checks.filter(([ok]) => ok)];

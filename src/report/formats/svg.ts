@@ -7,7 +7,8 @@
  */
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { runsOf } from '../../model/baseline.js';
-import { documentTitle, headline, runLabel, seriesTone } from '../facts.js';
+import { documentTitle, emfileMark, headline, runLabel, seriesTone } from '../facts.js';
+import { ellipsize } from '../text.js';
 import { decimate, niceTicks, type Point } from './scale.js';
 import { attrs, esc } from './xml.js';
 
@@ -42,6 +43,14 @@ function yScaleFor(runs: RunDocument[]): { ticks: number[]; offChart: number | n
   return { ticks: niceTicks(top, 6), offChart };
 }
 
+/** Average glyph width of the sans-serif fonts used, as a fraction of the font size (generous: digits and capitals are wide). */
+const GLYPH_EM = 0.62;
+
+/** Text cut with `…` so that it fits `widthPx` at `fontPx` (SVG text does not wrap). */
+function fitted(body: string, widthPx: number, fontPx: number): string {
+  return ellipsize(body, Math.max(8, Math.floor(widthPx / (fontPx * GLYPH_EM))));
+}
+
 function panelTitle(run: RunDocument): string {
   const at = run.verdict.emfileAtReload;
   const v = run.verdict;
@@ -54,18 +63,16 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
   const w = panelW - PAD.left - PAD.right;
   const h = PANEL_H - PAD.top - PAD.bottom;
   const yTop = yTicks.at(-1) as number;
-  const at = run.verdict.emfileAtReload;
   const last = run.samples.at(-1);
-  // A program that died of EMFILE mid-reload has no sample there: mark the reload at the last count it had.
-  const sample = at === null ? undefined : run.samples.find((s) => s.reload === at);
-  const hit = sample ? { reload: sample.reload, fds: sample.fds, sampled: true } : at !== null && last && at > last.reload ? { reload: at, fds: last.fds, sampled: false } : undefined;
+  // The same point the terminal chart marks (facts.emfileMark).
+  const hit = emfileMark(run);
   const lastReload = Math.max(1, last?.reload ?? 1, hit?.reload ?? 0);
   const xTicks = niceTicks(lastReload, 5);
   const xTop = xTicks.at(-1) as number;
   const px = (reload: number) => PAD.left + (reload / xTop) * w;
   const py = (fds: number) => PAD.top + h - (fds / yTop) * h;
   const color = seriesColor(run);
-  out.push(text(16, 22, panelTitle(run), { 'font-size': 14, 'font-weight': 600, fill: color }));
+  out.push(text(16, 22, fitted(panelTitle(run), panelW - 32, 14), { 'font-size': 14, 'font-weight': 600, fill: color }));
   for (const t of yTicks) {
     out.push(line(PAD.left, py(t), PAD.left + w, py(t), { stroke: COLORS.grid, 'stroke-width': 1 }));
     out.push(text(PAD.left - 8, py(t) + 4, String(t), { 'font-size': 11, fill: COLORS.muted, 'text-anchor': 'end' }));
@@ -122,6 +129,10 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
   const { status, text: said } = headline(doc);
   const verdictColor = status === 'pass' ? COLORS.green : status === 'fail' ? COLORS.red : COLORS.amber;
   const title = documentTitle(doc);
+  // The heading must fit the picture: the command inside it is cut first, then the whole line if still too long.
+  const headingChars = Math.floor((width - 32) / (17 * GLYPH_EM));
+  const fixedChars = [...documentTitle(doc, 0)].length - 1;
+  const heading = ellipsize(documentTitle(doc, Math.max(12, headingChars - fixedChars)), headingChars);
   const out = [
     `<svg${attrs({ xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'repro-title repro-desc', 'font-family': 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif' })}>`,
     `<title id="repro-title">${esc(title)}</title>`,
@@ -129,8 +140,8 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
     `<rect${attrs({ width, height, fill: '#ffffff' })}/>`,
   ];
   if (header) {
-    out.push(text(16, 28, title, { 'font-size': 17, 'font-weight': 600, fill: COLORS.text }));
-    out.push(text(16, 52, `${status.toUpperCase()}: ${said}`, { 'font-size': 14, 'font-weight': 600, fill: verdictColor, class: 'verdict' }));
+    out.push(text(16, 28, heading, { 'font-size': 17, 'font-weight': 600, fill: COLORS.text, class: 'heading' }));
+    out.push(text(16, 52, fitted(`${status.toUpperCase()}: ${said}`, width - 32, 14), { 'font-size': 14, 'font-weight': 600, fill: verdictColor, class: 'verdict' }));
   }
   runs.forEach((run, i) => out.push(panel(run, 8 + i * panelW, top, panelW, ticks, offChart, i === 0)));
   out.push('</svg>');
