@@ -87,7 +87,7 @@ function environment(doc: ReproDocument): string {
     ['platform', `${p.os} ${p.release} (${p.arch})`],
     ['node', p.node],
     ['fd probe', p.probe],
-    ['ulimit -n', runs.map((r) => `${r.pattern} ${r.ulimit}`).join(', ')],
+    ['ulimit -n', runs.map((r) => `${r.pattern} ${r.ulimit > 0 ? r.ulimit : '— (not read)'}`).join(', ')],
     ['signal', first.signal],
     ['started', doc.startedAt],
     ['wall time', `${((doc.kind === 'compare' ? doc.wallMs : doc.end.wallMs) / 1000).toFixed(2)} s`],

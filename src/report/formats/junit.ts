@@ -83,7 +83,7 @@ export function renderJunit(doc: ReproDocument): string {
       ['os', `${first.platform.os} ${first.platform.release} ${first.platform.arch}`],
       ['node', first.platform.node],
       ['probe', first.platform.probe],
-      ['ulimit', String(first.ulimit)],
+      ['ulimit', first.ulimit > 0 ? String(first.ulimit) : '— (not read)'],
       ['signal', first.signal],
     ].map(([k, v]) => `      <property${attrs({ name: k, value: v })}/>`),
     '    </properties>',
