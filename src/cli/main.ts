@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { runsOf } from '../model/baseline.js';
-import type { ReproDocument, RunDocument, Sample } from '../model/run-document.js';
+import type { ReproDocument, Sample } from '../model/run-document.js';
 import { CHANNEL_KINDS } from '../native/channel-kinds.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportOptions } from '../report/formats-list.js';
 import type { ViewOptions } from '../report/summary.js';

@@ -1,7 +1,9 @@
 /**
  * Reads a child's stdout and stderr: protocol events to whoever waits for
- * them, everything else kept up to a bound. A child that floods output or
- * never writes a newline costs at most `maxKeptBytes` + `maxLineBytes`.
+ * them, everything else kept up to a bound (both ends of each stream, the gap
+ * marked), and the whole of each stream scanned for EMFILE text. A child that
+ * floods output or never writes a newline costs at most `maxKeptBytes` +
+ * `maxLineBytes` per stream.
  */
 import type { KeptOutput } from '../model/run-document.js';
 import { type ChildEvent, type OtherEvent, parseLine } from '../protocol/events.js';
@@ -32,29 +34,117 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** The line that stands where the middle of a long stream was not kept. */
+export function gapLine(bytes: number): string {
+  return `… ${bytes} bytes not kept …`;
+}
+
+/**
+ * Keeps both ends of a stream: the first `headChars` and the last
+ * `tailChars` (UTF-16 units, so at most that many bytes of memory each way
+ * round), and counts everything. What was dropped between them is marked in
+ * the kept text by one line, `… N bytes not kept …`, and counted in `notKeptBytes`.
+ */
 export class Keeper {
-  #chunks: string[] = [];
-  #kept = 0;
+  #head = '';
+  #headFull = false;
+  #tail: string[] = [];
+  #tailChars = 0;
   bytes = 0;
   truncated = false;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly headChars = 16 * 1024,
+    private readonly tailChars = 48 * 1024,
+  ) {}
 
   add(text: string): void {
     this.bytes += Buffer.byteLength(text);
-    if (this.#kept >= this.maxBytes) {
-      this.truncated = true;
-      return;
+    let rest = text;
+    if (!this.#headFull) {
+      const room = this.headChars - this.#head.length;
+      // Never split a surrogate pair: JSON would carry half a character.
+      let cut = Math.min(room, rest.length);
+      if (cut < rest.length && isHighSurrogate(rest.charCodeAt(cut - 1))) cut -= 1;
+      this.#head += rest.slice(0, cut);
+      rest = rest.slice(cut);
+      if (rest.length === 0) return;
+      this.#headFull = true;
     }
-    const room = this.maxBytes - this.#kept;
-    const piece = text.length > room ? text.slice(0, room) : text;
-    if (piece.length < text.length) this.truncated = true;
-    this.#chunks.push(piece);
-    this.#kept += piece.length;
+    this.#tail.push(rest);
+    this.#tailChars += rest.length;
+    while (this.#tailChars > this.tailChars) {
+      const first = this.#tail[0] as string;
+      const over = this.#tailChars - this.tailChars;
+      if (first.length <= over) {
+        this.#tail.shift();
+        this.#tailChars -= first.length;
+        this.truncated = true;
+        continue;
+      }
+      let cut = over;
+      if (isLowSurrogate(first.charCodeAt(cut))) cut += 1;
+      this.#tail[0] = first.slice(cut);
+      this.#tailChars -= cut;
+      this.truncated = true;
+    }
   }
 
   view(): KeptOutput {
-    return { text: this.#chunks.join(''), truncated: this.truncated, bytes: this.bytes };
+    const tail = this.#tail.join('');
+    if (!this.truncated) return { text: this.#head + tail, truncated: false, bytes: this.bytes };
+    const notKeptBytes = this.bytes - Buffer.byteLength(this.#head) - Buffer.byteLength(tail);
+    const gap = `${this.#head.endsWith('\n') || this.#head === '' ? '' : '\n'}${gapLine(notKeptBytes)}\n`;
+    return { text: this.#head + gap + tail, truncated: true, bytes: this.bytes, notKeptBytes };
+  }
+}
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/** What the program said about running out of fds, and whether it said it after the first signal. */
+export interface TextSeen {
+  text: string;
+  /** Written after `mark()` (the first signal), not at start-up. */
+  afterMark: boolean;
+}
+
+const EMFILE_TEXT = /EMFILE|Too many open files/g;
+/** Enough of the previous chunk to find a phrase split across two chunks. */
+const CARRY_CHARS = 'Too many open files'.length - 1;
+
+/**
+ * Scans the whole of one stream for EMFILE text as it arrives, in bounded
+ * memory (a few characters carried from one chunk to the next), remembering
+ * the first hit before and the first after the mark.
+ */
+class EmfileScanner {
+  #carry = '';
+  /** Characters seen so far. */
+  #seen = 0;
+  #markAt: number | null = null;
+  before: TextSeen | null = null;
+  after: TextSeen | null = null;
+
+  mark(): void {
+    this.#markAt ??= this.#seen;
+  }
+
+  feed(chunk: string): void {
+    if (this.after) return;
+    const window = this.#carry + chunk;
+    const windowStart = this.#seen - this.#carry.length;
+    EMFILE_TEXT.lastIndex = 0;
+    for (let m = EMFILE_TEXT.exec(window); m; m = EMFILE_TEXT.exec(window)) {
+      const afterMark = this.#markAt !== null && windowStart + m.index >= this.#markAt;
+      if (afterMark) {
+        this.after = { text: m[0], afterMark: true };
+        break;
+      }
+      this.before ??= { text: m[0], afterMark: false };
+    }
+    this.#seen += chunk.length;
+    this.#carry = window.slice(-CARRY_CHARS);
   }
 }
 
@@ -68,13 +158,32 @@ export class ChildOutput {
   #closed: WaitError | undefined;
   readonly #listeners: ((e: TimedEvent) => void)[] = [];
   readonly #otherListeners: ((e: OtherEvent) => void)[] = [];
+  readonly #scanners = { stdout: new EmfileScanner(), stderr: new EmfileScanner() };
 
+  /** Each stream keeps its first quarter of `maxKeptBytes` and its last three quarters. */
   constructor(
-    private readonly maxKeptBytes = 64 * 1024,
+    maxKeptBytes = 64 * 1024,
     private readonly maxLineBytes = 64 * 1024,
   ) {
-    this.stdout = new Keeper(maxKeptBytes);
-    this.stderr = new Keeper(maxKeptBytes);
+    const head = Math.floor(maxKeptBytes / 4);
+    this.stdout = new Keeper(head, maxKeptBytes - head);
+    this.stderr = new Keeper(head, maxKeptBytes - head);
+  }
+
+  /** From now on, EMFILE text counts as said after the first signal (call right before sending it). */
+  mark(): void {
+    this.#scanners.stdout.mark();
+    this.#scanners.stderr.mark();
+  }
+
+  /**
+   * EMFILE text the program wrote anywhere in either stream (the whole stream
+   * is scanned, not only what is kept): the first said after `mark()`, else
+   * the first said before it, else null.
+   */
+  emfileSeen(): TextSeen | null {
+    const { stdout, stderr } = this.#scanners;
+    return stderr.after ?? stdout.after ?? stderr.before ?? stdout.before;
   }
 
   /** Called for every event, before any waiter sees it. */
@@ -88,6 +197,7 @@ export class ChildOutput {
   }
 
   feedStdout(chunk: string): void {
+    this.#scanners.stdout.feed(chunk);
     let text = this.#partial + chunk;
     let newline = text.indexOf('\n');
     while (newline >= 0) {
@@ -104,6 +214,7 @@ export class ChildOutput {
   }
 
   feedStderr(chunk: string): void {
+    this.#scanners.stderr.feed(chunk);
     this.stderr.add(chunk);
   }
 

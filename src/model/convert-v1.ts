@@ -80,12 +80,12 @@ function expectationOf(run: V1Run): Expectation {
   if (run.pattern === 'correct') {
     return { ...base, shows: 'the correct pattern stays flat', fdsPerReload: 0, maxGrowth: gateIn(run.verdict.reasons, 0.01), registerFailure: 'forbidden', flatMetrics: ['listeners'], allReloads: true };
   }
-  const maxGrowth = gateIn(run.verdict.reasons, 0.1);
+  const maxGrowth = typeof run.maxGrowthPerReload === 'number' ? run.maxGrowthPerReload : gateIn(run.verdict.reasons, 0.1);
   return { ...base, shows: `no fd growth per reload (gate: ≤ ${maxGrowth} fd/reload)`, fdsPerReload: 0, maxGrowth, registerFailure: 'forbidden', allReloads: false, earlyIsInconclusive: true };
 }
 
 function convertRun(run: V1Run): RunDocument {
-  const { pattern, channel, verdict: v, samples, schemaVersion: _v, ...rest } = run;
+  const { pattern, channel, verdict: v, samples, schemaVersion: _v, maxGrowthPerReload: _gate, ...rest } = run;
   const protocol = pattern !== 'watch';
   const converted: RunDocument = {
     ...(rest as unknown as Omit<RunDocument, 'role' | 'roleKind' | 'runtime' | 'options' | 'metrics' | 'samples' | 'measured' | 'verdict'>),

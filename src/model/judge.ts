@@ -63,7 +63,9 @@ function metricChecks(m: Measured, run: MeasuredRun, e: Expectation): Check[] {
 /** Judges one run against an expectation (by default the one it carries). */
 export function judge(run: MeasuredRun, expectation: Expectation): Verdict {
   const m = run.measured;
-  const checks: Check[] = [growthCheck(m, run, expectation), ...failureChecks(m, run, expectation), ...metricChecks(m, run, expectation)];
+  // With no sample the growth check measured nothing: say so rather than "fds 0 → 0".
+  const growth: Check = run.samples.length === 0 ? { id: 'growth', ok: false, text: 'fds not measured: the run ended before its baseline sample' } : growthCheck(m, run, expectation);
+  const checks: Check[] = [growth, ...failureChecks(m, run, expectation), ...metricChecks(m, run, expectation)];
   if (expectation.allReloads) checks.push({ id: 'reloads', ok: m.reloadsDone >= run.reloadsPlanned, text: `${m.reloadsDone} of ${run.reloadsPlanned} reloads taken` });
   const early = !TOOK_RELOADS.includes(run.end.reason);
   if (early) checks.unshift({ id: 'ended', ok: false, text: `run ended early: ${run.end.detail}` });

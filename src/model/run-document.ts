@@ -66,11 +66,17 @@ export interface ChildExit {
 
 /** Bounded text the child wrote outside the protocol. */
 export interface KeptOutput {
+  /**
+   * What was kept: all of it, or the start and the end of the stream with one
+   * line `… N bytes not kept …` where the middle was dropped.
+   */
   text: string;
   /** True when more was written than kept. */
   truncated: boolean;
   /** Total bytes written. */
   bytes: number;
+  /** Bytes dropped between the kept start and end (absent when nothing was, and in documents whose text is only the start). */
+  notKeptBytes?: number;
 }
 
 /** What a scenario expects of a run, as data: the judge reads it, and `repro report` can re-judge with other thresholds. */
@@ -180,6 +186,8 @@ export interface RunDocument {
   signalDisposition?: 'caught' | 'ignored' | 'blocked' | 'default';
   /** Reloads asked for. */
   reloadsPlanned: number;
+  /** watch: the gate the growth was judged by (`--max-growth`, fd/reload). */
+  maxGrowthPerReload?: number;
   /**
    * fds the child held at the baseline with numbers at or above the limit
    * (inherited from whoever started the harness). They count, but take no

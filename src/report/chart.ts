@@ -1,19 +1,24 @@
 /**
  * Terminal line chart of fds against reloads. asciichart draws each series;
  * we draw them on one shared scale and overlay them, so each keeps its own
- * line style (the limit is dashed) and colour, and the chart still reads with
- * NO_COLOR.
+ * line style (the limit dashed, the first series light, the second heavy,
+ * the third double) and colour, and the chart still reads with NO_COLOR.
  */
 import asciichart from 'asciichart';
 import { Chalk, type ChalkInstance } from 'chalk';
+import { maxOf } from '../model/stats.js';
 
 export interface ChartSeries {
   label: string;
   /** values[i] is the fd count after reload i. */
   values: readonly number[];
   color: 'red' | 'green' | 'cyan' | 'magenta' | 'yellow';
-  /** Reload to mark with ✖ (EMFILE). */
-  markAt?: number | null;
+  /**
+   * EMFILE, marked ✖: the index on the x axis (it may be `values.length`, one
+   * past the last value, for a program that died before that reload was
+   * sampled) and the fd count to draw it at. See facts.emfileMark.
+   */
+  mark?: { index: number; fds: number } | null;
 }
 
 export interface ChartOptions {
@@ -27,8 +32,15 @@ export interface ChartOptions {
   lastX?: number;
 }
 
-const LINE: [string, string, string, string, string, string, string, string, string, string] = ['┼', '┤', '╶', '╴', '─', '╰', '╭', '╮', '╯', '│'];
-const DASHED: typeof LINE = ['┼', '┤', '╌', '╌', '╌', '╰', '╭', '╮', '╯', '╎'];
+type Symbols = [string, string, string, string, string, string, string, string, string, string];
+const DASHED: Symbols = ['┼', '┤', '╌', '╌', '╌', '╰', '╭', '╮', '╯', '╎'];
+/** One line style per series, so that without colour each is still told apart (the legend shows the same glyph). */
+const SERIES_LINES: readonly Symbols[] = [
+  ['┼', '┤', '╶', '╴', '─', '╰', '╭', '╮', '╯', '│'],
+  ['┼', '┤', '╺', '╸', '━', '┗', '┏', '┓', '┛', '┃'],
+  ['┼', '┤', '═', '═', '═', '╚', '╔', '╗', '╝', '║'],
+];
+const lineOf = (i: number) => SERIES_LINES[i % SERIES_LINES.length] as Symbols;
 const LABEL_WIDTH = 6;
 const OFFSET = LABEL_WIDTH + 2;
 
@@ -49,14 +61,15 @@ export function resample(values: readonly number[], totalPoints: number, columns
 export function renderChart(series: readonly ChartSeries[], input: ChartOptions): string {
   const paint: ChalkInstance = new Chalk({ level: input.color ? 1 : 0 });
   // A limit far above the data would flatten it to nothing: scale to the data and name the limit instead.
-  const dataTop = Math.max(1, ...series.flatMap((s) => s.values));
+  const dataTop = Math.max(1, ...series.flatMap((s) => [...s.values, s.mark?.fds ?? 0]));
   const offChart = input.limit !== undefined && input.limit > 4 * dataTop ? input.limit : undefined;
   const options: ChartOptions = offChart === undefined ? input : { ...input, limit: undefined };
-  const totalPoints = Math.max(1, ...series.map((s) => s.values.length));
+  // A mark one past the last value (EMFILE before that reload was sampled) needs its own column.
+  const totalPoints = Math.max(1, ...series.map((s) => Math.max(s.values.length, (s.mark?.index ?? -1) + 1)));
   const columns = Math.max(10, Math.min(options.width - OFFSET - 1, Math.max(totalPoints, 40)));
-  const all = series.flatMap((s) => s.values);
+  const all = series.flatMap((s) => (s.mark ? [...s.values, s.mark.fds] : s.values));
   // A whole number of fds per row, so every row label is exact.
-  const top = Math.max(options.limit ?? 0, ...all, 1);
+  const top = maxOf(all, Math.max(options.limit ?? 0, 1));
   let step = Math.max(1, Math.ceil(top / options.height));
   // Better still, a step that puts the limit exactly on a row (inherited fds can take the top a little past it).
   const limit = options.limit;
@@ -80,7 +93,7 @@ export function renderChart(series: readonly ChartSeries[], input: ChartOptions)
   const resampled = series.map((s) => resample(s.values, totalPoints, columns));
   for (const [i, s] of series.entries()) {
     const values = resampled[i] as number[];
-    layers.push({ lines: asciichart.plot(values.length > 1 ? values : [...values, ...values], { ...cfg, symbols: LINE }).split('\n'), color: s.color });
+    layers.push({ lines: asciichart.plot(values.length > 1 ? values : [...values, ...values], { ...cfg, symbols: lineOf(i) }).split('\n'), color: s.color });
   }
   const rows = layers[0]?.lines.length ?? 0;
   const grid: { ch: string; color?: string }[][] = [];
@@ -107,9 +120,9 @@ export function renderChart(series: readonly ChartSeries[], input: ChartOptions)
     return rows - 1 - Math.round(v * ratio);
   };
   for (const s of series) {
-    if (s.markAt === null || s.markAt === undefined || s.markAt >= s.values.length) continue;
-    const column = Math.min(columns - 1, Math.floor((s.markAt * columns) / totalPoints));
-    const r = rowOf(s.values[s.markAt] as number);
+    if (!s.mark) continue;
+    const column = Math.min(columns - 1, Math.floor((s.mark.index * columns) / totalPoints));
+    const r = rowOf(s.mark.fds);
     const cell = grid[r]?.[OFFSET + column];
     if (cell) {
       cell.ch = '✖';
@@ -123,10 +136,10 @@ export function renderChart(series: readonly ChartSeries[], input: ChartOptions)
   const xLabels = `${' '.repeat(OFFSET - 1)}0${' '.repeat(Math.max(1, columns - right.length))}${right}`;
   const title = `${' '.repeat(OFFSET - 1)}${'reload →'.padStart(Math.floor(columns / 2) + 4)}`;
   const legend = [
-    ...series.map((s) => `${paint[s.color]('──')} ${s.label}`),
+    ...series.map((s, i) => `${paint[s.color](lineOf(i)[4].repeat(2))} ${s.label}`),
     ...(options.limit !== undefined ? [`${paint.gray('╌╌')} limit ${options.limit}`] : []),
     ...(offChart !== undefined ? [`limit ${offChart} (far above)`] : []),
-    ...(series.some((s) => s.markAt !== null && s.markAt !== undefined) ? ['✖ EMFILE'] : []),
+    ...(series.some((s) => s.mark) ? ['✖ EMFILE'] : []),
   ].join('   ');
   return [`${' '.repeat(OFFSET - 4)}fds`, ...body, xAxis, xLabels, title, `${' '.repeat(OFFSET - 1)}${legend}`].join('\n');
 }

@@ -3,19 +3,91 @@
  * (terminal summary, HTML, Markdown, JUnit) shows, so they never disagree. Pure.
  */
 import type { KindCounts } from '../fdprobe/kinds.js';
-import type { ReproDocument, RunDocument } from '../model/run-document.js';
+import type { Check, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { percentile } from '../model/stats.js';
+import { ellipsize, shellCommand, visibleLine } from './text.js';
 
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
+
+/** How a value that was never measured is shown: a dash, and why. */
+const notMeasured = (why: string) => `— (${why})`;
+const NO_BASELINE = 'never sampled: the run ended before its baseline';
+const NO_RELOAD = 'no reload sampled after the baseline';
+
+/** The fd limit, or a dash when it was never read (a program that ended before it could be). */
+function limitText(run: RunDocument): string {
+  return run.ulimit !== null ? String(run.ulimit) : '—';
+}
+
+/** Growth per reload, or why there is none: a slope needs the baseline and at least one reload. */
+function growthText(run: RunDocument, unit: string): string {
+  const v = run.measured;
+  if (run.samples.length === 0) return notMeasured(NO_BASELINE);
+  if (run.samples.length === 1) return notMeasured(NO_RELOAD);
+  return `${v.growthPerReload.toFixed(3)}${unit}`;
+}
 
 export function formatKinds(kinds: KindCounts): string {
   const parts = Object.entries(kinds).map(([k, v]) => `${k} ${signed(v as number)}`);
   return parts.length ? parts.join(', ') : 'none';
 }
 
+/** A check as the views print it: `ok: …` or `FAIL: …`. */
+export function checkLine(check: Check): string {
+  return `${check.ok ? 'ok' : 'FAIL'}: ${check.text}`;
+}
+
+/** The verdict's checks as lines, failed first (the order the verdict keeps). */
+export function checkLines(doc: ReproDocument): string[] {
+  return doc.verdict.checks.map(checkLine);
+}
+
+/** The scenario options of a run, e.g. `channel pipe`; empty for none. */
+function optionsText(run: RunDocument): string {
+  return Object.entries(run.options)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+/** `node`, `rust`, or `node, channel pipe`: what a protocol run ran as. */
+function runtimeText(run: RunDocument): string {
+  const options = optionsText(run);
+  return options ? `${run.runtime}, ${options}` : run.runtime;
+}
+
+/**
+ * Why the final fds can be above the limit: the one sentence every view
+ * (summary, compare, HTML, Markdown, JUnit) uses, or null when no fd was inherited above it.
+ */
+export function aboveLimitNote(run: RunDocument): string | null {
+  const n = run.fdsAboveLimitAtStart;
+  if (!n || run.ulimit === null) return null;
+  return `${n} inherited fd${n === 1 ? '' : 's'} numbered ≥ ${run.ulimit} count${n === 1 ? 's' : ''} as open but take${n === 1 ? 's' : ''} no slot below the limit`;
+}
+
+/** "final fds N of limit L (why N can exceed L)". */
+function finalFds(run: RunDocument): string {
+  if (run.samples.length === 0) return notMeasured(NO_BASELINE);
+  const note = aboveLimitNote(run);
+  return `${run.measured.finalFds} of limit ${run.ulimit !== null ? run.ulimit : notMeasured('not read')}${note ? ` (${note})` : ''}`;
+}
+
+function baselineFds(run: RunDocument): string {
+  return run.samples.length === 0 ? notMeasured(NO_BASELINE) : String(run.measured.baselineFds);
+}
+
+/** One row per metric the scenario records: `start → end unit`. */
+function metricRows(run: RunDocument): [string, string][] {
+  return run.metrics.map(({ id, label, unit }) => {
+    const m = run.measured.metrics[id];
+    const u = unit ? ` ${unit}` : '';
+    return [label, !m || (m.start === null && m.end === null) ? notMeasured('never reported') : `${m.start ?? '—'} → ${m.end ?? '—'}${u}`];
+  });
+}
+
 function signalHandling(run: RunDocument): string {
-  const v = run.verdict;
+  const v = run.measured;
   if (v.signalHandling === 'dead') return `DEAD: one more ${run.signal} after ${v.registerFailure} caused no reload (the child is alive and caught it)`;
   if (v.signalHandling === 'alive') return `alive: a ${run.signal} after ${v.registerFailure} still caused a reload`;
   return v.reloadsDone > 0 && v.reloadsDone === run.reloadsPlanned ? `alive: all ${v.reloadsDone} reloads acknowledged` : 'not checked';
@@ -28,87 +100,155 @@ function childEnd(run: RunDocument): string {
   return c.forced ? `${how}: forcefully terminated after ${c.teardownMs} ms (ignored SIGTERM)` : `${how} (teardown ${c.teardownMs} ms)`;
 }
 
+function signalRow(run: RunDocument): string {
+  return run.signalDisposition === undefined
+    ? `${run.signal}; whether the program catches it: ${notMeasured('not read before the run ended')}`
+    : `${run.signal}, ${run.signalDisposition} by the program`;
+}
+
+const ended = (run: RunDocument) => `${visibleLine(run.end.detail)}; ${(run.end.wallMs / 1000).toFixed(2)} s`;
+
 function watchRows(run: RunDocument): [string, string][] {
-  const v = run.verdict;
+  const v = run.measured;
   const settles = run.samples.flatMap((s) => (s.settleMs === undefined ? [] : [s.settleMs]));
+  const kinds = run.samples.length > 1 ? ` (${formatKinds(v.growthByKind)})` : '';
   return [
-    ['baseline fds', String(v.baselineFds)],
-    ['final fds', `${v.finalFds} of limit ${run.ulimit}`],
-    ['growth', `${v.growthPerReload.toFixed(3)} fd/reload (${formatKinds(v.growthByKind)})`],
-    ['EMFILE', run.emfileObserved ? `at reload ${run.emfileObserved.reload}: ${run.emfileObserved.evidence}` : 'not seen'],
-    ['signal', `${run.signal}, ${run.signalDisposition ?? 'unknown'} by the program`],
+    ['baseline fds', baselineFds(run)],
+    ['final fds', finalFds(run)],
+    ['growth', `${growthText(run, ' fd/reload')}${kinds}`],
+    ['EMFILE', run.emfileObserved ? `at reload ${run.emfileObserved.reload}: ${visibleLine(run.emfileObserved.evidence)}` : run.samples.length ? 'not seen' : notMeasured(NO_BASELINE)],
+    ['signal', signalRow(run)],
     ['reloads', `${v.reloadsDone} of ${run.reloadsPlanned} settled`],
-    ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → fd count still)` : '—'],
-    ['RSS', v.rssKb.start === null ? '—' : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
-    ['ended', `${run.end.detail}; ${(run.end.wallMs / 1000).toFixed(2)} s`],
+    ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → fd count still)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],
+    ['RSS', v.rssKb.start === null ? notMeasured('not read') : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
+    ['ended', ended(run)],
     ['process', run.attached ? `attached to pid ${run.pid}, left running` : childEnd(run)],
   ];
 }
 
 function patternRows(run: RunDocument): [string, string][] {
-  const v = run.verdict;
+  const v = run.measured;
+  const kinds = run.samples.length > 1 ? ` (${formatKinds(v.growthByKind)})` : '';
   return [
-    ['baseline fds', String(v.baselineFds)],
-    [
-      'final fds',
-      `${v.finalFds} of limit ${run.ulimit}${run.fdsAboveLimitAtStart ? ` (${run.fdsAboveLimitAtStart} inherited fd numbered ≥ ${run.ulimit} takes no slot below it)` : ''}`,
-    ],
-    ['growth', `${v.growthPerReload.toFixed(3)} fd/reload (${formatKinds(v.growthByKind)})`],
+    ['runtime', runtimeText(run)],
+    ['baseline fds', baselineFds(run)],
+    ['final fds', finalFds(run)],
+    ['growth', `${growthText(run, ' fd/reload')}${kinds}`],
     [
       'register failure',
       v.emfileAtReload === null ? 'none' : `${v.registerFailure} at reload ${v.emfileAtReload}${v.predictedEmfileAtReload === null ? '' : ` (predicted ${v.predictedEmfileAtReload})`}`,
     ],
     ['signal handling', signalHandling(run)],
-    ['listeners', `${v.listenersStart ?? '?'} → ${v.listenersEnd ?? '?'}`],
+    ...metricRows(run),
     ['reloads', `${v.reloadsDone} of ${run.reloadsPlanned} acknowledged`],
-    ['round trip', `p50 ${ms(v.latencyMs.p50)}, p99 ${ms(v.latencyMs.p99)} (signal → acknowledgement)`],
-    ['child RSS', v.rssKb.start === null ? '—' : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
-    ['ended', `${run.end.detail}; ${(run.end.wallMs / 1000).toFixed(2)} s`],
+    ['round trip', v.latencyMs.p50 === null ? notMeasured('no reload acknowledged') : `p50 ${ms(v.latencyMs.p50)}, p99 ${ms(v.latencyMs.p99)} (signal → acknowledgement)`],
+    ['child RSS', v.rssKb.start === null ? notMeasured('not read') : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
+    ['ended', ended(run)],
     ['child', childEnd(run)],
   ];
 }
 
-export const EXPECTED: Record<RunDocument['pattern'], string> = {
-  broken: 'the broken pattern leaks until EMFILE and then stops reloading',
-  correct: 'the correct pattern stays flat',
-  watch: 'no fd growth per reload',
-};
+/** What the run is expected to show: the expectation it was judged by, which for watch names the gate. */
+export function expectation(run: RunDocument): string {
+  return run.verdict.expectation.shows;
+}
 
 /** The summary rows of one run: label → value. */
 export function runRows(run: RunDocument): [string, string][] {
-  return run.pattern === 'watch' ? watchRows(run) : patternRows(run);
+  return run.roleKind === 'watch' ? watchRows(run) : patternRows(run);
 }
 
-/** The side-by-side rows of a compare: label → value of each run. */
-export const COMPARE_ROWS: [string, (r: RunDocument) => string][] = [
-    ['channel · ulimit', (r) => `${r.channel} · ${r.ulimit}`],
-    ['baseline fds', (r) => String(r.verdict.baselineFds)],
-    ['final fds', (r) => String(r.verdict.finalFds)],
-    ['growth/reload', (r) => r.verdict.growthPerReload.toFixed(3)],
-    ['what grew', (r) => formatKinds(r.verdict.growthByKind)],
-    ['register failure', (r) => (r.verdict.emfileAtReload === null ? 'none' : `${r.verdict.registerFailure} @ ${r.verdict.emfileAtReload}`)],
-    ['signal handling', (r) => (r.verdict.signalHandling === 'not-checked' && r.verdict.reloadsDone === r.reloadsPlanned ? 'alive' : r.verdict.signalHandling)],
-    ['listeners', (r) => `${r.verdict.listenersStart ?? '?'} → ${r.verdict.listenersEnd ?? '?'}`],
-    ['reloads acked', (r) => `${r.verdict.reloadsDone}/${r.reloadsPlanned}`],
-    ['round trip p50/p99', (r) => `${r.verdict.latencyMs.p50 ?? '—'}/${r.verdict.latencyMs.p99 ?? '—'} ms`],
+const sampled = (r: RunDocument, value: () => string) => (r.samples.length === 0 ? '—' : value());
+
+/** The side-by-side rows of a compare: label → value of each run; one row per metric any run records. */
+export function compareRows(runs: readonly RunDocument[]): [string, (r: RunDocument) => string][] {
+  const metrics = new Map<string, string>();
+  for (const r of runs) for (const m of r.metrics) if (!metrics.has(m.id)) metrics.set(m.id, m.label);
+  return [
+    ['runtime · ulimit', (r) => `${runtimeText(r)} · ${limitText(r)}`],
+    ['baseline fds', (r) => sampled(r, () => String(r.measured.baselineFds))],
+    ['final fds', (r) => sampled(r, () => `${r.measured.finalFds}${overLimit(r) ? ' *' : ''}`)],
+    ['growth/reload', (r) => (r.samples.length < 2 ? '—' : r.measured.growthPerReload.toFixed(3))],
+    ['what grew', (r) => (r.samples.length < 2 ? '—' : formatKinds(r.measured.growthByKind))],
+    ['register failure', (r) => (r.measured.emfileAtReload === null ? 'none' : `${r.measured.registerFailure} @ ${r.measured.emfileAtReload}`)],
+    ['signal handling', (r) => (r.measured.signalHandling === 'not-checked' && r.measured.reloadsDone === r.reloadsPlanned ? 'alive' : r.measured.signalHandling)],
+    ...[...metrics].map(([id, label]): [string, (r: RunDocument) => string] => [
+      label,
+      (r) => {
+        const m = r.measured.metrics[id];
+        return m ? `${m.start ?? '—'} → ${m.end ?? '—'}` : '—';
+      },
+    ]),
+    ['reloads acked', (r) => `${r.measured.reloadsDone}/${r.reloadsPlanned}`],
+    ['round trip p50/p99', (r) => (r.measured.latencyMs.p50 === null ? '—' : `${r.measured.latencyMs.p50}/${r.measured.latencyMs.p99 ?? '—'} ms`)],
     ['verdict', (r) => (r.verdict.pass ? 'as expected' : 'NOT as expected')],
-];
-
-/** What the run is called in charts and tables: the pattern and channel, or the watched program's name. */
-export function runLabel(run: RunDocument): string {
-  return run.pattern === 'watch' ? ((run.command[0] ?? 'watched').split('/').at(-1) ?? 'watched') : `${run.pattern} (${run.channel})`;
+  ];
 }
 
-/** Every chart draws a run green when it stays flat as it should (correct, or a watched program that passed), red otherwise. */
+/** The final count is above the limit, which needs the note to make sense. */
+const overLimit = (r: RunDocument) => r.samples.length > 0 && r.ulimit !== null && r.measured.finalFds > r.ulimit && aboveLimitNote(r) !== null;
+
+/** "final fds 65 of limit 64: why", for views that show the count without its row (compare, JUnit); null when not above the limit. */
+export function overLimitSentence(run: RunDocument): string | null {
+  return overLimit(run) ? `final fds ${run.measured.finalFds} of limit ${run.ulimit}: ${aboveLimitNote(run)}` : null;
+}
+
+/** Sentences under a compare table: why a final count marked `*` is above the limit. */
+export function compareNotes(doc: ReproDocument): string[] {
+  if (doc.kind !== 'compare') return [];
+  return doc.runs.flatMap((r) => {
+    const sentence = overLimitSentence(r);
+    return sentence ? [`* ${r.role}: ${sentence}`] : [];
+  });
+}
+
+/** What the run is called in charts and tables: the role and what it ran as, or the watched program's name. */
+export function runLabel(run: RunDocument): string {
+  if (run.roleKind !== 'watch') return `${run.role} (${runtimeText(run)})`;
+  return ellipsize(visibleLine((run.command[0] ?? 'watched').split('/').at(-1) || 'watched'), 40);
+}
+
+/** Every chart draws a run green when it should stay flat and did (correct, a variant, or a watched program that passed), red otherwise. */
 export function seriesTone(run: RunDocument): 'red' | 'green' {
-  return run.pattern === 'correct' || (run.pattern === 'watch' && run.verdict.pass) ? 'green' : 'red';
+  return run.roleKind !== 'broken' && run.verdict.pass ? 'green' : 'red';
+}
+
+/** Where a chart marks EMFILE: the same point in every view (terminal, SVG). */
+export interface EmfileMark {
+  /** The reload that failed. */
+  reload: number;
+  /** The fd count drawn there: the sample's, or the last one before a program died mid-reload. */
+  fds: number;
+  /** Index into `run.samples` (`samples.length` when the program died before that reload was sampled). */
+  index: number;
+  /** True when a sample of that very reload exists. */
+  sampled: boolean;
+}
+
+/** The EMFILE point of a run, or null when there was none (or nothing was sampled). */
+export function emfileMark(run: RunDocument): EmfileMark | null {
+  const at = run.measured.emfileAtReload;
+  const last = run.samples.at(-1);
+  if (at === null || !last) return null;
+  const index = run.samples.findIndex((s) => s.reload >= at);
+  // A program that died of EMFILE mid-reload has no sample there: mark the reload at the last count it had.
+  if (index < 0) return { reload: at, fds: last.fds, index: run.samples.length, sampled: false };
+  const sample = run.samples[index] as RunDocument['samples'][number];
+  return { reload: at, fds: sample.fds, index, sampled: sample.reload === at };
 }
 
 /** One line on the growth and EMFILE: what a failure message names. */
 export function growthSentence(run: RunDocument): string {
-  const v = run.verdict;
+  const v = run.measured;
   const over = run.samples.at(-1)?.reload ?? 0;
-  const grew = `fds ${v.growthPerReload >= 0 ? 'grew' : 'changed'} ${v.growthPerReload.toFixed(3)}/reload (${v.baselineFds} → ${v.finalFds} over ${over} reloads, limit ${run.ulimit})`;
+  const note = aboveLimitNote(run);
+  const limit = `limit ${limitText(run)}${note ? `; ${note}` : ''}`;
+  const grew =
+    run.samples.length === 0
+      ? `fds not measured (${NO_BASELINE}; ${limit})`
+      : run.samples.length === 1
+        ? `fds ${v.baselineFds} at the baseline, growth not measured (${NO_RELOAD}; ${limit})`
+        : `fds ${v.growthPerReload >= 0 ? 'grew' : 'changed'} ${v.growthPerReload.toFixed(3)}/reload (${v.baselineFds} → ${v.finalFds} over ${over} reloads, ${limit})`;
   const at = v.emfileAtReload;
   const emfile =
     at === null
@@ -118,26 +258,44 @@ export function growthSentence(run: RunDocument): string {
   return `${grew}; ${emfile}${kinds}`;
 }
 
-/** The run's one-line title. */
-export function runTitle(run: RunDocument): string {
-  return run.pattern === 'watch'
-    ? `repro watch · ${run.command.join(' ').slice(0, 60)} · ${run.signal} × ${run.reloadsPlanned} · ulimit -n ${run.ulimit}`
-    : `repro ${run.pattern} · ${run.scenario} · ${run.channel} channel · ulimit -n ${run.ulimit} · ${run.platform.node}`;
+/** How wide the command may be in a header before it is cut with `…`. */
+export const COMMAND_WIDTH = 60;
+
+/** The run's one-line title; the watched command quoted like a shell and cut visibly at `commandWidth`. */
+export function runTitle(run: RunDocument, commandWidth = COMMAND_WIDTH): string {
+  return run.roleKind === 'watch'
+    ? `repro watch · ${ellipsize(shellCommand(run.command), commandWidth)} · ${run.signal} × ${run.reloadsPlanned} · ulimit -n ${limitText(run)}`
+    : `repro ${run.role} · ${run.scenario} · ${runtimeText(run)} · ulimit -n ${limitText(run)} · ${run.platform.node}`;
 }
 
-export function documentTitle(doc: ReproDocument): string {
-  return doc.kind === 'compare' ? `repro compare · ${doc.runs.broken.scenario} · ${doc.runs.broken.platform.node} · ${(doc.wallMs / 1000).toFixed(2)} s` : runTitle(doc);
+export function documentTitle(doc: ReproDocument, commandWidth = COMMAND_WIDTH): string {
+  return doc.kind === 'compare'
+    ? `repro compare · ${doc.scenario} · ${doc.runtime} · ${doc.runs[0]?.platform.node ?? process.version} · ${(doc.wallMs / 1000).toFixed(2)} s`
+    : runTitle(doc, commandWidth);
+}
+
+/** How much of a stream was kept: all of it, both ends with the middle counted, or (older documents) its start. */
+export function keptNote(output: KeptOutput): string {
+  if (!output.truncated) return `${output.bytes} bytes written, all kept`;
+  if (output.notKeptBytes !== undefined) return `${output.bytes} bytes written; the start and the end kept, ${output.notKeptBytes} bytes between them not`;
+  return `${output.bytes} bytes written; only the first ${Buffer.byteLength(output.text)} kept`;
 }
 
 /** PASS/FAIL/INCONCLUSIVE and the sentence after it. */
 export function headline(doc: ReproDocument): { status: 'pass' | 'fail' | 'inconclusive'; text: string } {
   if (doc.kind === 'compare') {
-    return doc.verdict.pass
-      ? { status: 'pass', text: 'broken leaks to EMFILE, correct stays flat' }
-      : { status: 'fail', text: 'the comparison did not show the expected difference' };
+    return doc.verdict.pass ? { status: 'pass', text: doc.runs.map(roleInOneBreath).join(', ') } : { status: 'fail', text: 'the comparison did not show the expected difference' };
   }
-  if (doc.verdict.inconclusive) return { status: 'inconclusive', text: doc.end.detail };
-  const what = EXPECTED[doc.pattern];
+  if (doc.verdict.inconclusive) return { status: 'inconclusive', text: visibleLine(doc.end.detail) };
+  const what = expectation(doc);
   return doc.verdict.pass ? { status: 'pass', text: what } : { status: 'fail', text: `expected ${what}` };
 }
 
+/** What a role that passed showed, in a few words: `broken leaks to EMFILE`, `correct stays flat`. */
+function roleInOneBreath(run: RunDocument): string {
+  const m = run.measured;
+  if (run.roleKind === 'broken') return `${run.role} leaks to ${m.registerFailure ?? 'EMFILE'}`;
+  if (run.roleKind === 'correct') return `${run.role} stays flat`;
+  const grew = run.verdict.expectation.growingMetrics.map((id) => run.metrics.find((d) => d.id === id)?.label ?? id);
+  return `${run.role} ${m.growthPerReload > 0 ? 'grows' : 'keeps fds flat'}${grew.length ? ` (${grew.join(', ')} grow)` : ''}`;
+}

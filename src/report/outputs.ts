@@ -9,7 +9,7 @@
 import { appendFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { checkBaseline, runsOf, withBaseline } from '../model/baseline.js';
-import type { ReproDocument, RunDocument } from '../model/run-document.js';
+import type { ReproDocument } from '../model/run-document.js';
 import { loadDocument } from './load-document.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './formats-list.js';
 import { checkOutputPath, writeOutput } from './write-file.js';
@@ -28,7 +28,7 @@ function stdoutClaims(options: ReportOptions): string[] {
  * Before the run: one output on stdout at most, every file writable, the
  * baseline readable and holding a run this command will produce.
  */
-export function prepareReports(options: ReportOptions, produces: readonly RunDocument['pattern'][]): PreparedReports {
+export function prepareReports(options: ReportOptions, produces: readonly string[]): PreparedReports {
   const claims = stdoutClaims(options);
   if (claims.length > 1) throw new UsageError(`${claims.join(' and ')} both write to stdout; send all but one to a file`);
   for (const f of FORMAT_NAMES) {
@@ -38,7 +38,7 @@ export function prepareReports(options: ReportOptions, produces: readonly RunDoc
   let baseline: ReproDocument | undefined;
   if (options.baseline !== undefined) {
     baseline = loadDocument(options.baseline, '--baseline');
-    const has = runsOf(baseline).map((r) => r.pattern);
+    const has = runsOf(baseline).map((r) => r.role);
     if (!produces.some((p) => has.includes(p))) {
       throw new UsageError(`--baseline ${options.baseline} holds a ${has.join(' and ')} run, nothing to compare a ${produces.join('/')} run with; use a document from the same command`);
     }

@@ -3,7 +3,9 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { ProbeSnapshot } from '../model/probe-snapshot.js';
 import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { type ChartSeries, renderChart } from './chart.js';
-import { COMPARE_ROWS, documentTitle, headline, runLabel, runRows, runTitle, seriesTone } from './facts.js';
+import { maxOf } from '../model/stats.js';
+import { checkLine, checkLines, compareRows, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, runTitle, seriesTone } from './facts.js';
+import { ellipsize, visibleLine } from './text.js';
 
 
 export interface ViewOptions {
@@ -13,38 +15,41 @@ export interface ViewOptions {
   chart: boolean;
 }
 
+/** The last lines of a kept stream, control characters shown as escapes, and how much of the stream that is. */
 function tail(output: KeptOutput, lines = 8): string[] {
   const all = output.text.trimEnd().split('\n').filter(Boolean);
-  const shown = all.slice(-lines).map((l) => `  ${l.length > 200 ? `${l.slice(0, 200)}…` : l}`);
-  if (all.length > lines || output.truncated) shown.unshift(`  … (${output.bytes} bytes written${output.truncated ? ', kept output truncated' : ''}; last ${Math.min(lines, all.length)} lines)`);
+  const shown = all.slice(-lines).map((l) => `  ${ellipsize(visibleLine(l), 200)}`);
+  if (all.length > lines || output.truncated) shown.unshift(`  … (${keptNote(output)}; the last ${Math.min(lines, all.length)} lines shown)`);
   return shown;
 }
 
+/** A run as a chart series, its EMFILE mark where every view puts it (facts.emfileMark). */
 export function seriesOf(run: RunDocument, color: ChartSeries['color']): ChartSeries {
-  return { label: runLabel(run), values: run.samples.map((s) => s.fds), color, markAt: markIndex(run) };
+  const mark = emfileMark(run);
+  return { label: runLabel(run), values: run.samples.map((s) => s.fds), color, mark: mark ? { index: mark.index, fds: mark.fds } : null };
 }
 
-function markIndex(run: RunDocument): number | null {
-  const at = run.verdict.emfileAtReload;
-  if (at === null) return null;
-  const index = run.samples.findIndex((s) => s.reload === at);
-  return index >= 0 ? index : null;
+/** The reload at the right end of a run's x axis: its last sample, or the EMFILE it died of after that. */
+function lastReload(run: RunDocument): number | undefined {
+  const last = run.samples.at(-1)?.reload;
+  const mark = emfileMark(run);
+  return last === undefined ? undefined : Math.max(last, mark?.reload ?? 0);
 }
 
 function verdictLines(doc: ReproDocument, paint: ChalkInstance): string[] {
   const { status, text } = headline(doc);
-  if (status === 'inconclusive') return [paint.yellow.bold(`INCONCLUSIVE: ${text}`), ...doc.verdict.reasons.map((r) => `  ${r}`)];
+  if (status === 'inconclusive') return [paint.yellow.bold(`INCONCLUSIVE: ${text}`), ...checkLines(doc).map((r) => `  ${visibleLine(r)}`)];
   const head = status === 'pass' ? paint.green.bold(`PASS: ${text}`) : paint.red.bold(`FAIL: ${text}`);
-  return [head, ...doc.verdict.reasons.map((r) => `  ${r.startsWith('FAIL') ? paint.red(r) : r}`)];
+  return [head, ...doc.verdict.checks.map((c) => `  ${c.ok ? visibleLine(checkLine(c)) : paint.red(visibleLine(checkLine(c)))}`)];
 }
 
 export function formatRun(run: RunDocument, view: ViewOptions): string {
   const paint = new Chalk({ level: view.color ? 1 : 0 });
-  const watch = run.pattern === 'watch';
+  const watch = run.roleKind === 'watch';
   const out = [paint.bold(runTitle(run))];
   for (const [k, val] of runRows(run)) out.push(`  ${k.padEnd(17)}${val}`);
   if (view.chart && run.samples.length > 0) {
-    out.push('', renderChart([seriesOf(run, seriesTone(run))], { limit: run.ulimit || undefined, width: view.width, height: 12, color: view.color, lastX: run.samples.at(-1)?.reload }));
+    out.push('', renderChart([seriesOf(run, seriesTone(run))], { limit: run.ulimit ?? undefined, width: view.width, height: 12, color: view.color, lastX: lastReload(run) }));
   }
   if (run.stderr.bytes > 0) out.push('', paint.bold(watch ? 'program stderr:' : 'child stderr (evidence):'), ...tail(run.stderr));
   if (run.stdout.bytes > 0) out.push('', paint.bold(watch ? 'program stdout:' : 'child stdout outside the protocol:'), ...tail(run.stdout));
@@ -54,20 +59,33 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
 
 export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
   const paint = new Chalk({ level: view.color ? 1 : 0 });
-  const { broken, correct } = doc.runs;
-  const w = Math.max(20, ...COMPARE_ROWS.map(([, f]) => f(broken).length + 2));
+  const { runs } = doc;
+  const rows = compareRows(runs);
+  // Each column as wide as its widest cell (the last one needs no padding).
+  const widths = runs.map((r) => Math.max(20, r.role.length + 2, ...rows.map(([, f]) => f(r).length + 2)));
+  const cells = (values: string[], paintAt: (i: number, v: string) => string = (_i, v) => v) => values.map((v, i) => paintAt(i, i === values.length - 1 ? v : v.padEnd(widths[i] as number))).join('');
+  const tones = runs.map((r, i) => seriesColor(r, i, runs));
   const out = [paint.bold(documentTitle(doc)), ''];
-  out.push(`  ${''.padEnd(20)}${paint.red('broken'.padEnd(w))}${paint.green('correct')}`);
-  for (const [label, f] of COMPARE_ROWS) out.push(`  ${label.padEnd(20)}${f(broken).padEnd(w)}${f(correct)}`);
+  out.push(`  ${''.padEnd(20)}${cells(runs.map((r) => r.role), (i, v) => paint[tones[i] as 'red'](v))}`);
+  for (const [label, f] of rows) out.push(`  ${label.padEnd(20)}${cells(runs.map(f))}`);
+  for (const note of compareNotes(doc)) out.push(`  ${note}`);
   if (view.chart) {
-    const limit = broken.ulimit === correct.ulimit ? broken.ulimit : Math.max(broken.ulimit, correct.ulimit);
-    out.push('', renderChart([seriesOf(broken, 'red'), seriesOf(correct, 'green')], { limit, width: view.width, height: 12, color: view.color }));
-    if (broken.sampleStride > 1 || correct.sampleStride > 1) out.push('  (long runs keep every n-th reload: the x axis counts kept samples)');
+    const limit = maxOf(runs.map((r) => r.ulimit ?? 0), 0) || undefined;
+    out.push('', renderChart(runs.map((r, i) => seriesOf(r, tones[i] as ChartSeries['color'])), { limit, width: view.width, height: 12, color: view.color }));
+    if (runs.some((r) => r.sampleStride > 1)) out.push('  (long runs keep every n-th reload: the x axis counts kept samples)');
   }
-  if (broken.stderr.bytes > 0) out.push('', paint.bold('broken child stderr (evidence):'), ...tail(broken.stderr, 4));
-  if (correct.stderr.bytes > 0) out.push('', paint.bold('correct child stderr:'), ...tail(correct.stderr, 4));
+  for (const r of runs) {
+    if (r.stderr.bytes > 0) out.push('', paint.bold(r.roleKind === 'broken' ? `${r.role} child stderr (evidence):` : `${r.role} child stderr:`), ...tail(r.stderr, 4));
+  }
   out.push('', ...verdictLines(doc, paint));
   return out.join('\n');
+}
+
+/** Chart colours of a compare's runs: broken red, correct green, variants cyan, then magenta. */
+function seriesColor(run: RunDocument, index: number, runs: readonly RunDocument[]): ChartSeries['color'] {
+  if (run.roleKind === 'broken') return 'red';
+  if (run.roleKind === 'correct') return 'green';
+  return runs.filter((r) => r.roleKind === 'variant').indexOf(run) === 0 ? 'cyan' : index % 2 ? 'magenta' : 'yellow';
 }
 
 /** The summary of either kind of document. */
@@ -79,7 +97,7 @@ export function formatProbe(snapshot: ProbeSnapshot, view: ViewOptions): string 
   const paint = new Chalk({ level: view.color ? 1 : 0 });
   const out = [paint.bold(`pid ${snapshot.pid} · ${snapshot.count} open fds · ${snapshot.backend}`), ''];
   out.push(`  ${'FD'.padStart(6)}  ${'KIND'.padEnd(10)}  TARGET`);
-  for (const fd of snapshot.fds) out.push(`  ${String(fd.fd).padStart(6)}  ${fd.kind.padEnd(10)}  ${fd.target}`);
+  for (const fd of snapshot.fds) out.push(`  ${String(fd.fd).padStart(6)}  ${fd.kind.padEnd(10)}  ${visibleLine(fd.target)}`);
   out.push('', '  by kind: ' + Object.entries(snapshot.byKind).sort((a, b) => (b[1] as number) - (a[1] as number)).map(([k, n]) => `${k} ${n}`).join(', '));
   const { soft, hard } = snapshot.limits;
   const fmtLimit = (n: number | null) => (n === null ? 'unknown' : String(n));

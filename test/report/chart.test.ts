@@ -18,14 +18,14 @@ describe('renderChart', () => {
   const broken = Array.from({ length: 24 }, (_, i) => 20 + 2 * Math.min(i, 22));
 
   it('draws the limit exactly on a labelled row, dashed', () => {
-    const chart = renderChart([{ label: 'broken', values: broken, color: 'red', markAt: 23 }], { ...plain, limit: 64 });
+    const chart = renderChart([{ label: 'broken', values: broken, color: 'red', mark: { index: 23, fds: broken[23] as number } }], { ...plain, limit: 64 });
     const limitRow = rows(chart).find((r) => r.trimStart().startsWith('64 ┤'));
     expect(limitRow).toContain('╌');
     expect(chart).toContain('╌╌ limit 64');
   });
 
   it('marks the EMFILE reload with ✖ on the limit row and labels the x axis 0 … last reload', () => {
-    const chart = renderChart([{ label: 'broken', values: broken, color: 'red', markAt: 23 }], { ...plain, limit: 64 });
+    const chart = renderChart([{ label: 'broken', values: broken, color: 'red', mark: { index: 23, fds: broken[23] as number } }], { ...plain, limit: 64 });
     expect(rows(chart).find((r) => r.includes('✖'))?.trimStart().startsWith('64 ┤')).toBe(true);
     expect(chart).toMatch(/\n\s+0\s+23\n/);
   });

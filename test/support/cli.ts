@@ -10,9 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function repro(args: string[], options: { env?: Record<string, string>; timeout?: number } = {}): Promise<CliResult> {
+export async function repro(args: string[], options: { env?: Record<string, string>; timeout?: number; cwd?: string } = {}): Promise<CliResult> {
   const result = await execa(process.execPath, [BIN, ...args], {
     reject: false,
+    cwd: options.cwd,
     timeout: options.timeout ?? 60_000,
     // No job summary from the suite's own runs, also when the suite itself runs in GitHub Actions.
     env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', ...options.env },

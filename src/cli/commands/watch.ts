@@ -34,7 +34,7 @@ export interface WatchCommandHooks {
 /** What watch expects of any program: no growth beyond the gate, no EMFILE; a run it did not take tells nothing. */
 export function watchExpectation(maxGrowth: number): Expectation {
   return {
-    shows: `no fd growth per reload (gate: ≤ ${maxGrowth} fd/reload)`,
+    shows: `fd growth ≤ ${maxGrowth}/reload and no EMFILE`,
     fdsPerReload: 0,
     maxGrowth,
     registerFailure: 'forbidden',

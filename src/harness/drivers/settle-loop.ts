@@ -30,7 +30,6 @@ export interface SettleLoopPlan extends RecordPlan {
   graceMs: number;
 }
 
-const EMFILE_TEXT = /EMFILE|Too many open files/;
 const POLL_MS = 2;
 const HANDLER_WAIT_MS = 1000;
 
@@ -51,7 +50,11 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
   const pid = child ? child.pid : (plan.pid as number);
   const alive = () => (child ? child.isRunning() : processExists(pid));
   const exitDetail = async () => (child ? exitSentence(await child.exited) : 'the process is gone');
-  const outputSaysEmfile = () => (child ? (EMFILE_TEXT.exec(child.output.stderr.view().text) ?? EMFILE_TEXT.exec(child.output.stdout.view().text)) : null);
+  /** EMFILE text the program wrote after the first signal (its whole output is scanned; a start-up banner does not count). */
+  const outputSaysEmfile = () => {
+    const seen = child?.output.emfileSeen();
+    return seen?.afterMark ? seen.text : null;
+  };
 
   /** Polls the count until it holds still for settleMs; returns how long that took. */
   const settle = async (phase: string, timeoutMs: number): Promise<number> => {
@@ -78,7 +81,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       emfileObserved = { reload, evidence: `${fds.length} fds open: every slot below the limit ${limit} is taken` };
     }
     const said = outputSaysEmfile();
-    if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said[0])}` };
+    if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said)}` };
   };
 
   try {
@@ -96,6 +99,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     for (let k = 1; k <= plan.reloadsPlanned; k++) {
       inFlight = k;
       if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
+      if (k === 1) child?.output.mark();
       try {
         process.kill(pid, plan.signal);
       } catch (error) {
@@ -127,7 +131,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
   const exit = child ? await child.stop(plan.graceMs) : null;
   // A program that dies of EMFILE says so on its way out (a traceback, an error line): that is EMFILE seen too.
   const said = recorder.ending.reason === 'child-exited' && !emfileObserved ? outputSaysEmfile() : null;
-  if (said) emfileObserved = { reload: inFlight, evidence: `the program said ${JSON.stringify(said[0])} and exited` };
+  if (said) emfileObserved = { reload: inFlight, evidence: `the program said ${JSON.stringify(said)} and exited` };
   return recorder.finish({
     pid,
     child: exit,

@@ -14,12 +14,14 @@ export function renderCsv(doc: ReproDocument): string {
   // A column per kind any sample had, in the probe's kind order.
   const seen = new Set(runs.flatMap((r) => r.samples.flatMap((s) => Object.keys(s.fdsByKind))));
   const kinds = FD_KINDS.filter((k) => seen.has(k));
-  const header = ['run', 'reload', 'elapsed_ms', 'fds', ...kinds.map((k) => `fds_${k}`), 'listeners', 'rss_kb', 'round_trip_ms', 'settle_ms'];
+  // A column per metric any run records, in the order the runs list them.
+  const metrics = [...new Set(runs.flatMap((r) => r.metrics.map((m) => m.id)))];
+  const header = ['run', 'reload', 'elapsed_ms', 'fds', ...kinds.map((k) => `fds_${k}`), ...metrics, 'rss_kb', 'round_trip_ms', 'settle_ms'];
   const rows = [header.join(',')];
   for (const run of runs) {
     for (const s of run.samples) {
       rows.push(
-        [run.pattern, s.reload, s.elapsedMs, s.fds, ...kinds.map((k) => s.fdsByKind[k] ?? 0), s.listeners, s.rssKb, s.roundTripMs, s.settleMs].map(field).join(','),
+        [run.role, s.reload, s.elapsedMs, s.fds, ...kinds.map((k) => s.fdsByKind[k] ?? 0), ...metrics.map((id) => s.metrics?.[id]), s.rssKb, s.roundTripMs, s.settleMs].map(field).join(','),
       );
     }
   }

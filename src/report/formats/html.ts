@@ -8,13 +8,15 @@
 import { FD_KINDS } from '../../fdprobe/kinds.js';
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
-import { COMPARE_ROWS, documentTitle, headline, runLabel, runRows } from '../facts.js';
+import { checkLine, compareRows, compareNotes, documentTitle, headline, keptNote, runLabel, runRows } from '../facts.js';
+import { shellCommand, visible, visibleLine } from '../text.js';
 import { COLORS, renderSvg, seriesColor } from './svg.js';
 import { attrs, esc } from './xml.js';
 
 const CSS = `
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: ${COLORS.text}; margin: 24px auto; max-width: 1000px; padding: 0 16px; background: #fff; }
-h1 { font-size: 20px; margin: 0 0 8px; }
+h1 { font-size: 20px; margin: 0 0 8px; overflow-wrap: anywhere; }
+.nowrap { white-space: nowrap; }
 h2 { font-size: 16px; margin: 28px 0 8px; border-bottom: 1px solid ${COLORS.grid}; padding-bottom: 4px; }
 .verdict { font-weight: 700; font-size: 17px; padding: 8px 12px; border-radius: 6px; display: inline-block; }
 .pass { color: ${COLORS.green}; background: #e8f5e9; } .fail { color: ${COLORS.red}; background: #ffebee; } .inconclusive { color: ${COLORS.amber}; background: #fff8e1; }
@@ -26,6 +28,11 @@ pre { background: #f6f8fa; padding: 8px 12px; border-radius: 6px; overflow-x: au
 details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
 .muted { color: ${COLORS.muted}; }
 `;
+
+/** Escaped heading text in which "ulimit -n N" never breaks across lines. */
+function keepTogether(escaped: string): string {
+  return escaped.replace(/ulimit -n (\S+)/g, (_, n: string) => tag('span', `ulimit&#160;-n&#160;${n}`, { class: 'nowrap' }));
+}
 
 function tag(name: string, body: string, attributes: Record<string, string | number | undefined> = {}): string {
   return `<${name}${attrs(attributes)}>${body}</${name}>`;
@@ -39,8 +46,8 @@ function tableOf(header: string[], rows: string[][], headerCells = true): string
 
 function summaryTable(doc: ReproDocument): string {
   if (doc.kind === 'compare') {
-    const { broken, correct } = doc.runs;
-    return tableOf(['', 'broken', 'correct'], COMPARE_ROWS.map(([label, f]) => [label, f(broken), f(correct)]));
+    const notes = compareNotes(doc).map((n) => tag('p', esc(n), { class: 'muted' }));
+    return tableOf(['', ...doc.runs.map((r) => r.role)], compareRows(doc.runs).map(([label, f]) => [label, ...doc.runs.map(f)])) + notes.join('');
   }
   return tableOf([], runRows(doc));
 }
@@ -53,7 +60,7 @@ function kindTable(runs: RunDocument[]): string {
     ...runs.map((r) => {
       const start = r.samples[0]?.fdsByKind[k] ?? 0;
       const end = r.samples.at(-1)?.fdsByKind[k] ?? 0;
-      const growth = r.verdict.growthByKind[k] ?? 0;
+      const growth = r.measured.growthByKind[k] ?? 0;
       return `${start} → ${end} (${growth >= 0 ? '+' : ''}${growth.toFixed(3)}/reload)`;
     }),
   ]);
@@ -66,7 +73,7 @@ function baselineSection(doc: ReproDocument): string {
   const rows = b.runs.map((r) => [r.run, String(r.before), String(r.after), `${r.change >= 0 ? '+' : ''}${r.change}`, r.regressed ? 'WORSE' : 'ok']);
   return (
     tag('h2', 'Against the baseline') +
-    tag('p', `${esc(b.file)}, tolerance ${b.tolerance} fd/reload: ${b.pass ? 'no regression' : '<strong>regression</strong>'}`) +
+    tag('p', `${esc(visibleLine(b.file))}, tolerance ${b.tolerance} fd/reload: ${b.pass ? 'no regression' : '<strong>regression</strong>'}`) +
     tableOf(['run', 'growth/reload before', 'now', 'change', ''], rows)
   );
 }
@@ -79,11 +86,11 @@ function environment(doc: ReproDocument): string {
     ['platform', `${p.os} ${p.release} (${p.arch})`],
     ['node', p.node],
     ['fd probe', p.probe],
-    ['ulimit -n', runs.map((r) => `${r.pattern} ${r.ulimit}`).join(', ')],
+    ['ulimit -n', runs.map((r) => `${r.role} ${r.ulimit !== null ? r.ulimit : '— (not read)'}`).join(', ')],
     ['signal', first.signal],
     ['started', doc.startedAt],
     ['wall time', `${((doc.kind === 'compare' ? doc.wallMs : doc.end.wallMs) / 1000).toFixed(2)} s`],
-    ...runs.map((r) => [`${r.pattern} command`, r.command.join(' ')]),
+    ...runs.map((r) => [`${r.role} command`, shellCommand(r.command)]),
   ];
   return tag('h2', 'Environment') + tableOf([], rows);
 }
@@ -97,9 +104,9 @@ function outputSection(runs: RunDocument[]): string {
     return streams
       .filter(([, o]) => o.bytes > 0)
       .map(([name, o]) => {
-        const note = o.truncated ? ` (${o.bytes} bytes written, the last ${o.text.length} kept)` : '';
+        const note = o.truncated ? ` (${keptNote(o)})` : '';
         // Open when the run failed: then it is the evidence people came for.
-        return tag('details', tag('summary', esc(`${runLabel(r)}: ${name}${note}`)) + tag('pre', esc(o.text)), r.verdict.pass ? {} : { open: 'open' });
+        return tag('details', tag('summary', esc(`${runLabel(r)}: ${name}${note}`)) + tag('pre', esc(visible(o.text))), r.verdict.pass ? {} : { open: 'open' });
       });
   });
   return parts.length ? tag('h2', 'What the programs printed') + parts.join('\n') : '';
@@ -109,7 +116,7 @@ export function renderHtml(doc: ReproDocument): string {
   const runs = runsOf(doc);
   const { status, text } = headline(doc);
   const title = documentTitle(doc);
-  const reasons = doc.verdict.reasons.map((r) => tag('li', esc(r), r.startsWith('FAIL') ? { class: 'failed' } : {})).join('');
+  const reasons = doc.verdict.checks.map((c) => tag('li', esc(visibleLine(checkLine(c))), c.ok ? {} : { class: 'failed' })).join('');
   const legend = runs.map((r) => tag('span', esc(`■ ${runLabel(r)}`), { style: `color: ${seriesColor(r)}; margin-right: 16px;` })).join('');
   return [
     '<!DOCTYPE html>',
@@ -122,7 +129,7 @@ export function renderHtml(doc: ReproDocument): string {
     tag('style', CSS),
     '</head>',
     '<body>',
-    tag('h1', esc(title)),
+    tag('h1', keepTogether(esc(title))),
     tag('div', esc(`${status.toUpperCase()}: ${text}`), { class: `verdict ${status}` }),
     tag('ul', reasons, { class: 'reasons' }),
     tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', 'Open fds after each reload; dashed: the fd limit; ✕: EMFILE.', { class: 'muted' }))),

@@ -6,7 +6,8 @@
  */
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
-import { EXPECTED, growthSentence, runLabel } from '../facts.js';
+import { expectation, overLimitSentence, growthSentence, runLabel, checkLine } from '../facts.js';
+import { shellCommand, visible, visibleLine } from '../text.js';
 import { attrs, esc } from './xml.js';
 
 interface Case {
@@ -17,19 +18,23 @@ interface Case {
   error?: { message: string; body: string };
   stdout?: string;
   stderr?: string;
+  /** Facts a reader needs next to the numbers (a final count above the limit, and why). */
+  properties?: [string, string][];
 }
 
 function caseOf(run: RunDocument): Case {
   const v = run.verdict;
   const base: Case = {
-    name: `${runLabel(run)}: ${EXPECTED[run.pattern]}`,
-    classname: run.pattern === 'watch' ? `repro.watch.${(run.command[0] ?? 'program').split('/').at(-1)}` : `repro.${run.scenario}.${run.channel}`,
+    name: `${runLabel(run)}: ${expectation(run)}`,
+    classname: run.roleKind === 'watch' ? `repro.watch.${runLabel(run)}` : `repro.${[run.scenario, run.runtime, ...Object.values(run.options)].join('.')}`,
     seconds: run.end.wallMs / 1000,
-    stdout: run.stdout.text || undefined,
-    stderr: run.stderr.text || undefined,
+    stdout: visible(run.stdout.text) || undefined,
+    stderr: visible(run.stderr.text) || undefined,
   };
-  const body = [...v.reasons, `ended: ${run.end.detail}`].join('\n');
-  if (v.inconclusive) return { ...base, error: { message: `inconclusive: ${run.end.detail}`, body } };
+  const over = overLimitSentence(run);
+  if (over) base.properties = [['final fds', over]];
+  const body = [...v.checks.map(checkLine), `ended: ${run.end.detail}`, ...(over ? [over] : [])].map(visibleLine).join('\n');
+  if (v.inconclusive) return { ...base, error: { message: `inconclusive: ${visibleLine(run.end.detail)}`, body } };
   if (!v.pass) return { ...base, failure: { message: growthSentence(run), body } };
   return base;
 }
@@ -38,7 +43,7 @@ function baselineCases(doc: ReproDocument): Case[] {
   const b = doc.baseline;
   if (!b) return [];
   return b.runs.map((r) => {
-    const message = `growth per reload ${r.before} → ${r.after} (${r.change >= 0 ? '+' : ''}${r.change} fd/reload, tolerance ${b.tolerance}) against ${b.file}`;
+    const message = `growth per reload ${r.before} → ${r.after} (${r.change >= 0 ? '+' : ''}${r.change} fd/reload, tolerance ${b.tolerance}) against ${visibleLine(b.file)}`;
     return {
       name: `${r.run}: growth per reload no worse than the baseline`,
       classname: 'repro.baseline',
@@ -50,6 +55,7 @@ function baselineCases(doc: ReproDocument): Case[] {
 
 function testcase(c: Case): string {
   const inner = [
+    c.properties ? `      <properties>${c.properties.map(([name, value]) => `<property${attrs({ name, value })}/>`).join('')}</properties>` : '',
     c.failure ? `      <failure${attrs({ message: c.failure.message, type: 'fd-growth' })}>${esc(c.failure.body)}</failure>` : '',
     c.error ? `      <error${attrs({ message: c.error.message, type: 'inconclusive' })}>${esc(c.error.body)}</error>` : '',
     c.stdout ? `      <system-out>${esc(c.stdout)}</system-out>` : '',
@@ -65,7 +71,7 @@ export function renderJunit(doc: ReproDocument): string {
   const failures = cases.filter((c) => c.failure).length;
   const errors = cases.filter((c) => c.error).length;
   const seconds = doc.kind === 'compare' ? doc.wallMs / 1000 : doc.end.wallMs / 1000;
-  const name = doc.kind === 'compare' ? `repro compare ${doc.runs.broken.scenario}` : doc.pattern === 'watch' ? `repro watch ${doc.command.join(' ')}` : `repro ${doc.pattern} ${doc.scenario}`;
+  const name = doc.kind === 'compare' ? `repro compare ${doc.scenario}` : doc.roleKind === 'watch' ? `repro watch ${shellCommand(doc.command)}` : `repro ${doc.role} ${doc.scenario}`;
   const first = runs[0] as RunDocument;
   const counts = { tests: cases.length, failures, errors, skipped: 0, time: seconds.toFixed(3) };
   return [
@@ -77,7 +83,7 @@ export function renderJunit(doc: ReproDocument): string {
       ['os', `${first.platform.os} ${first.platform.release} ${first.platform.arch}`],
       ['node', first.platform.node],
       ['probe', first.platform.probe],
-      ['ulimit', String(first.ulimit)],
+      ['ulimit', first.ulimit !== null ? String(first.ulimit) : '— (not read)'],
       ['signal', first.signal],
     ].map(([k, v]) => `      <property${attrs({ name: k, value: v })}/>`),
     '    </properties>',

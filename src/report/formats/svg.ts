@@ -7,7 +7,9 @@
  */
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { runsOf } from '../../model/baseline.js';
-import { documentTitle, headline, runLabel, seriesTone } from '../facts.js';
+import { maxOf } from '../../model/stats.js';
+import { documentTitle, emfileMark, headline, runLabel, seriesTone } from '../facts.js';
+import { ellipsize } from '../text.js';
 import { decimate, niceTicks, type Point } from './scale.js';
 import { attrs, esc } from './xml.js';
 
@@ -35,37 +37,43 @@ function text(x: number, y: number, body: string, extra: Record<string, string |
 
 /** The top of the fd axis shared by all panels, and a limit too far above the data to draw to scale. */
 function yScaleFor(runs: RunDocument[]): { ticks: number[]; offChart: number | null } {
-  const dataTop = Math.max(1, ...runs.flatMap((r) => r.samples.map((s) => s.fds)));
-  const limit = Math.max(0, ...runs.map((r) => r.ulimit));
+  const dataTop = maxOf(runs.flatMap((r) => r.samples.map((s) => s.fds)), 1);
+  const limit = maxOf(runs.map((r) => r.ulimit ?? 0), 0);
   const offChart = limit > 4 * dataTop ? limit : null;
   const top = Math.max(dataTop, offChart === null ? limit : 0) * 1.08;
   return { ticks: niceTicks(top, 6), offChart };
 }
 
+/** Average glyph width of the sans-serif fonts used, as a fraction of the font size (generous: digits and capitals are wide). */
+const GLYPH_EM = 0.62;
+
+/** Text cut with `…` so that it fits `widthPx` at `fontPx` (SVG text does not wrap). */
+function fitted(body: string, widthPx: number, fontPx: number): string {
+  return ellipsize(body, Math.max(8, Math.floor(widthPx / (fontPx * GLYPH_EM))));
+}
+
 function panelTitle(run: RunDocument): string {
-  const at = run.verdict.emfileAtReload;
-  const v = run.verdict;
+  const at = run.measured.emfileAtReload;
+  const v = run.measured;
   if (at !== null) return `${runLabel(run)} · ${v.registerFailure ?? 'EMFILE'} at reload ${at}`;
   return `${runLabel(run)} · ${v.baselineFds} → ${v.finalFds} fds over ${run.samples.at(-1)?.reload ?? 0} reloads`;
 }
 
 function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks: number[], offChart: number | null, first: boolean): string {
-  const out: string[] = [`<g${attrs({ transform: `translate(${x0},${y0})`, 'data-run': run.pattern })}>`];
+  const out: string[] = [`<g${attrs({ transform: `translate(${x0},${y0})`, 'data-run': run.role })}>`];
   const w = panelW - PAD.left - PAD.right;
   const h = PANEL_H - PAD.top - PAD.bottom;
   const yTop = yTicks.at(-1) as number;
-  const at = run.verdict.emfileAtReload;
   const last = run.samples.at(-1);
-  // A program that died of EMFILE mid-reload has no sample there: mark the reload at the last count it had.
-  const sample = at === null ? undefined : run.samples.find((s) => s.reload === at);
-  const hit = sample ? { reload: sample.reload, fds: sample.fds, sampled: true } : at !== null && last && at > last.reload ? { reload: at, fds: last.fds, sampled: false } : undefined;
+  // The same point the terminal chart marks (facts.emfileMark).
+  const hit = emfileMark(run);
   const lastReload = Math.max(1, last?.reload ?? 1, hit?.reload ?? 0);
   const xTicks = niceTicks(lastReload, 5);
   const xTop = xTicks.at(-1) as number;
   const px = (reload: number) => PAD.left + (reload / xTop) * w;
   const py = (fds: number) => PAD.top + h - (fds / yTop) * h;
   const color = seriesColor(run);
-  out.push(text(16, 22, panelTitle(run), { 'font-size': 14, 'font-weight': 600, fill: color }));
+  out.push(text(16, 22, fitted(panelTitle(run), panelW - 32, 14), { 'font-size': 14, 'font-weight': 600, fill: color }));
   for (const t of yTicks) {
     out.push(line(PAD.left, py(t), PAD.left + w, py(t), { stroke: COLORS.grid, 'stroke-width': 1 }));
     out.push(text(PAD.left - 8, py(t) + 4, String(t), { 'font-size': 11, fill: COLORS.muted, 'text-anchor': 'end' }));
@@ -78,12 +86,13 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
   out.push(line(PAD.left, PAD.top + h, PAD.left + w, PAD.top + h, { stroke: COLORS.axis }));
   out.push(text(PAD.left + w / 2, PAD.top + h + 38, 'reload', { 'font-size': 12, fill: COLORS.text, 'text-anchor': 'middle' }));
   if (first) out.push(text(16, PAD.top + h / 2, 'open fds', { 'font-size': 12, fill: COLORS.text, 'text-anchor': 'middle', transform: `rotate(-90 16 ${fmt(PAD.top + h / 2)})` }));
-  if (offChart === null && run.ulimit > 0) {
-    out.push(line(PAD.left, py(run.ulimit), PAD.left + w, py(run.ulimit), { stroke: COLORS.limit, 'stroke-width': 1.5, 'stroke-dasharray': '6 4', class: 'limit' }));
+  const limit = run.ulimit;
+  if (offChart === null && limit !== null) {
+    out.push(line(PAD.left, py(limit), PAD.left + w, py(limit), { stroke: COLORS.limit, 'stroke-width': 1.5, 'stroke-dasharray': '6 4', class: 'limit' }));
     // Below the line at the left: a leak climbs towards the limit at the right, where the EMFILE label goes.
-    out.push(text(PAD.left + 6, py(run.ulimit) + 15, `limit (ulimit -n) ${run.ulimit}`, { 'font-size': 11, fill: COLORS.limit }));
-  } else if (run.ulimit > 0) {
-    out.push(text(PAD.left + w, PAD.top - 6, `limit ${run.ulimit}: far above, not drawn`, { 'font-size': 11, fill: COLORS.limit, 'text-anchor': 'end' }));
+    out.push(text(PAD.left + 6, py(limit) + 15, `limit (ulimit -n) ${limit}`, { 'font-size': 11, fill: COLORS.limit }));
+  } else if (limit !== null) {
+    out.push(text(PAD.left + w, PAD.top - 6, `limit ${limit}: far above, not drawn`, { 'font-size': 11, fill: COLORS.limit, 'text-anchor': 'end' }));
   }
   const points: Point[] = run.samples.map((s) => ({ x: s.reload, y: s.fds }));
   if (points.length === 0) {
@@ -102,7 +111,7 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
     out.push(line(cx - 4, cy + 4, cx + 4, cy - 4, { stroke: color, 'stroke-width': 2 }));
     // Above the point (EMFILE comes at the limit, and above it the plot is empty), on whichever side has room.
     const right = cx < PAD.left + w * 0.6;
-    out.push(text(right ? cx + 12 : cx - 12, cy - 12, `${run.verdict.registerFailure ?? 'EMFILE'} at reload ${hit.reload}${hit.sampled ? ` (${hit.fds} fds)` : ''}`, { 'font-size': 12, 'font-weight': 600, fill: color, 'text-anchor': right ? 'start' : 'end' }));
+    out.push(text(right ? cx + 12 : cx - 12, cy - 12, `${run.measured.registerFailure ?? 'EMFILE'} at reload ${hit.reload}${hit.sampled ? ` (${hit.fds} fds)` : ''}`, { 'font-size': 12, 'font-weight': 600, fill: color, 'text-anchor': right ? 'start' : 'end' }));
     out.push('</g>');
   }
   out.push('</g>');
@@ -122,6 +131,10 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
   const { status, text: said } = headline(doc);
   const verdictColor = status === 'pass' ? COLORS.green : status === 'fail' ? COLORS.red : COLORS.amber;
   const title = documentTitle(doc);
+  // The heading must fit the picture: the command inside it is cut first, then the whole line if still too long.
+  const headingChars = Math.floor((width - 32) / (17 * GLYPH_EM));
+  const fixedChars = [...documentTitle(doc, 0)].length - 1;
+  const heading = ellipsize(documentTitle(doc, Math.max(12, headingChars - fixedChars)), headingChars);
   const out = [
     `<svg${attrs({ xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'repro-title repro-desc', 'font-family': 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif' })}>`,
     `<title id="repro-title">${esc(title)}</title>`,
@@ -129,8 +142,8 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
     `<rect${attrs({ width, height, fill: '#ffffff' })}/>`,
   ];
   if (header) {
-    out.push(text(16, 28, title, { 'font-size': 17, 'font-weight': 600, fill: COLORS.text }));
-    out.push(text(16, 52, `${status.toUpperCase()}: ${said}`, { 'font-size': 14, 'font-weight': 600, fill: verdictColor, class: 'verdict' }));
+    out.push(text(16, 28, heading, { 'font-size': 17, 'font-weight': 600, fill: COLORS.text, class: 'heading' }));
+    out.push(text(16, 52, fitted(`${status.toUpperCase()}: ${said}`, width - 32, 14), { 'font-size': 14, 'font-weight': 600, fill: verdictColor, class: 'verdict' }));
   }
   runs.forEach((run, i) => out.push(panel(run, 8 + i * panelW, top, panelW, ticks, offChart, i === 0)));
   out.push('</svg>');
