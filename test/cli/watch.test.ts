@@ -34,9 +34,9 @@ describe('repro watch flags leaky services with the growth per reload and the ki
   ])('%s: exit 1', async (_what, args, growth, kinds) => {
     const { exitCode, run } = await watch(args());
     expect(exitCode).toBe(1);
-    expect(run?.verdict.growthPerReload).toBe(growth);
-    expect(run?.verdict.growthByKind).toEqual(kinds);
-    expect(run?.verdict.reloadsDone).toBe(10);
+    expect(run?.measured.growthPerReload).toBe(growth);
+    expect(run?.measured.growthByKind).toEqual(kinds);
+    expect(run?.measured.reloadsDone).toBe(10);
     expect(run?.signalDisposition).toBe('caught');
   });
 
@@ -45,7 +45,7 @@ describe('repro watch flags leaky services with the growth per reload and the ki
     expect(exitCode).toBe(1);
     expect(run?.end.reason).toBe('emfile');
     expect(run?.emfileObserved?.evidence).toMatch(/every slot below the limit 24 is taken|Too many open files/);
-    expect(run?.verdict.reloadsDone).toBeLessThan(50);
+    expect(run?.measured.reloadsDone).toBeLessThan(50);
   });
 });
 
@@ -56,8 +56,8 @@ describe('repro watch passes services that reload cleanly', () => {
   ])('%s: exit 0, no growth', async (_what, args) => {
     const { exitCode, run, stdout } = await watch(args());
     expect(exitCode, stdout.slice(0, 500)).toBe(0);
-    expect(run?.verdict.growthPerReload).toBe(0);
-    expect(run?.verdict.reloadsDone).toBe(10);
+    expect(run?.measured.growthPerReload).toBe(0);
+    expect(run?.measured.reloadsDone).toBe(10);
   });
 });
 
@@ -103,7 +103,7 @@ describe('repro watch --pid attaches to a running process and leaves it running'
       const { exitCode, run } = await watch(['--pid', String(running.pid)]);
       expect(exitCode).toBe(1);
       expect(run?.attached).toBe(true);
-      expect(run?.verdict.growthPerReload).toBe(2);
+      expect(run?.measured.growthPerReload).toBe(2);
       expect(isAlive(running.pid as number)).toBe(true);
     } finally {
       running.kill('SIGKILL');

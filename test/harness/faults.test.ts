@@ -3,23 +3,26 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultProbe } from '../../src/fdprobe/index.js';
-import { type RunPlan, runScenario } from '../../src/harness/run.js';
+import { type ReloadLoopPlan, runReloadLoop } from '../../src/harness/drivers/reload-loop.js';
+import { judge } from '../../src/model/judge.js';
+import type { RunDocument } from '../../src/model/run-document.js';
 import { formatRun } from '../../src/report/summary.js';
 import { goneWithin, isAlive } from '../support/processes.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/children/${name}`, import.meta.url));
 
-function plan(name: string, args: string[] = [], over: Partial<RunPlan> = {}): RunPlan {
+function plan(name: string, args: string[] = [], over: Partial<ReloadLoopPlan> = {}): ReloadLoopPlan {
   return {
     scenario: 'fixture',
-    pattern: 'correct',
-    channel: 'none',
+    role: 'correct',
+    roleKind: 'correct',
+    runtime: 'node',
+    options: {},
+    metrics: [],
     command: [process.execPath, fixture(name), ...args],
     signal: 'SIGHUP',
     ulimit: 256,
-    reloads: 10,
-    fdsPerReload: 0,
-    maxGrowth: 0.01,
+    reloadsPlanned: 10,
     readyTimeoutMs: 5000,
     ackTimeoutMs: 2000,
     deadCheckMs: 300,
@@ -28,11 +31,18 @@ function plan(name: string, args: string[] = [], over: Partial<RunPlan> = {}): R
   };
 }
 
-const run = (p: RunPlan, abort?: AbortSignal) => runScenario(p, { probe: defaultProbe(), abort });
+/** A run judged as a correct child should be: flat, every reload taken. */
+const run = async (p: ReloadLoopPlan, abort?: AbortSignal): Promise<RunDocument> => {
+  const measured = await runReloadLoop(p, { probe: defaultProbe(), abort });
+  return {
+    ...measured,
+    verdict: judge(measured, { shows: 'flat', fdsPerReload: 0, maxGrowth: 0.01, registerFailure: 'forbidden', flatMetrics: [], growingMetrics: [], allReloads: true, earlyIsInconclusive: false }),
+  };
+};
 
 describe('a child that ignores SIGTERM', () => {
   it('is SIGKILLed after the grace period and the report says so', async () => {
-    const doc = await run(plan('ignores-sigterm.mjs', [], { reloads: 3, graceMs: 400 }));
+    const doc = await run(plan('ignores-sigterm.mjs', [], { reloadsPlanned: 3, graceMs: 400 }));
     expect(doc.end.child).toMatchObject({ signal: 'SIGKILL', forced: true });
     expect(doc.end.child?.teardownMs).toBeGreaterThanOrEqual(400);
     expect(doc.end.child?.teardownMs).toBeLessThan(2000);
@@ -57,7 +67,7 @@ describe('a child that hangs', () => {
     expect(doc.end.detail).toBe('reload 4: no answer within 300 ms');
     expect(doc.samples.map((s) => s.reload)).toEqual([0, 1, 2, 3]);
     expect(doc.verdict.pass).toBe(false);
-    expect(doc.verdict.reasons[0]).toBe('FAIL: run ended early: reload 4: no answer within 300 ms');
+    expect(doc.verdict.checks[0]).toEqual({ id: 'ended', ok: false, text: 'run ended early: reload 4: no answer within 300 ms' });
   });
 });
 
@@ -79,7 +89,7 @@ describe('a child that forks a grandchild which ignores SIGTERM', () => {
   const grandchildOf = (stderr: string) => Number(/grandchild (\d+)/.exec(stderr)?.[1]);
 
   it('leaves nothing of its process group after the run', async () => {
-    const doc = await run(plan('forks-grandchild.mjs', [], { reloads: 3 }));
+    const doc = await run(plan('forks-grandchild.mjs', [], { reloadsPlanned: 3 }));
     const grandchild = grandchildOf(doc.stderr.text);
     expect(grandchild).toBeGreaterThan(0);
     expect(await goneWithin(grandchild, 1000)).toBe(true);
@@ -89,7 +99,7 @@ describe('a child that forks a grandchild which ignores SIGTERM', () => {
   it('leaves nothing of its process group after an abort', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    const doc = await run(plan('forks-grandchild.mjs', [], { reloads: 10_000_000 }), controller.signal);
+    const doc = await run(plan('forks-grandchild.mjs', [], { reloadsPlanned: 10_000_000 }), controller.signal);
     expect(doc.end.reason).toBe('aborted');
     expect(doc.samples.length).toBeGreaterThan(1);
     expect(await goneWithin(grandchildOf(doc.stderr.text), 1000)).toBe(true);
@@ -98,9 +108,9 @@ describe('a child that forks a grandchild which ignores SIGTERM', () => {
 
 describe('a child that floods its output', () => {
   it('is tolerated: the run passes, kept output is bounded and marked truncated', async () => {
-    const doc = await run(plan('floods-output.mjs', [], { reloads: 8 }));
+    const doc = await run(plan('floods-output.mjs', [], { reloadsPlanned: 8 }));
     expect(doc.end.reason).toBe('reloads-done');
-    expect(doc.verdict.reloadsDone).toBe(8);
+    expect(doc.measured.reloadsDone).toBe(8);
     // A child's own pipe writes can still be queued inside it when teardown ends it, so count what arrived.
     expect(doc.stderr.bytes).toBeGreaterThan(16 * 64 * 1024);
     // Both ends kept (64 KiB in all) and one line where the middle was dropped.
@@ -118,7 +128,7 @@ describe('an abort mid-run', () => {
   it('stops the child, keeps the samples and marks the run aborted', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    const doc = await run(plan('stops-acking.mjs', ['1000000000'], { reloads: 10_000_000 }), controller.signal);
+    const doc = await run(plan('stops-acking.mjs', ['1000000000'], { reloadsPlanned: 10_000_000 }), controller.signal);
     expect(doc.end.reason).toBe('aborted');
     expect(doc.samples.length).toBeGreaterThan(10);
     expect(doc.verdict.pass).toBe(false);

@@ -81,7 +81,7 @@ describe('a start-up banner that mentions "Too many open files"', () => {
     expect(run.stderr.text).toContain("'Too many open files'");
     expect(run.emfileObserved).toBeUndefined();
     expect(banner.exitCode, banner.stdout).toBe(0);
-    expect(run.verdict.reloadsDone).toBe(3);
+    expect(run.measured.reloadsDone).toBe(3);
   });
 });
 

@@ -1,6 +1,7 @@
 // Real children under a real lowered ulimit, real SIGHUPs, real /proc.
 import { describe, expect, it } from 'vitest';
 import { runCompare, runPattern, SCENARIO_DEFAULTS, type ScenarioOptions } from '../../src/cli/commands/scenario.js';
+import type { RunDocument } from '../../src/model/run-document.js';
 
 // Generous timeouts: a loaded machine must not turn a slow ack into a failed run.
 const defaults: ScenarioOptions = { ...SCENARIO_DEFAULTS, ackTimeout: 5000, readyTimeout: 15_000 };
@@ -8,28 +9,28 @@ const defaults: ScenarioOptions = { ...SCENARIO_DEFAULTS, ackTimeout: 5000, read
 describe('repro broken', () => {
   it('grows by 2 fds (one self-pipe) per reload and hits EMFILE exactly where (ulimit − baseline) / 2 predicts', async () => {
     const run = await runPattern('broken', defaults);
-    const v = run.verdict;
+    const v = run.measured;
     expect(v.growthPerReload).toBe(2);
     expect(v.growthByKind).toEqual({ pipe: 2 });
     expect(v.registerFailure).toBe('EMFILE');
     const slots = v.baselineFds - run.fdsAboveLimitAtStart;
     expect(v.emfileAtReload).toBe(Math.floor((64 - slots) / 2) + 1);
     expect(run.end.reason).toBe('emfile');
-    expect(v.pass).toBe(true);
+    expect(run.verdict.pass).toBe(true);
   });
 
   it('each acknowledged reload adds exactly one listener and two fds, sample by sample', async () => {
     const run = await runPattern('broken', defaults);
-    const ok = run.samples.filter((s) => s.reload < (run.verdict.emfileAtReload as number));
+    const ok = run.samples.filter((s) => s.reload < (run.measured.emfileAtReload as number));
     for (const s of ok) {
       expect(s.fds - run.samples[0]!.fds).toBe(2 * s.reload);
-      expect(s.listeners).toBe(s.reload + 1);
+      expect(s.metrics?.listeners).toBe(s.reload + 1);
     }
   });
 
   it('reports signal handling dead after EMFILE: one more SIGHUP, the child alive, no reload', async () => {
     const run = await runPattern('broken', defaults);
-    expect(run.verdict.signalHandling).toBe('dead');
+    expect(run.measured.signalHandling).toBe('dead');
     expect(run.events).toContainEqual(expect.objectContaining({ event: 'register-failed', code: 'EMFILE', message: 'cannot register signal: EMFILE (Too many open files)' }));
     // The child stayed up until teardown asked it to go.
     expect(run.end.child).toMatchObject({ exitCode: 0, forced: false });
@@ -43,16 +44,16 @@ describe('repro broken', () => {
   it('moves the EMFILE point when --ulimit moves: twice the headroom, twice the reloads', async () => {
     const low = await runPattern('broken', { ...defaults, ulimit: 64 });
     const high = await runPattern('broken', { ...defaults, ulimit: 128 });
-    const slots = (r: typeof low) => r.verdict.baselineFds - r.fdsAboveLimitAtStart;
-    expect(high.verdict.emfileAtReload).toBe(Math.floor((128 - slots(high)) / 2) + 1);
-    expect((high.verdict.emfileAtReload as number) - (low.verdict.emfileAtReload as number)).toBe(32 + (slots(low) - slots(high)) / 2);
+    const slots = (r: typeof low) => r.measured.baselineFds - r.fdsAboveLimitAtStart;
+    expect(high.measured.emfileAtReload).toBe(Math.floor((128 - slots(high)) / 2) + 1);
+    expect((high.measured.emfileAtReload as number) - (low.measured.emfileAtReload as number)).toBe(32 + (slots(low) - slots(high)) / 2);
   });
 
   it('leaks 1 fd per reload with --channel signalfd', async () => {
     const run = await runPattern('broken', { ...defaults, channel: 'signalfd' });
-    expect(run.verdict.growthPerReload).toBe(1);
-    expect(run.verdict.growthByKind).toEqual({ signalfd: 1 });
-    expect(run.verdict.emfileAtReload).toBe(64 - (run.verdict.baselineFds - run.fdsAboveLimitAtStart) + 1);
+    expect(run.measured.growthPerReload).toBe(1);
+    expect(run.measured.growthByKind).toEqual({ signalfd: 1 });
+    expect(run.measured.emfileAtReload).toBe(64 - (run.measured.baselineFds - run.fdsAboveLimitAtStart) + 1);
     expect(run.verdict.pass).toBe(true);
   });
 });
@@ -63,13 +64,14 @@ describe('repro correct', () => {
     expect(run.samples).toHaveLength(501);
     const fds = new Set(run.samples.map((s) => s.fds));
     expect(fds.size).toBe(1);
-    expect(new Set(run.samples.map((s) => s.listeners))).toEqual(new Set([1]));
-    expect(run.verdict).toMatchObject({ pass: true, growthPerReload: 0, reloadsDone: 500, registerFailure: null });
+    expect(new Set(run.samples.map((s) => s.metrics?.listeners))).toEqual(new Set([1]));
+    expect(run.verdict.pass).toBe(true);
+    expect(run.measured).toMatchObject({ growthPerReload: 0, reloadsDone: 500, registerFailure: null });
   });
 
   it('with signalfd too', async () => {
     const run = await runPattern('correct', { ...defaults, channel: 'signalfd', reloads: 200 });
-    expect(run.verdict.growthPerReload).toBe(0);
+    expect(run.measured.growthPerReload).toBe(0);
     expect(run.verdict.pass).toBe(true);
   });
 
@@ -85,16 +87,16 @@ describe('repro compare', () => {
   it('passes when broken reaches EMFILE and correct stays flat, and carries both runs', async () => {
     const doc = await runCompare(defaults);
     expect(doc.verdict.pass).toBe(true);
-    expect(doc.runs.broken.samples.length).toBeGreaterThan(20);
-    expect(doc.runs.correct.samples).toHaveLength(501);
-    expect(doc.runs.broken.verdict.registerFailure).toBe('EMFILE');
-    expect(doc.runs.correct.verdict.growthPerReload).toBe(0);
+    expect(doc.runs[0]!.samples.length).toBeGreaterThan(20);
+    expect(doc.runs[1]!.samples).toHaveLength(501);
+    expect(doc.runs[0]!.measured.registerFailure).toBe('EMFILE');
+    expect(doc.runs[1]!.measured.growthPerReload).toBe(0);
   });
 
   it('fails when the broken child never reaches EMFILE within the reloads allowed', async () => {
     const doc = await runCompare({ ...defaults, reloads: 5 });
     expect(doc.verdict.pass).toBe(false);
-    expect(doc.verdict.reasons[0]).toMatch(/^FAIL: broken did not show the leak/);
+    expect(doc.verdict.checks[0]).toMatchObject({ id: 'run:broken', ok: false });
   });
 });
 
@@ -111,7 +113,7 @@ describe('repro compare when one side is killed mid-run', () => {
         },
       },
     );
-    const { broken, correct } = doc.runs;
+    const [broken, correct] = doc.runs as [RunDocument, RunDocument];
     expect(broken.end.reason).toBe('child-exited');
     expect(broken.end.child?.signal).toBe('SIGKILL');
     expect(broken.end.detail).toContain('signal SIGKILL');
@@ -119,6 +121,7 @@ describe('repro compare when one side is killed mid-run', () => {
     expect(correct.verdict.pass).toBe(true);
     expect(correct.samples).toHaveLength(501);
     expect(doc.verdict.pass).toBe(false);
-    expect(doc.verdict.reasons[0]).toMatch(/^FAIL: broken did not show the leak \(FAIL: run ended early: child killed by SIGKILL/);
+    expect(doc.verdict.checks[0]).toMatchObject({ id: 'run:broken', ok: false });
+    expect(doc.verdict.checks[0]?.text).toMatch(/^broken did not show .*: run ended early: child killed by SIGKILL/);
   });
 });

@@ -58,10 +58,10 @@ describe('run document JSON Schema', () => {
   it('rejects a document with an unknown field, a missing field or a wrong unit type', () => {
     const doc = json<CompareDocument>('compare.json');
     expect(validate({ ...doc, extra: 1 })).toBe(false);
-    const noVerdict: Partial<RunDocument> = { ...doc.runs.broken };
+    const noVerdict: Partial<RunDocument> = { ...doc.runs[0]! };
     delete noVerdict.verdict;
     expect(validate(noVerdict)).toBe(false);
-    expect(validate({ ...doc.runs.broken, samples: [{ ...doc.runs.broken.samples[0], fds: '21' }] })).toBe(false);
+    expect(validate({ ...doc.runs[0]!, samples: [{ ...doc.runs[0]!.samples[0], fds: '21' }] })).toBe(false);
     expect(validate({ ...doc, schemaVersion: 2 })).toBe(false);
   });
 });
@@ -76,12 +76,12 @@ describe('--svg', () => {
     const panels = (svg.g as { '@data-run': string }[]).map((g) => g['@data-run']);
     expect(panels).toEqual(['broken', 'correct']);
     const doc = json<CompareDocument>('compare.json');
-    expect(text).toContain(`limit (ulimit -n) ${doc.runs.broken.ulimit}`);
-    expect(text).toContain(`data-reload="${doc.runs.broken.verdict.emfileAtReload}"`);
-    expect(text).toContain(`EMFILE at reload ${doc.runs.broken.verdict.emfileAtReload}`);
+    expect(text).toContain(`limit (ulimit -n) ${doc.runs[0]!.ulimit}`);
+    expect(text).toContain(`data-reload="${doc.runs[0]!.measured.emfileAtReload}"`);
+    expect(text).toContain(`EMFILE at reload ${doc.runs[0]!.measured.emfileAtReload}`);
     // Each panel's line has a vertex per kept sample (60 reloads fit without thinning).
     const polylines = (svg.g as { polyline: { '@points': string }[] }[]).map((g) => g.polyline[0]?.['@points'].split(' ').length);
-    expect(polylines).toEqual([doc.runs.broken.samples.length, doc.runs.correct.samples.length]);
+    expect(polylines).toEqual([doc.runs[0]!.samples.length, doc.runs[1]!.samples.length]);
   });
 
   it('marks EMFILE where a watched program died of it, past its last sample', () => {
@@ -106,7 +106,7 @@ describe('--html', () => {
     expect(text).toContain('PASS: broken leaks to EMFILE, correct stays flat');
     expect(text).toMatch(/<th scope="row">growth\/reload<\/th><td>2\.000<\/td><td>0\.000<\/td>/);
     expect(text).toMatch(/<th scope="row">pipe<\/th><td>\d+ → \d+ \(\+2\.000\/reload\)<\/td><td>\d+ → \d+ \(\+0\.000\/reload\)<\/td>/);
-    expect(text).toContain(`<th scope="row">node</th><td>${doc.runs.broken.platform.node}</td>`);
+    expect(text).toContain(`<th scope="row">node</th><td>${doc.runs[0]!.platform.node}</td>`);
     expect(text).toContain('<th scope="row">ulimit -n</th><td>broken 64, correct 64</td>');
   });
 
@@ -127,8 +127,8 @@ describe('--markdown', () => {
     const charts = [...text.matchAll(/```mermaid\n%%\{init: .*\}%%\nxychart-beta\n([\s\S]*?)```/g)].map((m) => m[1] as string);
     expect(charts).toHaveLength(2);
     const firstLine = /line \[([\d, ]+)\]/.exec(charts[0] as string)?.[1]?.split(', ').map(Number);
-    expect(firstLine).toEqual(doc.runs.broken.samples.map((s) => s.fds));
-    expect(charts[0]).toContain(`(EMFILE at ${doc.runs.broken.verdict.emfileAtReload})`);
+    expect(firstLine).toEqual(doc.runs[0]!.samples.map((s) => s.fds));
+    expect(charts[0]).toContain(`(EMFILE at ${doc.runs[0]!.measured.emfileAtReload})`);
   });
 
   it('names the failure and folds in what the program printed', () => {
@@ -156,8 +156,8 @@ describe('--junit', () => {
     const suites = xml.parse(read('leak.xml')).testsuites;
     expect(suites['@failures']).toBe('1');
     const failure = (suites.testsuite.testcase as { failure: { '@message': string } }[])[0]?.failure;
-    expect(failure?.['@message']).toContain(`fds grew ${doc.verdict.growthPerReload.toFixed(3)}/reload`);
-    expect(failure?.['@message']).toContain(`EMFILE at reload ${doc.verdict.emfileAtReload}`);
+    expect(failure?.['@message']).toContain(`fds grew ${doc.measured.growthPerReload.toFixed(3)}/reload`);
+    expect(failure?.['@message']).toContain(`EMFILE at reload ${doc.measured.emfileAtReload}`);
   });
 });
 
@@ -168,12 +168,12 @@ describe('--csv', () => {
     const header = rows[0] as string[];
     expect(header.slice(0, 4)).toEqual(['run', 'reload', 'elapsed_ms', 'fds']);
     const body = rows.slice(1);
-    expect(body).toHaveLength(doc.runs.broken.samples.length + doc.runs.correct.samples.length);
+    expect(body).toHaveLength(doc.runs[0]!.samples.length + doc.runs[1]!.samples.length);
     expect(body.every((r) => r.length === header.length)).toBe(true);
     const pipe = header.indexOf('fds_pipe');
     const brokenRows = body.filter((r) => r[0] === 'broken');
-    expect(brokenRows.map((r) => Number(r[3]))).toEqual(doc.runs.broken.samples.map((s) => s.fds));
-    expect(brokenRows.map((r) => Number(r[pipe]))).toEqual(doc.runs.broken.samples.map((s) => s.fdsByKind.pipe ?? 0));
+    expect(brokenRows.map((r) => Number(r[3]))).toEqual(doc.runs[0]!.samples.map((s) => s.fds));
+    expect(brokenRows.map((r) => Number(r[pipe]))).toEqual(doc.runs[0]!.samples.map((s) => s.fdsByKind.pipe ?? 0));
   });
 });
 
@@ -236,7 +236,8 @@ describe('--baseline: the regression gate', () => {
     const doc = JSON.parse(result.stdout) as RunDocument;
     expect(doc.baseline?.pass).toBe(false);
     expect(doc.baseline?.runs).toEqual([{ run: 'watch', before: 0, after: 2, change: 2, regressed: true }]);
-    expect(doc.verdict.reasons[0]).toMatch(/^FAIL: watch growth per reload rose from 0 to 2 \(\+2, tolerance 0.05\) against .*clean.json/);
+    expect(doc.verdict.checks[0]).toMatchObject({ id: 'baseline:watch', ok: false });
+    expect(doc.verdict.checks[0]?.text).toMatch(/^watch growth per reload rose from 0 to 2 \(\+2, tolerance 0.05\) against .*clean.json/);
     expect(validate(doc)).toBe(true);
     expect(read('gate.xml')).toMatch(/<testcase name="watch: growth per reload no worse than the baseline" classname="repro.baseline" time="0.000">\s*<failure/);
   });

@@ -45,8 +45,8 @@ describe('esc', () => {
   });
 });
 
-function run(pattern: RunDocument['pattern'], growth: number, samples: RunDocument['samples'] = []): RunDocument {
-  return { kind: 'run', pattern, samples, verdict: { pass: true, reasons: ['ok: flat'], growthPerReload: growth } } as unknown as RunDocument;
+function run(role: string, growth: number, samples: RunDocument['samples'] = []): RunDocument {
+  return { kind: 'run', role, samples, measured: { growthPerReload: growth }, verdict: { pass: true, checks: [{ id: 'growth', ok: true, text: 'flat' }] } } as unknown as RunDocument;
 }
 
 describe('checkBaseline', () => {
@@ -56,7 +56,8 @@ describe('checkBaseline', () => {
     expect(check).toMatchObject({ pass: false, runs: [{ run: 'watch', before: 0, after: 0.06, change: 0.06, regressed: true }] });
     const judged = withBaseline(run('watch', 0.06), check as NonNullable<typeof check>);
     expect(judged.verdict.pass).toBe(false);
-    expect(judged.verdict.reasons[0]).toMatch(/^FAIL: watch growth per reload rose from 0 to 0.06/);
+    expect(judged.verdict.checks[0]).toMatchObject({ id: 'baseline:watch', ok: false });
+    expect(judged.verdict.checks[0]?.text).toMatch(/^watch growth per reload rose from 0 to 0.06/);
   });
 
   it('a drop in growth passes; runs of other kinds are not compared', () => {
