@@ -9,6 +9,7 @@ import { SCHEMA_VERSION } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
 import { childCommand, findScenario, type Pattern, SCENARIOS, type Scenario } from '../../scenarios/registry.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
+import { limitsProblem, slotsBelow, ulimitNeeded } from './plan-limits.js';
 import type { ScenarioOptions } from './scenario-options.js';
 
 export { SCENARIO_DEFAULTS, type ScenarioOptions } from './scenario-options.js';
@@ -55,16 +56,38 @@ function checkLimit(options: ScenarioOptions, hooks: CommandHooks): void {
   }
 }
 
-/** fds a child holds when ready with no lowered limit: to explain a --ulimit it cannot start under. */
-async function measureBaseline(plan: RunPlan, probe: FdProbe): Promise<number | undefined> {
+/**
+ * The fd numbers a child holds when ready with no lowered limit, measured once
+ * before the run (undefined when it does not get that far: the run then says why).
+ */
+async function measureStart(plan: RunPlan, hooks: CommandHooks, probe: FdProbe): Promise<number[] | undefined> {
   const child = launchChild({ command: plan.command });
+  hooks.onChild?.(child);
   try {
-    await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready');
-    return await probe.count(child.pid);
+    await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
+    return (await probe.list(child.pid)).map((f) => f.fd);
   } catch {
     return undefined;
   } finally {
     await child.stop(plan.graceMs);
+  }
+}
+
+/** Refuses, before the run, a --ulimit or --reloads the plans' children cannot carry out; the advice is computed from what they hold. */
+async function checkPlans(plans: RunPlan[], hooks: CommandHooks, probe: FdProbe): Promise<void> {
+  const measured = await Promise.all(plans.map((plan) => measureStart(plan, hooks, probe)));
+  const known = plans.flatMap((plan, i) => {
+    const fds = measured[i];
+    if (fds === undefined) return [];
+    const slots = slotsBelow(fds, plan.ulimit);
+    return [{ plan, slots, need: ulimitNeeded(plan, slots) }];
+  });
+  // The child that needs the most speaks first, so the line names the one the advice is for.
+  known.sort((a, b) => b.need - a.need);
+  const advise = known[0]?.need;
+  for (const { plan, slots } of known) {
+    const problem = limitsProblem(plan, slots, advise);
+    if (problem) throw new UsageError(problem);
   }
 }
 
@@ -78,13 +101,6 @@ async function runOne(plan: RunPlan, hooks: CommandHooks, probe: FdProbe): Promi
   }
   const diedBeforeReady = run.samples.length === 0 && run.end.reason === 'child-exited';
   if (diedBeforeReady && !hooks.abort?.aborted) {
-    const baseline = await measureBaseline(plan, probe);
-    // Blame the limit only when the child needs about that many fds just to start.
-    if (baseline !== undefined && plan.ulimit < baseline + 4) {
-      throw new UsageError(
-        `--ulimit ${plan.ulimit} is below what the ${plan.pattern} child needs to start (${baseline} fds when ready); use --ulimit ${baseline + 4} or more`,
-      );
-    }
     const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
     throw new EnvironmentError(`the ${plan.pattern} child ${run.end.detail.replace(/^child /, '')}${said ? `: ${said}` : ''}`);
   }
@@ -94,7 +110,10 @@ async function runOne(plan: RunPlan, hooks: CommandHooks, probe: FdProbe): Promi
 export async function runPattern(pattern: Pattern, options: ScenarioOptions, hooks: CommandHooks = {}): Promise<RunDocument> {
   const scenario = resolveScenario(options);
   checkLimit(options, hooks);
-  return runOne(planFor(scenario, pattern, options), hooks, hooks.probe ?? defaultProbe());
+  const probe = hooks.probe ?? defaultProbe();
+  const plan = planFor(scenario, pattern, options);
+  await checkPlans([plan], hooks, probe);
+  return runOne(plan, hooks, probe);
 }
 
 /** Both patterns at once (they share nothing but the machine), then one verdict. */
@@ -102,12 +121,11 @@ export async function runCompare(options: ScenarioOptions, hooks: CommandHooks =
   const scenario = resolveScenario(options);
   checkLimit(options, hooks);
   const probe = hooks.probe ?? defaultProbe();
+  const plans = [planFor(scenario, 'broken', options), planFor(scenario, 'correct', options)] as const;
+  await checkPlans([...plans], hooks, probe);
   const startedAt = new Date();
   const t0 = performance.now();
-  const [broken, correct] = await Promise.all([
-    runOne(planFor(scenario, 'broken', options), hooks, probe),
-    runOne(planFor(scenario, 'correct', options), hooks, probe),
-  ]);
+  const [broken, correct] = await Promise.all([runOne(plans[0], hooks, probe), runOne(plans[1], hooks, probe)]);
   const reasons: string[] = [];
   const b = broken.verdict;
   const c = correct.verdict;
