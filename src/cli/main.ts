@@ -13,8 +13,8 @@ import type { CommandHooks } from './commands/scenario.js';
 import { SCENARIO_DEFAULTS, type ScenarioOptions } from './commands/scenario-options.js';
 import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context.js';
-import { ExitCode, ReproError } from '../errors.js';
-import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
+import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
+import { checkSettleWindows, decimal, oneOf, signalName, wholeNumber } from './parse.js';
 
 type OutputOptions = ReportOptions;
 
@@ -100,13 +100,25 @@ async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interrup
   }
 }
 
+/** Every command but probe resolves paths or starts programs in the working directory: one that was deleted is one line, before anything starts. */
+function checkWorkingDirectory(): void {
+  try {
+    process.cwd();
+  } catch (error) {
+    throw new EnvironmentError('the current directory no longer exists (it was deleted); cd to a directory that exists and run repro again', { cause: error });
+  }
+}
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('repro')
     .description('Reproduce, measure and gate fd leaks from per-reload signal listeners')
     .version('0.1.0')
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, command) => {
+      if (command.name() !== 'probe') checkWorkingDirectory();
+    });
 
   for (const pattern of ['broken', 'correct'] as const) {
     const what =
@@ -145,6 +157,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that passes').default(0.1).argParser(decimal('--max-growth', 0, 1_000_000)))
     .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(2000).argParser(wholeNumber('--grace', 0, 600_000)));
   addReportOptions(watch).action(async (command: string[], options: WatchOptions & OutputOptions) => {
+    checkSettleWindows(options);
     await withHooks(async (hooks, interruption) => {
       const doc = await report(options, ['watch'], async () =>
         (await load.watch()).watchCommand(command, options, { ...hooks, onSample: (sample) => hooks.onSample?.(sample, { pattern: 'watch', reloads: options.reloads }) }),

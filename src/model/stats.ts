@@ -31,5 +31,20 @@ export function percentile(values: readonly number[], p: number): number | null 
 /** Rounds for display and JSON: keeps documents readable without losing what matters. */
 export function round(value: number, digits = 3): number {
   const f = 10 ** digits;
-  return Math.round(value * f) / f;
+  const scaled = value * f;
+  // Past about 1.8e305 the scaled value is Infinity: such a number has no digits after the point to round anyway.
+  return Number.isFinite(scaled) ? Math.round(scaled) / f : value;
+}
+
+/** a − b, held to the largest finite number: a document must never hold ±Infinity (JSON writes it as null). */
+export function finiteDifference(a: number, b: number): number {
+  const d = a - b;
+  return Number.isFinite(d) || Number.isNaN(d) ? d : Math.sign(d) * Number.MAX_VALUE;
+}
+
+/** The largest of `floor` and `values`, in a loop: `Math.max(...values)` overflows the stack past about 100 000 values. */
+export function maxOf(values: Iterable<number>, floor = -Infinity): number {
+  let max = floor;
+  for (const v of values) if (v > max || Number.isNaN(v)) max = v;
+  return max;
 }

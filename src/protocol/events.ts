@@ -53,15 +53,43 @@ export type ChildEvent = ReadyEvent | ReloadEvent | RegisterFailedEvent | Shutdo
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
-/** Field checks per event name: a line that fails them is not a protocol event. */
-const VALIDATORS: Record<ChildEvent['event'], (o: Record<string, unknown>) => boolean> = {
-  ready: (o) => isInt(o.pid) && isStr(o.scenario) && isStr(o.pattern) && isStr(o.runtime),
-  reload: (o) => isInt(o.seq) && isInt(o.listeners),
-  'register-failed': (o) => isInt(o.seq) && isStr(o.code) && isStr(o.message),
-  shutdown: (o) => isInt(o.closedFds) && isInt(o.removedListeners),
+type Check = (v: unknown) => boolean;
+
+/** The fields each event may carry, and whether each is required: nothing else is kept. */
+const FIELDS: Record<ChildEvent['event'], Record<string, { check: Check; required: boolean }>> = {
+  ready: {
+    pid: { check: isInt, required: true },
+    scenario: { check: isStr, required: true },
+    pattern: { check: isStr, required: true },
+    runtime: { check: isStr, required: true },
+    channel: { check: isStr, required: false },
+    listeners: { check: isInt, required: false },
+  },
+  reload: {
+    seq: { check: isInt, required: true },
+    listeners: { check: isInt, required: true },
+    subscribers: { check: isInt, required: false },
+    fannedOut: { check: isInt, required: false },
+  },
+  'register-failed': {
+    seq: { check: isInt, required: true },
+    code: { check: isStr, required: true },
+    message: { check: isStr, required: true },
+  },
+  shutdown: {
+    closedFds: { check: isInt, required: true },
+    removedListeners: { check: isInt, required: true },
+    leakedFds: { check: isInt, required: false },
+  },
 };
 
-/** Parses one stdout line; returns undefined for anything that is not a valid event. */
+/**
+ * Parses one stdout line; returns undefined for anything that is not a valid event.
+ * The event returned holds only the fields the protocol defines (a string or a whole
+ * number each), so whatever else a child puts in a line (e.g. an array nested 10 000
+ * deep, which JSON.parse reads but JSON.stringify cannot write back) never reaches the
+ * run document. An optional field of the wrong type is dropped, not fatal.
+ */
 export function parseEvent(line: string): ChildEvent | undefined {
   const text = line.trim();
   if (!text.startsWith('{')) return undefined;
@@ -74,8 +102,14 @@ export function parseEvent(line: string): ChildEvent | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const o = value as Record<string, unknown>;
   const name = o.event;
-  if (typeof name !== 'string' || !Object.hasOwn(VALIDATORS, name)) return undefined;
-  return VALIDATORS[name as ChildEvent['event']](o) ? (o as unknown as ChildEvent) : undefined;
+  if (typeof name !== 'string' || !Object.hasOwn(FIELDS, name)) return undefined;
+  const event: Record<string, unknown> = { event: name };
+  for (const [field, { check, required }] of Object.entries(FIELDS[name as ChildEvent['event']])) {
+    const v = Object.hasOwn(o, field) ? o[field] : undefined;
+    if (check(v)) event[field] = v;
+    else if (required) return undefined;
+  }
+  return event as unknown as ChildEvent;
 }
 
 /** Serialises an event as one protocol line (with the newline). */

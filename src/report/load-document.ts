@@ -10,30 +10,70 @@ import { type ReproDocument, SCHEMA_VERSION } from '../model/run-document.js';
 
 const SCHEMA_PATH = new URL('../../schema/run-document.schema.json', import.meta.url);
 
-let validator: ReturnType<Ajv2020['compile']> | undefined;
+type Validator = ReturnType<Ajv2020['compile']>;
+type SchemaError = NonNullable<Validator['errors']>[number];
 
-/** The compiled schema validator (formats are checked by the schema's patterns). */
-function documentValidator(): ReturnType<Ajv2020['compile']> {
-  if (!validator) {
+const KINDS = ['run', 'compare'] as const;
+let validators: Record<(typeof KINDS)[number], Validator> | undefined;
+
+/** One compiled validator per document kind, from the one published schema (formats are checked by its patterns). */
+function documentValidators(): Record<(typeof KINDS)[number], Validator> {
+  if (!validators) {
     const ajv = new Ajv2020({ allErrors: false, strict: true, validateFormats: false });
-    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as object);
+    ajv.addSchema(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as object, 'run-document');
+    const at = (kind: string) => ajv.getSchema(`run-document#/$defs/${kind}`) as Validator;
+    validators = { run: at('run'), compare: at('compare') };
   }
-  return validator;
+  return validators;
 }
 
-/** Why `value` is not a run document, or null when it is one. */
-function documentProblem(value: unknown): string | null {
-  const validate = documentValidator();
+/** What a JSON value is, for a file that is not a run document at all. */
+function whatItIs(value: unknown): string | null {
+  if (value === null) return 'JSON null';
+  if (Array.isArray(value)) return 'a JSON array';
+  if (typeof value !== 'object') return `a JSON ${typeof value}`;
+  const o = value as Record<string, unknown>;
+  if (o.kind === 'probe') return 'a `repro probe --json` snapshot';
+  if (o.kind === undefined && 'growthPerMinute' in o && 'pid' in o) return 'a `repro probe --watch --json` summary';
+  return null;
+}
+
+/** The most telling of ajv's errors: a oneOf reports each branch, and the deepest path is the field that is off. */
+function firstWrongField(errors: readonly SchemaError[]): string {
+  let best: SchemaError | undefined;
+  for (const e of errors) if (!best || e.instancePath.length > best.instancePath.length) best = e;
+  if (!best) return 'it does not match the schema';
+  const params = best.params as Record<string, unknown>;
+  const detail =
+    best.keyword === 'additionalProperties'
+      ? `must not have the property '${String(params.additionalProperty)}'`
+      : best.keyword === 'enum'
+        ? `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+        : best.keyword === 'const'
+          ? `must be ${JSON.stringify(params.allowedValue)}`
+          : (best.message ?? 'is invalid');
+  return `${best.instancePath || '(top level)'}: ${detail}`;
+}
+
+const FIX = 'name a file written by repro --out or --json';
+
+/** Why `value` is not a run document and what to do, or null when it is one: the kind of thing it is, then the first field that is wrong. */
+function documentProblem(value: unknown): { why: string; fix: string } | null {
+  const foreign = whatItIs(value);
+  if (foreign) return { why: `this is ${foreign}, not a run document`, fix: FIX };
+  const o = value as Record<string, unknown>;
+  if (o.kind === undefined) return { why: 'not a run document: it has no "kind" (run or compare)', fix: FIX };
+  if (!KINDS.includes(o.kind as (typeof KINDS)[number])) return { why: `not a run document: kind ${JSON.stringify(o.kind)} is not run or compare`, fix: FIX };
+  const kind = o.kind as (typeof KINDS)[number];
+  if (o.schemaVersion !== undefined && o.schemaVersion !== SCHEMA_VERSION) {
+    return { why: `schemaVersion ${JSON.stringify(o.schemaVersion)} is not one this repro reads (${SCHEMA_VERSION})`, fix: 're-run it with this version' };
+  }
+  const validate = documentValidators()[kind];
   if (validate(value)) return null;
-  // oneOf reports the failure of each branch; the one for the document's own kind is the useful one.
-  const kind = (value as { kind?: unknown } | null)?.kind;
-  const branch = kind === 'compare' ? '/$defs/compare' : '/$defs/run';
-  const errors = validate.errors ?? [];
-  const error = errors.find((e) => e.schemaPath.includes(branch)) ?? errors[0];
-  if (!error) return 'it does not match the schema';
-  return `${error.instancePath || '(top level)'} ${error.message ?? 'is invalid'}`;
+  return { why: `not a valid ${kind} document: ${firstWrongField(validate.errors ?? [])}`, fix: FIX };
 }
 
+/** Reads and checks a saved run document; every way it can be wrong is a usage error naming the file and what to give instead. */
 export function loadDocument(path: string, flag: string): ReproDocument {
   let text: string;
   try {
@@ -41,22 +81,16 @@ export function loadDocument(path: string, flag: string): ReproDocument {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code);
-    throw new UsageError(`${flag} ${path}: cannot read (${why}); name a file written by repro --out or --json`);
+    throw new UsageError(`${flag} ${path}: cannot read (${why}); ${FIX}`);
   }
+  if (text.trim() === '') throw new UsageError(`${flag} ${path}: ${path === '-' ? 'stdin' : 'the file'} is empty; ${FIX}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new UsageError(`${flag} ${path}: not JSON; name a file written by repro --out or --json`);
-  }
-  const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof value !== 'object' || value === null || version === undefined) {
-    throw new UsageError(`${flag} ${path}: not a repro run document (no schemaVersion); name a file written by repro --out or --json`);
-  }
-  if (version !== SCHEMA_VERSION) {
-    throw new UsageError(`${flag} ${path}: schemaVersion ${JSON.stringify(version)} is not one this repro reads (${SCHEMA_VERSION}); re-run it with this version`);
+    throw new UsageError(`${flag} ${path}: not JSON; ${FIX}`);
   }
   const problem = documentProblem(value);
-  if (problem) throw new UsageError(`${flag} ${path}: not a valid run document: ${problem}`);
+  if (problem) throw new UsageError(`${flag} ${path}: ${problem.why}; ${problem.fix}`);
   return value as ReproDocument;
 }

@@ -9,6 +9,7 @@ import { SCHEMA_VERSION } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
 import { childCommand, findScenario, type Pattern, SCENARIOS, type Scenario } from '../../scenarios/registry.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
+import { emfileReload, limitsProblem, slotsBelow, ulimitNeeded } from './plan-limits.js';
 import type { ScenarioOptions } from './scenario-options.js';
 
 export { SCENARIO_DEFAULTS, type ScenarioOptions } from './scenario-options.js';
@@ -55,12 +56,16 @@ function checkLimit(options: ScenarioOptions, hooks: CommandHooks): void {
   }
 }
 
-/** fds a child holds when ready with no lowered limit: to explain a --ulimit it cannot start under. */
-async function measureBaseline(plan: RunPlan, probe: FdProbe): Promise<number | undefined> {
+/**
+ * The fd numbers a child holds when ready with no lowered limit (undefined when
+ * it does not get that far: its run then says why). Not handed to onChild: it
+ * is torn down here, also on abort.
+ */
+async function measureStart(plan: RunPlan, hooks: CommandHooks, probe: FdProbe): Promise<number[] | undefined> {
   const child = launchChild({ command: plan.command });
   try {
-    await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready');
-    return await probe.count(child.pid);
+    await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
+    return (await probe.list(child.pid)).map((f) => f.fd);
   } catch {
     return undefined;
   } finally {
@@ -68,33 +73,82 @@ async function measureBaseline(plan: RunPlan, probe: FdProbe): Promise<number | 
   }
 }
 
+/** What a plan's child holds below its limit when ready. */
+interface Held {
+  plan: RunPlan;
+  slots: number;
+}
+
+/** A usage error for the first plan its child cannot carry out; the child that needs the most speaks first, so the advice covers every plan. */
+function refuseUnusable(held: Held[]): void {
+  const known = held.map((h) => ({ ...h, need: ulimitNeeded(h.plan, h.slots) })).sort((a, b) => b.need - a.need);
+  const advise = known[0]?.need;
+  for (const { plan, slots } of known) {
+    const problem = limitsProblem(plan, slots, advise);
+    if (problem) throw new UsageError(problem);
+  }
+}
+
+/** Each plan's child started once with no lowered limit; the plans whose child never got to ready are left out. */
+async function measureAll(plans: readonly RunPlan[], hooks: CommandHooks, probe: FdProbe): Promise<Held[]> {
+  const measured = await Promise.all(plans.map((plan) => measureStart(plan, hooks, probe)));
+  return plans.flatMap((plan, i) => {
+    const fds = measured[i];
+    return fds === undefined ? [] : [{ plan, slots: slotsBelow(fds, plan.ulimit) }];
+  });
+}
+
+/**
+ * Before the run: --reloads too few for the broken child to reach EMFILE. Only
+ * fewer than floor(ulimit / fds per reload) + 1 can be too few whatever the
+ * child holds, so only then is it measured (with every other plan, for advice).
+ */
+async function checkBeforeRun(plans: readonly RunPlan[], hooks: CommandHooks, probe: FdProbe): Promise<void> {
+  if (!plans.some((plan) => plan.pattern === 'broken' && plan.reloads < emfileReload(plan, 0))) return;
+  refuseUnusable(await measureAll(plans, hooks, probe));
+}
+
+/**
+ * After the runs: a --ulimit a child could not start under (measured then, with
+ * no lowered limit) or the broken child could not leak under (from its own
+ * baseline, after one reload) is a usage error with the limit that works; a
+ * child that died before ready for any other reason is an environment error.
+ */
+async function checkAfterRun(plans: readonly RunPlan[], runs: readonly RunDocument[], hooks: CommandHooks, probe: FdProbe): Promise<void> {
+  if (hooks.abort?.aborted) return;
+  const started = runs.map((run) => run.samples.length > 0);
+  const held: Held[] = plans.flatMap((plan, i) => {
+    const run = runs[i] as RunDocument;
+    return started[i] ? [{ plan, slots: run.verdict.baselineFds - run.fdsAboveLimitAtStart }] : [];
+  });
+  const died = runs.findIndex((run) => run.samples.length === 0 && run.end.reason === 'child-exited');
+  if (died >= 0) held.push(...(await measureAll(plans.filter((_, i) => !started[i]), hooks, probe)));
+  refuseUnusable(held);
+  if (died >= 0) {
+    const run = runs[died] as RunDocument;
+    const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
+    throw new EnvironmentError(`the ${run.pattern} child ${run.end.detail.replace(/^child /, '')}${said ? `: ${said}` : ''}`);
+  }
+}
+
 async function runOne(plan: RunPlan, hooks: CommandHooks, probe: FdProbe): Promise<RunDocument> {
-  let run: RunDocument;
   try {
-    run = await runScenario(plan, { probe, abort: hooks.abort, onSample: hooks.onSample, onChild: hooks.onChild });
+    return await runScenario(plan, { probe, abort: hooks.abort, onSample: hooks.onSample, onChild: hooks.onChild });
   } catch (error) {
     if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
     throw error;
   }
-  const diedBeforeReady = run.samples.length === 0 && run.end.reason === 'child-exited';
-  if (diedBeforeReady && !hooks.abort?.aborted) {
-    const baseline = await measureBaseline(plan, probe);
-    // Blame the limit only when the child needs about that many fds just to start.
-    if (baseline !== undefined && plan.ulimit < baseline + 4) {
-      throw new UsageError(
-        `--ulimit ${plan.ulimit} is below what the ${plan.pattern} child needs to start (${baseline} fds when ready); use --ulimit ${baseline + 4} or more`,
-      );
-    }
-    const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
-    throw new EnvironmentError(`the ${plan.pattern} child ${run.end.detail.replace(/^child /, '')}${said ? `: ${said}` : ''}`);
-  }
-  return run;
 }
 
 export async function runPattern(pattern: Pattern, options: ScenarioOptions, hooks: CommandHooks = {}): Promise<RunDocument> {
   const scenario = resolveScenario(options);
   checkLimit(options, hooks);
-  return runOne(planFor(scenario, pattern, options), hooks, hooks.probe ?? defaultProbe());
+  const probe = hooks.probe ?? defaultProbe();
+  const plan = planFor(scenario, pattern, options);
+  await checkBeforeRun([plan], hooks, probe);
+  const run = await runOne(plan, hooks, probe);
+  await checkAfterRun([plan], [run], hooks, probe);
+  return run;
 }
 
 /** Both patterns at once (they share nothing but the machine), then one verdict. */
@@ -102,12 +156,16 @@ export async function runCompare(options: ScenarioOptions, hooks: CommandHooks =
   const scenario = resolveScenario(options);
   checkLimit(options, hooks);
   const probe = hooks.probe ?? defaultProbe();
+  const plans = [planFor(scenario, 'broken', options), planFor(scenario, 'correct', options)] as const;
+  await checkBeforeRun(plans, hooks, probe);
   const startedAt = new Date();
   const t0 = performance.now();
-  const [broken, correct] = await Promise.all([
-    runOne(planFor(scenario, 'broken', options), hooks, probe),
-    runOne(planFor(scenario, 'correct', options), hooks, probe),
-  ]);
+  // Both settle before anything is thrown, so no child outlives the command.
+  const settled = await Promise.allSettled(plans.map((plan) => runOne(plan, hooks, probe)));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [broken, correct] = settled.map((r) => (r as PromiseFulfilledResult<RunDocument>).value) as [RunDocument, RunDocument];
+  await checkAfterRun(plans, [broken, correct], hooks, probe);
   const reasons: string[] = [];
   const b = broken.verdict;
   const c = correct.verdict;

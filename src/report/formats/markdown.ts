@@ -5,6 +5,7 @@
  */
 import { runsOf } from '../../model/baseline.js';
 import type { KeptOutput, ReproDocument, RunDocument } from '../../model/run-document.js';
+import { maxOf } from '../../model/stats.js';
 import { resample } from '../chart.js';
 import { COMPARE_ROWS, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows } from '../facts.js';
 import { formatDocument } from '../summary.js';
@@ -58,7 +59,7 @@ export function mermaidChart(run: RunDocument): string[] {
   const values = run.samples.map((s) => s.fds);
   if (values.length === 0) return [];
   const points = resample(values, values.length, Math.min(60, values.length));
-  const dataTop = Math.max(...values);
+  const dataTop = maxOf(values);
   const limitShown = run.ulimit > 0 && run.ulimit <= 4 * dataTop;
   const top = niceTicks(Math.max(dataTop, limitShown ? run.ulimit : 0) * 1.08, 6).at(-1) as number;
   const at = emfileMark(run)?.reload ?? null;

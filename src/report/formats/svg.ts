@@ -7,6 +7,7 @@
  */
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { runsOf } from '../../model/baseline.js';
+import { maxOf } from '../../model/stats.js';
 import { documentTitle, emfileMark, headline, runLabel, seriesTone } from '../facts.js';
 import { ellipsize } from '../text.js';
 import { decimate, niceTicks, type Point } from './scale.js';
@@ -36,8 +37,8 @@ function text(x: number, y: number, body: string, extra: Record<string, string |
 
 /** The top of the fd axis shared by all panels, and a limit too far above the data to draw to scale. */
 function yScaleFor(runs: RunDocument[]): { ticks: number[]; offChart: number | null } {
-  const dataTop = Math.max(1, ...runs.flatMap((r) => r.samples.map((s) => s.fds)));
-  const limit = Math.max(0, ...runs.map((r) => r.ulimit));
+  const dataTop = maxOf(runs.flatMap((r) => r.samples.map((s) => s.fds)), 1);
+  const limit = maxOf(runs.map((r) => r.ulimit), 0);
   const offChart = limit > 4 * dataTop ? limit : null;
   const top = Math.max(dataTop, offChart === null ? limit : 0) * 1.08;
   return { ticks: niceTicks(top, 6), offChart };
