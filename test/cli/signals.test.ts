@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { BIN } from '../support/cli.js';
+import { marker, markedLeftAfter, pathWithoutSetpriv } from '../support/marked.js';
 import { childrenOf, goneWithin, isAlive, waitFor } from '../support/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repro-signals-'));
@@ -69,4 +70,26 @@ describe('repro gets a signal mid-run', () => {
     await cli;
     expect(await goneWithin(child, 2000)).toBe(true);
   });
+
+  it.each([['compare'], ['correct']])(
+    'SIGKILL with setpriv not on PATH (%s): the bundled children leave on stdin EOF within 2 s',
+    async (command) => {
+      const mark = marker();
+      const path = pathWithoutSetpriv();
+      const env = { PATH: path, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', REPRO_SUITE_ID: process.env.REPRO_SUITE_ID ?? '', ...mark.env };
+      const cli = execa(process.execPath, [BIN, command, '--reloads', '10000000'], { reject: false, stdin: 'ignore', env, extendEnv: false });
+      try {
+        // The correct child runs until it is told to stop; wait until it is up and being sampled.
+        await waitFor('the correct child', () => mark.alive().find((pid) => pid !== cli.pid && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('sighup-hub')));
+        await new Promise((r) => setTimeout(r, 500));
+        cli.kill('SIGKILL');
+        await cli;
+        expect(await markedLeftAfter(mark, 2000)).toEqual([]);
+      } finally {
+        cli.kill('SIGKILL');
+        mark.killAll();
+        rmSync(path, { recursive: true, force: true });
+      }
+    },
+  );
 });
