@@ -1,12 +1,15 @@
 /** What a command needs from the process it runs in: where to print, colour, interruption. */
 import { readFileSync } from 'node:fs';
+import { ExitCode } from '../errors.js';
 import { parseLimits } from '../fdprobe/proc-text.js';
 import type { LaunchedChild } from '../harness/launch.js';
+import { finishProgress } from '../report/progress.js';
 
-/** Colour: FORCE_COLOR wins, then NO_COLOR, then whether stdout is a terminal. */
+/** Colour: FORCE_COLOR wins, then NO_COLOR, then TERM=dumb (none), then whether stdout is a terminal. */
 export function useColor(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WriteStream = process.stdout): boolean {
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
   return Boolean(stream.isTTY);
 }
 
@@ -23,6 +26,11 @@ export function ownHardFdLimit(): number | null {
   }
 }
 
+/** The exit code for a command ended by this signal: 130 for SIGINT, 143 for SIGTERM. */
+export function exitCodeFor(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
+}
+
 /**
  * Ctrl-C (or SIGTERM) aborts the run: children are torn down and what was
  * sampled is still written. A second one kills every child at once and exits.
@@ -34,14 +42,16 @@ export class Interruption {
   readonly #handler = (sig: NodeJS.Signals) => {
     if (this.signal) {
       for (const child of this.#children) child.killNow();
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
+      process.exit(exitCodeFor(sig));
     }
     this.signal = sig;
-    process.stderr.write(`\nrepro: ${sig} received, stopping children and writing what was sampled (again to exit at once)\n`);
+    finishProgress();
+    process.stderr.write(`repro: ${sig} received, ${this.doing} (again to exit at once)\n`);
     this.controller.abort();
   };
 
-  constructor() {
+  /** `doing`: what happens now, for the one line printed on the first signal. */
+  constructor(private readonly doing = 'stopping children and writing what was sampled') {
     process.on('SIGINT', this.#handler);
     process.on('SIGTERM', this.#handler);
   }

@@ -69,6 +69,7 @@ async function report<D extends ReproDocument>(options: OutputOptions, produces:
   const outputs = await load.outputs();
   const prepared = outputs.prepareReports(options, produces);
   const doc = outputs.applyBaseline(await run(), options, prepared);
+  (await load.progress()).finishProgress(); // the summary starts at column 0, never after a progress line
   const { formatDocument } = await load.summary();
   await outputs.emitReports(doc, options, prepared, () => formatDocument(doc, view(options)));
   return doc;

@@ -93,3 +93,63 @@ describe('repro gets a signal mid-run', () => {
     },
   );
 });
+
+/** Open fds of a process, or 0 when it is gone. */
+const fdCount = (pid: number) => {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+};
+
+/**
+ * Each row puts a command into one of its long waits (20 s or more), then the
+ * test signals it: the wait must wake, the command exit 130 / 143 within 2 s,
+ * and nothing it started may be left.
+ */
+describe('every wait of every command wakes on SIGINT / SIGTERM', () => {
+  const target = execa('sleep', ['600'], { reject: false, stdin: 'ignore' });
+  afterAll(async () => {
+    target.kill('SIGKILL');
+    await target;
+  });
+
+  /** [what, argv, resolves once the command is inside the long wait] */
+  const brokenAtDeadCheck = async (mark: ReturnType<typeof marker>, cli: number) => {
+    // After EMFILE (the child's fd table full at the limit of 64) the harness waits --dead-check ms for one more reload.
+    const child = await waitFor('the broken child', () => mark.alive().find((pid) => pid !== cli && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('sighup-listener')));
+    await waitFor('EMFILE in the broken child', () => (fdCount(child) >= 63 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+  };
+  const settled = () => new Promise((r) => setTimeout(r, 600));
+  const rows: [string, () => string[], (mark: ReturnType<typeof marker>, cli: number) => Promise<unknown>][] = [
+    ['watch --ready-after 20000', () => ['watch', '--ready-after', '20000', '--', 'sleep', '60'], settled],
+    ['probe --watch 20000', () => ['probe', String(target.pid), '--watch', '20000'], settled],
+    ['broken --dead-check 60000', () => ['broken', '--dead-check', '60000'], brokenAtDeadCheck],
+    ['compare --dead-check 60000', () => ['compare', '--dead-check', '60000', '--reloads', '100'], brokenAtDeadCheck],
+  ];
+
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it.each(rows)(`${signal} during %s: exits ${code} within 2 s, nothing left`, async (_what, args, inWait) => {
+      const mark = marker();
+      const cli = execa(process.execPath, [BIN, ...args()], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', ...mark.env } });
+      try {
+        await inWait(mark, cli.pid as number);
+        const t0 = performance.now();
+        cli.kill(signal);
+        const result = await cli;
+        expect(performance.now() - t0).toBeLessThan(2000);
+        expect(result.exitCode).toBe(code);
+        expect(String(result.stderr)).toBe(`repro: ${signal} received, ${args()[0] === 'probe' ? 'printing the summary' : 'stopping children and writing what was sampled'} (again to exit at once)`);
+        expect(mark.alive()).toEqual([]);
+      } finally {
+        cli.kill('SIGKILL');
+        mark.killAll();
+      }
+    });
+  }
+});

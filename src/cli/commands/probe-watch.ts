@@ -1,4 +1,5 @@
 /** `repro probe <pid> --watch`: sample a process until Ctrl-C or its exit, live chart on a terminal, then a summary. */
+import { setTimeout as delay } from 'node:timers/promises';
 import { diffSnapshots } from '../../fdprobe/diff.js';
 import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
@@ -8,6 +9,8 @@ import { round, slope } from '../../model/stats.js';
 import { renderChart } from '../../report/chart.js';
 import { formatKinds } from '../../report/facts.js';
 import { ExitCode } from '../../errors.js';
+import { canRedraw } from '../../report/progress.js';
+import { exitCodeFor, Interruption } from '../context.js';
 import { translateProbeError } from './probe.js';
 
 interface WatchView {
@@ -17,7 +20,7 @@ interface WatchView {
   json: boolean;
 }
 
-/** Resolves with the exit code: 0 after Ctrl-C or when the process ends (both are how a watch ends). */
+/** Resolves with the exit code: 0 when the process ends, 130 / 143 after Ctrl-C / SIGTERM (the summary is printed either way). */
 export async function probeWatch(pid: number, intervalMs: number, view: WatchView): Promise<number> {
   const probe = defaultProbe();
   let first: FdEntry[];
@@ -32,13 +35,9 @@ export async function probeWatch(pid: number, intervalMs: number, view: WatchVie
   let last = first;
   let gone = false;
   const t0 = performance.now();
-  const live = view.chart && Boolean(process.stdout.isTTY) && !view.json;
-  let stop = false;
-  const onSignal = () => {
-    stop = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const live = view.chart && canRedraw(process.stdout) && !view.json;
+  const interruption = new Interruption('printing the summary');
+  const stopped = interruption.controller.signal;
   let drawnLines = 0;
   const draw = () => {
     const chart = renderChart([{ label: `pid ${pid}`, values: counts.slice(-400), color: 'cyan' }], { limit, width: view.width, height: 10, color: view.color });
@@ -47,9 +46,12 @@ export async function probeWatch(pid: number, intervalMs: number, view: WatchVie
     drawnLines = text.split('\n').length;
   };
   try {
-    while (!stop) {
-      await new Promise((r) => setTimeout(r, intervalMs));
-      if (stop) break;
+    while (!stopped.aborted) {
+      try {
+        await delay(intervalMs, undefined, { signal: stopped });
+      } catch {
+        break; // Ctrl-C or SIGTERM: the wait ends at once
+      }
       try {
         last = await probe.list(pid);
       } catch (error) {
@@ -65,8 +67,7 @@ export async function probeWatch(pid: number, intervalMs: number, view: WatchVie
       else if (!view.json) process.stdout.write(`${new Date().toISOString()}  fds ${last.length}  (${last.length - (counts.at(-2) ?? last.length) >= 0 ? '+' : ''}${last.length - (counts.at(-2) ?? last.length)})\n`);
     }
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    interruption.dispose();
   }
   const diff = diffSnapshots(first, last);
   const summary = {
@@ -94,5 +95,5 @@ export async function probeWatch(pid: number, intervalMs: number, view: WatchVie
       ].join('\n'),
     );
   }
-  return ExitCode.OK;
+  return interruption.signal ? exitCodeFor(interruption.signal) : ExitCode.OK;
 }

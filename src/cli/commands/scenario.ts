@@ -56,10 +56,11 @@ function checkLimit(options: ScenarioOptions, hooks: CommandHooks): void {
 }
 
 /** fds a child holds when ready with no lowered limit: to explain a --ulimit it cannot start under. */
-async function measureBaseline(plan: RunPlan, probe: FdProbe): Promise<number | undefined> {
+async function measureBaseline(plan: RunPlan, probe: FdProbe, hooks: CommandHooks): Promise<number | undefined> {
   const child = launchChild({ command: plan.command });
+  hooks.onChild?.(child);
   try {
-    await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready');
+    await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
     return await probe.count(child.pid);
   } catch {
     return undefined;
@@ -78,7 +79,8 @@ async function runOne(plan: RunPlan, hooks: CommandHooks, probe: FdProbe): Promi
   }
   const diedBeforeReady = run.samples.length === 0 && run.end.reason === 'child-exited';
   if (diedBeforeReady && !hooks.abort?.aborted) {
-    const baseline = await measureBaseline(plan, probe);
+    const baseline = await measureBaseline(plan, probe, hooks);
+    if (hooks.abort?.aborted) return run;
     // Blame the limit only when the child needs about that many fds just to start.
     if (baseline !== undefined && plan.ulimit < baseline + 4) {
       throw new UsageError(
