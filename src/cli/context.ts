@@ -1,7 +1,8 @@
 /** What a command needs from the process it runs in: where to print, colour, interruption. */
 import { readFileSync } from 'node:fs';
-import { ExitCode } from '../errors.js';
+import { EnvironmentError, ExitCode } from '../errors.js';
 import { parseLimits } from '../fdprobe/proc-text.js';
+import type { FdProbe } from '../fdprobe/probe.js';
 import type { LaunchedChild } from '../harness/launch.js';
 import { finishProgress } from '../report/progress.js';
 
@@ -29,6 +30,25 @@ export function ownHardFdLimit(): number | null {
 /** The exit code for a command ended by this signal: 130 for SIGINT, 143 for SIGTERM. */
 export function exitCodeFor(signal: NodeJS.Signals): number {
   return signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
+}
+
+/**
+ * The fd probe for this machine, shown to work before anything starts: procfs
+ * where there is one; otherwise lsof, tried on repro's own process, because on
+ * Linux lsof reads /proc too and, without it, makes every process look gone.
+ */
+export async function workingProbe(): Promise<FdProbe> {
+  const { defaultProbe, ProbeError } = await import('../fdprobe/index.js');
+  const probe = defaultProbe();
+  if (probe.backend === 'procfs') return probe;
+  try {
+    await probe.list(process.pid);
+  } catch (error) {
+    if (!(error instanceof ProbeError)) throw error;
+    if (error.failure === 'unsupported') throw new EnvironmentError(`${error.message}, or mount procfs (mount -t proc proc /proc)`, { cause: error });
+    throw new EnvironmentError('no procfs at /proc, and lsof cannot list even repro\'s own fds without it; mount procfs (mount -t proc proc /proc)', { cause: error });
+  }
+  return probe;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { ViewOptions } from '../report/summary.js';
 import type { CommandHooks } from './commands/scenario.js';
 import { SCENARIO_DEFAULTS, type ScenarioOptions } from './commands/scenario-options.js';
 import type { WatchOptions } from './commands/watch.js';
-import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context.js';
+import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
 import { ExitCode, ReproError } from '../errors.js';
 import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
 
@@ -88,6 +88,7 @@ async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interrup
   try {
     return await action(
       {
+        probe: await workingProbe(),
         abort: interruption.controller.signal,
         hardLimit: ownHardFdLimit(),
         onChild: (child) => interruption.track(child),

@@ -2,7 +2,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { diffSnapshots } from '../../fdprobe/diff.js';
 import { ProbeError } from '../../fdprobe/errors.js';
-import { defaultProbe } from '../../fdprobe/index.js';
 import { countKinds } from '../../fdprobe/kinds.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
 import { round, slope } from '../../model/stats.js';
@@ -10,7 +9,7 @@ import { renderChart } from '../../report/chart.js';
 import { formatKinds } from '../../report/facts.js';
 import { ExitCode } from '../../errors.js';
 import { canRedraw } from '../../report/progress.js';
-import { exitCodeFor, Interruption } from '../context.js';
+import { exitCodeFor, Interruption, workingProbe } from '../context.js';
 import { translateProbeError } from './probe.js';
 
 interface WatchView {
@@ -22,7 +21,7 @@ interface WatchView {
 
 /** Resolves with the exit code: 0 when the process ends, 130 / 143 after Ctrl-C / SIGTERM (the summary is printed either way). */
 export async function probeWatch(pid: number, intervalMs: number, view: WatchView): Promise<number> {
-  const probe = defaultProbe();
+  const probe = await workingProbe();
   let first: FdEntry[];
   try {
     first = await probe.list(pid);
