@@ -4,6 +4,14 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../support/cli.js';
 
+const ESC = '\x1b';
+/** An SGR foreground colour (ESC[3Nm). */
+const colour = new RegExp(`${ESC}\\[3\\dm`);
+/** A cursor movement or screen erase (ESC[nA, ESC[nB, ESC[nJ). */
+const cursorMove = new RegExp(`${ESC}\\[\\d*[ABJ]`);
+/** A control sequence at the start of a string. */
+const sequenceAtStart = new RegExp(`^${ESC}\\[([0-9;]*)([A-Za-z])`);
+
 /** Runs repro under `script`, so both its stdout and stderr are a terminal; returns every byte the terminal got. */
 async function onTerminal(args: string[], env: Record<string, string>): Promise<{ exitCode: number | undefined; raw: string }> {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
@@ -32,7 +40,7 @@ function screen(raw: string): string[] {
         col = 0;
         continue;
       }
-      const sequence = /^\x1b\[([0-9;]*)([A-Za-z])/.exec(line.slice(i));
+      const sequence = sequenceAtStart.exec(line.slice(i));
       if (sequence) {
         if (sequence[2] === 'K' && sequence[1] === '2') cells.length = 0;
         i += sequence[0].length - 1;
@@ -45,7 +53,6 @@ function screen(raw: string): string[] {
 }
 
 const progressText = /reload \d+\/\d+ · \d+ fds/;
-
 describe('the progress line on a terminal', () => {
   it.each([['broken'], ['compare']])('%s: is drawn while it runs, and erased before the summary, which starts at column 0', async (command) => {
     const { exitCode, raw } = await onTerminal([command, '--no-chart', '--reloads', '200'], { TERM: 'xterm', NO_COLOR: '1' });
@@ -74,9 +81,9 @@ describe('TERM=dumb', () => {
   it('FORCE_COLOR still colours, but draws no progress line and erases nothing', async () => {
     const { exitCode, raw } = await onTerminal(['broken', '--reloads', '200'], { TERM: 'dumb', FORCE_COLOR: '1' });
     expect(exitCode).toBe(0);
-    expect(raw).toMatch(/\x1b\[3\dm/);
+    expect(raw).toMatch(colour);
     expect(raw).not.toContain('\x1b[2K');
-    expect(raw).not.toMatch(/\x1b\[\d*[ABJ]/);
+    expect(raw).not.toMatch(cursorMove);
     expect(raw).not.toMatch(progressText);
   });
 
@@ -92,6 +99,6 @@ describe('TERM=dumb', () => {
 
   it('a colour terminal (TERM=xterm) still gets colour: the rule is about dumb terminals only', async () => {
     const { raw } = await onTerminal(['broken', '--reloads', '200'], { TERM: 'xterm' });
-    expect(raw).toMatch(/\x1b\[3\dm/);
+    expect(raw).toMatch(colour);
   });
 });
