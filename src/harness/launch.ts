@@ -198,7 +198,8 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
       stopping ??= (async () => {
         const started = performance.now();
         let forced = false;
-        subprocess.stdin?.end();
+        // stdin stays open until the child is gone: the bundled children leave at once on its EOF (the
+        // harness-died path), and closing it first would race their SIGTERM shutdown.
         if (running) {
           killGroup('SIGTERM');
           // A stopped process (state T) holds SIGTERM pending until it runs again: let it act on it (as systemd does).
@@ -217,6 +218,7 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
         const how = await exited;
         // Whatever else is in the group (grandchildren that ignored SIGTERM) goes too.
         killGroup('SIGKILL');
+        subprocess.stdin?.destroy();
         // Read what is still in the pipes (a last `shutdown` line), but never wait on a pipe a stray holds open.
         await drained(subprocess, 250);
         subprocess.stdout?.destroy();

@@ -122,10 +122,18 @@ describe('every wait of every command wakes on SIGINT / SIGTERM', () => {
     await waitFor('EMFILE in the broken child', () => (fdCount(child) >= 63 ? true : undefined));
     await new Promise((r) => setTimeout(r, 300));
   };
-  const settled = () => new Promise((r) => setTimeout(r, 600));
-  const rows: [string, () => string[], (mark: ReturnType<typeof marker>, cli: number) => Promise<unknown>][] = [
-    ['watch --ready-after 20000', () => ['watch', '--ready-after', '20000', '--', 'sleep', '60'], settled],
-    ['probe --watch 20000', () => ['probe', String(target.pid), '--watch', '20000'], settled],
+  // Inside the long wait: what the command does just before it is there has happened, and a moment has passed.
+  const childStarted = async (mark: ReturnType<typeof marker>, cli: number) => {
+    await waitFor('the program watch starts', () => mark.alive().find((pid) => pid !== cli));
+    await new Promise((r) => setTimeout(r, 300));
+  };
+  const firstSamplePrinted = async (_mark: unknown, _cli: number, stdout: () => string) => {
+    await waitFor('the first sample of probe --watch', () => (/fds \d+/.test(stdout()) ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+  };
+  const rows: [string, () => string[], (mark: ReturnType<typeof marker>, cli: number, stdout: () => string) => Promise<unknown>][] = [
+    ['watch --ready-after 20000', () => ['watch', '--ready-after', '20000', '--', 'sleep', '60'], childStarted],
+    ['probe --watch 20000', () => ['probe', String(target.pid), '--watch', '20000'], firstSamplePrinted],
     ['broken --dead-check 60000', () => ['broken', '--dead-check', '60000'], brokenAtDeadCheck],
     ['compare --dead-check 60000', () => ['compare', '--dead-check', '60000', '--reloads', '100'], brokenAtDeadCheck],
   ];
@@ -137,8 +145,12 @@ describe('every wait of every command wakes on SIGINT / SIGTERM', () => {
     it.each(rows)(`${signal} during %s: exits ${code} within 2 s, nothing left`, async (_what, args, inWait) => {
       const mark = marker();
       const cli = execa(process.execPath, [BIN, ...args()], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', ...mark.env } });
+      let stdout = '';
+      cli.stdout?.on('data', (chunk: Buffer) => {
+        stdout += String(chunk);
+      });
       try {
-        await inWait(mark, cli.pid as number);
+        await inWait(mark, cli.pid as number, () => stdout);
         const t0 = performance.now();
         cli.kill(signal);
         const result = await cli;

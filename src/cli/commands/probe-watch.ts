@@ -21,6 +21,16 @@ interface WatchView {
 
 /** Resolves with the exit code: 0 when the process ends, 130 / 143 after Ctrl-C / SIGTERM (the summary is printed either way). */
 export async function probeWatch(pid: number, intervalMs: number, view: WatchView): Promise<number> {
+  // From the start: a Ctrl-C during the first probe still ends with the summary and 130.
+  const interruption = new Interruption('printing the summary');
+  try {
+    return await watchUntilStopped(pid, intervalMs, view, interruption);
+  } finally {
+    interruption.dispose();
+  }
+}
+
+async function watchUntilStopped(pid: number, intervalMs: number, view: WatchView, interruption: Interruption): Promise<number> {
   const probe = await workingProbe();
   let first: FdEntry[];
   try {
@@ -35,7 +45,6 @@ export async function probeWatch(pid: number, intervalMs: number, view: WatchVie
   let gone = false;
   const t0 = performance.now();
   const live = view.chart && canRedraw(process.stdout) && !view.json;
-  const interruption = new Interruption('printing the summary');
   const stopped = interruption.controller.signal;
   let drawnLines = 0;
   const draw = () => {
@@ -44,29 +53,34 @@ export async function probeWatch(pid: number, intervalMs: number, view: WatchVie
     process.stdout.write(`${drawnLines ? `\x1b[${drawnLines}A\x1b[0J` : ''}${text}\n`);
     drawnLines = text.split('\n').length;
   };
-  try {
-    while (!stopped.aborted) {
-      try {
-        await delay(intervalMs, undefined, { signal: stopped });
-      } catch {
-        break; // Ctrl-C or SIGTERM: the wait ends at once
-      }
-      try {
-        last = await probe.list(pid);
-      } catch (error) {
-        if (error instanceof ProbeError && error.failure === 'gone') {
-          gone = true;
-          break;
-        }
-        throw error;
-      }
-      counts.push(last.length);
-      times.push((performance.now() - t0) / 1000);
-      if (live) draw();
-      else if (!view.json) process.stdout.write(`${new Date().toISOString()}  fds ${last.length}  (${last.length - (counts.at(-2) ?? last.length) >= 0 ? '+' : ''}${last.length - (counts.at(-2) ?? last.length)})\n`);
+  /** The newest sample: the live chart redrawn, or one plain line (not with --json). */
+  const show = () => {
+    if (live) draw();
+    else if (!view.json) {
+      const change = (counts.at(-1) ?? 0) - (counts.at(-2) ?? counts.at(-1) ?? 0);
+      process.stdout.write(`${new Date().toISOString()}  fds ${counts.at(-1)}  (${change >= 0 ? '+' : ''}${change})\n`);
     }
-  } finally {
-    interruption.dispose();
+  };
+  // The first sample at once, not one interval later.
+  show();
+  while (!stopped.aborted) {
+    try {
+      await delay(intervalMs, undefined, { signal: stopped });
+    } catch {
+      break; // Ctrl-C or SIGTERM: the wait ends at once
+    }
+    try {
+      last = await probe.list(pid);
+    } catch (error) {
+      if (error instanceof ProbeError && error.failure === 'gone') {
+        gone = true;
+        break;
+      }
+      throw error;
+    }
+    counts.push(last.length);
+    times.push((performance.now() - t0) / 1000);
+    show();
   }
   const diff = diffSnapshots(first, last);
   const summary = {
