@@ -37,7 +37,8 @@ describe('repro gets a signal mid-run', () => {
     expect(isAlive(child)).toBe(false);
     const doc = JSON.parse(readFileSync(out, 'utf8')) as RunDocument;
     expect(doc.end.reason).toBe('aborted');
-    expect(doc.samples.length).toBeGreaterThan(10);
+    // Some samples, however slow the machine: how many is a matter of speed, not of the property.
+    expect(doc.samples.length).toBeGreaterThan(1);
     expect(doc.verdict.pass).toBe(false);
     expect(String(result.stdout)).toContain('run ended early: aborted');
     // Every other report holds the same samples.
