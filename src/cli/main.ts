@@ -12,7 +12,7 @@ import type { ViewOptions } from '../report/summary.js';
 import type { CommandHooks } from './commands/scenario.js';
 import { SCENARIO_DEFAULTS, type ScenarioOptions } from './commands/scenario-options.js';
 import type { WatchOptions } from './commands/watch.js';
-import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context.js';
+import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
 import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
 import { checkSettleWindows, decimal, oneOf, signalName, wholeNumber } from './parse.js';
 
@@ -69,6 +69,7 @@ async function report<D extends ReproDocument>(options: OutputOptions, produces:
   const outputs = await load.outputs();
   const prepared = outputs.prepareReports(options, produces);
   const doc = outputs.applyBaseline(await run(), options, prepared);
+  (await load.progress()).finishProgress(); // the summary starts at column 0, never after a progress line
   const { formatDocument } = await load.summary();
   await outputs.emitReports(doc, options, prepared, () => formatDocument(doc, view(options)));
   return doc;
@@ -87,6 +88,7 @@ async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interrup
   try {
     return await action(
       {
+        probe: await workingProbe(),
         abort: interruption.controller.signal,
         hardLimit: ownHardFdLimit(),
         onChild: (child) => interruption.track(child),

@@ -111,7 +111,7 @@ export async function runScenario(plan: RunPlan, hooks: RunHooks): Promise<RunDo
       const listeners = ack.event.event === 'reload' ? ack.event.listeners : undefined;
       await takeSample(k, listeners ?? samples.at(-1)?.listeners, roundTripMs);
       if (ack.event.event === 'register-failed') {
-        signalHandling = await checkSignalHandling(child, plan, k + 1);
+        signalHandling = await checkSignalHandling(child, plan, k + 1, hooks.abort);
         reason = 'emfile';
         detail = `${ack.event.message} at reload ${k}`;
         break;
@@ -160,10 +160,10 @@ export async function runScenario(plan: RunPlan, hooks: RunHooks): Promise<RunDo
  * signal was caught (the default action for SIGHUP would have killed it) and
  * nothing acted on it.
  */
-async function checkSignalHandling(child: LaunchedChild, plan: RunPlan, nextSeq: number): Promise<Verdict['signalHandling']> {
+async function checkSignalHandling(child: LaunchedChild, plan: RunPlan, nextSeq: number, abort: AbortSignal | undefined): Promise<Verdict['signalHandling']> {
   if (!child.signal(plan.signal)) return 'not-checked';
   try {
-    await child.output.waitFor((e) => (e.event === 'reload' || e.event === 'register-failed') && e.seq >= nextSeq, plan.deadCheckMs, 'dead-listener check');
+    await child.output.waitFor((e) => (e.event === 'reload' || e.event === 'register-failed') && e.seq >= nextSeq, plan.deadCheckMs, 'dead-listener check', abort);
     return 'alive';
   } catch (error) {
     if (error instanceof WaitError && error.reason === 'timeout' && child.isRunning()) return 'dead';

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { arch, constants as osConstants, release } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ProbeError } from '../fdprobe/errors.js';
 import { countKinds } from '../fdprobe/kinds.js';
 import type { FdProbe } from '../fdprobe/probe.js';
@@ -58,7 +59,15 @@ class Ended extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or ends the run as aborted the moment `abort` fires (Ctrl-C must never wait out a sleep). */
+async function sleep(ms: number, abort: AbortSignal | undefined, phase: string): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal: abort });
+  } catch (error) {
+    if (abort?.aborted) throw new Ended('aborted', `aborted during ${phase}`);
+    throw error;
+  }
+}
 
 export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunDocument> {
   const startedAt = new Date();
@@ -97,7 +106,7 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
     let stableSince = performance.now();
     for (;;) {
       if (hooks.abort?.aborted) throw new Ended('aborted', `aborted during ${phase}`);
-      await sleep(POLL_MS);
+      await sleep(POLL_MS, hooks.abort, phase);
       if (!alive()) throw new Ended('child-exited', `${await exitDetail()} during ${phase}`);
       const now = await count(pid);
       const t = performance.now();
@@ -132,13 +141,13 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
   try {
     if (child && child.pid <= 0) throw new Ended('child-exited', await exitDetail());
     if (plan.readyAfterMs !== undefined) {
-      await sleep(plan.readyAfterMs);
+      await sleep(plan.readyAfterMs, hooks.abort, 'start-up');
       if (!alive()) throw new Ended('child-exited', `${await exitDetail()} before it was up`);
     } else {
       await settle('start-up', plan.readyTimeoutMs);
     }
     limit = (await hooks.probe.limits(pid)).soft ?? limit;
-    disposition = await awaitHandler(pid, plan, alive, t0);
+    disposition = await awaitHandler(pid, plan, alive, t0, hooks.abort);
     await takeSample(0, undefined);
     if (disposition === 'ignored') throw new Ended('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
     for (let k = 1; k <= plan.reloads; k++) {
@@ -213,12 +222,12 @@ export async function runWatch(plan: WatchPlan, hooks: WatchHooks): Promise<RunD
  * action, keep looking for a handler for up to a second (within the ready
  * timeout), so the first signal does not kill a program that was about to catch it.
  */
-async function awaitHandler(pid: number, plan: WatchPlan, alive: () => boolean, t0: number): Promise<SignalDisposition> {
+async function awaitHandler(pid: number, plan: WatchPlan, alive: () => boolean, t0: number, abort: AbortSignal | undefined): Promise<SignalDisposition> {
   const signo = osConstants.signals[plan.signal];
   const until = Math.min(performance.now() + HANDLER_WAIT_MS, t0 + plan.readyTimeoutMs);
   let disposition = signalDisposition(pid, signo);
   while (disposition === 'default' && performance.now() < until && alive()) {
-    await sleep(10);
+    await sleep(10, abort, 'the wait for a signal handler');
     disposition = signalDisposition(pid, signo);
   }
   return disposition;

@@ -63,6 +63,7 @@ function checkLimit(options: ScenarioOptions, hooks: CommandHooks): void {
  */
 async function measureStart(plan: RunPlan, hooks: CommandHooks, probe: FdProbe): Promise<number[] | undefined> {
   const child = launchChild({ command: plan.command });
+  hooks.onChild?.(child);
   try {
     await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
     return (await probe.list(child.pid)).map((f) => f.fd);

@@ -63,8 +63,14 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
       throw error;
     }
   }
+  let child: LaunchedChild | undefined;
+  const onChild = (started: LaunchedChild) => {
+    child = started;
+    hooks.onChild?.(started);
+  };
+  let run: RunDocument;
   try {
-    return await runWatch(
+    run = await runWatch(
       {
         command: options.pid === undefined ? command : undefined,
         pid: options.pid,
@@ -78,10 +84,14 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
         maxGrowth: options.maxGrowth,
         graceMs: options.grace,
       },
-      { probe, abort: hooks.abort, onSample: hooks.onSample, onChild: hooks.onChild },
+      { probe, abort: hooks.abort, onSample: hooks.onSample, onChild },
     );
   } catch (error) {
     if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
     throw error;
   }
+  // A program that never ran is not a program that did not take the reloads (4): the machine could not run it (3).
+  const cannotRun = run.samples.length === 0 ? child?.execFailure() : undefined;
+  if (cannotRun) throw new EnvironmentError(`${cannotRun}; check the program after --`);
+  return run;
 }
