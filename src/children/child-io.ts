@@ -24,17 +24,24 @@ export function channelFromArgv(argv: readonly string[]): ChannelKind {
  * SIGKILL) we leave too. Portable where PR_SET_PDEATHSIG is not.
  */
 export function exitWhenParentGoes(): void {
-  // Only a pipe is a link to a parent; /dev/null or a terminal would end (or block) for other reasons.
-  let isPipe = false;
-  try {
-    isPipe = fstatSync(0).isFIFO();
-  } catch {
-    // no stdin at all: nothing to watch
-  }
-  if (!isPipe) return;
+  if (!stdinLinksToParent()) return;
   process.stdin.on('end', () => process.exit(0));
   process.stdin.on('error', () => process.exit(0));
   process.stdin.resume();
+}
+
+/**
+ * Only a pipe or a socket is a link to a parent: Node (and so execa) gives a
+ * child a socketpair, a shell gives a pipe. /dev/null would end at once and a
+ * terminal would block, for reasons that have nothing to do with the parent.
+ */
+function stdinLinksToParent(): boolean {
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false; // no stdin at all: nothing to watch
+  }
 }
 
 export const RUNTIME = `node ${process.version}`;

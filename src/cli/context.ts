@@ -1,12 +1,16 @@
 /** What a command needs from the process it runs in: where to print, colour, interruption. */
 import { readFileSync } from 'node:fs';
+import { EnvironmentError, ExitCode } from '../errors.js';
 import { parseLimits } from '../fdprobe/proc-text.js';
+import type { FdProbe } from '../fdprobe/probe.js';
 import type { LaunchedChild } from '../harness/launch.js';
+import { finishProgress } from '../report/progress.js';
 
-/** Colour: FORCE_COLOR wins, then NO_COLOR, then whether stdout is a terminal. */
+/** Colour: FORCE_COLOR wins, then NO_COLOR, then TERM=dumb (none), then whether stdout is a terminal. */
 export function useColor(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WriteStream = process.stdout): boolean {
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
   return Boolean(stream.isTTY);
 }
 
@@ -23,6 +27,30 @@ export function ownHardFdLimit(): number | null {
   }
 }
 
+/** The exit code for a command ended by this signal: 130 for SIGINT, 143 for SIGTERM. */
+export function exitCodeFor(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
+}
+
+/**
+ * The fd probe for this machine, shown to work before anything starts: procfs
+ * where there is one; otherwise lsof, tried on repro's own process, because on
+ * Linux lsof reads /proc too and, without it, makes every process look gone.
+ */
+export async function workingProbe(): Promise<FdProbe> {
+  const { defaultProbe, ProbeError } = await import('../fdprobe/index.js');
+  const probe = defaultProbe();
+  if (probe.backend === 'procfs') return probe;
+  try {
+    await probe.list(process.pid);
+  } catch (error) {
+    if (!(error instanceof ProbeError)) throw error;
+    if (error.failure === 'unsupported') throw new EnvironmentError(`${error.message}, or mount procfs (mount -t proc proc /proc)`, { cause: error });
+    throw new EnvironmentError('no procfs at /proc, and lsof cannot list even repro\'s own fds without it; mount procfs (mount -t proc proc /proc)', { cause: error });
+  }
+  return probe;
+}
+
 /**
  * Ctrl-C (or SIGTERM) aborts the run: children are torn down and what was
  * sampled is still written. A second one kills every child at once and exits.
@@ -34,14 +62,16 @@ export class Interruption {
   readonly #handler = (sig: NodeJS.Signals) => {
     if (this.signal) {
       for (const child of this.#children) child.killNow();
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
+      process.exit(exitCodeFor(sig));
     }
     this.signal = sig;
-    process.stderr.write(`\nrepro: ${sig} received, stopping children and writing what was sampled (again to exit at once)\n`);
+    finishProgress();
+    process.stderr.write(`repro: ${sig} received, ${this.doing} (again to exit at once)\n`);
     this.controller.abort();
   };
 
-  constructor() {
+  /** `doing`: what happens now, for the one line printed on the first signal. */
+  constructor(private readonly doing = 'stopping children and writing what was sampled') {
     process.on('SIGINT', this.#handler);
     process.on('SIGTERM', this.#handler);
   }

@@ -12,9 +12,9 @@ import type { ViewOptions } from '../report/summary.js';
 import type { CommandHooks } from './commands/scenario.js';
 import { SCENARIO_DEFAULTS, type ScenarioOptions } from './commands/scenario-options.js';
 import type { WatchOptions } from './commands/watch.js';
-import { Interruption, ownHardFdLimit, terminalWidth, useColor } from './context.js';
-import { ExitCode, ReproError } from '../errors.js';
-import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
+import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
+import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
+import { checkSettleWindows, decimal, oneOf, signalName, wholeNumber } from './parse.js';
 
 type OutputOptions = ReportOptions;
 
@@ -70,6 +70,7 @@ async function report<D extends ReproDocument>(options: OutputOptions, produces:
   const outputs = await load.outputs();
   const prepared = outputs.prepareReports(options, produces);
   const doc = outputs.applyBaseline(await run(), options, prepared);
+  (await load.progress()).finishProgress(); // the summary starts at column 0, never after a progress line
   const { formatDocument } = await load.summary();
   await outputs.emitReports(doc, options, prepared, () => formatDocument(doc, view(options)));
   return doc;
@@ -88,6 +89,7 @@ async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interrup
   try {
     return await action(
       {
+        probe: await workingProbe(),
         abort: interruption.controller.signal,
         hardLimit: ownHardFdLimit(),
         onChild: (child) => interruption.track(child),
@@ -101,13 +103,25 @@ async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interrup
   }
 }
 
+/** Every command but probe resolves paths or starts programs in the working directory: one that was deleted is one line, before anything starts. */
+function checkWorkingDirectory(): void {
+  try {
+    process.cwd();
+  } catch (error) {
+    throw new EnvironmentError('the current directory no longer exists (it was deleted); cd to a directory that exists and run repro again', { cause: error });
+  }
+}
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('repro')
     .description('Reproduce, measure and gate fd leaks from per-reload signal listeners')
     .version('0.1.0')
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, command) => {
+      if (command.name() !== 'probe') checkWorkingDirectory();
+    });
 
   for (const pattern of ['broken', 'correct'] as const) {
     const what =
@@ -156,6 +170,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that passes').default(0.1).argParser(decimal('--max-growth', 0, 1_000_000)))
     .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(2000).argParser(wholeNumber('--grace', 0, 600_000)));
   addReportOptions(watch).action(async (command: string[], options: WatchOptions & OutputOptions) => {
+    checkSettleWindows(options);
     await withHooks(async (hooks, interruption) => {
       const doc = await report(options, ['watch'], async () =>
         (await load.watch()).watchCommand(command, options, { ...hooks, onSample: (sample) => hooks.onSample?.(sample, { pattern: 'watch', reloads: options.reloads }) }),

@@ -1,6 +1,7 @@
 /** Option value parsers for commander: each names the flag and the fix when a value is off. */
 import { constants as osConstants } from 'node:os';
 import { InvalidArgumentError } from 'commander';
+import { UsageError } from '../errors.js';
 
 /** A whole number in [min, max]; `what` is how the help names it. */
 export function wholeNumber(flag: string, min: number, max: number) {
@@ -32,13 +33,30 @@ export function oneOf<T extends string>(flag: string, choices: readonly T[]) {
   };
 }
 
-/** A signal name with or without SIG (HUP, SIGHUP, hup) or a number. */
+/** Signals a process cannot catch, block or ignore. */
+const UNCATCHABLE: readonly string[] = ['SIGKILL', 'SIGSTOP'];
+
+/** A catchable signal name with or without SIG (HUP, SIGHUP, hup) or a number. */
 export function signalName(flag: string) {
   return (value: string): NodeJS.Signals => {
     const signals = osConstants.signals as Record<string, number>;
     const upper = value.trim().toUpperCase();
     const name = /^\d+$/.test(upper) ? Object.keys(signals).find((k) => signals[k] === Number(upper)) : upper.startsWith('SIG') ? upper : `SIG${upper}`;
     if (!name || signals[name] === undefined) throw new InvalidArgumentError(`${flag} takes a signal name such as HUP, TERM or USR1, got '${value}'.`);
+    if (UNCATCHABLE.includes(name)) {
+      throw new InvalidArgumentError(`${flag} ${value}: ${name} cannot be caught, so no program can reload on it; use a signal the program handles, such as HUP or USR1.`);
+    }
     return name as NodeJS.Signals;
   };
+}
+
+/** watch's waits, checked together: a settle window longer than the wait for it could never end in a settled count. */
+export function checkSettleWindows(options: { settle: number; settleTimeout: number; readyAfter?: number; readyTimeout: number }): void {
+  const { settle, settleTimeout, readyAfter, readyTimeout } = options;
+  if (settle > settleTimeout) {
+    throw new UsageError(`--settle ${settle} is longer than --settle-timeout ${settleTimeout}, so no reload could ever settle; use --settle-timeout ${settle} or more, or a shorter --settle`);
+  }
+  if (readyAfter === undefined && settle > readyTimeout) {
+    throw new UsageError(`--settle ${settle} is longer than --ready-timeout ${readyTimeout}, so start-up could never settle; use --ready-timeout ${settle} or more, or --ready-after MS`);
+  }
 }

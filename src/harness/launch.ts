@@ -2,6 +2,8 @@
  * Starts a child in its own process group under a lowered RLIMIT_NOFILE, with
  * a parent-death signal where the system has one, and tears it down again.
  */
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { getSystemErrorMap } from 'node:util';
 import { execa, type ResultPromise } from 'execa';
 import type { ChildExit } from '../model/run-document.js';
 import { findOnPath } from '../util/find-executable.js';
@@ -27,7 +29,56 @@ export function launchArgv(command: readonly string[], ulimit: number | undefine
   const pdeath = setpriv();
   const inner = pdeath ? [pdeath, '--pdeathsig', 'KILL', '--', ...command] : [...command];
   if (ulimit === undefined) return inner;
-  return ['/bin/sh', '-c', `ulimit -n "$0" || exit ${ULIMIT_FAILED_EXIT}; exec "$@"`, String(ulimit), ...inner];
+  return ['/bin/sh', '-c', `ulimit -n "$1" || exit ${ULIMIT_FAILED_EXIT}; shift; exec "$@"`, LAUNCHER_NAME, String(ulimit), ...inner];
+}
+
+/** The launcher shell's $0, so that its own messages can be told from the program's. */
+const LAUNCHER_NAME = 'repro-launch';
+
+/** What setpriv and the launcher shell print when their exec of the program fails (the rest is "PROGRAM: reason"). */
+const EXEC_FAILED_LINE = new RegExp(`^(?:setpriv: failed to execute |${LAUNCHER_NAME}: (?:line )?\\d+: (?:exec: )?)(.+)$`, 'm');
+
+/**
+ * Why the program could not be executed at all, in one line that names it, or
+ * undefined when it ran. A launcher whose exec fails exits 127 (not found) or
+ * 126 (cannot execute) and says so on stderr in its own words; a program that
+ * ran and exited 127 says something else, so both must match.
+ */
+export function execFailure(
+  program: string,
+  how: { exitCode: number | null; spawnError?: string },
+  stderr: string,
+): string | undefined {
+  if (how.spawnError) return `cannot execute ${program}: ${errnoWords(how.spawnError)}${interpreterNote(program)}`;
+  if (how.exitCode !== 126 && how.exitCode !== 127) return undefined;
+  const said = EXEC_FAILED_LINE.exec(stderr)?.[1];
+  if (!said?.startsWith(`${program}: `)) return undefined;
+  return `cannot execute ${program}: ${said.slice(program.length + 2)}${interpreterNote(program)}`;
+}
+
+/** `ENOENT` → `no such file or directory (ENOENT)`; anything else as it is. */
+function errnoWords(code: string): string {
+  for (const [name, message] of getSystemErrorMap().values()) if (name === code) return `${message} (${code})`;
+  return code;
+}
+
+/** A script whose #! interpreter is missing fails with ENOENT as if the script itself were: say which. */
+function interpreterNote(program: string): string {
+  let head: string;
+  try {
+    const fd = openSync(program, 'r');
+    try {
+      const buffer = Buffer.alloc(256);
+      head = buffer.subarray(0, readSync(fd, buffer)).toString('latin1');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+  const interpreter = /^#!\s*(\S+)/.exec(head)?.[1];
+  if (!interpreter || existsSync(interpreter)) return '';
+  return ` (its #! line names ${interpreter}, which does not exist)`;
 }
 
 export interface LaunchOptions {
@@ -47,10 +98,12 @@ export interface LaunchedChild {
   isRunning(): boolean;
   /** Sends a signal to the child itself (not its group). */
   signal(sig: NodeJS.Signals): boolean;
-  /** SIGTERM the group, wait `graceMs`, then SIGKILL it; idempotent. */
+  /** SIGTERM (and SIGCONT) the group, wait `graceMs`, then SIGKILL it; idempotent. */
   stop(graceMs: number): Promise<ChildExit>;
   /** SIGKILL the whole group now (second Ctrl-C). */
   killNow(): void;
+  /** Once it has exited: why the program could not be executed at all, or undefined when it ran (see execFailure). */
+  execFailure(): string | undefined;
 }
 
 /** How a child ended, in words every view uses: `could not start: ENOENT`, `killed by SIGHUP`, `exited with code 3`. */
@@ -93,14 +146,17 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
   subprocess.stdin?.on('error', () => {});
 
   let running = subprocess.pid !== undefined;
+  let ended: { exitCode: number | null; signal: string | null; spawnError?: string } | undefined;
   const exited = new Promise<{ exitCode: number | null; signal: string | null; spawnError?: string }>((resolve) => {
     subprocess.once('exit', (code, sig) => {
       running = false;
-      resolve({ exitCode: code, signal: sig });
+      ended ??= { exitCode: code, signal: sig };
+      resolve(ended);
     });
     subprocess.once('error', (error: NodeJS.ErrnoException) => {
       running = false;
-      resolve({ exitCode: null, signal: null, spawnError: error.code ?? error.message });
+      ended ??= { exitCode: null, signal: null, spawnError: error.code ?? error.message };
+      resolve(ended);
     });
   });
   // Swallow execa's own result; we read exit through the events above.
@@ -139,13 +195,19 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
     killNow() {
       killGroup('SIGKILL');
     },
+    execFailure() {
+      return ended ? execFailure(options.command[0] ?? '', ended, output.stderr.view().text) : undefined;
+    },
     stop(graceMs) {
       stopping ??= (async () => {
         const started = performance.now();
         let forced = false;
-        subprocess.stdin?.end();
+        // stdin stays open until the child is gone: the bundled children leave at once on its EOF (the
+        // harness-died path), and closing it first would race their SIGTERM shutdown.
         if (running) {
           killGroup('SIGTERM');
+          // A stopped process (state T) holds SIGTERM pending until it runs again: let it act on it (as systemd does).
+          killGroup('SIGCONT');
           let timer: NodeJS.Timeout | undefined;
           const graceOver = new Promise<'timeout'>((r) => {
             timer = setTimeout(() => r('timeout'), graceMs);
@@ -160,6 +222,7 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
         const how = await exited;
         // Whatever else is in the group (grandchildren that ignored SIGTERM) goes too.
         killGroup('SIGKILL');
+        subprocess.stdin?.destroy();
         // Read what is still in the pipes (a last `shutdown` line), but never wait on a pipe a stray holds open.
         await drained(subprocess, 250);
         subprocess.stdout?.destroy();

@@ -4,7 +4,7 @@
  * when growth per reload rose by more than the tolerance. Pure.
  */
 import type { BaselineCheck, Check, ReproDocument, RunDocument } from './run-document.js';
-import { round } from './stats.js';
+import { finiteDifference, round } from './stats.js';
 
 export function runsOf(doc: ReproDocument): RunDocument[] {
   return doc.kind === 'compare' ? doc.runs : [doc];
@@ -18,7 +18,7 @@ export function checkBaseline(doc: ReproDocument, old: ReproDocument, file: stri
     const was = before.get(run.role);
     if (was === undefined) continue;
     const now = run.measured.growthPerReload;
-    const change = round(now - was);
+    const change = round(finiteDifference(now, was));
     runs.push({ run: run.role, before: was, after: now, change, regressed: change > tolerance });
   }
   if (runs.length === 0) return null;

@@ -61,11 +61,11 @@ export function resample(values: readonly number[], totalPoints: number, columns
 export function renderChart(series: readonly ChartSeries[], input: ChartOptions): string {
   const paint: ChalkInstance = new Chalk({ level: input.color ? 1 : 0 });
   // A limit far above the data would flatten it to nothing: scale to the data and name the limit instead.
-  const dataTop = Math.max(1, ...series.flatMap((s) => [...s.values, s.mark?.fds ?? 0]));
+  const dataTop = maxOf(series.flatMap((s) => [...s.values, s.mark?.fds ?? 0]), 1);
   const offChart = input.limit !== undefined && input.limit > 4 * dataTop ? input.limit : undefined;
   const options: ChartOptions = offChart === undefined ? input : { ...input, limit: undefined };
   // A mark one past the last value (EMFILE before that reload was sampled) needs its own column.
-  const totalPoints = Math.max(1, ...series.map((s) => Math.max(s.values.length, (s.mark?.index ?? -1) + 1)));
+  const totalPoints = maxOf(series.map((s) => Math.max(s.values.length, (s.mark?.index ?? -1) + 1)), 1);
   const columns = Math.max(10, Math.min(options.width - OFFSET - 1, Math.max(totalPoints, 40)));
   const all = series.flatMap((s) => (s.mark ? [...s.values, s.mark.fds] : s.values));
   // A whole number of fds per row, so every row label is exact.

@@ -97,7 +97,8 @@ function childEnd(run: RunDocument): string {
   const c = run.end.child;
   if (!c) return 'not started';
   const how = c.signal ? `killed by ${c.signal}` : `exited with code ${c.exitCode}`;
-  return c.forced ? `${how}: forcefully terminated after ${c.teardownMs} ms (ignored SIGTERM)` : `${how} (teardown ${c.teardownMs} ms)`;
+  // forced: still running when the grace after SIGTERM ran out (ignoring it, or busy, or stuck): say only that.
+  return c.forced ? `${how}: SIGKILLed, still running when the grace period after SIGTERM ran out (teardown ${c.teardownMs} ms)` : `${how} (teardown ${c.teardownMs} ms)`;
 }
 
 function signalRow(run: RunDocument): string {

@@ -9,37 +9,79 @@ import { UsageError } from '../errors.js';
 import { convertV1, type V1Compare, type V1Run } from '../model/convert-v1.js';
 import { type ReproDocument, SCHEMA_VERSION } from '../model/run-document.js';
 
+/** The schema of each version this repro reads: the current one, and version 1 (converted on load). */
 const SCHEMA_PATHS: Record<number, URL> = {
   1: new URL('../../schema/run-document-v1.schema.json', import.meta.url),
   [SCHEMA_VERSION]: new URL('../../schema/run-document.schema.json', import.meta.url),
 };
 
-const validators = new Map<number, ReturnType<Ajv2020['compile']>>();
+type Validator = ReturnType<Ajv2020['compile']>;
+type SchemaError = NonNullable<Validator['errors']>[number];
 
-/** The compiled schema validator of a version (formats are checked by the schema's patterns). */
-function documentValidator(version: number): ReturnType<Ajv2020['compile']> {
-  let validator = validators.get(version);
-  if (!validator) {
+const KINDS = ['run', 'compare'] as const;
+const validators = new Map<number, Record<(typeof KINDS)[number], Validator>>();
+
+/** One compiled validator per document kind, from the schema of `version` (formats are checked by its patterns). */
+function documentValidators(version: number): Record<(typeof KINDS)[number], Validator> {
+  let forVersion = validators.get(version);
+  if (!forVersion) {
     const ajv = new Ajv2020({ allErrors: false, strict: true, validateFormats: false });
-    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATHS[version] as URL, 'utf8')) as object);
-    validators.set(version, validator);
+    ajv.addSchema(JSON.parse(readFileSync(SCHEMA_PATHS[version] as URL, 'utf8')) as object, 'run-document');
+    const at = (kind: string) => ajv.getSchema(`run-document#/$defs/${kind}`) as Validator;
+    forVersion = { run: at('run'), compare: at('compare') };
+    validators.set(version, forVersion);
   }
-  return validator;
+  return forVersion;
 }
 
-/** Why `value` is not a run document of `version`, or null when it is one. */
-function documentProblem(value: unknown, version: number): string | null {
-  const validate = documentValidator(version);
+/** What a JSON value is, for a file that is not a run document at all. */
+function whatItIs(value: unknown): string | null {
+  if (value === null) return 'JSON null';
+  if (Array.isArray(value)) return 'a JSON array';
+  if (typeof value !== 'object') return `a JSON ${typeof value}`;
+  const o = value as Record<string, unknown>;
+  if (o.kind === 'probe') return 'a `repro probe --json` snapshot';
+  if (o.kind === undefined && 'growthPerMinute' in o && 'pid' in o) return 'a `repro probe --watch --json` summary';
+  return null;
+}
+
+/** The most telling of ajv's errors: a oneOf reports each branch, and the deepest path is the field that is off. */
+function firstWrongField(errors: readonly SchemaError[]): string {
+  let best: SchemaError | undefined;
+  for (const e of errors) if (!best || e.instancePath.length > best.instancePath.length) best = e;
+  if (!best) return 'it does not match the schema';
+  const params = best.params as Record<string, unknown>;
+  const detail =
+    best.keyword === 'additionalProperties'
+      ? `must not have the property '${String(params.additionalProperty)}'`
+      : best.keyword === 'enum'
+        ? `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+        : best.keyword === 'const'
+          ? `must be ${JSON.stringify(params.allowedValue)}`
+          : (best.message ?? 'is invalid');
+  return `${best.instancePath || '(top level)'}: ${detail}`;
+}
+
+const FIX = 'name a file written by repro --out or --json';
+
+/** Why `value` is not a run document and what to do, or null when it is one: the kind of thing it is, then the first field that is wrong. */
+function documentProblem(value: unknown): { why: string; fix: string } | null {
+  const foreign = whatItIs(value);
+  if (foreign) return { why: `this is ${foreign}, not a run document`, fix: FIX };
+  const o = value as Record<string, unknown>;
+  if (o.kind === undefined) return { why: 'not a run document: it has no "kind" (run or compare)', fix: FIX };
+  if (!KINDS.includes(o.kind as (typeof KINDS)[number])) return { why: `not a run document: kind ${JSON.stringify(o.kind)} is not run or compare`, fix: FIX };
+  const kind = o.kind as (typeof KINDS)[number];
+  const version = o.schemaVersion === undefined ? SCHEMA_VERSION : o.schemaVersion;
+  if (typeof version !== 'number' || !Object.hasOwn(SCHEMA_PATHS, version)) {
+    return { why: `schemaVersion ${JSON.stringify(o.schemaVersion)} is not one this repro reads (1 or ${SCHEMA_VERSION})`, fix: 're-run it with this version' };
+  }
+  const validate = documentValidators(version)[kind];
   if (validate(value)) return null;
-  // oneOf reports the failure of each branch; the one for the document's own kind is the useful one.
-  const kind = (value as { kind?: unknown } | null)?.kind;
-  const branch = kind === 'compare' ? '/$defs/compare' : '/$defs/run';
-  const errors = validate.errors ?? [];
-  const error = errors.find((e) => e.schemaPath.includes(branch)) ?? errors[0];
-  if (!error) return 'it does not match the schema';
-  return `${error.instancePath || '(top level)'} ${error.message ?? 'is invalid'}`;
+  return { why: `not a valid ${kind} document: ${firstWrongField(validate.errors ?? [])}`, fix: FIX };
 }
 
+/** Reads and checks a saved run document; every way it can be wrong is a usage error naming the file and what to give instead. */
 export function loadDocument(path: string, flag: string): ReproDocument {
   let text: string;
   try {
@@ -47,30 +89,24 @@ export function loadDocument(path: string, flag: string): ReproDocument {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code);
-    throw new UsageError(`${flag} ${path}: cannot read (${why}); name a file written by repro --out or --json`);
+    throw new UsageError(`${flag} ${path}: cannot read (${why}); ${FIX}`);
   }
+  if (text.trim() === '') throw new UsageError(`${flag} ${path}: ${path === '-' ? 'stdin' : 'the file'} is empty; ${FIX}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new UsageError(`${flag} ${path}: not JSON; name a file written by repro --out or --json`);
+    throw new UsageError(`${flag} ${path}: not JSON; ${FIX}`);
   }
-  const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof value !== 'object' || value === null || version === undefined) {
-    throw new UsageError(`${flag} ${path}: not a repro run document (no schemaVersion); name a file written by repro --out or --json`);
-  }
-  if (version !== SCHEMA_VERSION && version !== 1) {
-    throw new UsageError(`${flag} ${path}: schemaVersion ${JSON.stringify(version)} is not one this repro reads (1 or ${SCHEMA_VERSION}); re-run it with this version`);
-  }
-  const problem = documentProblem(value, version);
-  if (problem) throw new UsageError(`${flag} ${path}: not a valid run document: ${problem}`);
-  const doc = version === 1 ? convertV1(value as V1Run | V1Compare) : (value as ReproDocument);
+  const problem = documentProblem(value);
+  if (problem) throw new UsageError(`${flag} ${path}: ${problem.why}; ${problem.fix}`);
+  const doc = (value as { schemaVersion: number }).schemaVersion === 1 ? convertV1(value as V1Run | V1Compare) : (value as ReproDocument);
   const undescribed = undescribedMetric(doc);
-  if (undescribed) throw new UsageError(`${flag} ${path}: not a valid run document: ${undescribed}`);
+  if (undescribed) throw new UsageError(`${flag} ${path}: not a valid ${doc.kind} document: ${undescribed}; ${FIX}`);
   return doc;
 }
 
-/** The first sample metric a run does not describe in its `metrics` list (each run's own schema fragment). */
+/** The first sample metric a run does not describe in its `metrics` list (each run carries its scenario's part of the schema). */
 function undescribedMetric(doc: ReproDocument): string | null {
   const runs = doc.kind === 'compare' ? doc.runs.map((r, i) => [`/runs/${i}`, r] as const) : [['', doc] as const];
   for (const [at, run] of runs) {

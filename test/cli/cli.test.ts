@@ -31,7 +31,9 @@ describe('bad input: one line naming the flag and the fix, exit 2, no stack trac
   it('says what --ulimit a child needs when it is below the child baseline', async () => {
     const result = await repro(['broken', '--ulimit', '12']);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/^repro: --ulimit 12 is below what the broken child needs to start \((\d+) fds when ready\); use --ulimit \d+ or more$/);
+    const [, held, need] = /^repro: --ulimit 12 is below what the broken child needs to start \((\d+) fds when ready, then 2 more per reload\); use --ulimit (\d+) or more$/.exec(result.stderr) ?? [];
+    expect(held).toMatch(/^\d+$/);
+    expect(Number(need)).toBe(Number(held) + 2);
   });
 
   it('an output path in a missing directory: exit 3, naming the flag and the fix', async () => {
@@ -75,10 +77,11 @@ describe('repro broken / correct / compare', () => {
     expect(doc.runs[1]!.samples).toHaveLength(501);
   });
 
-  it('compare exits 1 and names what failed when the broken child cannot reach EMFILE', async () => {
+  it('compare refuses, before the run, reloads too few for the broken child to reach EMFILE (exit 2, the number it needs)', async () => {
     const result = await repro(['compare', '--reloads', '5']);
-    expect(result.exitCode).toBe(1);
-    expect(result.stdout).toContain('FAIL: broken did not show the leak (FAIL: no register failure within 5 reloads under ulimit 64)');
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^repro: --reloads 5 is too few for the broken child to reach EMFILE: .* so EMFILE comes at reload (\d+); use --reloads \1 or more \(or a lower --ulimit\)$/);
+    expect(result.stdout).toBe('');
   });
 
   it('colour follows FORCE_COLOR', async () => {

@@ -46,7 +46,20 @@ describe('a child that ignores SIGTERM', () => {
     expect(doc.end.child).toMatchObject({ signal: 'SIGKILL', forced: true });
     expect(doc.end.child?.teardownMs).toBeGreaterThanOrEqual(400);
     expect(doc.end.child?.teardownMs).toBeLessThan(2000);
-    expect(formatRun(doc, { color: false, width: 80, chart: false })).toMatch(/killed by SIGKILL: forcefully terminated after \d+ ms \(ignored SIGTERM\)/);
+    expect(formatRun(doc, { color: false, width: 80, chart: false })).toMatch(/killed by SIGKILL: SIGKILLed, still running when the grace period after SIGTERM ran out \(teardown \d+ ms\)/);
+    expect(isAlive(doc.pid as number)).toBe(false);
+  });
+});
+
+describe('a child that is stopped (state T) at teardown', () => {
+  it('is sent SIGCONT with the SIGTERM, so it acts on the SIGTERM: not SIGKILLed, and never said to ignore SIGTERM', async () => {
+    const doc = await run(plan('stops-itself.mjs', ['3'], { reloads: 10, ackTimeoutMs: 300, graceMs: 1500 }));
+    expect(doc.end.detail).toBe('reload 3: no answer within 300 ms');
+    expect(doc.end.child).toMatchObject({ signal: 'SIGTERM', forced: false });
+    expect(doc.end.child?.teardownMs).toBeLessThan(1500);
+    const text = formatRun(doc, { color: false, width: 80, chart: false });
+    expect(text).toMatch(/child +killed by SIGTERM \(teardown \d+ ms\)/);
+    expect(text).not.toContain('ignore');
     expect(isAlive(doc.pid as number)).toBe(false);
   });
 });

@@ -1,13 +1,15 @@
 /** `repro probe <pid> --watch`: sample a process until Ctrl-C or its exit, live chart on a terminal, then a summary. */
+import { setTimeout as delay } from 'node:timers/promises';
 import { diffSnapshots } from '../../fdprobe/diff.js';
 import { ProbeError } from '../../fdprobe/errors.js';
-import { defaultProbe } from '../../fdprobe/index.js';
 import { countKinds } from '../../fdprobe/kinds.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
 import { round, slope } from '../../model/stats.js';
 import { renderChart } from '../../report/chart.js';
 import { formatKinds } from '../../report/facts.js';
 import { ExitCode } from '../../errors.js';
+import { canRedraw } from '../../report/progress.js';
+import { exitCodeFor, Interruption, workingProbe } from '../context.js';
 import { translateProbeError } from './probe.js';
 
 interface WatchView {
@@ -17,9 +19,19 @@ interface WatchView {
   json: boolean;
 }
 
-/** Resolves with the exit code: 0 after Ctrl-C or when the process ends (both are how a watch ends). */
+/** Resolves with the exit code: 0 when the process ends, 130 / 143 after Ctrl-C / SIGTERM (the summary is printed either way). */
 export async function probeWatch(pid: number, intervalMs: number, view: WatchView): Promise<number> {
-  const probe = defaultProbe();
+  // From the start: a Ctrl-C during the first probe still ends with the summary and 130.
+  const interruption = new Interruption('printing the summary');
+  try {
+    return await watchUntilStopped(pid, intervalMs, view, interruption);
+  } finally {
+    interruption.dispose();
+  }
+}
+
+async function watchUntilStopped(pid: number, intervalMs: number, view: WatchView, interruption: Interruption): Promise<number> {
+  const probe = await workingProbe();
   let first: FdEntry[];
   try {
     first = await probe.list(pid);
@@ -32,13 +44,8 @@ export async function probeWatch(pid: number, intervalMs: number, view: WatchVie
   let last = first;
   let gone = false;
   const t0 = performance.now();
-  const live = view.chart && Boolean(process.stdout.isTTY) && !view.json;
-  let stop = false;
-  const onSignal = () => {
-    stop = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const live = view.chart && canRedraw(process.stdout) && !view.json;
+  const stopped = interruption.controller.signal;
   let drawnLines = 0;
   const draw = () => {
     const chart = renderChart([{ label: `pid ${pid}`, values: counts.slice(-400), color: 'cyan' }], { limit, width: view.width, height: 10, color: view.color });
@@ -46,27 +53,34 @@ export async function probeWatch(pid: number, intervalMs: number, view: WatchVie
     process.stdout.write(`${drawnLines ? `\x1b[${drawnLines}A\x1b[0J` : ''}${text}\n`);
     drawnLines = text.split('\n').length;
   };
-  try {
-    while (!stop) {
-      await new Promise((r) => setTimeout(r, intervalMs));
-      if (stop) break;
-      try {
-        last = await probe.list(pid);
-      } catch (error) {
-        if (error instanceof ProbeError && error.failure === 'gone') {
-          gone = true;
-          break;
-        }
-        throw error;
-      }
-      counts.push(last.length);
-      times.push((performance.now() - t0) / 1000);
-      if (live) draw();
-      else if (!view.json) process.stdout.write(`${new Date().toISOString()}  fds ${last.length}  (${last.length - (counts.at(-2) ?? last.length) >= 0 ? '+' : ''}${last.length - (counts.at(-2) ?? last.length)})\n`);
+  /** The newest sample: the live chart redrawn, or one plain line (not with --json). */
+  const show = () => {
+    if (live) draw();
+    else if (!view.json) {
+      const change = (counts.at(-1) ?? 0) - (counts.at(-2) ?? counts.at(-1) ?? 0);
+      process.stdout.write(`${new Date().toISOString()}  fds ${counts.at(-1)}  (${change >= 0 ? '+' : ''}${change})\n`);
     }
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+  };
+  // The first sample at once, not one interval later.
+  show();
+  while (!stopped.aborted) {
+    try {
+      await delay(intervalMs, undefined, { signal: stopped });
+    } catch {
+      break; // Ctrl-C or SIGTERM: the wait ends at once
+    }
+    try {
+      last = await probe.list(pid);
+    } catch (error) {
+      if (error instanceof ProbeError && error.failure === 'gone') {
+        gone = true;
+        break;
+      }
+      throw error;
+    }
+    counts.push(last.length);
+    times.push((performance.now() - t0) / 1000);
+    show();
   }
   const diff = diffSnapshots(first, last);
   const summary = {
@@ -94,5 +108,5 @@ export async function probeWatch(pid: number, intervalMs: number, view: WatchVie
       ].join('\n'),
     );
   }
-  return ExitCode.OK;
+  return interruption.signal ? exitCodeFor(interruption.signal) : ExitCode.OK;
 }

@@ -1,10 +1,10 @@
 /** `repro probe <pid>`: what a process holds now, or over time with --watch. */
 import { ProbeError } from '../../fdprobe/errors.js';
-import { defaultProbe } from '../../fdprobe/index.js';
 import { countKinds } from '../../fdprobe/kinds.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
 import type { ProbeSnapshot } from '../../model/probe-snapshot.js';
+import { workingProbe } from '../context.js';
 
 export type { ProbeSnapshot };
 
@@ -16,7 +16,8 @@ export function translateProbeError(error: unknown, pid: number): never {
   throw error;
 }
 
-export async function probeOnce(pid: number, probe: FdProbe = defaultProbe()): Promise<ProbeSnapshot> {
+export async function probeOnce(pid: number, given?: FdProbe): Promise<ProbeSnapshot> {
+  const probe = given ?? (await workingProbe());
   try {
     const fds = await probe.list(pid);
     const limits = await probe.limits(pid);

@@ -5,13 +5,14 @@ import type { FdProbe } from '../../fdprobe/probe.js';
 import { type DriverHooks, type ReloadLoopPlan, runReloadLoop } from '../../harness/drivers/reload-loop.js';
 import { launchChild } from '../../harness/launch.js';
 import { judge, judgeCompare } from '../../model/judge.js';
-import type { CompareDocument, RunDocument } from '../../model/run-document.js';
+import type { CompareDocument, Expectation, RunDocument } from '../../model/run-document.js';
 import { SCHEMA_VERSION } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
 import { requireRuntime } from '../../runtimes/index.js';
 import { findScenario, SCENARIOS } from '../../scenarios/index.js';
-import type { Role, Scenario, ScenarioOptionValues } from '../../scenarios/types.js';
+import type { Role, RunSetup, Scenario, ScenarioOptionValues } from '../../scenarios/types.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
+import { emfileReload, type LimitsPlan, limitsProblem, slotsBelow, ulimitNeeded } from './plan-limits.js';
 import type { ScenarioOptions } from './scenario-options.js';
 
 export { SCENARIO_DEFAULTS, type ScenarioOptions } from './scenario-options.js';
@@ -66,32 +67,58 @@ function checkLimit(options: ScenarioOptions, hooks: CommandHooks): void {
   }
 }
 
-async function planFor(resolved: Resolved, role: Role, options: ScenarioOptions, extraArgs: string[]): Promise<ReloadLoopPlan> {
-  const { scenario, runtime, values } = resolved;
-  return {
-    scenario: scenario.name,
-    role: role.name,
-    roleKind: role.kind,
-    runtime,
-    options: values,
-    signal: scenario.signal,
-    command: [...(await scenario.command(role, runtime, values)), ...extraArgs],
-    reloadsPlanned: options.reloads,
-    metrics: scenario.metrics,
-    ulimit: options.ulimit,
-    readyTimeoutMs: options.readyTimeout,
-    ackTimeoutMs: options.ackTimeout,
-    deadCheckMs: options.deadCheck,
-    graceMs: options.grace,
-  };
+/** A role ready to run: its plan, what it is expected to show, and its set-up (disposed after the run). */
+interface Prepared {
+  role: Role;
+  plan: ReloadLoopPlan;
+  expectation: Expectation;
+  setup?: RunSetup;
 }
 
-/** fds a child holds when ready with no lowered limit: to explain a --ulimit it cannot start under. */
-async function measureBaseline(plan: ReloadLoopPlan, probe: FdProbe): Promise<number | undefined> {
-  const child = launchChild({ command: plan.command });
+async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions): Promise<Prepared> {
+  const { scenario, runtime, values } = resolved;
+  const setup = scenario.setup?.(role);
   try {
-    await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready');
-    return await probe.count(child.pid);
+    const plan: ReloadLoopPlan = {
+      scenario: scenario.name,
+      role: role.name,
+      roleKind: role.kind,
+      runtime,
+      options: values,
+      signal: scenario.signal,
+      command: [...(await scenario.command(role, runtime, values)), ...(setup?.args ?? [])],
+      reloadsPlanned: options.reloads,
+      metrics: scenario.metrics,
+      ulimit: options.ulimit,
+      readyTimeoutMs: options.readyTimeout,
+      ackTimeoutMs: options.ackTimeout,
+      deadCheckMs: options.deadCheck,
+      graceMs: options.grace,
+      beforeSignal: setup?.beforeSignal,
+    };
+    return { role, plan, expectation: scenario.expect(role, values, { maxGrowth: options.maxGrowth }), setup };
+  } catch (error) {
+    setup?.dispose();
+    throw error;
+  }
+}
+
+/** What --ulimit and --reloads must allow for a role: a role expected to reach EMFILE must leak there. */
+function limitsOf({ role, plan, expectation }: Prepared): LimitsPlan {
+  return { role: role.name, leaks: expectation.registerFailure === 'expected' && expectation.fdsPerReload > 0, ulimit: plan.ulimit, reloads: plan.reloadsPlanned, fdsPerReload: expectation.fdsPerReload };
+}
+
+/**
+ * The fd numbers a child holds when ready with no lowered limit (undefined when
+ * it does not get that far: its run then says why). Handed to onChild so a
+ * second Ctrl-C kills it too; torn down here, also on abort.
+ */
+async function measureStart(plan: ReloadLoopPlan, hooks: CommandHooks, probe: FdProbe): Promise<number[] | undefined> {
+  const child = launchChild({ command: plan.command });
+  hooks.onChild?.(child);
+  try {
+    await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
+    return (await probe.list(child.pid)).map((f) => f.fd);
   } catch {
     return undefined;
   } finally {
@@ -99,36 +126,96 @@ async function measureBaseline(plan: ReloadLoopPlan, probe: FdProbe): Promise<nu
   }
 }
 
-/** One role: set up, run the reload loop, judge against the scenario's expectation. */
-async function runRole(resolved: Resolved, role: Role, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe): Promise<RunDocument> {
-  const setup = resolved.scenario.setup?.(role);
+/** What a role's child holds below its limit when ready. */
+interface Held {
+  limits: LimitsPlan;
+  slots: number;
+}
+
+/** A usage error for the first role its child cannot carry out; the child that needs the most speaks first, so the advice covers every role. */
+function refuseUnusable(held: Held[]): void {
+  const known = held.map((h) => ({ ...h, need: ulimitNeeded(h.limits, h.slots) })).sort((a, b) => b.need - a.need);
+  const advise = known[0]?.need;
+  for (const { limits, slots } of known) {
+    const problem = limitsProblem(limits, slots, advise);
+    if (problem) throw new UsageError(problem);
+  }
+}
+
+/** Each role's child started once with no lowered limit; the roles whose child never got to ready are left out. */
+async function measureAll(prepared: readonly Prepared[], hooks: CommandHooks, probe: FdProbe): Promise<Held[]> {
+  const measured = await Promise.all(prepared.map((p) => measureStart(p.plan, hooks, probe)));
+  return prepared.flatMap((p, i) => {
+    const fds = measured[i];
+    return fds === undefined ? [] : [{ limits: limitsOf(p), slots: slotsBelow(fds, p.plan.ulimit) }];
+  });
+}
+
+/**
+ * Before the run: --reloads too few for a leaking child to reach EMFILE. Only
+ * fewer than floor(ulimit / fds per reload) + 1 can be too few whatever the
+ * child holds, so only then is it measured (with every other role, for advice).
+ */
+async function checkBeforeRun(prepared: readonly Prepared[], hooks: CommandHooks, probe: FdProbe): Promise<void> {
+  if (!prepared.map(limitsOf).some((l) => l.leaks && l.reloads < emfileReload(l, 0))) return;
+  refuseUnusable(await measureAll(prepared, hooks, probe));
+}
+
+/**
+ * After the runs: a --ulimit a child could not start under (measured then, with
+ * no lowered limit) or a leaking child could not leak under (from its own
+ * baseline, after one reload) is a usage error with the limit that works; a
+ * child that died before ready for any other reason is an environment error.
+ */
+async function checkAfterRun(prepared: readonly Prepared[], runs: readonly RunDocument[], hooks: CommandHooks, probe: FdProbe): Promise<void> {
+  if (hooks.abort?.aborted) return;
+  const started = runs.map((run) => run.samples.length > 0);
+  const held: Held[] = prepared.flatMap((p, i) => {
+    const run = runs[i] as RunDocument;
+    return started[i] ? [{ limits: limitsOf(p), slots: run.measured.baselineFds - run.fdsAboveLimitAtStart }] : [];
+  });
+  const died = runs.findIndex((run) => run.samples.length === 0 && run.end.reason === 'child-exited');
+  if (died >= 0) held.push(...(await measureAll(prepared.filter((_, i) => !started[i]), hooks, probe)));
+  refuseUnusable(held);
+  if (died >= 0) {
+    const run = runs[died] as RunDocument;
+    const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
+    throw new EnvironmentError(`the ${run.role} child ${run.end.detail.replace(/^child /, '')}${said ? `: ${said}` : ''}`);
+  }
+}
+
+/** One role: run the reload loop, then judge the measured run against the role's expectation. */
+async function runOne({ role, plan, expectation }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe): Promise<RunDocument> {
+  let run;
   try {
-    const plan = { ...(await planFor(resolved, role, options, setup?.args ?? [])), beforeSignal: setup?.beforeSignal };
-    let run;
-    try {
-      run = await runReloadLoop(plan, {
-        probe,
-        abort: hooks.abort,
-        onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: options.reloads }),
-        onChild: hooks.onChild,
-      });
-    } catch (error) {
-      if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
-      throw error;
-    }
-    const diedBeforeReady = run.samples.length === 0 && run.end.reason === 'child-exited';
-    if (diedBeforeReady && !hooks.abort?.aborted) {
-      const baseline = await measureBaseline(plan, probe);
-      // Blame the limit only when the child needs about that many fds just to start.
-      if (baseline !== undefined && plan.ulimit < baseline + 4) {
-        throw new UsageError(`--ulimit ${plan.ulimit} is below what the ${role.name} child needs to start (${baseline} fds when ready); use --ulimit ${baseline + 4} or more`);
-      }
-      const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
-      throw new EnvironmentError(`the ${role.name} child ${run.end.detail.replace(/^child /, '')}${said ? `: ${said}` : ''}`);
-    }
-    return { ...run, verdict: judge(run, resolved.scenario.expect(role, resolved.values, { maxGrowth: options.maxGrowth })) };
+    run = await runReloadLoop(plan, {
+      probe,
+      abort: hooks.abort,
+      onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: options.reloads }),
+      onChild: hooks.onChild,
+    });
+  } catch (error) {
+    if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
+    throw error;
+  }
+  return { ...run, verdict: judge(run, expectation) };
+}
+
+/** Runs the roles at once (they share nothing but the machine); every child is gone and every set-up disposed before anything is thrown. */
+async function runRoles(resolved: Resolved, roles: readonly Role[], options: ScenarioOptions, hooks: CommandHooks): Promise<RunDocument[]> {
+  const probe = hooks.probe ?? defaultProbe();
+  const prepared: Prepared[] = [];
+  try {
+    for (const role of roles) prepared.push(await prepare(resolved, role, options));
+    await checkBeforeRun(prepared, hooks, probe);
+    const settled = await Promise.allSettled(prepared.map((p) => runOne(p, options, hooks, probe)));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const runs = settled.map((r) => (r as PromiseFulfilledResult<RunDocument>).value);
+    await checkAfterRun(prepared, runs, hooks, probe);
+    return runs;
   } finally {
-    setup?.dispose();
+    for (const p of prepared) p.setup?.dispose();
   }
 }
 
@@ -137,17 +224,16 @@ export async function runPattern(roleName: string, options: ScenarioOptions, hoo
   checkLimit(options, hooks);
   const role = rolesIn(resolved).find((r) => r.name === roleName);
   if (!role) throw new UsageError(`${resolved.scenario.name} has no ${roleName} child for --runtime ${resolved.runtime}`);
-  return runRole(resolved, role, options, hooks, hooks.probe ?? defaultProbe());
+  return (await runRoles(resolved, [role], options, hooks))[0] as RunDocument;
 }
 
-/** Every role of the scenario at once (they share nothing but the machine), then one verdict. */
+/** Every role of the scenario at once, then one verdict. */
 export async function runCompare(options: ScenarioOptions, hooks: CommandHooks = {}): Promise<CompareDocument> {
   const resolved = resolve(options);
   checkLimit(options, hooks);
-  const probe = hooks.probe ?? defaultProbe();
   const startedAt = new Date();
   const t0 = performance.now();
-  const runs = await Promise.all(rolesIn(resolved).map((role) => runRole(resolved, role, options, hooks, probe)));
+  const runs = await runRoles(resolved, rolesIn(resolved), options, hooks);
   return {
     schemaVersion: SCHEMA_VERSION,
     kind: 'compare',

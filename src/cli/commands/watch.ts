@@ -78,8 +78,14 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
       throw error;
     }
   }
+  let child: LaunchedChild | undefined;
+  const onChild = (started: LaunchedChild) => {
+    child = started;
+    hooks.onChild?.(started);
+  };
+  let run: RunDocument;
   try {
-    const run = await runSettleLoop(
+    const measured = await runSettleLoop(
       {
         scenario: 'watch',
         role: 'watch',
@@ -98,11 +104,15 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
         readyTimeoutMs: options.readyTimeout,
         graceMs: options.grace,
       },
-      { probe, abort: hooks.abort, onSample: hooks.onSample, onChild: hooks.onChild },
+      { probe, abort: hooks.abort, onSample: hooks.onSample, onChild },
     );
-    return { ...run, verdict: judge(run, watchExpectation(options.maxGrowth)) };
+    run = { ...measured, verdict: judge(measured, watchExpectation(options.maxGrowth)) };
   } catch (error) {
     if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
     throw error;
   }
+  // A program that never ran is not a program that did not take the reloads (4): the machine could not run it (3).
+  const cannotRun = run.samples.length === 0 ? child?.execFailure() : undefined;
+  if (cannotRun) throw new EnvironmentError(`${cannotRun}; check the program after --`);
+  return run;
 }

@@ -65,7 +65,7 @@ export async function runReloadLoop(plan: ReloadLoopPlan, hooks: DriverHooks): P
       const ack = await child.output.waitFor(isAck(k), plan.ackTimeoutMs, `reload ${k}`, hooks.abort);
       await recorder.sample(child.pid, k, at(ack.event, round(Number(ack.atNs - sentNs) / 1e6, 4)));
       if (ack.event.event === 'register-failed') {
-        signalHandling = await checkSignalHandling(child, plan, k + 1);
+        signalHandling = await checkSignalHandling(child, plan, k + 1, hooks.abort);
         recorder.end(new RunEnded('emfile', `${ack.event.message} at reload ${k}`));
         break;
       }
@@ -97,11 +97,11 @@ export async function runReloadLoop(plan: ReloadLoopPlan, hooks: DriverHooks): P
  * still alive means the signal was caught (the default action for SIGHUP
  * would have killed it) and nothing acted on it.
  */
-async function checkSignalHandling(child: LaunchedChild, plan: ReloadLoopPlan, nextSeq: number): Promise<Measured['signalHandling']> {
+async function checkSignalHandling(child: LaunchedChild, plan: ReloadLoopPlan, nextSeq: number, abort: AbortSignal | undefined): Promise<Measured['signalHandling']> {
   plan.beforeSignal?.(nextSeq);
   if (!child.signal(plan.signal)) return 'not-checked';
   try {
-    await child.output.waitFor((e) => (e.event === 'reload' || e.event === 'register-failed') && e.seq >= nextSeq, plan.deadCheckMs, 'dead-listener check');
+    await child.output.waitFor((e) => (e.event === 'reload' || e.event === 'register-failed') && e.seq >= nextSeq, plan.deadCheckMs, 'dead-listener check', abort);
     return 'alive';
   } catch (error) {
     if (error instanceof WaitError && error.reason === 'timeout' && child.isRunning()) return 'dead';

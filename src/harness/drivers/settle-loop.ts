@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ProbeError } from '../../fdprobe/errors.js';
 import { ProcfsProbe, type SignalDisposition, signalDisposition } from '../../fdprobe/procfs.js';
 import type { MeasuredRun, RunDocument } from '../../model/run-document.js';
@@ -33,7 +34,15 @@ export interface SettleLoopPlan extends RecordPlan {
 const POLL_MS = 2;
 const HANDLER_WAIT_MS = 1000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or ends the run as aborted the moment `abort` fires (Ctrl-C must never wait out a sleep). */
+async function sleep(ms: number, abort: AbortSignal | undefined, phase: string): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal: abort });
+  } catch (error) {
+    if (abort?.aborted) throw new RunEnded('aborted', `aborted during ${phase}`);
+    throw error;
+  }
+}
 
 export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): Promise<MeasuredRun> {
   const recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
@@ -63,7 +72,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     let stableSince = performance.now();
     for (;;) {
       if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted during ${phase}`);
-      await sleep(POLL_MS);
+      await sleep(POLL_MS, hooks.abort, phase);
       if (!alive()) throw new RunEnded('child-exited', `${await exitDetail()} during ${phase}`);
       const now = await count(pid);
       const t = performance.now();
@@ -87,13 +96,13 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
   try {
     if (child && child.pid <= 0) throw new RunEnded('child-exited', await exitDetail());
     if (plan.readyAfterMs !== undefined) {
-      await sleep(plan.readyAfterMs);
+      await sleep(plan.readyAfterMs, hooks.abort, 'start-up');
       if (!alive()) throw new RunEnded('child-exited', `${await exitDetail()} before it was up`);
     } else {
       await settle('start-up', plan.readyTimeoutMs);
     }
     limit = (await hooks.probe.limits(pid)).soft ?? limit;
-    disposition = await awaitHandler(pid, plan, alive, recorder);
+    disposition = await awaitHandler(pid, plan, alive, recorder, hooks.abort);
     await takeSample(0, undefined);
     if (disposition === 'ignored') throw new RunEnded('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
     for (let k = 1; k <= plan.reloadsPlanned; k++) {
@@ -148,12 +157,12 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
  * action, keep looking for a handler for up to a second (within the ready
  * timeout), so the first signal does not kill a program that was about to catch it.
  */
-async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => boolean, recorder: RunRecorder): Promise<SignalDisposition> {
+async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => boolean, recorder: RunRecorder, abort: AbortSignal | undefined): Promise<SignalDisposition> {
   const signo = osConstants.signals[plan.signal];
   const until = Math.min(performance.now() + HANDLER_WAIT_MS, performance.now() - recorder.elapsedMs() + plan.readyTimeoutMs);
   let disposition = signalDisposition(pid, signo);
   while (disposition === 'default' && performance.now() < until && alive()) {
-    await sleep(10);
+    await sleep(10, abort, 'the wait for a signal handler');
     disposition = signalDisposition(pid, signo);
   }
   return disposition;

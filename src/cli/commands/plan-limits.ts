@@ -1,0 +1,68 @@
+/**
+ * What a scenario run needs from --ulimit and --reloads, computed from the fds
+ * its child holds when ready (measured once with no lowered limit), so that a
+ * run that cannot show its pattern is refused before it starts. Pure.
+ */
+
+/**
+ * fds the child takes below `limit`, from its fd numbers read with no lowered
+ * limit. The fds it opens itself take the lowest free numbers, so they are the
+ * unbroken run from 0; an fd past the first gap was inherited at a fixed number
+ * (fd 251 from the shell that started repro, say) and takes a slot only when it
+ * is numbered below the limit.
+ */
+export function slotsBelow(fdNumbers: readonly number[], limit: number): number {
+  const open = new Set(fdNumbers);
+  let dense = 0;
+  while (open.has(dense)) dense++;
+  let inheritedBelow = 0;
+  for (const fd of open) if (fd > dense && fd < limit) inheritedBelow++;
+  return dense + inheritedBelow;
+}
+
+export interface LimitsPlan {
+  /** The role's name, as the message calls the child (`broken`, `correct`). */
+  role: string;
+  /** The role must leak to EMFILE (its expectation wants a register failure). */
+  leaks: boolean;
+  ulimit: number;
+  reloads: number;
+  /** fds the leaking child leaks per reload. */
+  fdsPerReload: number;
+}
+
+/** The smallest --ulimit a role can show itself under: every child must start, a leaking one must also leak once. */
+export function ulimitNeeded(plan: LimitsPlan, slots: number): number {
+  return plan.leaks ? slots + plan.fdsPerReload : slots;
+}
+
+/** The reload at which the broken child fails with EMFILE: (ulimit − slots) / fds per reload + 1, as the verdict predicts it. */
+export function emfileReload(plan: LimitsPlan, slots: number): number {
+  return Math.floor((plan.ulimit - slots) / plan.fdsPerReload) + 1;
+}
+
+/**
+ * The one-line usage error for a plan its child cannot carry out, or null.
+ * `slots` is what the child holds below the limit when ready; `advise` is the
+ * --ulimit to suggest (compare: the larger need of its two children).
+ */
+export function limitsProblem(plan: LimitsPlan, slots: number, advise = ulimitNeeded(plan, slots)): string | null {
+  const need = ulimitNeeded(plan, slots);
+  const perReload = plan.leaks ? `, then ${plan.fdsPerReload} more per reload` : '';
+  if (plan.ulimit < slots) {
+    return `--ulimit ${plan.ulimit} is below what the ${plan.role} child needs to start (${slots} fds when ready${perReload}); use --ulimit ${advise} or more`;
+  }
+  if (plan.ulimit < need) {
+    return `--ulimit ${plan.ulimit} leaves the ${plan.role} child no room to leak (${slots} fds when ready${perReload}); use --ulimit ${advise} or more`;
+  }
+  if (plan.leaks) {
+    const at = emfileReload(plan, slots);
+    if (plan.reloads < at) {
+      return (
+        `--reloads ${plan.reloads} is too few for the ${plan.role} child to reach EMFILE: it holds ${slots} fds below --ulimit ${plan.ulimit} ` +
+        `and leaks ${plan.fdsPerReload} per reload, so EMFILE comes at reload ${at}; use --reloads ${at} or more (or a lower --ulimit)`
+      );
+    }
+  }
+  return null;
+}
