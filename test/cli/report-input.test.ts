@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompareDocument } from '../../src/model/run-document.js';
+import type { CompareDocument, RunDocument } from '../../src/model/run-document.js';
 import { repro } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repro-report-input-'));
@@ -20,12 +20,13 @@ beforeAll(async () => {
   const compare = await repro(['compare', '--out', at('compare.json')]);
   expect(compare.exitCode).toBe(0);
   const doc = JSON.parse(readFileSync(at('compare.json'), 'utf8')) as CompareDocument;
-  const noSamples: Record<string, unknown> = { ...doc.runs.broken };
+  const [broken, correct] = doc.runs as [RunDocument, RunDocument];
+  const noSamples: Record<string, unknown> = { ...broken };
   delete noSamples.samples;
-  writeFileSync(at('no-samples.json'), JSON.stringify({ ...doc, runs: { ...doc.runs, broken: noSamples } }));
-  const badChild = { ...doc.runs.correct, end: { ...doc.runs.correct.end, child: { ...doc.runs.correct.end.child, exitCode: 'zero' } } };
-  writeFileSync(at('bad-child.json'), JSON.stringify({ ...doc, runs: { ...doc.runs, correct: badChild } }));
-  writeFileSync(at('extra.json'), JSON.stringify({ ...doc, runs: { ...doc.runs, correct: { ...doc.runs.correct, colour: 'red' } } }));
+  writeFileSync(at('no-samples.json'), JSON.stringify({ ...doc, runs: [noSamples, correct] }));
+  const badChild = { ...correct, end: { ...correct.end, child: { ...correct.end.child, exitCode: 'zero' } } };
+  writeFileSync(at('bad-child.json'), JSON.stringify({ ...doc, runs: [broken, badChild] }));
+  writeFileSync(at('extra.json'), JSON.stringify({ ...doc, runs: [broken, { ...correct, colour: 'red' }] }));
   writeFileSync(at('kind-only.json'), '{"kind":"compare"}');
   writeFileSync(at('kind-other.json'), '{"schemaVersion":1,"kind":"snapshot"}');
   writeFileSync(at('number.json'), '42');

@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function slotsOf(pattern: 'broken' | 'correct'): Promise<number> {
   const result = await repro([pattern, '--reloads', pattern === 'broken' ? '500' : '1', '--json']);
   const doc = JSON.parse(result.stdout) as RunDocument;
-  return doc.verdict.baselineFds - doc.fdsAboveLimitAtStart;
+  return doc.measured.baselineFds - doc.fdsAboveLimitAtStart;
 }
 
 function expectOneLine(result: { exitCode: number | undefined; stdout: string; stderr: string }, exitCode = 2): void {
@@ -67,7 +67,7 @@ describe('--reloads too few for the broken child to reach EMFILE', () => {
     expect(at).toBeGreaterThan(3);
     const works = await repro(['broken', '--ulimit', '40', '--reloads', String(at), '--json']);
     expect(works.exitCode).toBe(0);
-    expect((JSON.parse(works.stdout) as RunDocument).verdict.emfileAtReload).toBe(at);
+    expect((JSON.parse(works.stdout) as RunDocument).measured.emfileAtReload).toBe(at);
   });
 });
 

@@ -53,7 +53,7 @@ describe('a child that ignores SIGTERM', () => {
 
 describe('a child that is stopped (state T) at teardown', () => {
   it('is sent SIGCONT with the SIGTERM, so it acts on the SIGTERM: not SIGKILLed, and never said to ignore SIGTERM', async () => {
-    const doc = await run(plan('stops-itself.mjs', ['3'], { reloads: 10, ackTimeoutMs: 300, graceMs: 1500 }));
+    const doc = await run(plan('stops-itself.mjs', ['3'], { reloadsPlanned: 10, ackTimeoutMs: 300, graceMs: 1500 }));
     expect(doc.end.detail).toBe('reload 3: no answer within 300 ms');
     expect(doc.end.child).toMatchObject({ signal: 'SIGTERM', forced: false });
     expect(doc.end.child?.teardownMs).toBeLessThan(1500);

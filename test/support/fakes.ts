@@ -53,6 +53,7 @@ export function fakeLauncher(script: FakeChildScript): { launch: (o: LaunchOptio
       killNow() {
         running = false;
       },
+      execFailure: () => undefined,
     };
   };
   return {
