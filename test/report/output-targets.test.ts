@@ -94,6 +94,17 @@ describe('devices, FIFOs, sockets and fds: written straight through, never repla
     expect(readFileSync(join(d, 'run.csv'), 'utf8')).toMatch(/^run,reload/);
   });
 
+  it('two failing outputs: one line for each, in order, after the summary; exit 3', async () => {
+    const d = sub('full-twice');
+    await execa('mknod', [join(d, 'full'), 'c', '1', '7']);
+    const result = await report('--svg', join(d, 'full'), '--csv', join(d, 'full'));
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr.split('\n')).toEqual([
+      `repro: --svg ${join(d, 'full')}: cannot write (ENOSPC: no space left on device); nothing was replaced (a character device is written straight through)`,
+      `repro: --csv ${join(d, 'full')}: cannot write (ENOSPC: no space left on device); nothing was replaced (a character device is written straight through)`,
+    ]);
+  });
+
   it('a symlink to /dev/stdout prints the output (the summary moves to stderr) and stays a link', async () => {
     const d = sub('stdout');
     symlinkSync('/dev/stdout', join(d, 'to-stdout'));
