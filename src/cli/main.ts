@@ -15,6 +15,7 @@ import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
 import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
 import { checkSettleWindows, decimal, oneOf, signalName, wholeNumber } from './parse.js';
+import { guardStdout } from './stdout.js';
 
 type OutputOptions = ReportOptions;
 
@@ -214,6 +215,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
 /** Runs the CLI; resolves to the exit code instead of exiting, so tests can call it. */
 export async function main(argv: string[]): Promise<number> {
+  guardStdout();
   let code: number = ExitCode.OK;
   const program = buildProgram((c) => {
     code = c;

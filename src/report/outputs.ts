@@ -2,9 +2,11 @@
  * Every output of a run, from one document: the summary, --json, and each
  * report file (--out, --svg, --html, --markdown, --junit, --csv), plus the
  * GitHub job summary. `-` means stdout; at most one output may claim it, and
- * then the summary goes to stderr so stdout stays machine-readable. Files are
- * checked before a run starts and written atomically after it; one failing
- * write does not stop the others.
+ * then the summary goes to stderr so stdout stays machine-readable (a path
+ * naming fd 1, such as `/dev/stdout`, counts as stdout). Every path is checked
+ * before a run starts (not empty, no two outputs naming one file, its parent a
+ * directory, writable); files are written atomically after it, devices and
+ * FIFOs straight through; one failing write does not stop the others.
  */
 import { appendFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
@@ -12,6 +14,7 @@ import { checkBaseline, runsOf, withBaseline } from '../model/baseline.js';
 import type { ReproDocument } from '../model/run-document.js';
 import { loadDocument } from './load-document.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './formats-list.js';
+import { targetIdentity, type OutputTarget } from './output-target.js';
 import { checkOutputPath, writeOutput } from './write-file.js';
 
 export interface PreparedReports {
@@ -20,21 +23,38 @@ export interface PreparedReports {
   summaryToStderr: boolean;
 }
 
-function stdoutClaims(options: ReportOptions): string[] {
-  return [...(options.json ? ['--json'] : []), ...FORMAT_NAMES.filter((f) => options[f] === '-').map((f) => `${REPORT_FORMATS[f].flag} -`)];
+/** Resolves and checks every report path; two outputs naming one file (after links) are a usage error. */
+function checkTargets(options: ReportOptions): Map<ReportFormat, OutputTarget> {
+  const targets = new Map<ReportFormat, OutputTarget>();
+  const seen = new Map<string, string>();
+  for (const f of FORMAT_NAMES) {
+    const path = options[f];
+    if (path === undefined) continue;
+    const { flag } = REPORT_FORMATS[f];
+    const target = checkOutputPath(path, flag);
+    targets.set(f, target);
+    const identity = targetIdentity(target);
+    if (identity === undefined || identity === 'stdout') continue;
+    const other = seen.get(identity);
+    if (other !== undefined) throw new UsageError(`${other} and ${flag} ${path} name the same file; give each output its own path`);
+    seen.set(identity, `${flag} ${path}`);
+  }
+  return targets;
+}
+
+function stdoutClaims(options: ReportOptions, targets: Map<ReportFormat, OutputTarget>): string[] {
+  return [...(options.json ? ['--json'] : []), ...FORMAT_NAMES.filter((f) => targets.get(f)?.kind === 'stdout').map((f) => `${REPORT_FORMATS[f].flag} ${options[f]}`)];
 }
 
 /**
- * Before the run: one output on stdout at most, every file writable, the
- * baseline readable and holding a run this command will produce.
+ * Before the run: every report path resolved and writable, no two naming one
+ * file, one output on stdout at most, the baseline readable and holding a run
+ * this command will produce.
  */
 export function prepareReports(options: ReportOptions, produces: readonly string[]): PreparedReports {
-  const claims = stdoutClaims(options);
+  const targets = checkTargets(options);
+  const claims = stdoutClaims(options, targets);
   if (claims.length > 1) throw new UsageError(`${claims.join(' and ')} both write to stdout; send all but one to a file`);
-  for (const f of FORMAT_NAMES) {
-    const path = options[f];
-    if (path !== undefined) checkOutputPath(path, REPORT_FORMATS[f].flag);
-  }
   let baseline: ReproDocument | undefined;
   if (options.baseline !== undefined) {
     baseline = loadDocument(options.baseline, '--baseline');
@@ -72,7 +92,7 @@ export function applyBaseline(doc: ReproDocument, options: ReportOptions, prepar
 
 /**
  * Writes every output. The summary (or --json) is printed whatever the files
- * do; a failed write is thrown after all others were tried.
+ * do; then each failed write's one line, in order, the last one thrown (exit 3).
  */
 export async function emitReports(doc: ReproDocument, options: ReportOptions, prepared: PreparedReports, summary: () => string): Promise<void> {
   // Each view is rendered once, even when two outputs want it (--markdown and the job summary, --out and --json).
@@ -82,14 +102,14 @@ export async function emitReports(doc: ReproDocument, options: ReportOptions, pr
     if (!text) rendered.set(format, (text = render(format, doc)));
     return text;
   };
-  let failed: unknown;
+  const failed: unknown[] = [];
   for (const format of FORMAT_NAMES) {
     const path = options[format];
     if (path === undefined) continue;
     try {
-      writeOutput(path, await view(format), REPORT_FORMATS[format].flag);
+      await writeOutput(path, await view(format), REPORT_FORMATS[format].flag);
     } catch (error) {
-      failed ??= error;
+      failed.push(error);
     }
   }
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
@@ -102,5 +122,7 @@ export async function emitReports(doc: ReproDocument, options: ReportOptions, pr
   }
   if (options.json) process.stdout.write(await view('out'));
   else (prepared.summaryToStderr ? process.stderr : process.stdout).write(`${summary()}\n`);
-  if (failed) throw failed;
+  const last = failed.pop();
+  for (const error of failed) process.stderr.write(`repro: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (last !== undefined) throw last;
 }

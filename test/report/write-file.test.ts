@@ -12,10 +12,10 @@ const writer = fileURLToPath(new URL('../fixtures/writes-documents-forever.mjs',
 const temps = () => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
 
 describe('writeOutput', () => {
-  it('replaces the file and leaves no temp file', () => {
+  it('replaces the file and leaves no temp file', async () => {
     const path = join(dir, 'plain.json');
     writeFileSync(path, 'old');
-    writeOutput(path, '{"new":true}', '--out');
+    await writeOutput(path, '{"new":true}', '--out');
     expect(readFileSync(path, 'utf8')).toBe('{"new":true}');
     expect(temps()).toEqual([]);
   });
@@ -35,7 +35,7 @@ describe('writeOutput', () => {
       // and one left by a writer killed right there is complete and swept by the next write.
       for (const temp of temps()) expect(JSON.parse(readFileSync(join(dir, temp), 'utf8')).complete).toBe(true);
     }
-    writeOutput(path, '{"last":true}', '--out');
+    await writeOutput(path, '{"last":true}', '--out');
     expect(temps()).toEqual([]);
   });
 });
