@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { BIN } from '../support/cli.js';
+
+const LEAKY = fileURLToPath(new URL('../fixtures/services/leaks-pipe-per-hup.py', import.meta.url));
 
 /** Live (non-zombie) processes that inherited `marker` in their environment. */
 function marked(marker: string): number[] {
@@ -36,7 +39,7 @@ describe('stdout closed by its reader', () => {
   it.each([
     ['compare --json', ['compare', '--json'], 0],
     ['compare (the summary)', ['compare'], 0],
-    ['broken --reloads 5 (a failing verdict)', ['broken', '--reloads', '5'], 1],
+    ['watch of a leaking program (a failing verdict)', ['watch', '--reloads', '3', '--settle', '60', '--', 'python3', LEAKY], 1],
   ])('%s: no stack trace, exits with the run\'s own code, no child left', async (_name, args, code) => {
     const marker = `mark-${randomUUID()}`;
     const result = await withStdoutClosed(args, marker);

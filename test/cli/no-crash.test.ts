@@ -63,7 +63,7 @@ describe('a schema-valid document with 150 000 samples', () => {
 
 describe('a baseline whose growth per reload is the largest finite number', () => {
   it('gives a finite change, and the document it writes re-loads', async () => {
-    writeFileSync(at('huge.json'), JSON.stringify({ ...run, verdict: { ...run.verdict, growthPerReload: 1.7e308 } }));
+    writeFileSync(at('huge.json'), JSON.stringify({ ...run, measured: { ...run.measured, growthPerReload: 1.7e308 } }));
     const result = await repro(['report', at('run.json'), '--baseline', at('huge.json'), '--out', at('against-huge.json')]);
     expect(result.exitCode).toBe(0);
     const saved = JSON.parse(readFileSync(at('against-huge.json'), 'utf8')) as RunDocument;

@@ -39,9 +39,9 @@ beforeAll(async () => {
 describe('what the file is, and the first field that is wrong where it is', () => {
   it.each([
     ['probe.json', 'this is a `repro probe --json` snapshot, not a run document'],
-    ['no-samples.json', "not a valid compare document: /runs/broken: must have required property 'samples'"],
-    ['bad-child.json', 'not a valid compare document: /runs/correct/end/child/exitCode: must be integer,null'],
-    ['extra.json', "not a valid compare document: /runs/correct: must not have the property 'colour'"],
+    ['no-samples.json', "not a valid compare document: /runs/0: must have required property 'samples'"],
+    ['bad-child.json', 'not a valid compare document: /runs/1/end/child/exitCode: must be integer,null'],
+    ['extra.json', "not a valid compare document: /runs/1: must not have the property 'colour'"],
     ['kind-only.json', "not a valid compare document: (top level): must have required property 'schemaVersion'"],
     ['kind-other.json', 'not a run document: kind "snapshot" is not run or compare'],
     ['number.json', 'this is a JSON number, not a run document'],

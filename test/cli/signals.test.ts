@@ -81,7 +81,7 @@ describe('repro gets a signal mid-run', () => {
       const cli = execa(process.execPath, [BIN, command, '--reloads', '10000000'], { reject: false, stdin: 'ignore', env, extendEnv: false });
       try {
         // The correct child runs until it is told to stop; wait until it is up and being sampled.
-        await waitFor('the correct child', () => mark.alive().find((pid) => pid !== cli.pid && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('sighup-hub')));
+        await waitFor('the correct child', () => mark.alive().find((pid) => pid !== cli.pid && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('sighup-listener/node/correct')));
         await new Promise((r) => setTimeout(r, 500));
         cli.kill('SIGKILL');
         await cli;

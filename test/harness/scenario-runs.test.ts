@@ -102,7 +102,7 @@ describe('repro compare when one side is killed mid-run', () => {
   it('keeps that side’s samples with the signal name and still reports the other side in full', async () => {
     // A high limit keeps the broken child reloading long enough to be killed mid-run (reloads enough to reach it).
     const doc = await runCompare(
-      { ...defaults, ulimit: 8000, reloads: 4000 },
+      { ...defaults, ulimit: 8000, reloads: 4100 },
       {
         onChild: (child) => {
           child.output.onEvent(({ event }) => {
@@ -117,7 +117,7 @@ describe('repro compare when one side is killed mid-run', () => {
     expect(broken.end.detail).toContain('signal SIGKILL');
     expect(broken.samples.length).toBeGreaterThan(5);
     expect(correct.verdict.pass).toBe(true);
-    expect(correct.samples).toHaveLength(4001);
+    expect(correct.samples).toHaveLength(4101);
     expect(doc.verdict.pass).toBe(false);
     expect(doc.verdict.checks[0]).toMatchObject({ id: 'run:broken', ok: false });
     expect(doc.verdict.checks[0]?.text).toMatch(/^broken did not show .*: run ended early: child killed by SIGKILL/);

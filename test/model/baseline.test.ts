@@ -3,7 +3,7 @@ import { checkBaseline } from '../../src/model/baseline.js';
 import type { RunDocument } from '../../src/model/run-document.js';
 
 /** Only what checkBaseline reads of a run. */
-const runWith = (growthPerReload: number) => ({ kind: 'run', pattern: 'watch', verdict: { growthPerReload } }) as unknown as RunDocument;
+const runWith = (growthPerReload: number) => ({ kind: 'run', role: 'watch', measured: { growthPerReload } }) as unknown as RunDocument;
 
 describe('checkBaseline with growth at the ends of the number line', () => {
   it.each([

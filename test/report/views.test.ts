@@ -46,7 +46,7 @@ describe('esc', () => {
 });
 
 function run(role: string, growth: number, samples: RunDocument['samples'] = []): RunDocument {
-  return { kind: 'run', role, samples, measured: { growthPerReload: growth }, verdict: { pass: true, checks: [{ id: 'growth', ok: true, text: 'flat' }] } } as unknown as RunDocument;
+  return { kind: 'run', role, samples, metrics: [], measured: { growthPerReload: growth }, verdict: { pass: true, checks: [{ id: 'growth', ok: true, text: 'flat' }] } } as unknown as RunDocument;
 }
 
 describe('checkBaseline', () => {
@@ -67,13 +67,27 @@ describe('checkBaseline', () => {
 });
 
 describe('renderCsv', () => {
+  it('has a column per metric the runs record, in their order, empty where a sample lacks it', () => {
+    const doc = {
+      ...run('broken', 2, [
+        { reload: 0, elapsedMs: 1, fds: 3, fdsByKind: { pipe: 3 }, metrics: { listeners: 1, threads: 7 } },
+        { reload: 1, elapsedMs: 2, fds: 5, fdsByKind: { pipe: 5 }, metrics: { listeners: 2 } },
+      ]),
+      metrics: [
+        { id: 'listeners', label: 'listeners', unit: '', description: '' },
+        { id: 'threads', label: 'threads', unit: '', description: '' },
+      ],
+    } as RunDocument;
+    expect(renderCsv(doc).split('\r\n').slice(0, 3)).toEqual(['run,reload,elapsed_ms,fds,fds_pipe,listeners,threads,rss_kb,round_trip_ms,settle_ms', 'broken,0,1,3,3,1,7,,,', 'broken,1,2,5,5,2,,,,']);
+  });
+
   it('quotes fields RFC 4180 style and fills absent kinds with 0', () => {
     const doc = run('watch', 0, [
       { reload: 0, elapsedMs: 1, fds: 3, fdsByKind: { pipe: 3 } },
       { reload: 1, elapsedMs: 2.5, fds: 4, fdsByKind: { pipe: 3, file: 1 }, settleMs: 60.1 },
     ]);
     expect(renderCsv(doc)).toBe(
-      'run,reload,elapsed_ms,fds,fds_pipe,fds_file,listeners,rss_kb,round_trip_ms,settle_ms\r\nwatch,0,1,3,3,0,,,,\r\nwatch,1,2.5,4,3,1,,,,60.1\r\n',
+      'run,reload,elapsed_ms,fds,fds_pipe,fds_file,rss_kb,round_trip_ms,settle_ms\r\nwatch,0,1,3,3,0,,,\r\nwatch,1,2.5,4,3,1,,,60.1\r\n',
     );
   });
 });

@@ -49,7 +49,7 @@ export const logReopen: Scenario = {
   expect(role, _options, { maxGrowth }) {
     if (role.kind === 'broken') {
       return {
-        shows: 'the leak: one fd per rotation until EMFILE, signal handling still alive',
+        shows: 'the broken pattern leaks one fd per rotation until EMFILE and still reloads',
         fdsPerReload: 1,
         maxGrowth,
         registerFailure: 'expected',
@@ -61,7 +61,7 @@ export const logReopen: Scenario = {
       };
     }
     return {
-      shows: 'one log fd however many rotations',
+      shows: 'the correct pattern stays flat: one log fd however many rotations',
       fdsPerReload: 0,
       maxGrowth,
       registerFailure: 'forbidden',

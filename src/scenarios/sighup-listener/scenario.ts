@@ -74,7 +74,7 @@ export const sighupListener: Scenario = {
     }
     if (role.kind === 'broken') {
       return {
-        shows: 'the leak: fds grow per reload until EMFILE, then signal handling is dead',
+        shows: 'the broken pattern leaks until EMFILE and then stops reloading',
         // Node: the channel's fds; Rust: signal_hook's Signals owns a UnixStream pair.
         fdsPerReload: options.channel === undefined ? 2 : FDS_PER_CHANNEL[options.channel as ChannelKind],
         maxGrowth,
@@ -87,7 +87,7 @@ export const sighupListener: Scenario = {
       };
     }
     return {
-      shows: 'fds and listeners flat over every reload',
+      shows: 'the correct pattern stays flat',
       fdsPerReload: 0,
       maxGrowth,
       registerFailure: 'forbidden',
