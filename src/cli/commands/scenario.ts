@@ -3,6 +3,7 @@ import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import { type DriverHooks, type ReloadLoopPlan, runReloadLoop } from '../../harness/drivers/reload-loop.js';
+import { runRounds } from '../../harness/drivers/rounds.js';
 import { launchChild } from '../../harness/launch.js';
 import { judge, judgeCompare } from '../../model/judge.js';
 import type { CompareDocument, RunDocument } from '../../model/run-document.js';
@@ -106,7 +107,7 @@ async function runRole(resolved: Resolved, role: Role, options: ScenarioOptions,
     const plan = { ...(await planFor(resolved, role, options, setup?.args ?? [])), beforeSignal: setup?.beforeSignal };
     let run;
     try {
-      run = await runReloadLoop(plan, {
+      run = await (resolved.scenario.driver === 'rounds' ? runRounds : runReloadLoop)(plan, {
         probe,
         abort: hooks.abort,
         onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: options.reloads }),
