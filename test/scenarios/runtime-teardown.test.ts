@@ -44,14 +44,14 @@ const rounds = (run: RunDocument) => run.events.filter((e) => e.event === 'round
 
 async function compare(runtime: string) {
   const pids = new Map<string, number>();
-  const seen: Record<string, { reload: number; handles: number }[]> = { broken: [], correct: [] };
+  const seen: Record<'broken' | 'correct', { reload: number; handles: number }[]> = { broken: [], correct: [] };
   const doc = await runCompare(options(runtime), {
     onChild: (child: LaunchedChild) => {
       // The launcher's argv already names the role (sh → setpriv → child keep one pid).
       const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'latin1').split('\0');
       pids.set(argv.includes('broken') ? 'broken' : 'correct', child.pid);
     },
-    onSample: (sample, { pattern }) => seen[pattern]?.push({ reload: sample.reload, handles: handleCount(runtime, pids.get(pattern) as number) }),
+    onSample: (sample, { pattern }) => seen[pattern as 'broken' | 'correct'].push({ reload: sample.reload, handles: handleCount(runtime, pids.get(pattern) as number) }),
   });
   const run = (role: string) => doc.runs.find((r) => r.role === role) as RunDocument;
   return { doc, broken: run('broken'), correct: run('correct'), seen };
