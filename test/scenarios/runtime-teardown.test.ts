@@ -43,15 +43,20 @@ type RoundEvent = { event: 'round'; round: number; left: number; leftFds: { fd: 
 const rounds = (run: RunDocument) => run.events.filter((e) => e.event === 'round') as unknown as RoundEvent[];
 
 async function compare(runtime: string) {
+  const launched: number[] = [];
   const pids = new Map<string, number>();
+  /** The pid of a role's child: read from its argv once it has exec'd (at launch it may still be a fork of this process). */
+  const pidOf = (role: string): number => {
+    for (const pid of launched) {
+      if (pids.has(role)) break;
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').includes(role)) pids.set(role, pid);
+    }
+    return pids.get(role) as number;
+  };
   const seen: Record<'broken' | 'correct', { reload: number; handles: number }[]> = { broken: [], correct: [] };
   const doc = await runCompare(options(runtime), {
-    onChild: (child: LaunchedChild) => {
-      // The launcher's argv already names the role (sh → setpriv → child keep one pid).
-      const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'latin1').split('\0');
-      pids.set(argv.includes('broken') ? 'broken' : 'correct', child.pid);
-    },
-    onSample: (sample, { pattern }) => seen[pattern as 'broken' | 'correct'].push({ reload: sample.reload, handles: handleCount(runtime, pids.get(pattern) as number) }),
+    onChild: (child: LaunchedChild) => launched.push(child.pid),
+    onSample: (sample, { pattern }) => seen[pattern as 'broken' | 'correct'].push({ reload: sample.reload, handles: handleCount(runtime, pidOf(pattern)) }),
   });
   const run = (role: string) => doc.runs.find((r) => r.role === role) as RunDocument;
   return { doc, broken: run('broken'), correct: run('correct'), seen };
