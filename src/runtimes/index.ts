@@ -15,6 +15,7 @@ const PYTHON = 'python3';
 export const RUNTIMES: Record<string, Runtime> = {
   node: { name: 'node', unavailable: () => null },
   python: { name: 'python', unavailable: () => (findOnPath(PYTHON) ? null : 'no python3 on PATH; install it (Debian: apt-get install python3)') },
+  c: { name: 'c', unavailable: () => (findOnPath('gcc') ? null : 'no gcc on PATH; install it (Debian: apt-get install gcc liburing-dev)') },
   rust: {
     name: 'rust',
     unavailable: () => {

@@ -67,6 +67,8 @@ export interface Scenario {
   command(role: Role, runtime: string, options: ScenarioOptionValues): Promise<string[]>;
   /** What the role must show, as data the judge reads. */
   expect(role: Role, options: ScenarioOptionValues, thresholds: { maxGrowth: number }): Expectation;
+  /** Which driver runs it: `reload-loop` (default: signal, acknowledgement, sample) or `rounds` (phase markers snapshotted per round, fds left by identity). */
+  driver?: 'reload-loop' | 'rounds';
   /** Per-run set-up (temporary files, work between reloads); none when absent. */
   setup?(role: Role): RunSetup;
 }

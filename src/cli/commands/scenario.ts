@@ -3,6 +3,7 @@ import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import { type DriverHooks, type ReloadLoopPlan, runReloadLoop } from '../../harness/drivers/reload-loop.js';
+import { runRounds } from '../../harness/drivers/rounds.js';
 import { launchChild } from '../../harness/launch.js';
 import { judge, judgeCompare } from '../../model/judge.js';
 import type { CompareDocument, Expectation, RunDocument } from '../../model/run-document.js';
@@ -69,6 +70,8 @@ function checkLimit(options: ScenarioOptions, hooks: CommandHooks): void {
 
 /** A role ready to run: its plan, what it is expected to show, and its set-up (disposed after the run). */
 interface Prepared {
+  /** The driver the scenario runs in. */
+  driver: NonNullable<Scenario['driver']>;
   role: Role;
   plan: ReloadLoopPlan;
   expectation: Expectation;
@@ -96,7 +99,7 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions)
       graceMs: options.grace,
       beforeSignal: setup?.beforeSignal,
     };
-    return { role, plan, expectation: scenario.expect(role, values, { maxGrowth: options.maxGrowth }), setup };
+    return { driver: scenario.driver ?? 'reload-loop', role, plan, expectation: scenario.expect(role, values, { maxGrowth: options.maxGrowth }), setup };
   } catch (error) {
     setup?.dispose();
     throw error;
@@ -184,11 +187,11 @@ async function checkAfterRun(prepared: readonly Prepared[], runs: readonly RunDo
   }
 }
 
-/** One role: run the reload loop, then judge the measured run against the role's expectation. */
-async function runOne({ role, plan, expectation }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe): Promise<RunDocument> {
+/** One role: run its driver, then judge the measured run against the role's expectation. */
+async function runOne({ driver, role, plan, expectation }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe): Promise<RunDocument> {
   let run;
   try {
-    run = await runReloadLoop(plan, {
+    run = await (driver === 'rounds' ? runRounds : runReloadLoop)(plan, {
       probe,
       abort: hooks.abort,
       onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: options.reloads }),
