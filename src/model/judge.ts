@@ -105,7 +105,8 @@ export function judgeCompare(runs: readonly RunDocument[]): CompareVerdict {
 
 function summaryOf(run: RunDocument): string {
   const m = run.measured;
-  const failure = m.registerFailure ? `, ${m.registerFailure} at reload ${m.emfileAtReload}, signal handling then ${m.signalHandling}` : '';
+  const then = m.signalHandling === 'not-checked' ? '' : `, signal handling then ${m.signalHandling}`;
+  const failure = m.registerFailure ? `, ${m.registerFailure} at reload ${m.emfileAtReload}${then}` : '';
   return `${m.baselineFds} → ${m.finalFds} fds, ${fmt(m.growthPerReload)}/reload over ${m.reloadsDone} reloads${failure}`;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { KindCounts } from '../fdprobe/kinds.js';
 import type { Check, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
-import { percentile } from '../model/stats.js';
+import { maxOf, percentile } from '../model/stats.js';
 import { ellipsize, shellCommand, visibleLine } from './text.js';
 
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
@@ -77,12 +77,20 @@ function baselineFds(run: RunDocument): string {
   return run.samples.length === 0 ? notMeasured(NO_BASELINE) : String(run.measured.baselineFds);
 }
 
+/** A metric over the run: `start → end`, and its peak when that was neither (a number that rises and falls back, e.g. fds left by each round). */
+function metricSpan(run: RunDocument, id: string): string {
+  const m = run.measured.metrics[id];
+  if (!m || (m.start === null && m.end === null)) return '—';
+  const peak = maxOf(run.samples.map((s) => s.metrics?.[id] ?? -Infinity));
+  const showPeak = Number.isFinite(peak) && peak !== m.start && peak !== m.end;
+  return `${m.start ?? '—'} → ${m.end ?? '—'}${showPeak ? ` (peak ${peak})` : ''}`;
+}
+
 /** One row per metric the scenario records: `start → end unit`. */
 function metricRows(run: RunDocument): [string, string][] {
   return run.metrics.map(({ id, label, unit }) => {
-    const m = run.measured.metrics[id];
-    const u = unit ? ` ${unit}` : '';
-    return [label, !m || (m.start === null && m.end === null) ? notMeasured('never reported') : `${m.start ?? '—'} → ${m.end ?? '—'}${u}`];
+    const span = metricSpan(run, id);
+    return [label, span === '—' ? notMeasured('never reported') : `${span}${unit ? ` ${unit}` : ''}`];
   });
 }
 
@@ -173,13 +181,8 @@ export function compareRows(runs: readonly RunDocument[]): [string, (r: RunDocum
     ['what grew', (r) => (r.samples.length < 2 ? '—' : formatKinds(r.measured.growthByKind))],
     ['register failure', (r) => (r.measured.emfileAtReload === null ? 'none' : `${r.measured.registerFailure} @ ${r.measured.emfileAtReload}`)],
     ['signal handling', (r) => (r.measured.signalHandling === 'not-checked' && r.measured.reloadsDone === r.reloadsPlanned ? 'alive' : r.measured.signalHandling)],
-    ...[...metrics].map(([id, label]): [string, (r: RunDocument) => string] => [
-      label,
-      (r) => {
-        const m = r.measured.metrics[id];
-        return m ? `${m.start ?? '—'} → ${m.end ?? '—'}` : '—';
-      },
-    ]),
+    ...[...metrics].map(([id, label]): [string, (r: RunDocument) => string] => [label, (r) => metricSpan(r, id)]),
+    ['child RSS (KiB)', (r) => (r.measured.rssKb.start === null ? '—' : `${r.measured.rssKb.start} → ${r.measured.rssKb.end}`)],
     ['reloads acked', (r) => `${r.measured.reloadsDone}/${r.reloadsPlanned}`],
     ['round trip p50/p99', (r) => (r.measured.latencyMs.p50 === null ? '—' : `${r.measured.latencyMs.p50}/${r.measured.latencyMs.p99 ?? '—'} ms`)],
     ['verdict', (r) => (r.verdict.pass ? 'as expected' : 'NOT as expected')],

@@ -65,9 +65,10 @@ export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
   const widths = runs.map((r) => Math.max(20, r.role.length + 2, ...rows.map(([, f]) => f(r).length + 2)));
   const cells = (values: string[], paintAt: (i: number, v: string) => string = (_i, v) => v) => values.map((v, i) => paintAt(i, i === values.length - 1 ? v : v.padEnd(widths[i] as number))).join('');
   const tones = runs.map((r, i) => seriesColor(r, i, runs));
+  const labelWidth = maxOf(rows.map(([label]) => label.length + 2), 20);
   const out = [paint.bold(documentTitle(doc)), ''];
-  out.push(`  ${''.padEnd(20)}${cells(runs.map((r) => r.role), (i, v) => paint[tones[i] as 'red'](v))}`);
-  for (const [label, f] of rows) out.push(`  ${label.padEnd(20)}${cells(runs.map(f))}`);
+  out.push(`  ${''.padEnd(labelWidth)}${cells(runs.map((r) => r.role), (i, v) => paint[tones[i] as 'red'](v))}`);
+  for (const [label, f] of rows) out.push(`  ${label.padEnd(labelWidth)}${cells(runs.map(f))}`);
   for (const note of compareNotes(doc)) out.push(`  ${note}`);
   if (view.chart) {
     const limit = maxOf(runs.map((r) => r.ulimit ?? 0), 0) || undefined;
