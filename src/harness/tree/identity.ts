@@ -3,17 +3,20 @@
  *
  * Every fd gets an identity: pid, fd number and the object it refers to.
  * - pipes and sockets: the inode in the link target (`pipe:[1234]`);
- * - files, directories, devices: path + device:inode (stat of /proc/PID/fd/N
- *   follows the link to the open object, so a file replaced under the same
- *   path is a different object);
+ * - files, directories, devices: path + device:inode, and the birth time
+ *   where the filesystem keeps one (stat of /proc/PID/fd/N follows the link
+ *   to the open object, so a file replaced under the same path is a
+ *   different object, and so is a new file that got a recycled inode);
  * - anon inodes: every eventfd, signalfd, epoll... shares one anon inode, so
  *   the inode says nothing; eventfds carry a unique `eventfd-id` in
  *   /proc/PID/fdinfo/N, which is used where present. For the others the
  *   identity is (pid, fd, kind): the same fd number closed and reopened as the
  *   same kind between two samples looks like one fd (documented limit).
  *
- * An fd "opened in reload k" is one first seen in the sample after signal k;
- * a survivor is one still open in the last sample. `survivors()` is pure.
+ * An fd "opened in reload k" is one first seen in the sample after signal k
+ * (or seen again after being absent from the sample before: the same
+ * identity closed and opened again is a new fd); a survivor is one still
+ * open in the last sample. `survivors()` is pure.
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { classifyTarget, countKinds, type FdKind, type KindCounts } from '../../fdprobe/kinds.js';
@@ -62,7 +65,8 @@ export function objectOf(target: string, fdPath: string, fdinfoPath: string): st
   if (target.startsWith('/')) {
     try {
       const st = statSync(fdPath, { bigint: true });
-      return `${target}@${st.dev}:${st.ino}`;
+      // Inode numbers are recycled (ext4 hands a freed one to the next file): the birth time tells them apart where the filesystem has one.
+      return st.birthtimeNs > 0n ? `${target}@${st.dev}:${st.ino}:${st.birthtimeNs}` : `${target}@${st.dev}:${st.ino}`;
     } catch {
       return target;
     }
@@ -87,44 +91,69 @@ export function readIdentities(pid: number, fdDir = `${PROC_ROOT}/${pid}/fd`): F
 
 /**
  * Where each identity was first seen: feed it every full sample in order
- * (reload 0 = the baseline). Memory: one entry per distinct identity ever
- * seen (a service that churns a new temp file per sample adds one per sample).
+ * (reload 0 = the baseline), none skipped. An identity absent from the
+ * previous sample and present again counts as opened anew (an fd number and
+ * object recycled after a close). Memory: one entry per distinct identity
+ * ever seen (a service that churns a new temp file per sample adds one per sample).
  */
 export class FirstSeen {
-  readonly #first = new Map<string, { reload: number; id: FdIdentity }>();
+  /** The current incarnation of each identity. */
+  readonly #first = new Map<string, Incarnation>();
+  /** Earlier incarnations (closed, then the same identity seen again). */
+  readonly #earlier: Incarnation[] = [];
+  #lastReload: number | undefined;
 
   /** Records the identities of the sample taken after signal `reload` (0: before any). */
   observe(reload: number, identities: Iterable<FdIdentity>): void {
+    const previous = this.#lastReload;
     for (const id of identities) {
       const key = identityKey(id);
-      if (!this.#first.has(key)) this.#first.set(key, { reload, id });
+      const known = this.#first.get(key);
+      if (!known) this.#first.set(key, { reload, id, lastSeen: reload, current: true });
+      else {
+        if (previous !== undefined && known.lastSeen < previous) {
+          this.#earlier.push({ ...known, current: false });
+          known.reload = reload;
+          known.id = id;
+        }
+        known.lastSeen = reload;
+      }
     }
+    this.#lastReload = reload;
   }
 
-  /** Reload at which `id` was first seen, or undefined. */
+  /** Reload at which the current incarnation of `id` was first seen, or undefined. */
   reloadOf(id: FdIdentity): number | undefined {
     return this.#first.get(identityKey(id))?.reload;
   }
 
-  /** Every identity first seen at `reload`. */
-  openedAt(reload: number): FdIdentity[] {
+  /** Every incarnation first seen at `reload`. */
+  openedAt(reload: number): Incarnation[] {
     return this.byReload().get(reload) ?? [];
   }
 
-  /** Identities grouped by the reload they were first seen at (one pass). */
-  byReload(): Map<number, FdIdentity[]> {
-    const out = new Map<number, FdIdentity[]>();
-    for (const { reload, id } of this.#first.values()) {
-      let list = out.get(reload);
-      if (!list) out.set(reload, (list = []));
-      list.push(id);
+  /** Incarnations grouped by the reload they were first seen at (one pass). */
+  byReload(): Map<number, Incarnation[]> {
+    const out = new Map<number, Incarnation[]>();
+    for (const inc of [...this.#earlier, ...this.#first.values()]) {
+      let list = out.get(inc.reload);
+      if (!list) out.set(inc.reload, (list = []));
+      list.push(inc);
     }
     return out;
   }
 
   get size(): number {
-    return this.#first.size;
+    return this.#first.size + this.#earlier.length;
   }
+}
+
+/** One life of an identity: from the sample it was first seen in; `current` when it is the latest one. */
+export interface Incarnation {
+  reload: number;
+  id: FdIdentity;
+  lastSeen: number;
+  current: boolean;
 }
 
 /** One reload's line of the survivors table: "reload 3: +2 pipe, still open". */
@@ -185,7 +214,7 @@ export function survivors(firstSeen: FirstSeen, last: Iterable<FdIdentity>, relo
   const grouped = firstSeen.byReload();
   for (let reload = 1; reload <= reloads; reload++) {
     const opened = grouped.get(reload) ?? [];
-    const kept = opened.filter((id) => open.has(identityKey(id)));
+    const kept = opened.filter((inc) => inc.current && open.has(identityKey(inc.id))).map((inc) => inc.id);
     const counted = reload <= reloadsCounted;
     byReload.push({ reload, opened: opened.length, survived: kept.length, survivedKinds: countKinds(kept.map((k) => k.kind)), counted });
     if (!counted) continue;

@@ -20,7 +20,7 @@ describe('deliveryFrom (pure): one reason per case', () => {
     ['pending, one thread does not block it: it will take it', [thread({ pendingShared: true, blocked: true }), thread({ tid: 2, pendingShared: true })], 'waiting'],
     ['left the pending sets', [thread({})], 'delivered'],
   ] as const)('%s', (_what, threads, outcome) => {
-    expect(deliveryFrom(threads as ThreadSignalState[], 'SIGHUP').outcome).toBe(outcome);
+    expect(deliveryFrom(threads as readonly ThreadSignalState[], 'SIGHUP').outcome).toBe(outcome);
   });
 });
 

@@ -52,3 +52,25 @@ export async function stopAll(): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `pid` catches `signo` (SigCgt) and its fd count has held for `quietMs`. */
+export async function readyToReload(pid: number, signo = 1, quietMs = 100): Promise<void> {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const deadline = performance.now() + 10_000;
+  const caught = () => ((BigInt(`0x${/^SigCgt:\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'}`) >> BigInt(signo - 1)) & 1n) === 1n;
+  while (!caught()) {
+    if (performance.now() > deadline) throw new Error(`pid ${pid} never caught signal ${signo}`);
+    await sleep(10);
+  }
+  let last = -1;
+  let since = performance.now();
+  for (;;) {
+    const n = readdirSync(`/proc/${pid}/fd`).length;
+    if (n !== last) {
+      last = n;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) return;
+    if (performance.now() > deadline) throw new Error(`pid ${pid} never settled`);
+    await sleep(5);
+  }
+}
