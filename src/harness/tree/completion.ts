@@ -17,7 +17,7 @@
  * `awaitReloadFinished` is the loop over the real tree.
  */
 import { arch } from 'node:os';
-import { countFdDir, descendants, fdDirOf, type TreeOptions } from './tree.js';
+import { countFdDir, descendants, fdDirOf, type TreeOptions, TreeWalker } from './tree.js';
 import { PROC_ROOT, readProcText, readStat, threadIds } from './proc-stat.js';
 
 /** Where a thread is, from its syscall file: a syscall number, `running` (in user space or on a CPU), or null when unreadable. */
@@ -262,7 +262,7 @@ export interface AwaitReloadOptions extends TreeOptions {
   settleMs: number;
   /** Give up after this long. */
   timeoutMs: number;
-  /** Between polls (default 2 ms). */
+  /** Between polls (default 2 ms; at least the cost of the previous poll). */
   pollMs?: number;
   /** When the signal was sent (performance.now()); default: now. */
   signalSentAtMs?: number;
@@ -282,10 +282,12 @@ export async function awaitReloadFinished(options: AwaitReloadOptions): Promise<
   const procRoot = options.procRoot ?? PROC_ROOT;
   const startMs = options.signalSentAtMs ?? performance.now();
   const completion = new ReloadCompletion(options.baseline, { settleMs: options.settleMs, startMs });
+  const walker = new TreeWalker(options.rootPid, options);
   let polls = 0;
+  let pollCostMs = 0;
   for (;;) {
     const now = performance.now();
-    const tree = descendants(options.rootPid, options);
+    const tree = walker.walk();
     if (tree.length === 0) return { finished: false, reason: 'gone', sentence: `reload ${options.reload} did not finish: the process is gone`, busy: [], waitedMs: now - startMs, polls };
     let total = 0;
     for (const p of tree) {
@@ -294,12 +296,14 @@ export async function awaitReloadFinished(options: AwaitReloadOptions): Promise<
     }
     const status = completion.observe(now, readThreads(tree.map((p) => p.pid), procRoot), total);
     polls++;
+    pollCostMs = performance.now() - now;
     if (status.finished) return { finished: true, evidence: status.evidence, waitedMs: now - startMs, fds: status.fds, polls };
     if (options.abort?.aborted) return { finished: false, reason: 'aborted', sentence: `reload ${options.reload} aborted`, busy: status.busy, waitedMs: now - startMs, polls };
     if (now - startMs > options.timeoutMs) {
       return { finished: false, reason: 'timeout', sentence: notFinishedSentence(options.reload, status.busy, now, `the fd count did not hold for ${options.settleMs} ms within ${options.timeoutMs} ms`), busy: status.busy, waitedMs: now - startMs, polls };
     }
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 2));
+    // A big tree makes a poll cost milliseconds: sleep at least as long as it took, so polling stays under half a core.
+    await new Promise((r) => setTimeout(r, Math.max(options.pollMs ?? 2, pollCostMs)));
   }
 }
 

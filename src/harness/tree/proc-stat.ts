@@ -3,7 +3,7 @@
  * the tree modules share (stat, status), and the readers that tolerate a
  * process vanishing between readdir and read.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 
 export const PROC_ROOT = '/proc';
 
@@ -43,12 +43,19 @@ export function parseStat(text: string): StatFields {
   };
 }
 
-/** Reads and parses a stat file; undefined when the process or thread is gone. */
+const statBuffer = Buffer.alloc(2048);
+
+/** Reads and parses a stat file (one open, one read into a reused buffer); undefined when the process or thread is gone. */
 export function readStat(path: string): StatFields | undefined {
+  let fd: number | undefined;
   try {
-    return parseStat(readFileSync(path, 'utf8'));
+    fd = openSync(path, 'r');
+    const n = readSync(fd, statBuffer, 0, statBuffer.length, 0);
+    return parseStat(statBuffer.toString('utf8', 0, n));
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

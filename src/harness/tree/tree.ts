@@ -40,36 +40,66 @@ export interface TreeOptions {
  * Every descendant of `rootPid` (and the root unless `includeRoot: false`),
  * parents before children. Reads /proc/N/stat of every process on the
  * machine: nothing is cached, so processes that came or went since the last
- * call are found. Empty when the root is gone.
+ * call are found. Empty when the root is gone. For polling, `TreeWalker`
+ * gives the same answer reading only the tree's own processes and new pids.
  */
 export function descendants(rootPid: number, options: TreeOptions = {}): TreeProcess[] {
-  const root = options.procRoot ?? PROC_ROOT;
-  const byParent = new Map<number, TreeProcess[]>();
-  let rootEntry: TreeProcess | undefined;
-  for (const name of readdirSync(root)) {
-    const code = name.charCodeAt(0);
-    if (code < 48 || code > 57) continue;
-    const pid = Number(name);
-    const stat = readStat(`${root}/${name}/stat`);
-    if (!stat) continue;
-    const entry: TreeProcess = { pid, ppid: stat.ppid, comm: stat.comm, state: stat.state, startTicks: stat.startTicks };
-    if (pid === rootPid) rootEntry = entry;
-    let siblings = byParent.get(stat.ppid);
-    if (!siblings) byParent.set(stat.ppid, (siblings = []));
-    siblings.push(entry);
-  }
-  if (!rootEntry) return [];
-  const out: TreeProcess[] = options.includeRoot === false ? [] : [rootEntry];
-  const queue = [rootPid];
-  for (let i = 0; i < queue.length; i++) {
-    for (const child of byParent.get(queue[i] as number) ?? []) {
-      // A pid cannot be its own ancestor, but guard against a cycle from a pid reused mid-walk.
-      if (child.pid === rootPid) continue;
-      out.push(child);
-      queue.push(child.pid);
+  return new TreeWalker(rootPid, options).walk();
+}
+
+/**
+ * `descendants` for polling: remembers which pids are outside the tree and
+ * does not read their stat again. Sound because a process outside the tree
+ * cannot join it (a process only moves by re-parenting, to a subreaper or
+ * init, both outside; new members are new pids, read on sight). A pid that
+ * died and was reused between two calls would be missed, so every
+ * `fullScanEvery` calls everything is read again.
+ */
+export class TreeWalker {
+  readonly #outside = new Set<number>();
+  #calls = 0;
+
+  constructor(
+    readonly rootPid: number,
+    private readonly options: TreeOptions & { fullScanEvery?: number } = {},
+  ) {}
+
+  walk(): TreeProcess[] {
+    const root = this.options.procRoot ?? PROC_ROOT;
+    const rootPid = this.rootPid;
+    if (this.#calls++ % (this.options.fullScanEvery ?? 50) === 0) this.#outside.clear();
+    const byParent = new Map<number, TreeProcess[]>();
+    let rootEntry: TreeProcess | undefined;
+    const present = new Set<number>();
+    for (const name of readdirSync(root)) {
+      const code = name.charCodeAt(0);
+      if (code < 48 || code > 57) continue;
+      const pid = Number(name);
+      present.add(pid);
+      if (this.#outside.has(pid)) continue;
+      const stat = readStat(`${root}/${name}/stat`);
+      if (!stat) continue;
+      const entry: TreeProcess = { pid, ppid: stat.ppid, comm: stat.comm, state: stat.state, startTicks: stat.startTicks };
+      if (pid === rootPid) rootEntry = entry;
+      let siblings = byParent.get(stat.ppid);
+      if (!siblings) byParent.set(stat.ppid, (siblings = []));
+      siblings.push(entry);
     }
+    for (const pid of this.#outside) if (!present.has(pid)) this.#outside.delete(pid);
+    if (!rootEntry) return [];
+    const out: TreeProcess[] = [rootEntry];
+    const inTree = new Set([rootPid]);
+    for (let i = 0; i < out.length; i++) {
+      for (const child of byParent.get((out[i] as TreeProcess).pid) ?? []) {
+        // A pid cannot be its own ancestor, but guard against a cycle from a pid reused mid-walk.
+        if (inTree.has(child.pid)) continue;
+        inTree.add(child.pid);
+        out.push(child);
+      }
+    }
+    for (const list of byParent.values()) for (const p of list) if (!inTree.has(p.pid)) this.#outside.add(p.pid);
+    return this.options.includeRoot === false ? out.slice(1) : out;
   }
-  return out;
 }
 
 /**
@@ -122,12 +152,16 @@ export interface TreeFdSample {
   byKind?: KindCounts;
 }
 
-/** The count path: one readdir + a stat read per process on the machine, and one stat per tree process. */
-export function countTreeFds(rootPid: number, options: TreeOptions = {}): TreeFdSample {
+/**
+ * The count path: readdir /proc, a stat read per process of the tree (per
+ * process on the machine without a walker), and one stat of each fd
+ * directory. Pass the same `walker` at every poll.
+ */
+export function countTreeFds(rootPid: number, options: TreeOptions = {}, walker?: TreeWalker): TreeFdSample {
   const procRoot = options.procRoot ?? PROC_ROOT;
   const processes: ProcessFdSample[] = [];
   let totalFds = 0;
-  for (const p of descendants(rootPid, options)) {
+  for (const p of walker ? walker.walk() : descendants(rootPid, options)) {
     const dir = fdDirOf(p.pid, p.state, procRoot);
     const fds = dir ? countFdDir(dir) : 0;
     totalFds += fds;
