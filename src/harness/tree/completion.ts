@@ -1,0 +1,313 @@
+/**
+ * Did the reload finish? At the baseline, record where each thread of the
+ * tree idles (the syscall it sleeps in, from /proc/PID/task/TID/syscall, with
+ * its wchan, state and CPU time). After a signal, a reload is finished when:
+ * - every thread is back idle: in the syscall it idled in at the baseline
+ *   (a thread born since: asleep in any syscall), not running, and its CPU
+ *   time (utime + stime) did not advance since the previous poll, for a whole
+ *   settle window; and
+ * - the fd count has held: either it did not change for the window, or its
+ *   floor (the minimum over the last window, which churn cannot move) did not
+ *   change for the window.
+ * Where the syscall files cannot be read (another user's process without
+ * ptrace rights, a kernel without CONFIG_HAVE_ARCH_TRACEHOOK), the fd floor
+ * alone decides, and the result says so (`evidence: 'fd-floor-only'`).
+ *
+ * `ReloadCompletion` is the pure state machine (feed it readings);
+ * `awaitReloadFinished` is the loop over the real tree.
+ */
+import { arch } from 'node:os';
+import { countFdDir, descendants, fdDirOf, type TreeOptions, TreeWalker } from './tree.js';
+import { PROC_ROOT, readProcText, readStat, threadIds } from './proc-stat.js';
+
+/** Where a thread is, from its syscall file: a syscall number, `running` (in user space or on a CPU), or null when unreadable. */
+export type SyscallSite = number | 'running' | null;
+
+/** One thread at one poll. */
+export interface ThreadReading {
+  pid: number;
+  tid: number;
+  /** Thread name (comm of the task). */
+  comm: string;
+  /** One-letter state. */
+  state: string;
+  syscall: SyscallSite;
+  /** utime + stime in clock ticks (100 per second). */
+  cpuTicks: number;
+}
+
+/** A thread's idle place, recorded at the baseline. */
+export interface IdleSite {
+  /** The syscalls it was seen sleeping in (usually one); 'running' when it was on a CPU (such a thread is not judged). */
+  syscalls: SyscallSite[];
+  /** Kernel function it sleeps in (`/proc/…/wchan`), for the report. */
+  wchan: string;
+  state: string;
+}
+
+/** tid → where it idles. */
+export type IdleBaseline = Map<number, IdleSite>;
+
+const NAMES_X64: Record<number, string> = {
+  0: 'read', 1: 'write', 7: 'poll', 23: 'select', 34: 'pause', 35: 'nanosleep', 43: 'accept', 45: 'recvfrom', 47: 'recvmsg',
+  61: 'wait4', 130: 'rt_sigsuspend', 202: 'futex', 232: 'epoll_wait', 230: 'clock_nanosleep', 247: 'waitid', 270: 'pselect6',
+  271: 'ppoll', 281: 'epoll_pwait', 288: 'accept4', 441: 'epoll_pwait2', 426: 'io_uring_enter',
+};
+const NAMES_ARM64: Record<number, string> = {
+  63: 'read', 64: 'write', 72: 'pselect6', 73: 'ppoll', 98: 'futex', 101: 'nanosleep', 115: 'clock_nanosleep', 133: 'rt_sigsuspend',
+  202: 'accept', 207: 'recvfrom', 212: 'recvmsg', 242: 'accept4', 260: 'wait4', 95: 'waitid', 22: 'epoll_pwait', 441: 'epoll_pwait2', 426: 'io_uring_enter',
+};
+
+/** The name of a syscall number on this machine (`futex`), or `syscall 202` when not in the table. */
+export function syscallName(site: SyscallSite, machine = arch()): string {
+  if (site === null) return 'an unknown place';
+  if (site === 'running') return 'running code';
+  const names = machine === 'arm64' ? NAMES_ARM64 : machine === 'x64' ? NAMES_X64 : {};
+  return names[site] ?? `syscall ${site}`;
+}
+
+/** Parses a syscall file: `230 0x0 …` → 230; `running` → 'running'; `-1 …` (stopped outside a syscall) → 'running'. */
+export function parseSyscall(text: string | undefined): SyscallSite {
+  if (text === undefined) return null;
+  const first = text.trim().split(/\s+/)[0] ?? '';
+  if (first === 'running') return 'running';
+  const n = Number(first);
+  if (!Number.isInteger(n)) return null;
+  return n < 0 ? 'running' : n;
+}
+
+/** Reads every thread of the given processes (stat + syscall; wchan only with `withWchan`). */
+export function readThreads(pids: readonly number[], procRoot = PROC_ROOT): ThreadReading[] {
+  const out: ThreadReading[] = [];
+  for (const pid of pids) {
+    for (const tid of threadIds(pid, procRoot)) {
+      const base = `${procRoot}/${pid}/task/${tid}`;
+      const stat = readStat(`${base}/stat`);
+      if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
+      out.push({ pid, tid, comm: stat.comm, state: stat.state, syscall: parseSyscall(readProcText(`${base}/syscall`)), cpuTicks: stat.cpuTicks });
+    }
+  }
+  return out;
+}
+
+/** The baseline: where each live thread of the processes idles now (call when the program has settled, before the first signal). */
+export function recordIdleBaseline(pids: readonly number[], procRoot = PROC_ROOT): IdleBaseline {
+  const baseline: IdleBaseline = new Map();
+  for (const t of readThreads(pids, procRoot)) {
+    const wchan = readProcText(`${procRoot}/${t.pid}/task/${t.tid}/wchan`)?.trim() || '0';
+    baseline.set(t.tid, { syscalls: [t.syscall], wchan, state: t.state });
+  }
+  return baseline;
+}
+
+/**
+ * Adds more readings to a baseline (pure): poll a few times while the
+ * program idles before the first signal, so a thread that idles in two
+ * places (epoll_wait, and futex between two timers) has both.
+ */
+export function addIdleReadings(baseline: IdleBaseline, readings: readonly ThreadReading[]): IdleBaseline {
+  for (const t of readings) {
+    const site = baseline.get(t.tid);
+    if (!site) baseline.set(t.tid, { syscalls: [t.syscall], wchan: '0', state: t.state });
+    else if (!site.syscalls.includes(t.syscall)) site.syscalls.push(t.syscall);
+  }
+  return baseline;
+}
+
+/** A thread that is not back idle. */
+export interface BusyThread {
+  pid: number;
+  tid: number;
+  comm: string;
+  /** Where it is now. */
+  now: SyscallSite;
+  /** Where it idled at the baseline (undefined: born since). */
+  idle: SyscallSite[] | undefined;
+  /** Since when (ms, the caller's clock) it has been in `now` without a break. */
+  sinceMs: number;
+  /** It has not been back at its idle site at any poll since the signal. */
+  sinceSignal: boolean;
+  cpuAdvancing: boolean;
+}
+
+export type CompletionEvidence = 'threads-and-fd-floor' | 'fd-floor-only';
+
+export type CompletionStatus =
+  | { finished: true; evidence: CompletionEvidence; /** fd total when it finished */ fds: number; /** its floor */ floorFds: number }
+  | { finished: false; busy: BusyThread[] };
+
+interface ThreadTrack {
+  lastCpu: number;
+  lastSite: SyscallSite;
+  siteSinceMs: number;
+  backIdle: boolean;
+}
+
+/**
+ * The completion state machine of one reload (pure: the caller reads /proc
+ * and the clock). Create it right after the signal, call `observe` at every
+ * poll, stop when it returns `finished`.
+ */
+export class ReloadCompletion {
+  readonly #baseline: IdleBaseline;
+  readonly #settleMs: number;
+  readonly #startMs: number;
+  readonly #threads = new Map<number, ThreadTrack>();
+  readonly #fds: { atMs: number; fds: number }[] = [];
+  #allIdleSinceMs: number | undefined;
+  #lastFds: number | undefined;
+  #fdsSinceMs = 0;
+  #floor: number | undefined;
+  #floorSinceMs = 0;
+  #syscallsReadable = true;
+  #busy: BusyThread[] = [];
+
+  /** `startMs`: when the signal was sent (same clock as `observe`). */
+  constructor(baseline: IdleBaseline, options: { settleMs: number; startMs: number }) {
+    this.#baseline = baseline;
+    this.#settleMs = options.settleMs;
+    this.#startMs = options.startMs;
+    this.#fdsSinceMs = options.startMs;
+    this.#floorSinceMs = options.startMs;
+    this.#syscallsReadable = baseline.size > 0 && [...baseline.values()].every((s) => !s.syscalls.includes(null));
+  }
+
+  /** Whether thread evidence is used (false: some baseline syscall file could not be read; the floor alone decides). */
+  get usesThreads(): boolean {
+    return this.#syscallsReadable;
+  }
+
+  observe(nowMs: number, threads: readonly ThreadReading[], totalFds: number): CompletionStatus {
+    // fd count: unchanged since, and the floor over the last window, unchanged since.
+    if (totalFds !== this.#lastFds) {
+      this.#lastFds = totalFds;
+      this.#fdsSinceMs = nowMs;
+    }
+    this.#fds.push({ atMs: nowMs, fds: totalFds });
+    while (this.#fds.length > 1 && (this.#fds[0] as { atMs: number }).atMs < nowMs - this.#settleMs) this.#fds.shift();
+    const floor = Math.min(...this.#fds.map((s) => s.fds));
+    if (floor !== this.#floor) {
+      this.#floor = floor;
+      this.#floorSinceMs = nowMs;
+    }
+    const fdsHeld = nowMs - this.#fdsSinceMs >= this.#settleMs || nowMs - this.#floorSinceMs >= this.#settleMs;
+
+    let threadsIdle = true;
+    const busy: BusyThread[] = [];
+    if (this.#syscallsReadable) {
+      for (const t of threads) {
+        // Unreadable now (the thread exited between its stat and its syscall file): no evidence either way.
+        if (t.syscall === null) continue;
+        let track = this.#threads.get(t.tid);
+        const cpuAdvancing = track !== undefined && t.cpuTicks !== track.lastCpu;
+        if (!track) {
+          track = { lastCpu: t.cpuTicks, lastSite: t.syscall, siteSinceMs: nowMs, backIdle: false };
+          this.#threads.set(t.tid, track);
+        } else if (track.lastSite !== t.syscall) {
+          track.lastSite = t.syscall;
+          track.siteSinceMs = nowMs;
+        }
+        track.lastCpu = t.cpuTicks;
+        const idle = this.#baseline.get(t.tid)?.syscalls;
+        // A thread that was on a CPU at the baseline (a busy loop) cannot be judged by where it is: skip it.
+        if (idle?.includes('running')) continue;
+        const asleep = typeof t.syscall === 'number' && t.state !== 'R';
+        const atIdleSite = asleep && (idle === undefined || idle.includes(t.syscall));
+        if (atIdleSite && !cpuAdvancing) {
+          track.backIdle = true;
+          continue;
+        }
+        threadsIdle = false;
+        busy.push({ pid: t.pid, tid: t.tid, comm: t.comm, now: t.syscall, idle, sinceMs: track.siteSinceMs, sinceSignal: !track.backIdle, cpuAdvancing });
+      }
+    }
+    if (!threadsIdle) this.#allIdleSinceMs = undefined;
+    else this.#allIdleSinceMs ??= nowMs;
+    this.#busy = busy;
+    const threadsHeld = !this.#syscallsReadable || (this.#allIdleSinceMs !== undefined && nowMs - this.#allIdleSinceMs >= this.#settleMs);
+    if (fdsHeld && threadsHeld && nowMs - this.#startMs >= this.#settleMs) {
+      return { finished: true, evidence: this.#syscallsReadable ? 'threads-and-fd-floor' : 'fd-floor-only', fds: totalFds, floorFds: floor };
+    }
+    return { finished: false, busy };
+  }
+
+  /** Threads not back idle at the last observation. */
+  get busy(): readonly BusyThread[] {
+    return this.#busy;
+  }
+}
+
+/**
+ * The one line for a reload that did not finish: "reload 1 did not finish:
+ * thread 1234 stuck in futex since the signal (idle in clock_nanosleep)".
+ */
+export function notFinishedSentence(reload: number, busy: readonly BusyThread[], lastMs: number, fallback = 'the fd count never held still'): string {
+  if (busy.length === 0) return `reload ${reload} did not finish: ${fallback}`;
+  const shown = busy.slice(0, 3).map((b) => {
+    const where = b.now === 'running' ? 'running code' : `stuck in ${syscallName(b.now)}`;
+    const since = b.sinceSignal ? 'since the signal' : `for the last ${Math.round(lastMs - b.sinceMs)} ms`;
+    const idle = b.idle === undefined ? '' : ` (idle in ${b.idle.map((i) => syscallName(i)).join(' or ')})`;
+    return `thread ${b.tid} (${b.comm}) ${where} ${since}${idle}${b.cpuAdvancing && b.now !== 'running' ? ', CPU time advancing' : ''}`;
+  });
+  return `reload ${reload} did not finish: ${shown.join('; ')}${busy.length > 3 ? `; and ${busy.length - 3} more` : ''}`;
+}
+
+export interface AwaitReloadOptions extends TreeOptions {
+  /** The tree's root (the program, or the keeper with includeRoot: false). */
+  rootPid: number;
+  baseline: IdleBaseline;
+  /** Which reload this is, for the sentence. */
+  reload: number;
+  /** The window: threads idle and fd count (or floor) unchanged this long. */
+  settleMs: number;
+  /** Give up after this long. */
+  timeoutMs: number;
+  /** Between polls (default 2 ms; at least the cost of the previous poll). */
+  pollMs?: number;
+  /** When the signal was sent (performance.now()); default: now. */
+  signalSentAtMs?: number;
+  abort?: AbortSignal;
+}
+
+export type ReloadFinished =
+  | { finished: true; evidence: CompletionEvidence; /** from the signal to the finish */ waitedMs: number; fds: number; polls: number }
+  | { finished: false; reason: 'timeout' | 'gone' | 'aborted'; sentence: string; busy: BusyThread[]; waitedMs: number; polls: number };
+
+/**
+ * Waits until the reload has finished (see the module comment), polling the
+ * tree's fd counts and threads every `pollMs`. Call right after the signal
+ * was delivered; take the full sample when it resolves `finished`.
+ */
+export async function awaitReloadFinished(options: AwaitReloadOptions): Promise<ReloadFinished> {
+  const procRoot = options.procRoot ?? PROC_ROOT;
+  const startMs = options.signalSentAtMs ?? performance.now();
+  const completion = new ReloadCompletion(options.baseline, { settleMs: options.settleMs, startMs });
+  const walker = new TreeWalker(options.rootPid, options);
+  let polls = 0;
+  let pollCostMs = 0;
+  for (;;) {
+    const now = performance.now();
+    const tree = walker.walk();
+    if (tree.length === 0) return { finished: false, reason: 'gone', sentence: `reload ${options.reload} did not finish: the process is gone`, busy: [], waitedMs: now - startMs, polls };
+    let total = 0;
+    for (const p of tree) {
+      const dir = fdDirOf(p.pid, p.state, procRoot);
+      if (dir) total += countFdDir(dir);
+    }
+    const status = completion.observe(now, readThreads(tree.map((p) => p.pid), procRoot), total);
+    polls++;
+    pollCostMs = performance.now() - now;
+    if (status.finished) return { finished: true, evidence: status.evidence, waitedMs: now - startMs, fds: status.fds, polls };
+    if (options.abort?.aborted) return { finished: false, reason: 'aborted', sentence: `reload ${options.reload} aborted`, busy: status.busy, waitedMs: now - startMs, polls };
+    if (now - startMs > options.timeoutMs) {
+      return { finished: false, reason: 'timeout', sentence: notFinishedSentence(options.reload, status.busy, now, `the fd count did not hold for ${options.settleMs} ms within ${options.timeoutMs} ms`), busy: status.busy, waitedMs: now - startMs, polls };
+    }
+    // A big tree makes a poll cost milliseconds: sleep at least as long as it took, so polling stays under half a core.
+    await new Promise((r) => setTimeout(r, Math.max(options.pollMs ?? 2, pollCostMs)));
+  }
+}
+
+/** Pids of the tree for the baseline (same options as awaitReloadFinished). */
+export function treePids(rootPid: number, options: TreeOptions = {}): number[] {
+  return descendants(rootPid, options).map((p) => p.pid);
+}

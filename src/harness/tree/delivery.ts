@@ -1,0 +1,105 @@
+/**
+ * Was the signal delivered? After kill(), a process-directed signal waits in
+ * the shared pending set (ShdPnd) until a thread that does not block it
+ * dequeues it, which runs (or starts) the handler. So: poll
+ * /proc/PID/task/TID/status until the signal has left ShdPnd and every
+ * thread's SigPnd, and when it does not, say why.
+ *
+ * A leader thread that exited (pthread_exit in main) shows state Z while the
+ * process lives on in its other threads: only a process whose every thread is
+ * a zombie (or that has none) is a zombie here.
+ */
+import { constants as osConstants } from 'node:os';
+import { hasSignal, PROC_ROOT, readProcText, statusMask, statusState, threadIds } from './proc-stat.js';
+
+/** One thread's view of one signal, from its status file. */
+export interface ThreadSignalState {
+  tid: number;
+  /** One-letter state: S, R, D, T (stopped), t (traced), Z… */
+  state: string;
+  /** The signal is in this thread's private pending set (SigPnd). */
+  pendingPrivate: boolean;
+  /** The signal is in the process's shared pending set (ShdPnd, the same for every thread). */
+  pendingShared: boolean;
+  /** This thread blocks the signal (SigBlk). */
+  blocked: boolean;
+}
+
+/** Why a signal was not (yet) delivered, each a distinct reason. */
+export type DeliveryOutcome = 'delivered' | 'blocked' | 'stopped' | 'zombie' | 'gone' | 'still-pending';
+
+export interface DeliveryResult {
+  outcome: DeliveryOutcome;
+  /** One line for the run document, e.g. `SIGHUP stays pending: every thread blocks it (SigBlk)`. */
+  detail: string;
+  /** From the call to the verdict. */
+  waitedMs: number;
+}
+
+/** Reads the signal state of every thread of `pid`; an empty list when the process is gone. */
+export function readSignalStates(pid: number, signo: number, procRoot = PROC_ROOT): ThreadSignalState[] {
+  const out: ThreadSignalState[] = [];
+  for (const tid of threadIds(pid, procRoot)) {
+    const status = readProcText(`${procRoot}/${pid}/task/${tid}/status`);
+    if (status === undefined) continue;
+    out.push({
+      tid,
+      state: statusState(status),
+      pendingPrivate: hasSignal(statusMask(status, 'SigPnd'), signo),
+      pendingShared: hasSignal(statusMask(status, 'ShdPnd'), signo),
+      blocked: hasSignal(statusMask(status, 'SigBlk'), signo),
+    });
+  }
+  return out;
+}
+
+/**
+ * The verdict from one reading (pure): a final outcome, or `waiting` while
+ * the signal is pending on a process that can still take it (a thread not
+ * yet scheduled). Order: gone, zombie, stopped, pending, delivered.
+ */
+export function deliveryFrom(threads: readonly ThreadSignalState[], signalName: string): { outcome: DeliveryOutcome | 'waiting'; detail: string } {
+  const live = threads.filter((t) => t.state !== 'Z' && t.state !== 'X');
+  if (threads.length === 0) return { outcome: 'gone', detail: `the process is gone (${signalName} went nowhere)` };
+  if (live.length === 0) return { outcome: 'zombie', detail: `the process is a zombie (exited, not reaped by its parent): ${signalName} cannot run a handler` };
+  const stopped = live.find((t) => t.state === 'T' || t.state === 't');
+  const pending = threads.some((t) => t.pendingShared) || live.some((t) => t.pendingPrivate);
+  if (stopped) return { outcome: 'stopped', detail: `the process is stopped (state ${stopped.state}${stopped.tid ? `, thread ${stopped.tid}` : ''}): ${signalName} ${pending ? 'stays pending' : 'cannot run a handler'} until it is continued (SIGCONT)` };
+  if (!pending) return { outcome: 'delivered', detail: `${signalName} left the pending sets` };
+  if (live.every((t) => t.blocked)) return { outcome: 'blocked', detail: `${signalName} stays pending: every thread blocks it (SigBlk)` };
+  return { outcome: 'waiting', detail: `${signalName} is pending` };
+}
+
+export interface AwaitDeliveryOptions {
+  /** Give up after this long with `still-pending` (default 1000 ms). */
+  timeoutMs?: number;
+  /** Between readings (default 1 ms; the first reading is immediate). */
+  pollMs?: number;
+  procRoot?: string;
+}
+
+/**
+ * Call right after kill(pid, signal): resolves as soon as the signal has left
+ * the pending sets (`delivered`) or is known not to be taken (`blocked`,
+ * `stopped`, `zombie`, `gone`); `still-pending` after the timeout.
+ * Blocked is not final until the timeout either: a program may unblock it a
+ * moment later (a critical section), so `blocked` is returned only when the
+ * signal is still pending and blocked at the end of the wait.
+ */
+export async function awaitDelivery(pid: number, signal: NodeJS.Signals, options: AwaitDeliveryOptions = {}): Promise<DeliveryResult> {
+  const signo = osConstants.signals[signal];
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const pollMs = options.pollMs ?? 1;
+  const started = performance.now();
+  for (;;) {
+    const reading = deliveryFrom(readSignalStates(pid, signo, options.procRoot), signal);
+    const waitedMs = performance.now() - started;
+    const final = reading.outcome !== 'waiting' && reading.outcome !== 'blocked';
+    if (final) return { outcome: reading.outcome as DeliveryOutcome, detail: reading.detail, waitedMs };
+    if (waitedMs >= timeoutMs) {
+      const outcome = reading.outcome === 'blocked' ? 'blocked' : 'still-pending';
+      return { outcome, detail: outcome === 'blocked' ? reading.detail : `${signal} still pending after ${Math.round(waitedMs)} ms`, waitedMs };
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
