@@ -11,9 +11,29 @@
  * `listener-closed`, `drained`, `cleanup`) carry `sinceSignalMs`, measured by
  * the child from its own signal handler. Every child exits when stdin ends.
  */
+import { fstatSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { exitWhenParentGoes, RUNTIME } from '../../../children/child-io.js';
+import { RUNTIME } from '../../../children/child-io.js';
+
+/**
+ * Exits when stdin reaches end of file (the harness is gone). A parent that is
+ * Node (execa, child_process) gives a socketpair, not a FIFO, so both count;
+ * a terminal or /dev/null does not.
+ */
+export function exitWhenStdinEnds(): void {
+  let linked = false;
+  try {
+    const stat = fstatSync(0);
+    linked = stat.isFIFO() || stat.isSocket();
+  } catch {
+    // no stdin at all
+  }
+  if (!linked) return;
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+}
 
 /** `--name N` from argv as a non-negative integer, or `fallback`. */
 export function intFlag(name: string, fallback: number): number {
@@ -145,6 +165,6 @@ export function makeKit(): Kit {
     if (kit.park) socket.pause();
   });
   kit.server = server;
-  exitWhenParentGoes();
+  exitWhenStdinEnds();
   return kit;
 }
