@@ -9,7 +9,7 @@ import { isLoss, Ledger, phaseAt } from '../../../src/harness/load/ledger.js';
 import { Timeline } from '../../../src/harness/load/timeline.js';
 import { judgeDrain, killedSentence } from '../../../src/harness/load/verdict.js';
 
-const exchange = (outcome: Outcome, cause = outcome, at = 0): Exchange => ({ outcome, bytes: 0, serverClose: false, reused: false, cause, endedAt: at });
+const exchange = (outcome: Outcome, cause: string = outcome, at = 0): Exchange => ({ outcome, bytes: 0, serverClose: false, reused: false, cause, endedAt: at });
 
 describe('what counts as lost', () => {
   it.each([
