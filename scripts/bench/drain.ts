@@ -7,7 +7,7 @@
  * 3. the load generator's own ceiling on loopback against `ab` (apache2-utils) on the same
  *    server, keep-alive and one connection per request, and the ratio;
  * 4. the harness's peak RSS after 10 000 and after 100 000 requests.
- * `--only verdicts|second|throughput|rss` picks one section. Run: node --import tsx scripts/bench/drain.ts
+ * `--only verdicts|second|throughput|rss` picks one section, `--variants a,b` some children, `--runs N` the count. Run: node --import tsx scripts/bench/drain.ts
  */
 import { execFileSync } from 'node:child_process';
 import { type LoadAndSignalPlan, runLoadAndSignal } from '../../src/harness/drivers/load-and-signal.js';
@@ -23,6 +23,14 @@ const only = arg('only');
 const RUNS = Number(arg('runs') ?? 20);
 const LAG_MS = 300;
 const GRACE_MS = 2000;
+/**
+ * The child keeps its listener open this much longer than the load balancer
+ * keeps routing (as a preStop sleep must exceed endpoint propagation): with no
+ * margin, connections sent in the last milliseconds of the lag can still sit
+ * in the accept queue when the listener closes if the machine starves the
+ * server's event loop (seen: 3 of 20 runs, 1–21 requests reset at the close).
+ */
+const MARGIN_MS = 100;
 
 const EXPECT: Record<string, DrainExpectation> = {
   correct: { shows: 'no request lost', losses: 'none', minRequests: 4000, exit: 'clean' },
@@ -33,10 +41,10 @@ const EXPECT: Record<string, DrainExpectation> = {
 
 function plan(variant: string, seed: number, over: Partial<LoadAndSignalPlan> = {}): LoadAndSignalPlan {
   return {
-    command: nodeChild(`scenarios/graceful-drain/node/${variant}.js`, ['--lag', String(LAG_MS), '--grace', String(GRACE_MS - 500)]),
+    command: nodeChild(`scenarios/graceful-drain/node/${variant}.js`, ['--lag', String(LAG_MS + MARGIN_MS), '--grace', String(GRACE_MS - 500)]),
     readyTimeoutMs: 15_000,
     signal: 'SIGTERM',
-    warmupMs: 6000,
+    warmupMs: 9000,
     signalJitterMs: 500,
     seed,
     lagMs: LAG_MS,
@@ -49,8 +57,8 @@ function plan(variant: string, seed: number, over: Partial<LoadAndSignalPlan> = 
 const pct = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))] as number;
 
 async function verdicts(): Promise<void> {
-  console.log(`## ${RUNS} seeded runs per child (lag ${LAG_MS} ms, grace ${GRACE_MS} ms, 40 clients, signal at 6.0–6.5 s)\n`);
-  for (const variant of Object.keys(EXPECT)) {
+  console.log(`## ${RUNS} seeded runs per child (lag ${LAG_MS} ms, grace ${GRACE_MS} ms, 40 clients, signal at 9.0–9.5 s)\n`);
+  for (const variant of arg('variants')?.split(',') ?? Object.keys(EXPECT)) {
     const expect = EXPECT[variant] as DrainExpectation;
     let passed = 0;
     const totals: number[] = [];

@@ -17,10 +17,18 @@ import { goneWithin } from '../support/processes.js';
 
 const LAG_MS = 300;
 const GRACE_MS = 2000;
+/**
+ * The child keeps its listener open this much longer than the load balancer
+ * keeps routing (as a preStop sleep must exceed endpoint propagation): with no
+ * margin, connections sent in the last milliseconds of the lag can still sit
+ * in the accept queue when the listener closes if the machine starves the
+ * server's event loop (seen: 3 of 20 runs, 1–21 requests reset at the close).
+ */
+const MARGIN_MS = 100;
 
 function plan(variant: string, seed: number, over: Partial<LoadAndSignalPlan> = {}): LoadAndSignalPlan {
   return {
-    command: nodeChild(`scenarios/graceful-drain/node/${variant}.js`, ['--lag', String(LAG_MS), '--grace', String(GRACE_MS - 500)]),
+    command: nodeChild(`scenarios/graceful-drain/node/${variant}.js`, ['--lag', String(LAG_MS + MARGIN_MS), '--grace', String(GRACE_MS - 500)]),
     readyTimeoutMs: 15_000,
     signal: 'SIGTERM',
     warmupMs: 800,
@@ -40,6 +48,7 @@ describe('graceful-drain, Node children under load', () => {
     const run = await runLoadAndSignal(plan('correct', seed));
     const { ledger } = run;
     expect(run.ended.reason).toBe('done');
+    expect({ causes: ledger.causes, examples: ledger.examples }).toEqual({ causes: [], examples: [] });
     expect(ledger.lost).toBe(0);
     expect(ledger.total).toBeGreaterThan(300);
     // Served during the lag: new connections were accepted and answered, none refused.
@@ -50,7 +59,7 @@ describe('graceful-drain, Node children under load', () => {
     expect(ledger.closeAnswers.lag).toBeGreaterThan(0);
     // Readiness went false before the listener closed, and the listener closed no sooner than the lag.
     const closed = run.events.find((e) => e.event === 'listener-closed');
-    expect(closed?.sinceSignalMs as number).toBeGreaterThanOrEqual(LAG_MS);
+    expect(closed?.sinceSignalMs as number).toBeGreaterThanOrEqual(LAG_MS + MARGIN_MS);
     expect(ledger.timings.readinessFalseMs as number).toBeLessThan(ledger.timings.listenerClosedMs as number);
     // Idle keep-alive connections were closed by the server while it was still running.
     expect(ledger.idle.held).toBeGreaterThan(0);
@@ -84,13 +93,14 @@ describe('graceful-drain, Node children under load', () => {
     expect(judgeDrain(run, { shows: 'losses', losses: 'some', minRequests: 300, exit: 'clean' }).pass).toBe(true);
   });
 
-  it('keeps-accepting: the listener stays open (nothing refused in the lag) yet requests let in during the lag are never answered', async () => {
+  it('keeps-accepting: the listener stays open, so requests sent during the lag are let in, never answered, and cut at the exit', async () => {
     const run = await runLoadAndSignal(plan('keeps-accepting', 1));
     const { ledger } = run;
-    expect(ledger.counts.refused.lag).toBe(0);
+    // Refused only once the process is gone: while it runs, the kernel accepts for it.
+    expect(ledger.causes.filter((c) => c.outcome === 'refused' && c.server === 'running')).toEqual([]);
+    expect(ledger.causes).toContainEqual(expect.objectContaining({ outcome: 'reset', phase: 'lag', server: 'exited' }));
     expect(ledger.counts.reset.lag).toBeGreaterThan(0);
     expect(ledger.lost).toBeGreaterThan(0);
-    expect(ledger.causes.every((c) => c.outcome === 'reset' || c.outcome === 'truncated')).toBe(true);
     expect(ledger.causes.reduce((n, c) => n + c.count, 0)).toBe(ledger.lost);
     expect(ledger.exit).toEqual({ code: 0, signal: null, killed: false });
   });

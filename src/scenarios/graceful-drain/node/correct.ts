@@ -5,8 +5,11 @@
  * 2. the listener stays open through `--lag` ms (the load balancer still routes here), then closes;
  *    the close waits one turn of the event loop so that connections already in
  *    the kernel's accept queue are taken, not reset;
- * 3. idle keep-alive connections are closed (FIN); a connection accepted but
- *    whose request has not arrived yet gets a moment to send it;
+ * 3. idle keep-alive connections are closed (FIN), but only once idle for
+ *    `IDLE_MS`: a response whose head went out before the signal said
+ *    "keep-alive", so its client may send the next request right after the
+ *    body, and a freshly accepted connection's request may still be in the
+ *    socket buffer; closing those at once would drop the request unanswered;
  * 4. in-flight requests finish; past `--grace` ms what is left is cut and the exit code is 1;
  * 5. resources are released in reverse order of registration (a `cleanup` event each), exit 0.
  * A second SIGTERM/SIGINT exits at once (143/130).
@@ -22,8 +25,9 @@ import { intFlag, makeKit } from './server-kit.js';
 
 const lagMs = intFlag('lag', 500);
 const graceMs = intFlag('grace', 5000);
-/** How long a connection accepted before the close may take to send its request. */
-const FIRST_REQUEST_MS = 250;
+/** A connection with no request for this long is idle and closed during the drain; checked every SWEEP_MS. */
+const IDLE_MS = 100;
+const SWEEP_MS = 20;
 
 const kit = makeKit();
 
@@ -56,19 +60,23 @@ function closeListener(): void {
     process.exit(0);
   });
   kit.phase('listener-closed', { inFlight: kit.inFlight(), connections: kit.connections.size });
-  let idle = 0;
-  for (const [socket, state] of kit.connections) {
-    if (state.active) continue; // answered with Connection: close, then closed by Node
-    if (state.served > 0) {
+  let reported = false;
+  const sweep = () => {
+    let idle = 0;
+    const now = performance.now();
+    for (const [socket, state] of kit.connections) {
+      // A connection with a request is answered with Connection: close, then closed by Node.
+      if (state.active || now - state.idleSince < IDLE_MS || socket.writableEnded) continue;
       socket.end();
       idle += 1;
-    } else {
-      setTimeout(() => {
-        if (!state.active && state.served === 0) socket.end();
-      }, FIRST_REQUEST_MS).unref();
     }
-  }
-  kit.phase('idle-closed', { connections: idle });
+    if (idle > 0 && !reported) {
+      reported = true;
+      kit.phase('idle-closed', { connections: idle });
+    }
+  };
+  sweep();
+  setInterval(sweep, SWEEP_MS).unref();
 }
 
 function graceOver(): void {

@@ -58,6 +58,8 @@ export interface ConnState {
   active: boolean;
   /** Responses it has carried. */
   served: number;
+  /** performance.now() since when it has had no request: accepted, or its last response finished. */
+  idleSince: number;
 }
 
 export interface Kit {
@@ -119,6 +121,7 @@ export function makeKit(): Kit {
       if (!state) return;
       state.active = false;
       state.served += 1;
+      state.idleSince = performance.now();
     });
     if (kit.draining) res.setHeader('Connection', 'close');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -160,7 +163,7 @@ export function makeKit(): Kit {
   // No keep-alive timeout: an idle client keeps its connection until one side closes it (as pools and load balancers do).
   server.keepAliveTimeout = 0;
   server.on('connection', (socket: Socket) => {
-    connections.set(socket, { active: false, served: 0 });
+    connections.set(socket, { active: false, served: 0, idleSince: performance.now() });
     socket.on('close', () => connections.delete(socket));
     if (kit.park) socket.pause();
   });
