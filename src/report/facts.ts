@@ -172,7 +172,7 @@ const sampled = (r: RunDocument, value: () => string) => (r.samples.length === 0
 /** The side-by-side rows of a compare: label → value of each run; one row per metric any run records. */
 export function compareRows(runs: readonly RunDocument[]): [string, (r: RunDocument) => string][] {
   const metrics = new Map<string, string>();
-  for (const r of runs) for (const m of r.metrics) if (!metrics.has(m.id)) metrics.set(m.id, m.label);
+  for (const r of runs) for (const m of r.metrics) if (!metrics.has(m.id)) metrics.set(m.id, m.unit ? `${m.label} (${m.unit})` : m.label);
   return [
     ['runtime · ulimit', (r) => `${runtimeText(r)} · ${limitText(r)}`],
     ['baseline fds', (r) => sampled(r, () => String(r.measured.baselineFds))],

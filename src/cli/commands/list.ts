@@ -42,7 +42,8 @@ export function formatList(list: readonly ListedScenario[], color: boolean): str
     }
     for (const o of s.options) out.push(`  option     ${o.flag} ${o.choices.join('|')} (default ${o.default})`);
     out.push(`  records    fds by kind, RSS${s.metrics.map((m) => `, ${m.label}${m.unit ? ` (${m.unit})` : ''}`).join('')}`);
-    out.push(`  try        repro compare --scenario ${s.name}${s.runtimes.length > 1 ? ` --runtime ${s.runtimes[1]}` : ''}`, '');
+    const other = s.runtimes[1];
+    out.push(`  try        repro compare --scenario ${s.name}${other ? ` --runtime ${other.name}` : ''}`, '');
   }
   return out.join('\n').trimEnd();
 }
