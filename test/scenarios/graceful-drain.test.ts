@@ -140,8 +140,10 @@ describe('graceful-drain correct child, checked with Node’s own http client', 
       const port = (ready.event as unknown as { port: number }).port;
       const before = await httpGet(port, '/ready');
       expect(before.statusCode).toBe(200);
+      // The child says when its SIGTERM handler has run (a phase event); a fixed sleep would race a loaded machine.
+      const draining = new Promise<void>((resolve) => child.output.onOtherEvent((e) => e.event === 'draining' && resolve()));
       child.signal('SIGTERM');
-      await new Promise((r) => setTimeout(r, 50));
+      await draining;
       const readiness = await httpGet(port, '/ready');
       expect(readiness.statusCode).toBe(503);
       const work = await httpGet(port, '/work?ms=10');
