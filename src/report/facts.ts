@@ -303,3 +303,45 @@ function roleInOneBreath(run: RunDocument): string {
   const grew = run.verdict.expectation.growingMetrics.map((id) => run.metrics.find((d) => d.id === id)?.label ?? id);
   return `${run.role} ${m.growthPerReload > 0 ? 'grows' : 'keeps fds flat'}${grew.length ? ` (${grew.join(', ')} grow)` : ''}`;
 }
+
+/** What the rounds driver kept for one round (a `round` event). */
+interface RoundEvent {
+  round: number;
+  left: number;
+  leftByKind?: Record<string, number>;
+  leftFds?: { fd: number }[];
+  phases?: { name: string; fds: number; ring?: { sqes: number; closeFds: number[] } }[];
+}
+
+const ROUNDS_SHOWN = 5;
+
+/** fd numbers as `13–20` when they run on without a gap, else listed. */
+function fdList(fds: readonly number[]): string {
+  const consecutive = fds.length > 1 && fds.every((fd, i) => i === 0 || fd === (fds[i - 1] as number) + 1);
+  return consecutive ? `${fds[0]}–${fds.at(-1)}` : fds.join(' ');
+}
+
+/**
+ * One line per round that left fds (the first few), with the evidence the
+ * driver read at the phase markers: `round 2: left 8 (file 8), fds 13–20; at
+ * closes-queued the ring held 8 CLOSE SQEs, never submitted`. Empty for runs
+ * without rounds.
+ */
+export function roundLines(run: RunDocument): string[] {
+  const rounds = run.events.filter((e) => e.event === 'round') as unknown as RoundEvent[];
+  if (rounds.length === 0) return [];
+  const leaky = rounds.filter((r) => r.left > 0);
+  if (leaky.length === 0) return [`no round left an fd (${run.measured.reloadsDone} rounds)`];
+  const lines = leaky.slice(0, ROUNDS_SHOWN).map((r) => {
+    const kinds = Object.entries(r.leftByKind ?? {})
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    const fds = (r.leftFds ?? []).map((f) => f.fd);
+    const ring = r.phases?.find((p) => p.ring && p.ring.sqes > 0);
+    const evidence = ring?.ring ? `; at ${ring.name} the ring held ${ring.ring.sqes} queued SQEs, CLOSE of fds ${fdList(ring.ring.closeFds)}` : '';
+    const span = fds.length ? `, fds ${fdList(fds)}` : '';
+    return `round ${r.round}: left ${r.left}${kinds ? ` (${kinds})` : ''}${span}${evidence}`;
+  });
+  if (leaky.length > ROUNDS_SHOWN) lines.push(`… and ${leaky.length - ROUNDS_SHOWN} more rounds that left fds`);
+  return lines.map(visibleLine);
+}

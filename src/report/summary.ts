@@ -4,7 +4,7 @@ import type { ProbeSnapshot } from '../model/probe-snapshot.js';
 import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { type ChartSeries, renderChart } from './chart.js';
 import { maxOf } from '../model/stats.js';
-import { checkLine, checkLines, compareRows, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, runTitle, seriesTone } from './facts.js';
+import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, runTitle, seriesTone } from './facts.js';
 import { ellipsize, visibleLine } from './text.js';
 
 
@@ -51,6 +51,8 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   if (view.chart && run.samples.length > 0) {
     out.push('', renderChart([seriesOf(run, seriesTone(run))], { limit: run.ulimit ?? undefined, width: view.width, height: 12, color: view.color, lastX: lastReload(run) }));
   }
+  const rounds = roundLines(run);
+  if (rounds.length) out.push('', paint.bold('what each round left:'), ...rounds.map((l) => `  ${l}`));
   if (run.stderr.bytes > 0) out.push('', paint.bold(watch ? 'program stderr:' : 'child stderr (evidence):'), ...tail(run.stderr));
   if (run.stdout.bytes > 0) out.push('', paint.bold(watch ? 'program stdout:' : 'child stdout outside the protocol:'), ...tail(run.stdout));
   out.push('', ...verdictLines(run, paint));
@@ -74,6 +76,10 @@ export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
     const limit = maxOf(runs.map((r) => r.ulimit ?? 0), 0) || undefined;
     out.push('', renderChart(runs.map((r, i) => seriesOf(r, tones[i] as ChartSeries['color'])), { limit, width: view.width, height: 12, color: view.color }));
     if (runs.some((r) => r.sampleStride > 1)) out.push('  (long runs keep every n-th reload: the x axis counts kept samples)');
+  }
+  for (const r of runs) {
+    const rounds = roundLines(r);
+    if (rounds.length) out.push('', paint.bold(`what each round of ${r.role} left:`), ...rounds.map((l) => `  ${l}`));
   }
   for (const r of runs) {
     if (r.stderr.bytes > 0) out.push('', paint.bold(r.roleKind === 'broken' ? `${r.role} child stderr (evidence):` : `${r.role} child stderr:`), ...tail(r.stderr, 4));

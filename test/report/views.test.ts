@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkBaseline, withBaseline } from '../../src/model/baseline.js';
 import type { RunDocument } from '../../src/model/run-document.js';
+import { roundLines } from '../../src/report/facts.js';
 import { renderCsv } from '../../src/report/formats/csv.js';
 import { decimate, niceTicks } from '../../src/report/formats/scale.js';
 import { esc } from '../../src/report/formats/xml.js';
@@ -46,7 +47,7 @@ describe('esc', () => {
 });
 
 function run(role: string, growth: number, samples: RunDocument['samples'] = []): RunDocument {
-  return { kind: 'run', role, samples, metrics: [], measured: { growthPerReload: growth }, verdict: { pass: true, checks: [{ id: 'growth', ok: true, text: 'flat' }] } } as unknown as RunDocument;
+  return { kind: 'run', role, samples, metrics: [], events: [], measured: { growthPerReload: growth }, verdict: { pass: true, checks: [{ id: 'growth', ok: true, text: 'flat' }] } } as unknown as RunDocument;
 }
 
 describe('checkBaseline', () => {
@@ -89,5 +90,26 @@ describe('renderCsv', () => {
     expect(renderCsv(doc)).toBe(
       'run,reload,elapsed_ms,fds,fds_pipe,fds_file,rss_kb,round_trip_ms,settle_ms\r\nwatch,0,1,3,3,0,,,\r\nwatch,1,2.5,4,3,1,,,60.1\r\n',
     );
+  });
+});
+
+describe('roundLines', () => {
+  it('names what each leaking round left, with the fds and the queued closes read at its phase marker; a clean run says so', () => {
+    const round = (n: number, left: number) => ({
+      event: 'round',
+      round: n,
+      left,
+      leftByKind: left ? { file: left } : {},
+      leftFds: Array.from({ length: left }, (_, i) => ({ fd: 5 + 8 * (n - 1) + i, kind: 'file', inode: 1 })),
+      phases: [{ name: 'closes-queued', fds: 22, ring: { fd: 4, sqes: left, closeFds: Array.from({ length: left }, (_, i) => 5 + 8 * (n - 1) + i) } }],
+    });
+    const leaky = { ...run('broken', 8), events: [1, 2, 3, 4, 5, 6, 7].map((n) => round(n, 8)) } as unknown as RunDocument;
+    const lines = roundLines(leaky);
+    expect(lines[0]).toBe('round 1: left 8 (file 8), fds 5–12; at closes-queued the ring held 8 queued SQEs, CLOSE of fds 5–12');
+    expect(lines).toHaveLength(6);
+    expect(lines.at(-1)).toBe('… and 2 more rounds that left fds');
+    const clean = { ...run('correct', 0), measured: { reloadsDone: 500 }, events: [round(1, 0)] } as unknown as RunDocument;
+    expect(roundLines(clean)).toEqual(['no round left an fd (500 rounds)']);
+    expect(roundLines(run('watch', 0))).toEqual([]);
   });
 });

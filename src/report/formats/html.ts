@@ -8,7 +8,7 @@
 import { FD_KINDS } from '../../fdprobe/kinds.js';
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
-import { checkLine, compareRows, compareNotes, documentTitle, headline, keptNote, runLabel, runRows } from '../facts.js';
+import { checkLine, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows } from '../facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { COLORS, renderSvg, seriesColor } from './svg.js';
 import { attrs, esc } from './xml.js';
@@ -95,6 +95,14 @@ function environment(doc: ReproDocument): string {
   return tag('h2', 'Environment') + tableOf([], rows);
 }
 
+function roundSection(runs: RunDocument[]): string {
+  const parts = runs.flatMap((r) => {
+    const lines = roundLines(r);
+    return lines.length ? [tag('h3', esc(runLabel(r))) + tag('ul', lines.map((l) => tag('li', esc(l))).join(''))] : [];
+  });
+  return parts.length ? tag('h2', 'What each round left') + parts.join('') : '';
+}
+
 function outputSection(runs: RunDocument[]): string {
   const parts = runs.flatMap((r) => {
     const streams = [
@@ -140,6 +148,7 @@ export function renderHtml(doc: ReproDocument): string {
     kindTable(runs),
     baselineSection(doc),
     environment(doc),
+    roundSection(runs),
     outputSection(runs),
     tag('p', esc(`Written by repro from a run document (schemaVersion ${doc.schemaVersion}).`), { class: 'muted' }),
     '</body>',

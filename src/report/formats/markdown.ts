@@ -7,7 +7,7 @@ import { runsOf } from '../../model/baseline.js';
 import type { KeptOutput, ReproDocument, RunDocument } from '../../model/run-document.js';
 import { maxOf } from '../../model/stats.js';
 import { resample } from '../chart.js';
-import { checkLines, compareRows, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows } from '../facts.js';
+import { checkLines, compareRows, roundLines, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows } from '../facts.js';
 import { formatDocument } from '../summary.js';
 import { visible, visibleLine } from '../text.js';
 import { niceTicks } from './scale.js';
@@ -135,6 +135,10 @@ export function renderMarkdown(doc: ReproDocument): string {
   const out = [`### ${mdText(documentTitle(doc))}`, '', ...verdictBlock(doc), '', ...runTable(doc), ...baselineBlock(doc)];
   for (const run of runs) out.push('', ...mermaidChart(run));
   out.push('', '<details><summary>Terminal chart</summary>', '', ...mdFence(formatDocument(doc, { color: false, width: 100, chart: true }), 'text'), '', '</details>');
+  for (const run of runs) {
+    const rounds = roundLines(run);
+    if (rounds.length) out.push('', `**What each round of ${mdText(runLabel(run))} left**`, '', ...rounds.map((l) => `- ${mdText(l)}`));
+  }
   for (const run of runs) out.push(...outputBlock(run));
   return `${out.join('\n')}\n`;
 }
