@@ -10,6 +10,7 @@ import { mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeChild, pythonChild } from '../../runtimes/index.js';
+import { leaksToEmfile, staysFlat } from '../expect.js';
 import type { Role, Scenario } from '../types.js';
 
 const roles: readonly Role[] = [
@@ -48,28 +49,9 @@ export const logReopen: Scenario = {
   },
   expect(role, _options, { maxGrowth }) {
     if (role.kind === 'broken') {
-      return {
-        shows: 'the broken pattern leaks one fd per rotation until EMFILE and still reloads',
-        fdsPerReload: 1,
-        maxGrowth,
-        registerFailure: 'expected',
-        afterFailure: 'alive',
-        flatMetrics: [],
-        growingMetrics: ['listeners'],
-        allReloads: false,
-        earlyIsInconclusive: false,
-      };
+      return leaksToEmfile('the broken pattern leaks one fd per rotation until EMFILE and still reloads', 1, maxGrowth, { afterFailure: 'alive', growingMetrics: ['listeners'] });
     }
-    return {
-      shows: 'the correct pattern stays flat: one log fd however many rotations',
-      fdsPerReload: 0,
-      maxGrowth,
-      registerFailure: 'forbidden',
-      flatMetrics: ['listeners'],
-      growingMetrics: [],
-      allReloads: true,
-      earlyIsInconclusive: false,
-    };
+    return staysFlat('the correct pattern stays flat: one log fd however many rotations', maxGrowth, { flatMetrics: ['listeners'] });
   },
   setup() {
     const dir = mkdtempSync(join(tmpdir(), 'repro-log-reopen-'));

@@ -14,6 +14,7 @@
  */
 import { cChild } from '../../runtimes/c.js';
 import { nodeChild, pythonChild } from '../../runtimes/index.js';
+import { leaksToEmfile, staysFlat } from '../expect.js';
 import type { Role, Scenario } from '../types.js';
 
 /** Handles each round opens and drops: 8 keeps EMFILE within 20 rounds under the default ulimit of 64. */
@@ -44,27 +45,7 @@ export const runtimeTeardown: Scenario = {
     return nodeChild('scenarios/runtime-teardown/node/child.js', args);
   },
   expect(role, _options, { maxGrowth }) {
-    if (role.kind === 'broken') {
-      return {
-        shows: `the leak: ${HANDLES_PER_ROUND} fds left per round, until EMFILE`,
-        fdsPerReload: HANDLES_PER_ROUND,
-        maxGrowth,
-        registerFailure: 'expected',
-        flatMetrics: [],
-        growingMetrics: ['leakedFds'],
-        allReloads: false,
-        earlyIsInconclusive: false,
-      };
-    }
-    return {
-      shows: 'no fd left by any round',
-      fdsPerReload: 0,
-      maxGrowth,
-      registerFailure: 'forbidden',
-      flatMetrics: ['leakedFds'],
-      growingMetrics: [],
-      allReloads: true,
-      earlyIsInconclusive: false,
-    };
+    if (role.kind === 'broken') return leaksToEmfile(`the leak: ${HANDLES_PER_ROUND} fds left per round, until EMFILE`, HANDLES_PER_ROUND, maxGrowth, { growingMetrics: ['leakedFds'] });
+    return staysFlat('no fd left by any round', maxGrowth, { flatMetrics: ['leakedFds'] });
   },
 };

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { CHANNEL_KINDS, FDS_PER_CHANNEL, type ChannelKind } from '../../native/channel-kinds.js';
 import { nodeChild } from '../../runtimes/index.js';
+import { leaksToEmfile, staysFlat } from '../expect.js';
 import type { Role, Scenario } from '../types.js';
 
 const NODE_ENTRIES: Record<string, string> = {
@@ -59,42 +60,15 @@ export const sighupListener: Scenario = {
     return nodeChild(entry, ['--channel', options.channel ?? 'pipe']);
   },
   expect(role, options, { maxGrowth }) {
+    // Measured with Tokio 1.24: one process-wide socketpair whatever the number of signal() calls.
     if (role.kind === 'variant') {
-      // Measured with Tokio 1.24: one process-wide socketpair whatever the number of signal() calls.
-      return {
-        shows: 'no fd leak: Tokio shares one self-pipe; what grows instead is listeners (tasks holding a receiver) and RSS',
-        fdsPerReload: 0,
-        maxGrowth,
-        registerFailure: 'forbidden',
-        flatMetrics: [],
-        growingMetrics: ['listeners'],
-        allReloads: true,
-        earlyIsInconclusive: false,
-      };
+      return staysFlat('no fd leak: Tokio shares one self-pipe; what grows instead is listeners (tasks holding a receiver) and RSS', maxGrowth, { growingMetrics: ['listeners'] });
     }
     if (role.kind === 'broken') {
-      return {
-        shows: 'the broken pattern leaks until EMFILE and then stops reloading',
-        // Node: the channel's fds; Rust: signal_hook's Signals owns a UnixStream pair.
-        fdsPerReload: options.channel === undefined ? 2 : FDS_PER_CHANNEL[options.channel as ChannelKind],
-        maxGrowth,
-        registerFailure: 'expected',
-        afterFailure: 'dead',
-        flatMetrics: [],
-        growingMetrics: ['listeners'],
-        allReloads: false,
-        earlyIsInconclusive: false,
-      };
+      // Node: the channel's fds; Rust: signal_hook's Signals owns a UnixStream pair.
+      const fdsPerReload = options.channel === undefined ? 2 : FDS_PER_CHANNEL[options.channel as ChannelKind];
+      return leaksToEmfile('the broken pattern leaks until EMFILE and then stops reloading', fdsPerReload, maxGrowth, { afterFailure: 'dead', growingMetrics: ['listeners'] });
     }
-    return {
-      shows: 'the correct pattern stays flat',
-      fdsPerReload: 0,
-      maxGrowth,
-      registerFailure: 'forbidden',
-      flatMetrics: ['listeners'],
-      growingMetrics: [],
-      allReloads: true,
-      earlyIsInconclusive: false,
-    };
+    return staysFlat('the correct pattern stays flat', maxGrowth, { flatMetrics: ['listeners'] });
   },
 };
