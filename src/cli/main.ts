@@ -6,15 +6,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runsOf } from '../model/baseline.js';
 import type { ReproDocument, Sample } from '../model/run-document.js';
-import { CHANNEL_KINDS } from '../native/channel-kinds.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportOptions } from '../report/formats-list.js';
 import type { ViewOptions } from '../report/summary.js';
 import type { CommandHooks } from './commands/scenario.js';
-import { SCENARIO_DEFAULTS, type ScenarioOptions } from './commands/scenario-options.js';
+import type { ScenarioOptions } from './commands/scenario-options.js';
+import { OPTIONS, optionFor } from './options.js';
 import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
 import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
-import { checkSettleWindows, decimal, oneOf, signalName, wholeNumber } from './parse.js';
+import { checkSettleWindows, decimal, wholeNumber } from './parse.js';
 import { guardStdout } from './stdout.js';
 
 type OutputOptions = ReportOptions;
@@ -34,20 +34,10 @@ function addReportOptions(command: Command): Command {
 }
 
 function addScenarioOptions(command: Command): Command {
-  const d = SCENARIO_DEFAULTS;
-  return command
-    .addOption(new Option('--scenario <name>', 'which scenario (repro list shows them)').default(d.scenario))
-    .addOption(new Option('--runtime <name>', "runtime of the children (default: the scenario's first; repro list shows which exist)"))
-    .addOption(new Option('--channel <kind>', `native wake-up channel: ${CHANNEL_KINDS.join(' or ')}`).default(d.channel).argParser(oneOf('--channel', CHANNEL_KINDS)))
-    .addOption(new Option('--ulimit <n>', 'RLIMIT_NOFILE (soft and hard) for the child').default(d.ulimit).argParser(wholeNumber('--ulimit', 8, 1_048_576)))
-    .addOption(new Option('--reloads <n>', 'reload signals to send at most').default(d.reloads).argParser(wholeNumber('--reloads', 1, 10_000_000)))
-    .addOption(new Option('--ack-timeout <ms>', 'wait this long for each reload to be acknowledged').default(d.ackTimeout).argParser(wholeNumber('--ack-timeout', 1, 600_000)))
-    .addOption(new Option('--ready-timeout <ms>', 'wait this long for the child to say ready').default(d.readyTimeout).argParser(wholeNumber('--ready-timeout', 1, 600_000)))
-    .addOption(
-      new Option('--dead-check <ms>', 'after EMFILE, wait this long for one more reload before calling signal handling dead').default(d.deadCheck).argParser(wholeNumber('--dead-check', 1, 600_000)),
-    )
-    .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(d.grace).argParser(wholeNumber('--grace', 0, 600_000)))
-    .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that still counts as flat').default(d.maxGrowth).argParser(decimal('--max-growth', 0, 1000)));
+  for (const name of ['scenario', 'runtime', 'channel', 'ulimit', 'reloads', 'ackTimeout', 'readyTimeout', 'deadCheck', 'grace', 'maxGrowth'] as const) {
+    command.addOption(optionFor(name, 'scenario'));
+  }
+  return command;
 }
 
 function view(options: { chart: boolean }): ViewOptions {
@@ -137,7 +127,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
   }
 
-  addReportOptions(addScenarioOptions(program.command('compare').description('run both side by side; exit 0 only when broken leaks to EMFILE and correct stays flat'))).action(
+  addReportOptions(addScenarioOptions(program.command('compare').description('run every role of the scenario side by side; exit 0 only when each shows what it should (broken leaks to EMFILE, correct stays flat)'))).action(
     async (options: ScenarioOptions & OutputOptions) => {
       await withHooks(async (hooks, interruption) => {
         const doc = await report(options, (await load.scenario()).rolesOf(options), async () => (await load.scenario()).runCompare(options, hooks));
@@ -159,17 +149,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('watch')
     .description('drive any program with signals and fail when its fds grow per reload (exit 1), or when it cannot take them (exit 4)')
     .argument('[command...]', 'the program and its arguments, after --')
-    .passThroughOptions()
-    .addOption(new Option('--pid <pid>', 'attach to a running process instead of starting one').argParser(wholeNumber('--pid', 1, 2 ** 22)))
-    .addOption(new Option('--signal <name>', 'the reload signal').default('SIGHUP', 'HUP').argParser(signalName('--signal')))
-    .addOption(new Option('--reloads <n>', 'signals to send').default(20).argParser(wholeNumber('--reloads', 1, 10_000_000)))
-    .addOption(new Option('--ulimit <n>', 'lower RLIMIT_NOFILE (soft and hard) of the started program').argParser(wholeNumber('--ulimit', 8, 1_048_576)))
-    .addOption(new Option('--settle <ms>', 'the fd count must hold still this long after each signal').default(100).argParser(wholeNumber('--settle', 1, 600_000)))
-    .addOption(new Option('--settle-timeout <ms>', 'give up on a signal whose fd count keeps changing after this long').default(5000).argParser(wholeNumber('--settle-timeout', 1, 3_600_000)))
-    .addOption(new Option('--ready-after <ms>', 'wait exactly this long at start instead of waiting for the fd count to settle').argParser(wholeNumber('--ready-after', 0, 3_600_000)))
-    .addOption(new Option('--ready-timeout <ms>', 'give up when the fd count has not settled at start after this long').default(10_000).argParser(wholeNumber('--ready-timeout', 1, 3_600_000)))
-    .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that passes').default(0.1).argParser(decimal('--max-growth', 0, 1_000_000)))
-    .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(2000).argParser(wholeNumber('--grace', 0, 600_000)));
+    .passThroughOptions();
+  for (const name of ['pid', 'signal', 'reloads', 'ulimit', 'settle', 'settleTimeout', 'readyAfter', 'readyTimeout', 'maxGrowth', 'grace'] as const) watch.addOption(optionFor(name, 'watch'));
   addReportOptions(watch).action(async (command: string[], options: WatchOptions & OutputOptions) => {
     checkSettleWindows(options);
     await withHooks(async (hooks, interruption) => {
@@ -186,7 +167,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .description('read a saved run document (--out, --json) and write any of the views again; exits like the run did (0 / 1 / 4)')
       .argument('<file>', 'run document written by repro --out or --json (- for stdin)'),
   )
-    .addOption(new Option('--max-growth <fds>', 'judge the saved runs again with this gate for flat runs (fd/reload)').argParser(decimal('--max-growth', 0, 1_000_000)))
+    .addOption(new Option(OPTIONS.maxGrowth.flag, 'judge the saved runs again with this gate for runs that should stay flat (fd/reload)').argParser(OPTIONS.maxGrowth.parse))
     .action(async (file: string, options: OutputOptions & { maxGrowth?: number }) => {
     const saved = (await load.loadDocument()).loadDocument(file, 'repro report');
     const doc = await report(options, runsOf(saved).map((r) => r.role), async () => (options.maxGrowth === undefined ? saved : (await import('../model/judge.js')).rejudgeDocument(saved, { maxGrowth: options.maxGrowth })));

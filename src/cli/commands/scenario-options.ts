@@ -1,5 +1,6 @@
-/** Options of broken/correct/compare and their defaults, kept light: the CLI declares its options from these at start-up. */
+/** Options of broken/correct/compare and their defaults, from the one option table (src/cli/options.ts). */
 import type { ChannelKind } from '../../native/channel-kinds.js';
+import { defaultOf } from '../options.js';
 
 export interface ScenarioOptions {
   scenario: string;
@@ -17,13 +18,13 @@ export interface ScenarioOptions {
 }
 
 export const SCENARIO_DEFAULTS: ScenarioOptions = {
-  scenario: 'sighup-listener',
-  channel: 'pipe',
-  ulimit: 64,
-  reloads: 500,
-  ackTimeout: 2000,
-  readyTimeout: 10_000,
-  deadCheck: 300,
-  grace: 2000,
-  maxGrowth: 0.01,
+  scenario: defaultOf('scenario', 'scenario'),
+  channel: defaultOf('channel', 'scenario'),
+  ulimit: defaultOf('ulimit', 'scenario'),
+  reloads: defaultOf('reloads', 'scenario'),
+  ackTimeout: defaultOf('ackTimeout', 'scenario'),
+  readyTimeout: defaultOf('readyTimeout', 'scenario'),
+  deadCheck: defaultOf('deadCheck', 'scenario'),
+  grace: defaultOf('grace', 'scenario'),
+  maxGrowth: defaultOf('maxGrowth', 'scenario'),
 };

@@ -1,0 +1,89 @@
+/**
+ * Every option a run command takes, declared once: its flag, the range its
+ * parser accepts, its help, and its default in each command that has it.
+ * `broken`/`correct`/`compare` ("scenario") and `watch` build their commander
+ * options from this table, so a flag never has two ranges or two meanings.
+ */
+import { Option } from 'commander';
+import { CHANNEL_KINDS } from '../native/channel-kinds.js';
+import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
+
+type Command = 'scenario' | 'watch';
+
+interface Spec {
+  /** Commander's flag text, e.g. `--reloads <n>`. */
+  flag: string;
+  /** Help per command (the same words for both unless they differ in meaning). */
+  help: Partial<Record<Command, string>>;
+  /** The value parser, which names the flag and the accepted range on bad input. */
+  parse?: (value: string) => unknown;
+  /** Default per command; absent: no default (the option is off unless given). */
+  defaults?: Partial<Record<Command, unknown>>;
+  /** How the default is shown in --help, when not the value itself. */
+  shownAs?: string;
+}
+
+export const OPTIONS = {
+  scenario: { flag: '--scenario <name>', help: { scenario: 'which scenario (repro list shows them)' }, defaults: { scenario: 'sighup-listener' } },
+  runtime: { flag: '--runtime <name>', help: { scenario: "runtime of the children (default: the scenario's first; repro list shows which exist)" } },
+  channel: {
+    flag: '--channel <kind>',
+    help: { scenario: `sighup-listener's native wake-up channel (Node children): ${CHANNEL_KINDS.join(' or ')}` },
+    parse: oneOf('--channel', CHANNEL_KINDS),
+    defaults: { scenario: 'pipe' },
+  },
+  pid: { flag: '--pid <pid>', help: { watch: 'attach to a running process instead of starting one' }, parse: wholeNumber('--pid', 1, 2 ** 22) },
+  signal: { flag: '--signal <name>', help: { watch: 'the reload signal' }, parse: signalName('--signal'), defaults: { watch: 'SIGHUP' }, shownAs: 'HUP' },
+  ulimit: {
+    flag: '--ulimit <n>',
+    help: { scenario: 'RLIMIT_NOFILE (soft and hard) for the children', watch: 'lower RLIMIT_NOFILE (soft and hard) of the started program' },
+    parse: wholeNumber('--ulimit', 8, 1_048_576),
+    defaults: { scenario: 64 },
+  },
+  reloads: { flag: '--reloads <n>', help: { scenario: 'reload signals to send at most', watch: 'signals to send' }, parse: wholeNumber('--reloads', 1, 10_000_000), defaults: { scenario: 500, watch: 20 } },
+  ackTimeout: { flag: '--ack-timeout <ms>', help: { scenario: 'wait this long for each reload to be acknowledged' }, parse: wholeNumber('--ack-timeout', 1, 600_000), defaults: { scenario: 2000 } },
+  settle: { flag: '--settle <ms>', help: { watch: 'the fd count must hold still this long after each signal' }, parse: wholeNumber('--settle', 1, 600_000), defaults: { watch: 100 } },
+  settleTimeout: {
+    flag: '--settle-timeout <ms>',
+    help: { watch: 'give up on a signal whose fd count keeps changing after this long' },
+    parse: wholeNumber('--settle-timeout', 1, 3_600_000),
+    defaults: { watch: 5000 },
+  },
+  readyAfter: { flag: '--ready-after <ms>', help: { watch: 'wait exactly this long at start instead of waiting for the fd count to settle' }, parse: wholeNumber('--ready-after', 0, 3_600_000) },
+  readyTimeout: {
+    flag: '--ready-timeout <ms>',
+    help: { scenario: 'wait this long for the child to say ready', watch: 'give up when the fd count has not settled at start after this long' },
+    parse: wholeNumber('--ready-timeout', 1, 3_600_000),
+    defaults: { scenario: 10_000, watch: 10_000 },
+  },
+  deadCheck: {
+    flag: '--dead-check <ms>',
+    help: { scenario: 'after EMFILE, wait this long for one more reload before calling signal handling dead' },
+    parse: wholeNumber('--dead-check', 1, 600_000),
+    defaults: { scenario: 300 },
+  },
+  grace: { flag: '--grace <ms>', help: { scenario: 'after SIGTERM, wait this long before SIGKILL', watch: 'after SIGTERM, wait this long before SIGKILL' }, parse: wholeNumber('--grace', 0, 600_000), defaults: { scenario: 2000, watch: 2000 } },
+  maxGrowth: {
+    flag: '--max-growth <fds>',
+    help: { scenario: 'largest fd growth per reload that still counts as flat', watch: 'largest fd growth per reload that passes' },
+    parse: decimal('--max-growth', 0, 1_000_000),
+    defaults: { scenario: 0.01, watch: 0.1 },
+  },
+} satisfies Record<string, Spec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** The commander option for `name` as `command` has it: its help and its default there. */
+export function optionFor(name: OptionName, command: Command): Option {
+  const spec: Spec = OPTIONS[name];
+  const option = new Option(spec.flag, spec.help[command] ?? '');
+  if (spec.parse) option.argParser(spec.parse);
+  const value = spec.defaults?.[command];
+  if (value !== undefined) option.default(value, spec.shownAs);
+  return option;
+}
+
+/** The default of `name` in `command` (what a run gets when the flag is not given). */
+export function defaultOf<T>(name: OptionName, command: Command): T {
+  return (OPTIONS[name] as Spec).defaults?.[command] as T;
+}
