@@ -47,7 +47,11 @@ function addScenarioOptions(command: Command): Command {
       new Option('--dead-check <ms>', 'after EMFILE, wait this long for one more reload before calling signal handling dead').default(d.deadCheck).argParser(wholeNumber('--dead-check', 1, 600_000)),
     )
     .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(d.grace).argParser(wholeNumber('--grace', 0, 600_000)))
-    .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that still counts as flat').default(d.maxGrowth).argParser(decimal('--max-growth', 0, 1000)));
+    .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that still counts as flat').default(d.maxGrowth).argParser(decimal('--max-growth', 0, 1000)))
+    .addOption(new Option('--lag <ms>', 'graceful-drain: clients keep opening connections this long after SIGTERM (routing lag)').default(d.lag).argParser(wholeNumber('--lag', 0, 600_000)))
+    .addOption(new Option('--requests <n>', 'graceful-drain: most requests the load sends').default(d.requests).argParser(wholeNumber('--requests', 1, 10_000_000)))
+    .addOption(new Option('--concurrency <n>', 'graceful-drain: concurrent clients').default(d.concurrency).argParser(wholeNumber('--concurrency', 1, 1000)))
+    .addOption(new Option('--seed <n>', 'graceful-drain: seed of the client mix and of the moment SIGTERM comes').default(d.seed).argParser(wholeNumber('--seed', 0, 2 ** 31)));
 }
 
 function view(options: { chart: boolean }): ViewOptions {

@@ -14,6 +14,14 @@ export interface ScenarioOptions {
   deadCheck: number;
   grace: number;
   maxGrowth: number;
+  /** load-and-signal scenarios (graceful-drain): the routing lag after the signal, ms. */
+  lag: number;
+  /** load-and-signal: most requests the load sends. */
+  requests: number;
+  /** load-and-signal: concurrent clients. */
+  concurrency: number;
+  /** load-and-signal: seed of the client mix and of the signal's moment. */
+  seed: number;
 }
 
 export const SCENARIO_DEFAULTS: ScenarioOptions = {
@@ -26,4 +34,8 @@ export const SCENARIO_DEFAULTS: ScenarioOptions = {
   deadCheck: 300,
   grace: 2000,
   maxGrowth: 0.01,
+  lag: 300,
+  requests: 20_000,
+  concurrency: 30,
+  seed: 1,
 };
