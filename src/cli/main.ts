@@ -11,6 +11,7 @@ import { FORMAT_NAMES, REPORT_FORMATS, type ReportOptions } from '../report/form
 import type { ViewOptions } from '../report/summary.js';
 import type { CommandHooks } from './commands/scenario.js';
 import { SCENARIO_DEFAULTS, type ScenarioOptions } from './commands/scenario-options.js';
+import type { DrainOptions } from './commands/drain.js';
 import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
 import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
@@ -62,6 +63,7 @@ function view(options: { chart: boolean }): ViewOptions {
 const load = {
   scenario: () => import('./commands/scenario.js'),
   watch: () => import('./commands/watch.js'),
+  drain: () => import('./commands/drain.js'),
   probe: () => import('./commands/probe.js'),
   probeWatch: () => import('./commands/probe-watch.js'),
   summary: () => import('../report/summary.js'),
@@ -180,6 +182,26 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const doc = await report(options, ['watch'], async () =>
         (await load.watch()).watchCommand(command, options, { ...hooks, onSample: (sample) => hooks.onSample?.(sample, { pattern: 'watch', reloads: options.reloads }) }),
       );
+      setExit(exitForDocument(doc, interruption));
+    });
+  });
+
+  const drain = program
+    .command('drain')
+    .description('start any HTTP server, load it on --url (loopback only), send --signal, and fail when the shutdown loses a request (exit 1; 4 when it cannot tell)')
+    .argument('[command...]', 'the server and its arguments, after --')
+    .passThroughOptions()
+    .addOption(new Option('--url <url>', 'where the server answers: readiness (200 = up) and every request; http://127.0.0.1:PORT/PATH only'))
+    .addOption(new Option('--signal <name>', 'the shutdown signal').default('SIGTERM', 'TERM').argParser(signalName('--signal')))
+    .addOption(new Option('--lag <ms>', 'clients keep opening connections this long after the signal (routing lag)').default(0).argParser(wholeNumber('--lag', 0, 600_000)))
+    .addOption(new Option('--grace <ms>', 'after the signal, SIGKILL the server if it is still there after this long').default(5000).argParser(wholeNumber('--grace', 0, 600_000)))
+    .addOption(new Option('--requests <n>', 'most requests the load sends').default(20_000).argParser(wholeNumber('--requests', 1, 10_000_000)))
+    .addOption(new Option('--concurrency <n>', 'concurrent clients').default(30).argParser(wholeNumber('--concurrency', 1, 1000)))
+    .addOption(new Option('--seed <n>', 'seed of the client mix and of the moment the signal comes').default(1).argParser(wholeNumber('--seed', 0, 2 ** 31)))
+    .addOption(new Option('--ready-timeout <ms>', 'give up when --url has not answered 200 after this long').default(10_000).argParser(wholeNumber('--ready-timeout', 1, 3_600_000)));
+  addReportOptions(drain).action(async (command: string[], options: DrainOptions & OutputOptions) => {
+    await withHooks(async (hooks, interruption) => {
+      const doc = await report(options, ['drain'], async () => (await load.drain()).drainCommand(command, options, hooks));
       setExit(exitForDocument(doc, interruption));
     });
   });

@@ -114,7 +114,7 @@ export function drainRunRows(run: DrainDoc): [string, string][] {
     ['timings', timingLine(l)],
     ['server', l.exit ? exitSentence(l) : `— (${drain.ended.detail})`],
     ['idle keep-alive', idleText(l)],
-    ['Connection: close', `answers to keep-alive requests that said so: ${closeAnswersText(l)}`],
+    ['close answers', `Connection: close on keep-alive answers: ${closeAnswersText(l)}`],
     ['baseline fds', run.samples.length ? `${m.baselineFds}${run.ulimit !== null ? ` of limit ${run.ulimit}` : ''}` : '— (not sampled)'],
     ['server RSS', m.rssKb.start === null ? '— (not read)' : `${m.rssKb.start} KiB at the baseline`],
     ['load', `${drain.generator.started} requests, ${drain.generator.readinessPolls} readiness polls, peak ${drain.generator.peakConnections} connections, ${drain.generator.durationMs} ms`],
