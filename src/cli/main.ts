@@ -10,6 +10,7 @@ import { FORMAT_NAMES, REPORT_FORMATS, type ReportOptions } from '../report/form
 import type { ViewOptions } from '../report/summary.js';
 import type { CommandHooks } from './commands/scenario.js';
 import type { ScenarioOptions } from './commands/scenario-options.js';
+import type { DrainOptions } from './commands/drain.js';
 import { OPTIONS, optionFor } from './options.js';
 import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
@@ -34,7 +35,7 @@ function addReportOptions(command: Command): Command {
 }
 
 function addScenarioOptions(command: Command): Command {
-  for (const name of ['scenario', 'runtime', 'channel', 'ulimit', 'reloads', 'ackTimeout', 'readyTimeout', 'deadCheck', 'grace', 'maxGrowth'] as const) {
+  for (const name of ['scenario', 'runtime', 'channel', 'ulimit', 'reloads', 'ackTimeout', 'readyTimeout', 'deadCheck', 'grace', 'maxGrowth', 'lag', 'requests', 'concurrency', 'seed'] as const) {
     command.addOption(optionFor(name, 'scenario'));
   }
   return command;
@@ -48,6 +49,7 @@ function view(options: { chart: boolean }): ViewOptions {
 const load = {
   scenario: () => import('./commands/scenario.js'),
   watch: () => import('./commands/watch.js'),
+  drain: () => import('./commands/drain.js'),
   probe: () => import('./commands/probe.js'),
   probeWatch: () => import('./commands/probe-watch.js'),
   summary: () => import('../report/summary.js'),
@@ -157,6 +159,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const doc = await report(options, ['watch'], async () =>
         (await load.watch()).watchCommand(command, options, { ...hooks, onSample: (sample) => hooks.onSample?.(sample, { pattern: 'watch', reloads: options.reloads }) }),
       );
+      setExit(exitForDocument(doc, interruption));
+    });
+  });
+
+  const drain = program
+    .command('drain')
+    .description('start any HTTP server, load it on --url (loopback only), send --signal, and fail when the shutdown loses a request (exit 1; 4 when it cannot tell)')
+    .argument('[command...]', 'the server and its arguments, after --')
+    .passThroughOptions();
+  for (const name of ['url', 'signal', 'lag', 'grace', 'requests', 'concurrency', 'seed', 'readyTimeout'] as const) drain.addOption(optionFor(name, 'drain'));
+  addReportOptions(drain).action(async (command: string[], options: DrainOptions & OutputOptions) => {
+    await withHooks(async (hooks, interruption) => {
+      const doc = await report(options, ['drain'], async () => (await load.drain()).drainCommand(command, options, hooks));
       setExit(exitForDocument(doc, interruption));
     });
   });

@@ -1,14 +1,14 @@
 /**
  * Every option a run command takes, declared once: its flag, the range its
  * parser accepts, its help, and its default in each command that has it.
- * `broken`/`correct`/`compare` ("scenario") and `watch` build their commander
+ * `broken`/`correct`/`compare` ("scenario"), `watch` and `drain` build their commander
  * options from this table, so a flag never has two ranges or two meanings.
  */
 import { Option } from 'commander';
 import { CHANNEL_KINDS } from '../native/channel-kinds.js';
 import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
 
-type Command = 'scenario' | 'watch';
+type Command = 'scenario' | 'watch' | 'drain';
 
 interface Spec {
   /** Commander's flag text, e.g. `--reloads <n>`. */
@@ -19,8 +19,8 @@ interface Spec {
   parse?: (value: string) => unknown;
   /** Default per command; absent: no default (the option is off unless given). */
   defaults?: Partial<Record<Command, unknown>>;
-  /** How the default is shown in --help, when not the value itself. */
-  shownAs?: string;
+  /** How the default is shown in --help per command, when not the value itself. */
+  shownAs?: Partial<Record<Command, string>>;
 }
 
 export const OPTIONS = {
@@ -33,7 +33,14 @@ export const OPTIONS = {
     defaults: { scenario: 'pipe' },
   },
   pid: { flag: '--pid <pid>', help: { watch: 'attach to a running process instead of starting one' }, parse: wholeNumber('--pid', 1, 2 ** 22) },
-  signal: { flag: '--signal <name>', help: { watch: 'the reload signal' }, parse: signalName('--signal'), defaults: { watch: 'SIGHUP' }, shownAs: 'HUP' },
+  signal: {
+    flag: '--signal <name>',
+    help: { watch: 'the reload signal', drain: 'the shutdown signal' },
+    parse: signalName('--signal'),
+    defaults: { watch: 'SIGHUP', drain: 'SIGTERM' },
+    shownAs: { watch: 'HUP', drain: 'TERM' },
+  },
+  url: { flag: '--url <url>', help: { drain: 'where the server answers: readiness (200 = up) and every request; http://127.0.0.1:PORT/PATH only' } },
   ulimit: {
     flag: '--ulimit <n>',
     help: { scenario: 'RLIMIT_NOFILE (soft and hard) for the children', watch: 'lower RLIMIT_NOFILE (soft and hard) of the started program' },
@@ -52,9 +59,9 @@ export const OPTIONS = {
   readyAfter: { flag: '--ready-after <ms>', help: { watch: 'wait exactly this long at start instead of waiting for the fd count to settle' }, parse: wholeNumber('--ready-after', 0, 3_600_000) },
   readyTimeout: {
     flag: '--ready-timeout <ms>',
-    help: { scenario: 'wait this long for the child to say ready', watch: 'give up when the fd count has not settled at start after this long' },
+    help: { scenario: 'wait this long for the child to say ready', watch: 'give up when the fd count has not settled at start after this long', drain: 'give up when --url has not answered 200 after this long' },
     parse: wholeNumber('--ready-timeout', 1, 3_600_000),
-    defaults: { scenario: 10_000, watch: 10_000 },
+    defaults: { scenario: 10_000, watch: 10_000, drain: 10_000 },
   },
   deadCheck: {
     flag: '--dead-check <ms>',
@@ -62,12 +69,31 @@ export const OPTIONS = {
     parse: wholeNumber('--dead-check', 1, 600_000),
     defaults: { scenario: 300 },
   },
-  grace: { flag: '--grace <ms>', help: { scenario: 'after SIGTERM, wait this long before SIGKILL', watch: 'after SIGTERM, wait this long before SIGKILL' }, parse: wholeNumber('--grace', 0, 600_000), defaults: { scenario: 2000, watch: 2000 } },
+  grace: {
+    flag: '--grace <ms>',
+    help: { scenario: 'after SIGTERM, wait this long before SIGKILL', watch: 'after SIGTERM, wait this long before SIGKILL', drain: 'after the signal, SIGKILL the server if it is still there after this long' },
+    parse: wholeNumber('--grace', 0, 600_000),
+    defaults: { scenario: 2000, watch: 2000, drain: 5000 },
+  },
   maxGrowth: {
     flag: '--max-growth <fds>',
     help: { scenario: 'largest fd growth per reload that still counts as flat', watch: 'largest fd growth per reload that passes' },
     parse: decimal('--max-growth', 0, 1_000_000),
     defaults: { scenario: 0.01, watch: 0.1 },
+  },
+  lag: {
+    flag: '--lag <ms>',
+    help: { scenario: 'graceful-drain: clients keep opening connections this long after SIGTERM (routing lag)', drain: 'clients keep opening connections this long after the signal (routing lag)' },
+    parse: wholeNumber('--lag', 0, 600_000),
+    defaults: { scenario: 300, drain: 0 },
+  },
+  requests: { flag: '--requests <n>', help: { scenario: 'graceful-drain: most requests the load sends', drain: 'most requests the load sends' }, parse: wholeNumber('--requests', 1, 10_000_000), defaults: { scenario: 20_000, drain: 20_000 } },
+  concurrency: { flag: '--concurrency <n>', help: { scenario: 'graceful-drain: concurrent clients', drain: 'concurrent clients' }, parse: wholeNumber('--concurrency', 1, 1000), defaults: { scenario: 30, drain: 30 } },
+  seed: {
+    flag: '--seed <n>',
+    help: { scenario: 'graceful-drain: seed of the client mix and of the moment SIGTERM comes', drain: 'seed of the client mix and of the moment the signal comes' },
+    parse: wholeNumber('--seed', 0, 2 ** 31),
+    defaults: { scenario: 1, drain: 1 },
   },
 } satisfies Record<string, Spec>;
 
@@ -79,7 +105,7 @@ export function optionFor(name: OptionName, command: Command): Option {
   const option = new Option(spec.flag, spec.help[command] ?? '');
   if (spec.parse) option.argParser(spec.parse);
   const value = spec.defaults?.[command];
-  if (value !== undefined) option.default(value, spec.shownAs);
+  if (value !== undefined) option.default(value, spec.shownAs?.[command]);
   return option;
 }
 

@@ -4,6 +4,7 @@
  * thresholds. Knows no scenario: expectations are data.
  */
 import type { Check, CompareVerdict, Expectation, Measured, MeasuredRun, ReproDocument, RunDocument, Verdict } from './run-document.js';
+import { drainChecks, drainInconclusive, exitSentence } from './drain.js';
 import { formatKinds } from './measure.js';
 import { round } from './stats.js';
 
@@ -60,8 +61,29 @@ function metricChecks(m: Measured, run: MeasuredRun, e: Expectation): Check[] {
   return [...flat, ...grows];
 }
 
+/**
+ * A load-and-signal run, judged by its ledger: the fd checks do not apply
+ * (one baseline sample, no reloads). Inconclusive when the expectation allows
+ * it and the run could not tell (stopped early, too few requests, no load at
+ * the signal) without losing anything.
+ */
+function judgeDrainRun(run: MeasuredRun, expectation: Expectation & { drain: NonNullable<Expectation['drain']> }): Verdict {
+  const drain = run.drain;
+  const checks: Check[] = drain
+    ? drainChecks({ ended: drain.ended, ledger: drain.ledger }, expectation.drain).map((c) => ({ ...c, id: c.id === 'ended' ? 'ended' : `drain:${c.id}` }))
+    : [{ id: 'ended', ok: false, text: `run ended before any load: ${run.end.detail}` }];
+  const inconclusive = expectation.earlyIsInconclusive && (drain ? drainInconclusive({ ended: drain.ended, ledger: drain.ledger }, checks.map((c) => ({ ...c, id: c.id.replace(/^drain:/, '') }))) : true);
+  return {
+    pass: checks.every((c) => c.ok),
+    ...(inconclusive && !checks.every((c) => c.ok) ? { inconclusive: true } : {}),
+    checks: [...checks.filter((c) => !c.ok), ...checks.filter((c) => c.ok)],
+    expectation,
+  };
+}
+
 /** Judges one run against an expectation (by default the one it carries). */
 export function judge(run: MeasuredRun, expectation: Expectation): Verdict {
+  if (expectation.drain) return judgeDrainRun(run, { ...expectation, drain: expectation.drain });
   const m = run.measured;
   // With no sample the growth check measured nothing: say so rather than "fds 0 → 0".
   const growth: Check = run.samples.length === 0 ? { id: 'growth', ok: false, text: 'fds not measured: the run ended before its baseline sample' } : growthCheck(m, run, expectation);
@@ -104,6 +126,7 @@ export function judgeCompare(runs: readonly RunDocument[]): CompareVerdict {
 }
 
 function summaryOf(run: RunDocument): string {
+  if (run.drain) return `lost ${run.drain.ledger.lost} of ${run.drain.ledger.total} requests, ${exitSentence(run.drain.ledger)}`;
   const m = run.measured;
   const then = m.signalHandling === 'not-checked' ? '' : `, signal handling then ${m.signalHandling}`;
   const failure = m.registerFailure ? `, ${m.registerFailure} at reload ${m.emfileAtReload}${then}` : '';

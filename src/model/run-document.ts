@@ -5,6 +5,7 @@
  */
 import type { KindCounts } from '../fdprobe/kinds.js';
 import type { ProtocolEvent } from '../protocol/events.js';
+import type { DrainExpectation, DrainRecord } from './drain.js';
 
 /** 2: roles, runtimes, scenario options, generic metrics, measured apart from the verdict, checks as data. */
 export const SCHEMA_VERSION = 2 as const;
@@ -50,7 +51,9 @@ export type EndReason =
   | 'ready-timeout'
   | 'ack-timeout'
   | 'probe-failed'
-  | 'aborted';
+  | 'aborted'
+  /** load-and-signal: the server went through the shutdown (exited, or was SIGKILLed after the grace period). */
+  | 'shutdown-done';
 
 /** How the child ended. */
 export interface ChildExit {
@@ -99,6 +102,8 @@ export interface Expectation {
   allReloads: boolean;
   /** A run the program did not take (died, ignored the signal, never settled) is inconclusive, not failed (watch). */
   earlyIsInconclusive: boolean;
+  /** A load-and-signal run (graceful-drain, `repro drain`): judged by its ledger (`RunDocument.drain`) instead of its fd growth. */
+  drain?: DrainExpectation;
 }
 
 /** One check of the verdict: data, so views and gates never parse sentences. */
@@ -223,6 +228,8 @@ export interface RunDocument {
   measured: Measured;
   verdict: Verdict;
   baseline?: BaselineCheck;
+  /** A load-and-signal run: the ledger of every request, the shutdown timings, the bounded timeline, phase events and plan. */
+  drain?: DrainRecord;
 }
 
 export type RoleKind = 'broken' | 'correct' | 'variant' | 'watch';

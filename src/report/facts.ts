@@ -5,6 +5,7 @@
 import type { KindCounts } from '../fdprobe/kinds.js';
 import type { Check, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { maxOf, percentile } from '../model/stats.js';
+import { drainCompareRows, drainRunRows, isDrainRun, lostSentence } from './drain-facts.js';
 import { ellipsize, shellCommand, visibleLine } from './text.js';
 
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
@@ -164,6 +165,7 @@ export function expectation(run: RunDocument): string {
 
 /** The summary rows of one run: label → value. */
 export function runRows(run: RunDocument): [string, string][] {
+  if (isDrainRun(run)) return drainRunRows(run);
   return run.roleKind === 'watch' ? watchRows(run) : patternRows(run);
 }
 
@@ -171,6 +173,7 @@ const sampled = (r: RunDocument, value: () => string) => (r.samples.length === 0
 
 /** The side-by-side rows of a compare: label → value of each run; one row per metric any run records. */
 export function compareRows(runs: readonly RunDocument[]): [string, (r: RunDocument) => string][] {
+  if (runs.length > 0 && runs.every(isDrainRun)) return drainCompareRows();
   const metrics = new Map<string, string>();
   for (const r of runs) for (const m of r.metrics) if (!metrics.has(m.id)) metrics.set(m.id, m.unit ? `${m.label} (${m.unit})` : m.label);
   return [
@@ -243,6 +246,7 @@ export function emfileMark(run: RunDocument): EmfileMark | null {
 
 /** One line on the growth and EMFILE: what a failure message names. */
 export function growthSentence(run: RunDocument): string {
+  if (isDrainRun(run)) return lostSentence(run.drain.ledger);
   const v = run.measured;
   const over = run.samples.at(-1)?.reload ?? 0;
   const note = aboveLimitNote(run);
@@ -267,6 +271,9 @@ export const COMMAND_WIDTH = 60;
 
 /** The run's one-line title; the watched command quoted like a shell and cut visibly at `commandWidth`. */
 export function runTitle(run: RunDocument, commandWidth = COMMAND_WIDTH): string {
+  if (isDrainRun(run) && run.roleKind === 'watch') {
+    return `repro drain · ${ellipsize(shellCommand(run.command), commandWidth)} · ${run.signal} · lag ${run.drain.plan.lagMs} ms · grace ${run.drain.plan.graceMs} ms`;
+  }
   return run.roleKind === 'watch'
     ? `repro watch · ${ellipsize(shellCommand(run.command), commandWidth)} · ${run.signal} × ${run.reloadsPlanned} · ulimit -n ${limitText(run)}`
     : `repro ${run.role} · ${run.scenario} · ${runtimeText(run)} · ulimit -n ${limitText(run)} · ${run.platform.node}`;
@@ -297,6 +304,7 @@ export function headline(doc: ReproDocument): { status: 'pass' | 'fail' | 'incon
 
 /** What a role that passed showed, in a few words: `broken leaks to EMFILE`, `correct stays flat`. */
 function roleInOneBreath(run: RunDocument): string {
+  if (isDrainRun(run)) return `${run.role} ${run.drain.ledger.lost === 0 ? 'loses none' : `loses ${run.drain.ledger.lost}`} of ${run.drain.ledger.total}`;
   const m = run.measured;
   if (run.roleKind === 'broken') return `${run.role} leaks to ${m.registerFailure ?? 'EMFILE'}`;
   if (run.roleKind === 'correct') return `${run.role} stays flat`;

@@ -5,6 +5,7 @@ import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '..
 import { type ChartSeries, renderChart } from './chart.js';
 import { maxOf } from '../model/stats.js';
 import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, runTitle, seriesTone } from './facts.js';
+import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from './drain-facts.js';
 import { ellipsize, visibleLine } from './text.js';
 
 
@@ -48,7 +49,8 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   const watch = run.roleKind === 'watch';
   const out = [paint.bold(runTitle(run))];
   for (const [k, val] of runRows(run)) out.push(`  ${k.padEnd(17)}${val}`);
-  if (view.chart && run.samples.length > 0) {
+  if (isDrainRun(run)) out.push('', ...drainBlock(run, view));
+  else if (view.chart && run.samples.length > 0) {
     out.push('', renderChart([seriesOf(run, seriesTone(run))], { limit: run.ulimit ?? undefined, width: view.width, height: 12, color: view.color, lastX: lastReload(run) }));
   }
   const rounds = roundLines(run);
@@ -72,7 +74,12 @@ export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
   out.push(`  ${''.padEnd(labelWidth)}${cells(runs.map((r) => r.role), (i, v) => paint[tones[i] as 'red'](v))}`);
   for (const [label, f] of rows) out.push(`  ${label.padEnd(labelWidth)}${cells(runs.map(f))}`);
   for (const note of compareNotes(doc)) out.push(`  ${note}`);
-  if (view.chart) {
+  const drains = runs.filter(isDrainRun);
+  if (drains.length === runs.length) {
+    for (const r of drains) out.push('', paint.bold(`${r.role}:`), ...drainBlock(r, view, 4, false).map((l) => `  ${l}`));
+    out.push('', `  ${LEDGER_NOTE}`);
+  }
+  else if (view.chart) {
     const limit = maxOf(runs.map((r) => r.ulimit ?? 0), 0) || undefined;
     out.push('', renderChart(runs.map((r, i) => seriesOf(r, tones[i] as ChartSeries['color'])), { limit, width: view.width, height: 12, color: view.color }));
     if (runs.some((r) => r.sampleStride > 1)) out.push('  (long runs keep every n-th reload: the x axis counts kept samples)');
@@ -86,6 +93,25 @@ export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
   }
   out.push('', ...verdictLines(doc, paint));
   return out.join('\n');
+}
+
+/** A table as padded text lines (columns as wide as their widest cell). */
+function textTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** A drain run's ledger, its loss causes, its timings and (with the chart) its timeline. */
+function drainBlock(run: RunDocument & { drain: NonNullable<RunDocument['drain']> }, view: ViewOptions, causes = 6, note = true): string[] {
+  const { ledger, timeline } = run.drain;
+  const { header, rows } = ledgerTable(ledger);
+  const out = ['  requests by outcome × phase (when each started):', ...textTable(header, rows).map((l) => `    ${l}`), ...(note ? [`    ${LEDGER_NOTE}`] : [])];
+  const lines = causeLines(ledger, causes);
+  if (lines.length) out.push('  losses by cause:', ...lines.map((l) => `    ${visibleLine(l)}`));
+  out.push('  shutdown:', ...timingRows(ledger).map(([k, v]) => `    ${k.padEnd(26)}${v}`));
+  if (view.chart) out.push('  timeline (requests by when they started):', ...textTimeline(timeline, Math.max(20, Math.min(72, view.width - 16))).map((l) => `    ${l}`));
+  return out;
 }
 
 /** Chart colours of a compare's runs: broken red, correct green, variants cyan, then magenta. */

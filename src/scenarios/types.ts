@@ -67,8 +67,14 @@ export interface Scenario {
   command(role: Role, runtime: string, options: ScenarioOptionValues): Promise<string[]>;
   /** What the role must show, as data the judge reads. */
   expect(role: Role, options: ScenarioOptionValues, thresholds: { maxGrowth: number }): Expectation;
-  /** Which driver runs it: `reload-loop` (default: signal, acknowledgement, sample) or `rounds` (phase markers snapshotted per round, fds left by identity). */
-  driver?: 'reload-loop' | 'rounds';
+  /**
+   * Which driver runs it: `reload-loop` (default: signal, acknowledgement, sample), `rounds` (phase markers
+   * snapshotted per round, fds left by identity) or `load-and-signal` (an HTTP server under load, one signal,
+   * every request in a ledger; the role's expectation then carries `drain`).
+   */
+  driver?: 'reload-loop' | 'rounds' | 'load-and-signal';
+  /** load-and-signal: extra child arguments for the run's routing lag and grace period (ms). */
+  drainArgs?(timing: { lagMs: number; graceMs: number }): string[];
   /** Per-run set-up (temporary files, work between reloads); none when absent. */
   setup?(role: Role): RunSetup;
 }

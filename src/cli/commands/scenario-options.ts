@@ -15,6 +15,14 @@ export interface ScenarioOptions {
   deadCheck: number;
   grace: number;
   maxGrowth: number;
+  /** load-and-signal scenarios (graceful-drain): the routing lag after the signal, ms. */
+  lag: number;
+  /** load-and-signal: most requests the load sends. */
+  requests: number;
+  /** load-and-signal: concurrent clients. */
+  concurrency: number;
+  /** load-and-signal: seed of the client mix and of the signal's moment. */
+  seed: number;
 }
 
 export const SCENARIO_DEFAULTS: ScenarioOptions = {
@@ -27,4 +35,8 @@ export const SCENARIO_DEFAULTS: ScenarioOptions = {
   deadCheck: defaultOf('deadCheck', 'scenario'),
   grace: defaultOf('grace', 'scenario'),
   maxGrowth: defaultOf('maxGrowth', 'scenario'),
+  lag: defaultOf('lag', 'scenario'),
+  requests: defaultOf('requests', 'scenario'),
+  concurrency: defaultOf('concurrency', 'scenario'),
+  seed: defaultOf('seed', 'scenario'),
 };

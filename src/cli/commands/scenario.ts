@@ -3,6 +3,7 @@ import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import { type DriverHooks, type ReloadLoopPlan, runReloadLoop } from '../../harness/drivers/reload-loop.js';
+import { type DrainRunPlan, runDrain } from '../../harness/drivers/drain-run.js';
 import { runRounds } from '../../harness/drivers/rounds.js';
 import { launchChild } from '../../harness/launch.js';
 import { judge, judgeCompare } from '../../model/judge.js';
@@ -15,6 +16,8 @@ import type { Role, RunSetup, Scenario, ScenarioOptionValues } from '../../scena
 import { EnvironmentError, UsageError } from '../../errors.js';
 import { emfileReload, type LimitsPlan, limitsProblem, slotsBelow, ulimitNeeded } from './plan-limits.js';
 import type { ScenarioOptions } from './scenario-options.js';
+
+import { SCENARIO_DEFAULTS } from './scenario-options.js';
 
 export { SCENARIO_DEFAULTS, type ScenarioOptions } from './scenario-options.js';
 
@@ -54,8 +57,21 @@ function resolve(options: ScenarioOptions): Resolved {
       throw new UsageError(`${other.flag.split(' ')[0]} is not an option of ${scenario.name}; leave it out`);
     }
   }
+  checkLoadOptions(scenario, options);
   requireRuntime(runtime);
   return { scenario, runtime, values };
+}
+
+/** The load options (--lag, --requests, --concurrency, --seed) belong to load-and-signal scenarios: given to another, they are refused. */
+function checkLoadOptions(scenario: Scenario, options: ScenarioOptions): void {
+  if (scenario.driver === 'load-and-signal') return;
+  const flags = { lag: '--lag', requests: '--requests', concurrency: '--concurrency', seed: '--seed' } as const;
+  for (const [key, flag] of Object.entries(flags) as [keyof typeof flags, string][]) {
+    const given = options[key];
+    if (given !== undefined && given !== SCENARIO_DEFAULTS[key]) {
+      throw new UsageError(`${flag} applies to load-and-signal scenarios (${SCENARIOS.filter((s) => s.driver === 'load-and-signal').map((s) => s.name).join(', ')}), not ${scenario.name}; leave it out`);
+    }
+  }
 }
 
 function rolesIn({ scenario, runtime }: Resolved): Role[] {
@@ -76,6 +92,8 @@ interface Prepared {
   plan: ReloadLoopPlan;
   expectation: Expectation;
   setup?: RunSetup;
+  /** load-and-signal: the run's plan (its `plan` above is then unused). */
+  drain?: DrainRunPlan;
 }
 
 async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions): Promise<Prepared> {
@@ -99,11 +117,47 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions)
       graceMs: options.grace,
       beforeSignal: setup?.beforeSignal,
     };
-    return { driver: scenario.driver ?? 'reload-loop', role, plan, expectation: scenario.expect(role, values, { maxGrowth: options.maxGrowth }), setup };
+    const expectation = scenario.expect(role, values, { maxGrowth: options.maxGrowth });
+    if (scenario.driver === 'load-and-signal') return { driver: 'load-and-signal', role, plan, expectation: drainExpectation(expectation, options), setup, drain: drainPlan(plan, scenario, options) };
+    return { driver: scenario.driver ?? 'reload-loop', role, plan, expectation, setup };
   } catch (error) {
     setup?.dispose();
     throw error;
   }
+}
+
+/** Warm-up before the signal: the load runs at least this long, then the signal comes up to DRAIN_JITTER_MS later (seeded). */
+export const DRAIN_WARMUP_MS = 1000;
+export const DRAIN_JITTER_MS = 300;
+
+/** A load-and-signal role's plan: the child with its lag and grace arguments, the load, the signal. --ulimit and --reloads do not apply. */
+function drainPlan(plan: ReloadLoopPlan, scenario: Scenario, options: ScenarioOptions): DrainRunPlan {
+  const lagMs = options.lag;
+  const graceMs = options.grace;
+  return {
+    scenario: plan.scenario,
+    role: plan.role,
+    roleKind: plan.roleKind,
+    runtime: plan.runtime,
+    options: plan.options,
+    load: {
+      command: [...plan.command, ...(scenario.drainArgs?.({ lagMs, graceMs }) ?? [])],
+      readyTimeoutMs: options.readyTimeout,
+      signal: scenario.signal,
+      warmupMs: DRAIN_WARMUP_MS,
+      signalJitterMs: DRAIN_JITTER_MS,
+      seed: options.seed,
+      lagMs,
+      graceMs,
+      load: { concurrency: options.concurrency, maxRequests: options.requests, workMs: [0, 30], longMs: 600, thinkMs: 10, requestTimeoutMs: 5000, readinessEveryMs: 10, afterExitProbes: 3 },
+    },
+  };
+}
+
+/** The scenario's drain expectation, its request floor no higher than --requests allows. */
+function drainExpectation(expectation: Expectation, options: ScenarioOptions): Expectation {
+  if (!expectation.drain) return expectation;
+  return { ...expectation, drain: { ...expectation.drain, minRequests: Math.min(expectation.drain.minRequests, options.requests) } };
 }
 
 /** What --ulimit and --reloads must allow for a role: a role expected to reach EMFILE must leak there. */
@@ -188,9 +242,17 @@ async function checkAfterRun(prepared: readonly Prepared[], runs: readonly RunDo
 }
 
 /** One role: run its driver, then judge the measured run against the role's expectation. */
-async function runOne({ driver, role, plan, expectation }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe): Promise<RunDocument> {
+async function runOne({ driver, role, plan, expectation, drain }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe): Promise<RunDocument> {
   let run;
   try {
+    if (driver === 'load-and-signal' && drain) {
+      run = await runDrain(drain, { probe, abort: hooks.abort, onChild: hooks.onChild });
+      if (run.drain?.port === null && run.end.reason === 'child-exited' && !hooks.abort?.aborted) {
+        const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
+        throw new EnvironmentError(`the ${run.role} server ${run.end.detail}${said ? `: ${said}` : ''}`);
+      }
+      return { ...run, verdict: judge(run, expectation) };
+    }
     run = await (driver === 'rounds' ? runRounds : runReloadLoop)(plan, {
       probe,
       abort: hooks.abort,
@@ -210,6 +272,7 @@ async function runRoles(resolved: Resolved, roles: readonly Role[], options: Sce
   const prepared: Prepared[] = [];
   try {
     for (const role of roles) prepared.push(await prepare(resolved, role, options));
+    if (resolved.scenario.driver === 'load-and-signal') return await runInTurn(prepared, options, hooks, probe);
     await checkBeforeRun(prepared, hooks, probe);
     const settled = await Promise.allSettled(prepared.map((p) => runOne(p, options, hooks, probe)));
     const failed = settled.find((r) => r.status === 'rejected');
@@ -222,10 +285,25 @@ async function runRoles(resolved: Resolved, roles: readonly Role[], options: Sce
   }
 }
 
+/**
+ * load-and-signal roles run one after the other: each puts a server and its
+ * load on the machine, and two at once would starve each other's event loops
+ * (a correct server then drops what it would have served). An abort stops the turn.
+ */
+async function runInTurn(prepared: readonly Prepared[], options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe): Promise<RunDocument[]> {
+  const runs: RunDocument[] = [];
+  for (const p of prepared) {
+    if (hooks.abort?.aborted && runs.length > 0) break;
+    runs.push(await runOne(p, options, hooks, probe));
+  }
+  return runs;
+}
+
 export async function runPattern(roleName: string, options: ScenarioOptions, hooks: CommandHooks = {}): Promise<RunDocument> {
   const resolved = resolve(options);
   checkLimit(options, hooks);
-  const role = rolesIn(resolved).find((r) => r.name === roleName);
+  // A scenario whose broken roles are named variants (graceful-drain) runs its first role of that kind.
+  const role = rolesIn(resolved).find((r) => r.name === roleName) ?? rolesIn(resolved).find((r) => r.kind === roleName);
   if (!role) throw new UsageError(`${resolved.scenario.name} has no ${roleName} child for --runtime ${resolved.runtime}`);
   return (await runRoles(resolved, [role], options, hooks))[0] as RunDocument;
 }

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ChildExit, KeptOutput } from '../../model/run-document.js';
-import type { OtherEvent } from '../../protocol/events.js';
+import type { PhaseEvent } from '../../model/drain.js';
 import { WaitError } from '../child-output.js';
 import { launchChild, type LaunchedChild, type LaunchOptions } from '../launch.js';
 import { type GeneratorStats, type LoadPlan, LoadGenerator } from '../load/generator.js';
@@ -51,13 +51,11 @@ export interface LoadAndSignalHooks {
   abort?: AbortSignal;
   onChild?: (child: LaunchedChild) => void;
   launch?: (options: LaunchOptions) => LaunchedChild;
+  /** Called once the server is up (its port known), before any load: the place for a baseline probe of the process. */
+  onReady?: (pid: number, port: number) => Promise<void> | void;
 }
 
-/** A child event that is not part of the reload protocol (`draining`, `listener-closed`, `cleanup`…), with when the harness read it. */
-export interface PhaseEvent extends OtherEvent {
-  /** ms from the signal to the moment the harness read the line (negative: before the signal). */
-  harnessMs: number;
-}
+export type { PhaseEvent } from '../../model/drain.js';
 
 export interface LoadAndSignalResult {
   /** How the run ended: `done` (the server exited or was killed after the signal), or why it could not get that far. */
@@ -96,16 +94,17 @@ function gone(pid: number): boolean {
 }
 
 /** Waits until GET `path` on host:port answers 200, polling every 20 ms. */
-async function awaitHttpReady(host: string, port: number, path: string, timeoutMs: number, alive: () => boolean): Promise<void> {
+async function awaitHttpReady(host: string, port: number, path: string, timeoutMs: number, alive: () => boolean, abort?: AbortSignal): Promise<void> {
   const { HttpConnection } = await import('../load/http-exchange.js');
   const until = performance.now() + timeoutMs;
   while (performance.now() < until) {
+    if (abort?.aborted) throw new RunEnded('aborted', 'aborted while waiting for the server to answer');
     if (!alive()) throw new RunEnded('child-exited', 'the server exited before it answered');
     const conn = new HttpConnection(host, port);
     const exchange = await conn.request({ method: 'GET', path, close: true, timeoutMs: 1000 });
     conn.destroy();
     if (exchange.outcome === 'ok') return;
-    await sleep(20);
+    await sleep(20, abort);
   }
   throw new RunEnded('ready-timeout', `${host}:${port}${path} did not answer 200 within ${timeoutMs} ms`);
 }
@@ -138,13 +137,14 @@ export async function runLoadAndSignal(plan: LoadAndSignalPlan, hooks: LoadAndSi
     const host = plan.target?.host ?? '127.0.0.1';
     if (plan.target) {
       port = plan.target.port;
-      await awaitHttpReady(host, port, plan.load.paths?.ready ?? '/ready', plan.readyTimeoutMs, () => child.isRunning());
+      await awaitHttpReady(host, port, plan.load.paths?.ready ?? '/ready', plan.readyTimeoutMs, () => child.isRunning(), hooks.abort);
     } else {
       const ready = await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
       const p = (ready.event as unknown as Record<string, unknown>).port;
       if (typeof p !== 'number' || !Number.isInteger(p) || p <= 0) throw new RunEnded('ready-timeout', 'the ready event has no "port" field: the load has nowhere to go');
       port = p;
     }
+    await hooks.onReady?.(child.pid, port);
     ledger = new Ledger(performance.now(), plan.lagMs, plan.graceMs, new Timeline(ledger.timeline.bucketMs, ledger.timeline.maxBuckets));
     const theLedger = ledger;
     generator = new LoadGenerator({ ...plan.load, host, port, seed: plan.seed, lagMs: plan.lagMs, maxDurationMs }, theLedger, serverState);

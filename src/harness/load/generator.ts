@@ -18,7 +18,8 @@
  */
 import { isIP } from 'node:net';
 import { type Exchange, HttpConnection, type RequestSpec } from './http-exchange.js';
-import { type ClientKind, type Ledger, type ServerState } from './ledger.js';
+import type { ClientKind, GeneratorStats, ServerState } from '../../model/drain.js';
+import type { Ledger } from './ledger.js';
 import { type Random, seeded } from './seeded.js';
 
 export interface LoadPlan {
@@ -58,15 +59,7 @@ export interface LoadPlan {
 /** The default mix: per 10 clients, 3 fresh, 3 keep-alive, 2 POST, 1 long, 1 idle. */
 export const DEFAULT_KINDS: readonly ClientKind[] = ['fresh', 'keepalive', 'post', 'long', 'idle', 'fresh', 'keepalive', 'post', 'fresh', 'keepalive'];
 
-export interface GeneratorStats {
-  /** Requests started (readiness polls not counted). */
-  started: number;
-  readinessPolls: number;
-  /** From the first request to the last outcome. */
-  durationMs: number;
-  /** Highest number of client connections open at once. */
-  peakConnections: number;
-}
+export type { GeneratorStats } from '../../model/drain.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -8,10 +8,9 @@
  */
 import { connect, type Socket } from 'node:net';
 
-/** What became of one request, as the client saw it. */
-export type Outcome = 'ok' | 'unavailable' | 'other-status' | 'refused' | 'reset' | 'truncated' | 'timeout';
+import type { Outcome } from '../../model/drain.js';
 
-export const OUTCOMES: readonly Outcome[] = ['ok', 'unavailable', 'other-status', 'refused', 'reset', 'truncated', 'timeout'];
+export { OUTCOMES, type Outcome } from '../../model/drain.js';
 
 export interface RequestSpec {
   method: 'GET' | 'POST';

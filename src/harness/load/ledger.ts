@@ -10,26 +10,13 @@
  * Refusals after the lag (listener closed on purpose) and after the exit are
  * counted, not lost; a 503 is a complete answer, so it is not lost either.
  */
+import { CLIENT_KINDS, type ClientKind, isLoss, type LedgerSummary, type LossCause, type LossExample, type Phase, PHASES, type ServerExit, type ServerState, type ShutdownTimings } from '../../model/drain.js';
 import { type Exchange, type Outcome, OUTCOMES } from './http-exchange.js';
 import { Timeline, type TimelineData } from './timeline.js';
 
-/** When a request started, relative to the shutdown: before the signal, within --lag of it, after the lag until the exit, after the exit. */
-export type Phase = 'before' | 'lag' | 'drain' | 'after-exit';
-export const PHASES: readonly Phase[] = ['before', 'lag', 'drain', 'after-exit'];
+export { CLIENT_KINDS, PHASES, type ClientKind, type Phase, type ServerState } from '../../model/drain.js';
 
-/** What the load generator's clients do (see generator.ts). */
-export type ClientKind = 'fresh' | 'keepalive' | 'post' | 'long' | 'idle';
-export const CLIENT_KINDS: readonly ClientKind[] = ['fresh', 'keepalive', 'post', 'long', 'idle'];
-
-/** The server process when a request's outcome was seen: still running, exited by itself, or SIGKILLed by the harness. */
-export type ServerState = 'running' | 'exited' | 'killed';
-
-/** Whether a request with this outcome, started in this phase, is lost. Pure; the rule of the module comment. */
-export function isLoss(outcome: Outcome, phase: Phase): boolean {
-  if (outcome === 'reset' || outcome === 'truncated' || outcome === 'timeout') return true;
-  if (outcome === 'refused') return phase === 'before' || phase === 'lag';
-  return false;
-}
+export { isLoss } from '../../model/drain.js';
 
 /** Phase of a request that started at `at` (ms, any clock shared with the marks). */
 export function phaseAt(at: number, marks: { signalAt?: number; lagMs: number; exitAt?: number }): Phase {
@@ -39,88 +26,7 @@ export function phaseAt(at: number, marks: { signalAt?: number; lagMs: number; e
   return 'drain';
 }
 
-/** Lost requests sharing outcome, phase, cause and server state. */
-export interface LossCause {
-  outcome: Outcome;
-  phase: Phase;
-  /** What the client saw (`ECONNRESET before any response byte`). */
-  cause: string;
-  server: ServerState;
-  count: number;
-}
-
-/** One lost request, kept as an example. */
-export interface LossExample {
-  kind: ClientKind;
-  method: string;
-  path: string;
-  phase: Phase;
-  outcome: Outcome;
-  cause: string;
-  /** The specifics (`1536 of 2048 body bytes`). */
-  detail?: string;
-  server: ServerState;
-  /** ms from the signal (negative: before it) to the request's start and to its outcome. */
-  startMs: number;
-  endMs: number;
-  bytes: number;
-}
-
-/** How the server process ended. */
-export interface ServerExit {
-  code: number | null;
-  signal: string | null;
-  /** SIGKILLed by the harness after the grace period. */
-  killed: boolean;
-}
-
-/** Timings from the signal, in ms; absent when it never happened (or the run had no signal). */
-export interface ShutdownTimings {
-  /** First readiness poll that did not answer 200 (503, refused, reset). */
-  readinessFalseMs?: number;
-  /** The listener was seen closed: the child's `listener-closed` event, else the first refused connection after the signal. */
-  listenerClosedMs?: number;
-  /** How `listenerClosedMs` was known. */
-  listenerClosedFrom?: 'child-event' | 'refused-connect' | 'exit';
-  /** The last response byte any client received. */
-  lastByteMs?: number;
-  /** The process was gone. */
-  exitMs?: number;
-  /** SIGKILL sent (after the grace period). */
-  killMs?: number;
-  /** A second signal was sent at `secondSignalMs`; the process was gone `secondSignalToExitMs` later. */
-  secondSignalMs?: number;
-  secondSignalToExitMs?: number;
-}
-
-/** The ledger as the run document would carry it. */
-export interface LedgerSummary {
-  /** Requests recorded (readiness polls not included). */
-  total: number;
-  lost: number;
-  /** outcome → phase → requests. */
-  counts: Record<Outcome, Record<Phase, number>>;
-  /** Requests per client kind, and how many of them were lost. */
-  byKind: Record<ClientKind, { total: number; lost: number }>;
-  /** Lost requests grouped by cause, most first; at most 32 groups, the rest in `otherLost`. */
-  causes: LossCause[];
-  otherLost: number;
-  /** The first lost requests (at most 20). */
-  examples: LossExample[];
-  /**
-   * Idle keep-alive connections the clients held: how many, how many the running server closed,
-   * how many went with the process (exit or kill), how many were still open at the end.
-   */
-  idle: { held: number; closedByServer: number; closedAtExit: number; openAtEnd: number };
-  /** Responses to keep-alive requests that carried `Connection: close`, by phase (a draining server says so). */
-  closeAnswers: Record<Phase, number>;
-  /** Client connections still open when the harness SIGKILLed the server (0 when it exited by itself). */
-  connectionsOpenAtKill: number;
-  timings: ShutdownTimings;
-  exit?: ServerExit;
-  lagMs: number;
-  graceMs: number;
-}
+export type { LedgerSummary, LossCause, LossExample, ServerExit, ShutdownTimings } from '../../model/drain.js';
 
 const MAX_CAUSES = 32;
 const MAX_EXAMPLES = 20;
@@ -141,6 +47,7 @@ export class Ledger {
   #otherLost = 0;
   #total = 0;
   #lost = 0;
+  #inFlightAtSignal = 0;
   #lastByteAt: number | undefined;
   signalAt: number | undefined;
   exitAt: number | undefined;
@@ -173,6 +80,7 @@ export class Ledger {
     const phase = this.phaseAt(request.startedAt);
     if (request.keepAlive && exchange.serverClose && exchange.status !== undefined) this.#closeAnswers[phase] += 1;
     const lost = isLoss(exchange.outcome, phase);
+    if (this.signalAt !== undefined && request.startedAt < this.signalAt && exchange.endedAt >= this.signalAt) this.#inFlightAtSignal += 1;
     this.#total += 1;
     this.#counts[exchange.outcome][phase] += 1;
     this.#byKind[request.kind].total += 1;
@@ -243,6 +151,7 @@ export class Ledger {
     return {
       total: this.#total,
       lost: this.#lost,
+      ...(this.signalAt === undefined ? {} : { inFlightAtSignal: this.#inFlightAtSignal }),
       counts: structuredClone(this.#counts),
       byKind: structuredClone(this.#byKind),
       causes: [...this.#causes.values()].sort((a, b) => b.count - a.count).map((c) => ({ ...c })),

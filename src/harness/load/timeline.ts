@@ -5,35 +5,9 @@
  * few kilobytes as 1 000. Requests are placed by the moment they started (so
  * a bucket's column reads "what became of the requests sent then").
  */
-import { type Outcome, OUTCOMES } from './http-exchange.js';
+import { type Outcome, OUTCOMES, type TimelineData, type TimelineMarks } from '../../model/drain.js';
 
-export interface TimelineBucket {
-  /** Start of the bucket, ms since the load started. */
-  atMs: number;
-  /** Requests started in this bucket, by outcome (outcomes with none left out). */
-  counts: Partial<Record<Outcome, number>>;
-  /** Of those, the ones the ledger counts as lost. */
-  lost: number;
-}
-
-/** The moments a view marks on the timeline, ms since the load started; absent when it never happened. */
-export interface TimelineMarks {
-  signalMs?: number;
-  lagEndMs?: number;
-  readinessFalseMs?: number;
-  listenerClosedMs?: number;
-  lastByteMs?: number;
-  exitMs?: number;
-  killMs?: number;
-  secondSignalMs?: number;
-}
-
-/** The timeline as the run document would carry it. */
-export interface TimelineData {
-  bucketMs: number;
-  buckets: TimelineBucket[];
-  marks: TimelineMarks;
-}
+export type { TimelineBucket, TimelineData, TimelineMarks } from '../../model/drain.js';
 
 interface Cell {
   counts: Record<Outcome, number>;

@@ -9,6 +9,7 @@ import { FD_KINDS } from '../../fdprobe/kinds.js';
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { checkLine, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows } from '../facts.js';
+import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../drain-facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { COLORS, renderSvg, seriesColor } from './svg.js';
 import { attrs, esc } from './xml.js';
@@ -120,8 +121,28 @@ function outputSection(runs: RunDocument[]): string {
   return parts.length ? tag('h2', 'What the programs printed') + parts.join('\n') : '';
 }
 
+/** Drain runs: per run the ledger (losses marked), the causes, the shutdown timings and the timeline as text. */
+function drainSection(runs: RunDocument[]): string {
+  const drains = runs.filter(isDrainRun);
+  if (drains.length === 0) return '';
+  const parts = drains.map((r) => {
+    const { header, rows } = ledgerTable(r.drain.ledger);
+    const causes = causeLines(r.drain.ledger, 10);
+    return (
+      tag('h3', esc(`${r.role}: requests by outcome × phase`)) +
+      tableOf(header, rows) +
+      (causes.length ? tag('p', 'Losses by cause:') + tag('ul', causes.map((c) => tag('li', esc(visibleLine(c)))).join('')) : tag('p', 'No request lost.')) +
+      tag('p', 'Shutdown, from the signal:') +
+      tableOf([], timingRows(r.drain.ledger)) +
+      tag('pre', esc(textTimeline(r.drain.timeline, 80).join('\n')))
+    );
+  });
+  return tag('h2', 'Requests: the ledger') + tag('p', esc(LEDGER_NOTE), { class: 'muted' }) + parts.join('\n');
+}
+
 export function renderHtml(doc: ReproDocument): string {
   const runs = runsOf(doc);
+  const allDrain = runs.every(isDrainRun);
   const { status, text } = headline(doc);
   const title = documentTitle(doc);
   const reasons = doc.verdict.checks.map((c) => tag('li', esc(visibleLine(checkLine(c))), c.ok ? {} : { class: 'failed' })).join('');
@@ -140,12 +161,13 @@ export function renderHtml(doc: ReproDocument): string {
     tag('h1', keepTogether(esc(title))),
     tag('div', esc(`${status.toUpperCase()}: ${text}`), { class: `verdict ${status}` }),
     tag('ul', reasons, { class: 'reasons' }),
-    tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', 'Open fds after each reload; dashed: the fd limit; ✕: EMFILE.', { class: 'muted' }))),
+    allDrain ? '' : tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', 'Open fds after each reload; dashed: the fd limit; ✕: EMFILE.', { class: 'muted' }))),
     tag('h2', 'Summary'),
     summaryTable(doc),
-    tag('h2', 'What grew, by kind'),
-    tag('p', 'fds of each kind at the baseline → at the last sample, and the fitted growth per reload.', { class: 'muted' }),
-    kindTable(runs),
+    drainSection(runs),
+    allDrain ? '' : tag('h2', 'What grew, by kind'),
+    allDrain ? '' : tag('p', 'fds of each kind at the baseline → at the last sample, and the fitted growth per reload.', { class: 'muted' }),
+    allDrain ? '' : kindTable(runs),
     baselineSection(doc),
     environment(doc),
     roundSection(runs),

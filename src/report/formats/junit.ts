@@ -7,6 +7,7 @@
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { expectation, overLimitSentence, growthSentence, runLabel, checkLine } from '../facts.js';
+import { drainFailureMessage, isDrainRun } from '../drain-facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { attrs, esc } from './xml.js';
 
@@ -14,7 +15,7 @@ interface Case {
   name: string;
   classname: string;
   seconds: number;
-  failure?: { message: string; body: string };
+  failure?: { message: string; body: string; type?: string };
   error?: { message: string; body: string };
   stdout?: string;
   stderr?: string;
@@ -26,7 +27,7 @@ function caseOf(run: RunDocument): Case {
   const v = run.verdict;
   const base: Case = {
     name: `${runLabel(run)}: ${expectation(run)}`,
-    classname: run.roleKind === 'watch' ? `repro.watch.${runLabel(run)}` : `repro.${[run.scenario, run.runtime, ...Object.values(run.options)].join('.')}`,
+    classname: isDrainRun(run) && run.roleKind === 'watch' ? 'repro.drain' : run.roleKind === 'watch' ? `repro.watch.${runLabel(run)}` : `repro.${[run.scenario, run.runtime, ...Object.values(run.options)].join('.')}`,
     seconds: run.end.wallMs / 1000,
     stdout: visible(run.stdout.text) || undefined,
     stderr: visible(run.stderr.text) || undefined,
@@ -35,6 +36,7 @@ function caseOf(run: RunDocument): Case {
   if (over) base.properties = [['final fds', over]];
   const body = [...v.checks.map(checkLine), `ended: ${run.end.detail}`, ...(over ? [over] : [])].map(visibleLine).join('\n');
   if (v.inconclusive) return { ...base, error: { message: `inconclusive: ${visibleLine(run.end.detail)}`, body } };
+  if (!v.pass && isDrainRun(run)) return { ...base, failure: { message: visibleLine(drainFailureMessage(run)), body, type: 'request-loss' } };
   if (!v.pass) return { ...base, failure: { message: growthSentence(run), body } };
   return base;
 }
@@ -56,7 +58,7 @@ function baselineCases(doc: ReproDocument): Case[] {
 function testcase(c: Case): string {
   const inner = [
     c.properties ? `      <properties>${c.properties.map(([name, value]) => `<property${attrs({ name, value })}/>`).join('')}</properties>` : '',
-    c.failure ? `      <failure${attrs({ message: c.failure.message, type: 'fd-growth' })}>${esc(c.failure.body)}</failure>` : '',
+    c.failure ? `      <failure${attrs({ message: c.failure.message, type: c.failure.type ?? 'fd-growth' })}>${esc(c.failure.body)}</failure>` : '',
     c.error ? `      <error${attrs({ message: c.error.message, type: 'inconclusive' })}>${esc(c.error.body)}</error>` : '',
     c.stdout ? `      <system-out>${esc(c.stdout)}</system-out>` : '',
     c.stderr ? `      <system-err>${esc(c.stderr)}</system-err>` : '',
@@ -71,7 +73,7 @@ export function renderJunit(doc: ReproDocument): string {
   const failures = cases.filter((c) => c.failure).length;
   const errors = cases.filter((c) => c.error).length;
   const seconds = doc.kind === 'compare' ? doc.wallMs / 1000 : doc.end.wallMs / 1000;
-  const name = doc.kind === 'compare' ? `repro compare ${doc.scenario}` : doc.roleKind === 'watch' ? `repro watch ${shellCommand(doc.command)}` : `repro ${doc.role} ${doc.scenario}`;
+  const name = doc.kind === 'compare' ? `repro compare ${doc.scenario}` : isDrainRun(doc) && doc.roleKind === 'watch' ? `repro drain ${shellCommand(doc.command)}` : doc.roleKind === 'watch' ? `repro watch ${shellCommand(doc.command)}` : `repro ${doc.role} ${doc.scenario}`;
   const first = runs[0] as RunDocument;
   const counts = { tests: cases.length, failures, errors, skipped: 0, time: seconds.toFixed(3) };
   return [

@@ -9,6 +9,7 @@ import { maxOf } from '../../model/stats.js';
 import { resample } from '../chart.js';
 import { checkLines, compareRows, roundLines, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows } from '../facts.js';
 import { formatDocument } from '../summary.js';
+import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../drain-facts.js';
 import { visible, visibleLine } from '../text.js';
 import { niceTicks } from './scale.js';
 import { COLORS, seriesColor } from './svg.js';
@@ -130,10 +131,30 @@ function outputBlock(run: RunDocument): string[] {
   ];
 }
 
+/** A drain run: its ledger (losses marked), causes, shutdown timings and timeline. */
+function drainBlock(run: RunDocument & { drain: NonNullable<RunDocument['drain']> }): string[] {
+  const { header, rows } = ledgerTable(run.drain.ledger);
+  const causes = causeLines(run.drain.ledger, 10);
+  return [
+    `**${mdText(run.role)}: requests by outcome × phase**`,
+    '',
+    ...table(header, rows),
+    '',
+    mdText(LEDGER_NOTE),
+    '',
+    ...(causes.length ? causes.map((c) => `- ${mdText(c)}`) : ['No request lost.']),
+    '',
+    ...table(['shutdown', 'from the signal'], timingRows(run.drain.ledger)),
+    '',
+    ...mdFence(textTimeline(run.drain.timeline, 72).join('\n'), 'text'),
+  ];
+}
+
 export function renderMarkdown(doc: ReproDocument): string {
   const runs = runsOf(doc);
   const out = [`### ${mdText(documentTitle(doc))}`, '', ...verdictBlock(doc), '', ...runTable(doc), ...baselineBlock(doc)];
-  for (const run of runs) out.push('', ...mermaidChart(run));
+  for (const run of runs) if (!isDrainRun(run)) out.push('', ...mermaidChart(run));
+  for (const run of runs.filter(isDrainRun)) out.push('', ...drainBlock(run));
   out.push('', '<details><summary>Terminal chart</summary>', '', ...mdFence(formatDocument(doc, { color: false, width: 100, chart: true }), 'text'), '', '</details>');
   for (const run of runs) {
     const rounds = roundLines(run);

@@ -1,0 +1,151 @@
+/**
+ * `repro drain -- <command>`: the shutdown twin of `repro watch`. Starts any
+ * HTTP server, waits until `--url` answers 200, puts it under the load
+ * generator's load, sends `--signal` at a seeded moment, keeps the load on
+ * through `--lag`, SIGKILLs after `--grace`, and judges the ledger: any lost
+ * request fails (exit 1); a run that could not tell is inconclusive (exit 4).
+ * The load goes to loopback only.
+ */
+import { connect } from 'node:net';
+import { ProbeError } from '../../fdprobe/errors.js';
+import { defaultProbe } from '../../fdprobe/index.js';
+import type { FdProbe } from '../../fdprobe/probe.js';
+import { runDrain } from '../../harness/drivers/drain-run.js';
+import type { LaunchedChild } from '../../harness/launch.js';
+import { isLoopback } from '../../harness/load/generator.js';
+import { judge } from '../../model/judge.js';
+import type { Expectation, RunDocument } from '../../model/run-document.js';
+import { EnvironmentError, UsageError } from '../../errors.js';
+import { checkCommand } from './watch.js';
+
+export interface DrainOptions {
+  url?: string;
+  signal: NodeJS.Signals;
+  lag: number;
+  grace: number;
+  requests: number;
+  concurrency: number;
+  seed: number;
+  readyTimeout: number;
+}
+
+export const DRAIN_DEFAULTS = { lag: 0, grace: 5000, requests: 20_000, concurrency: 30, seed: 1, readyTimeout: 10_000 } as const;
+
+/** Warm-up before the signal: at least this long, then up to DRAIN_JITTER_MS more (seeded). */
+const WARMUP_MS = 1000;
+const JITTER_MS = 300;
+
+/** Fewest requests a drain run needs to tell anything (capped by --requests). */
+const MIN_REQUESTS = 100;
+
+export interface DrainCommandHooks {
+  probe?: FdProbe;
+  abort?: AbortSignal;
+  onChild?: (child: LaunchedChild) => void;
+}
+
+/** What any server must show: not one request lost; a run that could not tell is inconclusive. */
+export function drainCommandExpectation(requests: number): Expectation {
+  return {
+    shows: 'not one request lost',
+    fdsPerReload: 0,
+    maxGrowth: 0,
+    registerFailure: 'forbidden',
+    flatMetrics: [],
+    growingMetrics: [],
+    allReloads: false,
+    earlyIsInconclusive: true,
+    drain: { losses: 'none', minRequests: Math.min(MIN_REQUESTS, requests), exit: 'any' },
+  };
+}
+
+/** The load target from --url: an http URL on a loopback address with a port; anything else is refused. */
+export function parseTarget(url: string | undefined): { host: string; port: number; path: string; url: string } {
+  if (!url) throw new UsageError('repro drain needs --url http://127.0.0.1:PORT/PATH: where the server answers (readiness and load)');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--url ${url} is not a URL; give e.g. --url http://127.0.0.1:8080/`);
+  }
+  if (parsed.protocol !== 'http:') throw new UsageError(`--url ${url}: only plain http is loaded (no TLS); give e.g. --url http://127.0.0.1:8080/`);
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  if (!isLoopback(host)) throw new UsageError(`--url ${url}: the load goes to loopback only (127.0.0.1 or [::1]), not ${parsed.hostname}; run the server on 127.0.0.1`);
+  if (parsed.username || parsed.password) throw new UsageError(`--url ${url}: leave credentials out of the URL`);
+  const port = parsed.port === '' ? 80 : Number(parsed.port);
+  return { host, port, path: `${parsed.pathname || '/'}${parsed.search}`, url: `http://${parsed.host}${parsed.pathname || '/'}${parsed.search}` };
+}
+
+/** True when something already accepts connections on host:port (then the load would go to the wrong server). */
+function answersAlready(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (yes: boolean) => {
+      socket.destroy();
+      resolve(yes);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(1000, () => done(false));
+  });
+}
+
+export async function drainCommand(command: string[], options: DrainOptions, hooks: DrainCommandHooks = {}): Promise<RunDocument> {
+  const target = parseTarget(options.url);
+  if (command.length === 0) throw new UsageError('repro drain needs the server command after --, e.g. repro drain --url http://127.0.0.1:8080/ -- python3 -m http.server 8080 --bind 127.0.0.1');
+  checkCommand(command);
+  if (await answersAlready(target.host, target.port)) {
+    throw new UsageError(`--url ${target.url}: something already listens on ${target.host}:${target.port} before the server started; stop it or give the server another port`);
+  }
+  let child: LaunchedChild | undefined;
+  let run;
+  try {
+    run = await runDrain(
+      {
+        scenario: 'drain',
+        role: 'drain',
+        roleKind: 'watch',
+        runtime: '-',
+        options: {},
+        url: target.url,
+        load: {
+          command,
+          readyTimeoutMs: options.readyTimeout,
+          target: { host: target.host, port: target.port },
+          signal: options.signal,
+          warmupMs: WARMUP_MS,
+          signalJitterMs: JITTER_MS,
+          seed: options.seed,
+          lagMs: options.lag,
+          graceMs: options.grace,
+          load: {
+            concurrency: options.concurrency,
+            maxRequests: options.requests,
+            workMs: [0, 0],
+            longMs: 0,
+            thinkMs: 10,
+            requestTimeoutMs: 5000,
+            readinessEveryMs: 10,
+            afterExitProbes: 3,
+            paths: { work: () => target.path, stream: () => target.path, ready: target.path },
+          },
+        },
+      },
+      {
+        probe: hooks.probe ?? defaultProbe(),
+        abort: hooks.abort,
+        onChild: (started) => {
+          child = started;
+          hooks.onChild?.(started);
+        },
+      },
+    );
+  } catch (error) {
+    if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
+    throw error;
+  }
+  // A program that never ran is not a server that could not be judged (4): the machine could not run it (3).
+  const cannotRun = run.drain?.port === null || run.end.reason !== 'shutdown-done' ? child?.execFailure() : undefined;
+  if (cannotRun) throw new EnvironmentError(`${cannotRun}; check the program after --`);
+  return { ...run, verdict: judge(run, drainCommandExpectation(options.requests)) };
+}

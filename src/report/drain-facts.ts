@@ -1,0 +1,213 @@
+/**
+ * What a load-and-signal run (graceful-drain, `repro drain`) says, in words
+ * and small tables: the ledger (outcome × phase, losses marked), the causes,
+ * the shutdown timings, the summary rows and a compact text timeline. Every
+ * view (terminal, HTML, Markdown, JUnit) takes these, so they never disagree. Pure.
+ */
+import { exitSentence, isLoss, killedSentence, type LedgerSummary, lossSentence, OUTCOMES, type Outcome, type Phase, PHASES, phaseWords, type TimelineData, type TimelineMarks } from '../model/drain.js';
+import type { RunDocument } from '../model/run-document.js';
+
+type DrainDoc = RunDocument & { drain: NonNullable<RunDocument['drain']> };
+
+/** The run carries a ledger. */
+export function isDrainRun(run: RunDocument): run is DrainDoc {
+  return run.drain !== undefined;
+}
+
+const OUTCOME_WORDS: Record<Outcome, string> = {
+  ok: '2xx',
+  unavailable: '503',
+  'other-status': 'other status',
+  refused: 'refused',
+  reset: 'reset',
+  truncated: 'truncated',
+  timeout: 'timeout',
+};
+
+/** The ledger as a table: a header, then one row per outcome that happened; a lost cell is marked `✗` (`12✗`). */
+export function ledgerTable(ledger: LedgerSummary): { header: string[]; rows: string[][] } {
+  const header = ['outcome', ...PHASES.map(phaseWords), 'total'];
+  const rows = OUTCOMES.filter((o) => PHASES.some((p) => ledger.counts[o][p] > 0)).map((o) => {
+    const cells = PHASES.map((p) => {
+      const n = ledger.counts[o][p];
+      return n === 0 ? '·' : `${n}${isLoss(o, p) ? '✗' : ''}`;
+    });
+    const total = PHASES.reduce((sum, p) => sum + ledger.counts[o][p], 0);
+    return [OUTCOME_WORDS[o], ...cells, String(total)];
+  });
+  return { header, rows };
+}
+
+/** The sentence under a ledger table. */
+export const LEDGER_NOTE = '✗: lost (reset, truncated or timed out in any phase; refused before the signal or during the lag). Refusals after the lag and after the exit, and 503s, are answers, not losses.';
+
+/** One line per loss group, most first; the rest counted. */
+export function causeLines(ledger: LedgerSummary, most = 6): string[] {
+  const lines = ledger.causes.slice(0, most).map(lossSentence);
+  const rest = ledger.causes.slice(most).reduce((n, c) => n + c.count, 0) + ledger.otherLost;
+  if (rest > 0) lines.push(`${rest} more in other groups`);
+  return lines;
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '—' : `${v} ms`);
+
+/** The shutdown in order: signal → readiness false → listener closed → last byte → exit or SIGKILL, each in ms after the signal. */
+export function timingRows(ledger: LedgerSummary): [string, string][] {
+  const t = ledger.timings;
+  const closedFrom = { 'child-event': "the server's own event", 'refused-connect': 'the first refused connection', exit: 'the exit' } as const;
+  const rows: [string, string][] = [
+    ['signal → readiness false', t.readinessFalseMs === undefined ? '— (readiness never seen false)' : ms(t.readinessFalseMs)],
+    ['signal → listener closed', t.listenerClosedMs === undefined ? '—' : `${ms(t.listenerClosedMs)}${t.listenerClosedFrom ? ` (from ${closedFrom[t.listenerClosedFrom]})` : ''}`],
+    ['signal → last byte sent', ms(t.lastByteMs)],
+  ];
+  if (t.secondSignalMs !== undefined) rows.push(['signal → second signal', `${ms(t.secondSignalMs)}; gone ${ms(t.secondSignalToExitMs)} after it`]);
+  if (ledger.exit?.killed) rows.push(['signal → SIGKILL', `${ms(t.killMs)} (${killedSentence(ledger) as string})`]);
+  else rows.push(['signal → exit', ledger.exit ? `${ms(t.exitMs)} (${ledger.exit.signal ? `died of ${ledger.exit.signal}` : `code ${ledger.exit.code}`})` : '—']);
+  return rows;
+}
+
+/** `signal → readiness false 0.5 ms → listener closed 401 ms → last byte 970 ms → exit 973 ms (code 0)`: the timings in one line. */
+export function timingLine(ledger: LedgerSummary): string {
+  const t = ledger.timings;
+  const parts = ['signal'];
+  if (t.readinessFalseMs !== undefined) parts.push(`readiness false ${t.readinessFalseMs} ms`);
+  if (t.listenerClosedMs !== undefined) parts.push(`listener closed ${t.listenerClosedMs} ms`);
+  if (t.lastByteMs !== undefined) parts.push(`last byte ${t.lastByteMs} ms`);
+  if (ledger.exit?.killed) parts.push(`SIGKILL ${ms(t.killMs)}`);
+  else if (ledger.exit) parts.push(`exit ${ms(t.exitMs)} (${ledger.exit.signal ?? `code ${ledger.exit.code}`})`);
+  return parts.join(' → ');
+}
+
+/** `lost 46 of 1363 requests` (+ how many were in flight at the signal). */
+export function lostSentence(ledger: LedgerSummary): string {
+  const inFlight = ledger.inFlightAtSignal === undefined ? '' : `; ${ledger.inFlightAtSignal} in flight at the signal`;
+  return `lost ${ledger.lost} of ${ledger.total} requests${inFlight}`;
+}
+
+function idleText(ledger: LedgerSummary): string {
+  const i = ledger.idle;
+  if (i.held === 0) return 'none held';
+  return `${i.held} held: ${i.closedByServer} closed by the running server, ${i.closedAtExit} went with the process, ${i.openAtEnd} open at the end`;
+}
+
+function closeAnswersText(ledger: LedgerSummary): string {
+  const parts = PHASES.filter((p) => ledger.closeAnswers[p] > 0).map((p) => `${ledger.closeAnswers[p]} ${phaseWords(p)}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+function planText(run: DrainDoc): string {
+  const p = run.drain.plan;
+  const second = p.secondSignal ? `, second ${p.secondSignal.signal} after ${p.secondSignal.afterMs} ms` : '';
+  return `${run.signal} after ${p.warmupMs}–${p.warmupMs + p.signalJitterMs} ms of load (seed ${p.seed}), lag ${p.lagMs} ms, grace ${p.graceMs} ms, ${p.concurrency} clients, at most ${p.maxRequests} requests${second}`;
+}
+
+/** The summary rows of a drain run: label → value. */
+export function drainRunRows(run: DrainDoc): [string, string][] {
+  const { drain } = run;
+  const l = drain.ledger;
+  const target = drain.plan.url ?? (drain.port === null ? '— (the server never said its port)' : `127.0.0.1:${drain.port}`);
+  const m = run.measured;
+  return [
+    ['plan', planText(run)],
+    ['target', target],
+    ['requests', lostSentence(l)],
+    ['timings', timingLine(l)],
+    ['server', l.exit ? exitSentence(l) : `— (${drain.ended.detail})`],
+    ['idle keep-alive', idleText(l)],
+    ['close answers', `Connection: close on keep-alive answers: ${closeAnswersText(l)}`],
+    ['baseline fds', run.samples.length ? `${m.baselineFds}${run.ulimit !== null ? ` of limit ${run.ulimit}` : ''}` : '— (not sampled)'],
+    ['server RSS', m.rssKb.start === null ? '— (not read)' : `${m.rssKb.start} KiB at the baseline`],
+    ['load', `${drain.generator.started} requests, ${drain.generator.readinessPolls} readiness polls, peak ${drain.generator.peakConnections} connections, ${drain.generator.durationMs} ms`],
+  ];
+}
+
+const sumOutcomes = (l: LedgerSummary, phases: readonly Phase[], outcomes: readonly Outcome[] = OUTCOMES) => outcomes.reduce((n, o) => n + phases.reduce((m, p) => m + l.counts[o][p], 0), 0);
+
+/** The side-by-side rows of a compare of drain runs. */
+export function drainCompareRows(): [string, (r: RunDocument) => string][] {
+  const of = (f: (r: DrainDoc) => string) => (r: RunDocument) => (isDrainRun(r) ? f(r) : '—');
+  return [
+    ['runtime', (r) => r.runtime],
+    ['requests', of((r) => String(r.drain.ledger.total))],
+    ['lost', of((r) => String(r.drain.ledger.lost))],
+    ['first cause', of((r) => (r.drain.ledger.causes[0] ? `${r.drain.ledger.causes[0].outcome}, ${phaseWords(r.drain.ledger.causes[0].phase)}` : 'none'))],
+    ['answered in lag', of((r) => String(sumOutcomes(r.drain.ledger, ['lag'], ['ok', 'unavailable', 'other-status'])))],
+    ['refused in lag', of((r) => String(r.drain.ledger.counts.refused.lag))],
+    ['readiness false', of((r) => ms(r.drain.ledger.timings.readinessFalseMs))],
+    ['listener closed', of((r) => ms(r.drain.ledger.timings.listenerClosedMs))],
+    ['last byte', of((r) => ms(r.drain.ledger.timings.lastByteMs))],
+    ['exit', of((r) => (r.drain.ledger.exit?.killed ? `SIGKILL ${ms(r.drain.ledger.timings.killMs)}` : r.drain.ledger.exit ? `${r.drain.ledger.exit.signal ?? `code ${r.drain.ledger.exit.code}`} @ ${ms(r.drain.ledger.timings.exitMs)}` : '—'))],
+    ['open at SIGKILL', of((r) => (r.drain.ledger.exit?.killed ? String(r.drain.ledger.connectionsOpenAtKill) : '—'))],
+    ['idle closed by server', of((r) => `${r.drain.ledger.idle.closedByServer}/${r.drain.ledger.idle.held}`)],
+    ['verdict', (r) => (r.verdict.pass ? 'as expected' : 'NOT as expected')],
+  ];
+}
+
+const BARS = ' ▁▂▃▄▅▆▇█';
+
+/** Mark letters, in the order a later one wins a shared column. */
+const MARKS: [keyof TimelineMarks, string, string][] = [
+  ['lastByteMs', 'B', 'last byte'],
+  ['lagEndMs', 'L', 'lag over'],
+  ['readinessFalseMs', 'R', 'readiness false'],
+  ['listenerClosedMs', 'C', 'listener closed'],
+  ['secondSignalMs', '2', 'second signal'],
+  ['exitMs', 'X', 'exit'],
+  ['killMs', 'K', 'SIGKILL'],
+  ['signalMs', 'S', 'signal'],
+];
+
+/**
+ * The timeline in three lines of at most `width` columns: requests answered
+ * (by when they started, a bar per column), requests lost, and the marks
+ * (S signal, R readiness false, L lag over, C listener closed, B last byte, X exit, K SIGKILL).
+ */
+export function textTimeline(timeline: TimelineData, width = 60): string[] {
+  const buckets = timeline.buckets;
+  if (buckets.length === 0) return ['(no request was recorded)'];
+  // Whole buckets per column, so every column spans the same time.
+  const per = Math.ceil(buckets.length / width);
+  const columns = Math.ceil(buckets.length / per);
+  const answered: number[] = [];
+  const lost: number[] = [];
+  for (let c = 0; c < columns; c++) {
+    let a = 0;
+    let l = 0;
+    for (let i = c * per; i < (c + 1) * per; i++) {
+      const b = buckets[i];
+      if (!b) continue;
+      a += (b.counts.ok ?? 0) + (b.counts.unavailable ?? 0) + (b.counts['other-status'] ?? 0);
+      l += b.lost;
+    }
+    answered.push(a);
+    lost.push(l);
+  }
+  const bar = (values: number[]) => {
+    const top = Math.max(1, ...values);
+    return values.map((v) => (v === 0 ? ' ' : (BARS[Math.max(1, Math.round((v / top) * 8))] as string))).join('');
+  };
+  const columnMs = timeline.bucketMs * per;
+  const marks = Array.from({ length: columns }, () => '·');
+  const seen: string[] = [];
+  for (const [key, letter, words] of MARKS) {
+    const at = timeline.marks[key];
+    if (at === undefined) continue;
+    marks[Math.min(columns - 1, Math.floor(at / columnMs))] = letter;
+    seen.push(`${letter} ${words}`);
+  }
+  const order = ['S', 'R', 'L', 'C', '2', 'B', 'X', 'K'];
+  seen.sort((a, b) => order.indexOf(a[0] as string) - order.indexOf(b[0] as string));
+  return [
+    `answered │${bar(answered)}│`,
+    `lost     │${bar(lost)}│ ${Math.max(0, ...lost) > 0 ? `(most in a column: ${Math.max(...lost)})` : ''}`.trimEnd(),
+    `         └${marks.join('')}┘`,
+    `          ${Math.round(columnMs)} ms per column; ${seen.join(', ')}`,
+  ];
+}
+
+/** A failing drain check in one line, for a JUnit failure message. */
+export function drainFailureMessage(run: RunDocument): string {
+  const failed = run.verdict.checks.find((c) => !c.ok);
+  const l = run.drain?.ledger;
+  return `${failed?.text ?? 'failed'}${l ? ` (${lostSentence(l)}; ${timingLine(l)})` : ''}`;
+}

@@ -1,0 +1,174 @@
+/**
+ * Issue 12 wired through the real CLI: `repro compare --scenario graceful-drain`
+ * runs the four Node servers under real load (exit 0), the document carries
+ * each ledger and is judged again from the saved file alone; `repro drain`
+ * gates servers nobody wrote for repro: Python's http.server (exits at once on
+ * TERM: losses, exit 1) and nginx from Debian (QUIT drains: 0 lost, exit 0;
+ * TERM cuts in-flight responses: exit 1). No server is left behind.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CompareDocument, RunDocument } from '../../src/model/run-document.js';
+import { repro } from '../support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'repro-drain-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A port nothing listens on right now (bound and released by the kernel's choice). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Pids whose command line mentions `needle` (the temp prefix of a test's nginx, a python server's port). */
+function processesWith(needle: string): number[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes(needle) && !line.includes('ps -eo'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
+
+describe('repro compare --scenario graceful-drain (the real CLI, real servers, real load)', () => {
+  const out = join(dir, 'compare.json');
+  it('exits 0: every broken server loses requests, each with its cause; correct loses none and exits 0', async () => {
+    const result = await repro(['compare', '--scenario', 'graceful-drain', '--out', out, '--junit', join(dir, 'compare.xml'), '--markdown', join(dir, 'compare.md'), '--html', join(dir, 'compare.html')], { timeout: 90_000 });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as CompareDocument;
+    expect(doc.runs.map((r) => [r.role, r.roleKind])).toEqual([
+      ['exit-at-once', 'broken'],
+      ['keeps-accepting', 'broken'],
+      ['drains-forever', 'broken'],
+      ['correct', 'correct'],
+    ]);
+    const byRole = Object.fromEntries(doc.runs.map((r) => [r.role, r])) as Record<string, RunDocument & { drain: NonNullable<RunDocument['drain']> }>;
+    for (const run of doc.runs) {
+      expect(run.drain?.ended.reason).toBe('done');
+      expect(run.end.reason).toBe('shutdown-done');
+      expect(run.samples).toHaveLength(1); // the baseline sample: measured stays meaningful
+      expect(run.measured.baselineFds).toBeGreaterThan(3);
+      expect(run.drain?.ledger.total).toBeGreaterThanOrEqual(300);
+      expect(run.drain?.timeline.buckets.length).toBeLessThanOrEqual(240);
+      // Every loss is in a cause group.
+      expect(run.drain?.ledger.causes.reduce((n, c) => n + c.count, 0)).toBe(run.drain?.ledger.lost);
+    }
+    expect(byRole.correct?.drain.ledger.lost).toBe(0);
+    expect(byRole.correct?.drain.ledger.exit).toEqual({ code: 0, signal: null, killed: false });
+    expect(byRole.correct?.drain.events.map((e) => e.event)).toEqual(['draining', 'listener-closed', 'idle-closed', 'drained', 'cleanup', 'cleanup', 'cleanup']);
+    for (const broken of ['exit-at-once', 'keeps-accepting', 'drains-forever']) expect(byRole[broken]?.drain.ledger.lost).toBeGreaterThan(0);
+    expect(byRole['drains-forever']?.drain.ledger.exit?.killed).toBe(true);
+    expect(byRole['exit-at-once']?.drain.ledger.counts.refused.lag).toBeGreaterThan(0);
+
+    // The terminal summary: the ledger table with losses marked, causes, timings, the timeline.
+    expect(result.stdout).toMatch(/PASS: exit-at-once loses \d+ of \d+, keeps-accepting loses \d+ of \d+, drains-forever loses \d+ of \d+, correct loses none of \d+/);
+    expect(result.stdout).toMatch(/refused\s+·\s+\d+✗/);
+    expect(result.stdout).toMatch(/signal → SIGKILL\s+\d+(\.\d)? ms \(killed after the grace period with \d+ connections? open\)/);
+    expect(result.stdout).toMatch(/answered │.+│\n\s+lost\s+│/);
+    // JUnit: one case per role, none failing.
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(join(dir, 'compare.xml'), 'utf8')) as { testsuites: { testsuite: { testcase: { '@_name': string }[] } } };
+    expect(xml.testsuites.testsuite.testcase.map((c) => c['@_name'].split(' ')[0])).toEqual(['exit-at-once', 'keeps-accepting', 'drains-forever', 'correct']);
+    expect(readFileSync(join(dir, 'compare.md'), 'utf8')).toMatch(/\*\*correct: requests by outcome × phase\*\*/);
+    expect(readFileSync(join(dir, 'compare.html'), 'utf8')).toContain('Requests: the ledger');
+  }, 100_000);
+
+  it('the verdict is a function of the saved document: a loss written into the correct ledger fails `repro report` (exit 1, JUnit names it)', async () => {
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as CompareDocument;
+    const correct = doc.runs.find((r) => r.role === 'correct') as RunDocument & { drain: NonNullable<RunDocument['drain']> };
+    correct.drain.ledger.lost = 2;
+    correct.drain.ledger.counts.reset.lag = 2;
+    correct.drain.ledger.causes = [{ outcome: 'reset', phase: 'lag', cause: 'ECONNRESET before any response byte', server: 'running', count: 2 }];
+    const edited = join(dir, 'edited.json');
+    writeFileSync(edited, JSON.stringify(doc));
+    // --max-growth re-judges every run from the document (the drain checks read only the ledger).
+    const result = await repro(['report', edited, '--max-growth', '0.01', '--junit', join(dir, 'edited.xml')]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('FAIL: correct did not show not one request lost, exit 0: lost 2 of');
+    expect(readFileSync(join(dir, 'edited.xml'), 'utf8')).toMatch(/<failure message="lost 2 of \d+ requests: 2 × reset \(lag window, server running\): ECONNRESET before any response byte[^"]*" type="request-loss">/);
+  });
+});
+
+describe('repro drain gates servers nobody wrote for repro', () => {
+  it("Python's http.server exits at once on SIGTERM: requests lost, each with its cause; exit 1", async () => {
+    const port = await freePort();
+    const result = await repro(['drain', '--url', `http://127.0.0.1:${port}/`, '--lag', '200', '--json', '--', 'python3', '-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: dir });
+    expect(result.exitCode).toBe(1);
+    const run = JSON.parse(result.stdout) as RunDocument;
+    expect(run.scenario).toBe('drain');
+    expect(run.drain?.ledger.exit).toEqual({ code: null, signal: 'SIGTERM', killed: false });
+    expect(run.drain?.ledger.lost).toBeGreaterThan(0);
+    // Refused during the routing lag: nothing listens any more while the load balancer still sends.
+    expect(run.drain?.ledger.causes).toContainEqual(expect.objectContaining({ outcome: 'refused', phase: 'lag', cause: 'ECONNREFUSED: nothing listening' }));
+    expect(run.verdict.checks[0]).toMatchObject({ id: 'drain:losses', ok: false });
+    expect(processesWith(`http.server ${port}`)).toEqual([]);
+  });
+
+  describe('nginx from Debian (temp prefix, 127.0.0.1, keep-alive off, responses paced to ~100 ms)', () => {
+    async function nginx(signal: string) {
+      const prefix = mkdtempSync(join(dir, 'nginx-'));
+      mkdirSync(join(prefix, 'html'));
+      mkdirSync(join(prefix, 'logs'));
+      // 101 000 bytes at 1 MB/s: each response is in flight for ~100 ms, so the signal always finds some.
+      writeFileSync(join(prefix, 'html', 'index.html'), `${'x'.repeat(99)}\n`.repeat(1010));
+      const port = await freePort();
+      const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(prefix, t)};`).join(' ');
+      writeFileSync(
+        join(prefix, 'nginx.conf'),
+        `daemon off; user root; worker_processes 1; pid ${join(prefix, 'nginx.pid')}; error_log ${join(prefix, 'logs', 'error.log')} warn;
+events { worker_connections 256; }
+http { access_log off; keepalive_timeout 0; limit_rate 1m; ${temp}
+  server { listen 127.0.0.1:${port}; root ${join(prefix, 'html')}; } }
+`,
+      );
+      const result = await repro(['drain', '--url', `http://127.0.0.1:${port}/`, '--signal', signal, '--json', '--', 'nginx', '-p', prefix, '-c', join(prefix, 'nginx.conf')]);
+      // Master and worker are both gone (workers run as root: the temp prefix is mode 0700).
+      expect(processesWith(prefix)).toEqual([]);
+      return { result, run: JSON.parse(result.stdout) as RunDocument & { drain: NonNullable<RunDocument['drain']> } };
+    }
+
+    it('--signal QUIT (graceful shutdown): every request in flight is answered, 0 lost, exit 0', async () => {
+      const { result, run } = await nginx('QUIT');
+      expect(run.drain.ledger.lost).toBe(0);
+      expect(run.drain.ledger.inFlightAtSignal).toBeGreaterThan(0);
+      expect(run.drain.ledger.exit).toEqual({ code: 0, signal: null, killed: false });
+      expect(run.signal).toBe('SIGQUIT');
+      expect(result.exitCode).toBe(0);
+    });
+
+    it('--signal TERM (fast shutdown): responses in flight are cut (truncated), exit 1', async () => {
+      const { result, run } = await nginx('TERM');
+      expect(run.drain.ledger.lost).toBeGreaterThan(0);
+      expect(run.drain.ledger.counts.truncated.before).toBeGreaterThan(0);
+      expect(result.exitCode).toBe(1);
+    });
+  });
+
+  it.each([
+    [['--url', 'http://10.1.2.3:8080/'], /--url http:\/\/10\.1\.2\.3:8080\/: the load goes to loopback only \(127\.0\.0\.1 or \[::1\]\), not 10\.1\.2\.3/],
+    [['--url', 'http://localhost:8080/'], /loopback only .* not localhost; run the server on 127\.0\.0\.1/],
+    [['--url', 'https://127.0.0.1:8443/'], /only plain http is loaded/],
+    [[], /repro drain needs --url/],
+  ])('refuses %j before starting anything: one line, exit 2', async (args, message) => {
+    const result = await repro(['drain', ...args, '--', 'python3', '-m', 'http.server']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--lag belongs to load-and-signal scenarios: refused for sighup-listener (exit 2)', async () => {
+    const result = await repro(['compare', '--lag', '100']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/--lag applies to load-and-signal scenarios \(graceful-drain\), not sighup-listener; leave it out/);
+  });
+});
