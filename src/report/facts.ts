@@ -160,7 +160,9 @@ function patternRows(run: RunDocument): [string, string][] {
 
 /** What the run is expected to show: the expectation it was judged by, which for watch names the gate. */
 export function expectation(run: RunDocument): string {
-  return run.verdict.expectation.shows;
+  const e = run.verdict.expectation;
+  // watch's words name its gate, which `repro report --max-growth` may have changed since they were written.
+  return run.roleKind === 'watch' && e.fdsPerReload === 0 && !e.drain ? `fd growth ≤ ${e.maxGrowth}/reload and no EMFILE` : e.shows;
 }
 
 /** The summary rows of one run: label → value. */
@@ -183,7 +185,7 @@ export function compareRows(runs: readonly RunDocument[]): [string, (r: RunDocum
     ['growth/reload', (r) => (r.samples.length < 2 ? '—' : r.measured.growthPerReload.toFixed(3))],
     ['what grew', (r) => (r.samples.length < 2 ? '—' : formatKinds(r.measured.growthByKind))],
     ['register failure', (r) => (r.measured.emfileAtReload === null ? 'none' : `${r.measured.registerFailure} @ ${r.measured.emfileAtReload}`)],
-    ['signal handling', (r) => (r.measured.signalHandling === 'not-checked' && r.measured.reloadsDone === r.reloadsPlanned ? 'alive' : r.measured.signalHandling)],
+    ['signal handling', (r) => (r.measured.signalHandling !== 'not-checked' ? r.measured.signalHandling : r.measured.reloadsDone > 0 && r.measured.reloadsDone === r.reloadsPlanned ? 'alive' : 'not checked')],
     ...[...metrics].map(([id, label]): [string, (r: RunDocument) => string] => [label, (r) => metricSpan(r, id)]),
     ['child RSS (KiB)', (r) => (r.measured.rssKb.start === null ? '—' : `${r.measured.rssKb.start} → ${r.measured.rssKb.end}`)],
     ['reloads acked', (r) => `${r.measured.reloadsDone}/${r.reloadsPlanned}`],

@@ -37,6 +37,10 @@ function caseOf(run: RunDocument): Case {
   const body = [...v.checks.map(checkLine), `ended: ${run.end.detail}`, ...(over ? [over] : [])].map(visibleLine).join('\n');
   if (v.inconclusive) return { ...base, error: { message: `inconclusive: ${visibleLine(run.end.detail)}`, body } };
   if (!v.pass && isDrainRun(run)) return { ...base, failure: { message: visibleLine(drainFailureMessage(run)), body, type: 'request-loss' } };
+  const ended = v.checks.find((c) => c.id === 'ended' && !c.ok);
+  const leakSeen = run.measured.emfileAtReload !== null || v.checks.some((c) => c.id === 'growth' && !c.ok && run.samples.length > 1);
+  // A run cut short before it showed a leak failed for that reason (an abort, a child that died), not for its growth.
+  if (!v.pass && ended && !leakSeen) return { ...base, failure: { message: visibleLine(ended.text), body, type: run.end.reason === 'aborted' ? 'aborted' : 'ended-early' } };
   if (!v.pass) return { ...base, failure: { message: growthSentence(run), body } };
   return base;
 }

@@ -62,7 +62,7 @@ export const sighupListener: Scenario = {
   expect(role, options, { maxGrowth }) {
     // Measured with Tokio 1.24: one process-wide socketpair whatever the number of signal() calls.
     if (role.kind === 'variant') {
-      return staysFlat('no fd leak: Tokio shares one self-pipe; what grows instead is listeners (tasks holding a receiver) and RSS', maxGrowth, { growingMetrics: ['listeners'] });
+      return staysFlat('no fd leak: Tokio shares one process-wide socketpair; what grows instead is listeners (tasks holding a receiver) and RSS', maxGrowth, { growingMetrics: ['listeners'] });
     }
     if (role.kind === 'broken') {
       // Node: the channel's fds; Rust: signal_hook's Signals owns a UnixStream pair.
