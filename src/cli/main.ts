@@ -169,7 +169,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--ready-after <ms>', 'wait exactly this long at start instead of waiting for the fd count to settle').argParser(wholeNumber('--ready-after', 0, 3_600_000)))
     .addOption(new Option('--ready-timeout <ms>', 'give up when the fd count has not settled at start after this long').default(10_000).argParser(wholeNumber('--ready-timeout', 1, 3_600_000)))
     .addOption(new Option('--max-growth <fds>', 'largest fd growth per reload that passes').default(0.1).argParser(decimal('--max-growth', 0, 1_000_000)))
-    .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(2000).argParser(wholeNumber('--grace', 0, 600_000)));
+    .addOption(new Option('--grace <ms>', 'after SIGTERM, wait this long before SIGKILL').default(2000).argParser(wholeNumber('--grace', 0, 600_000)))
+    .addOption(new Option('--signal-to <target>', 'send the signal to the program, its process group, or every process of its tree that catches it').default('program').argParser(oneOf('--signal-to', ['program', 'group', 'tree'])));
   addReportOptions(watch).action(async (command: string[], options: WatchOptions & OutputOptions) => {
     checkSettleWindows(options);
     await withHooks(async (hooks, interruption) => {
