@@ -131,8 +131,15 @@ function watchRows(run: RunDocument): [string, string][] {
     ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → fd count still)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],
     ['RSS', v.rssKb.start === null ? notMeasured('not read') : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
     ['ended', ended(run)],
-    ['process', run.attached ? `attached to pid ${run.pid}, left running` : childEnd(run)],
+    ['process', run.attached ? attachedEnd(run) : childEnd(run)],
   ];
+}
+
+/** watch --pid: "left running" only when the process was still running at the end. */
+function attachedEnd(run: RunDocument): string {
+  if (run.leftRunning === true) return `attached to pid ${run.pid}, left running`;
+  if (run.leftRunning === false) return `attached to pid ${run.pid}; it was no longer running at the end`;
+  return `attached to pid ${run.pid}`;
 }
 
 function patternRows(run: RunDocument): [string, string][] {
