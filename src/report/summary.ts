@@ -4,7 +4,7 @@ import type { ProbeSnapshot } from '../model/probe-snapshot.js';
 import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { type ChartSeries, renderChart } from './chart.js';
 import { maxOf } from '../model/stats.js';
-import { checkLine, checkLines, compareRows, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, runTitle, seriesTone } from './facts.js';
+import { checkLine, checkLines, compareRows, compareNotes, documentTitle, emfileMark, headline, keptNote, processLines, runLabel, runRows, runTitle, seriesTone, survivorLines } from './facts.js';
 import { ellipsize, visibleLine } from './text.js';
 
 
@@ -51,6 +51,10 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   if (view.chart && run.samples.length > 0) {
     out.push('', renderChart([seriesOf(run, seriesTone(run))], { limit: run.ulimit ?? undefined, width: view.width, height: 12, color: view.color, lastX: lastReload(run) }));
   }
+  const processes = processLines(run);
+  if (processes.length > 0) out.push('', paint.bold('processes measured (last sample):'), ...processes.map((l) => `  ${l}`));
+  const survivors = survivorLines(run, 12);
+  if (survivors.length > 0) out.push('', paint.bold('fds each reload left open at the end (survivors):'), ...survivors.map((l) => `  ${l}`));
   if (run.stderr.bytes > 0) out.push('', paint.bold(watch ? 'program stderr:' : 'child stderr (evidence):'), ...tail(run.stderr));
   if (run.stdout.bytes > 0) out.push('', paint.bold(watch ? 'program stdout:' : 'child stdout outside the protocol:'), ...tail(run.stdout));
   out.push('', ...verdictLines(run, paint));

@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { XMLValidator } from 'fast-xml-parser';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
@@ -49,6 +51,35 @@ function treeBelow(pid: number): number[] {
 }
 
 const leaky = () => ['python3', service('leaks-pipe-per-hup.py')];
+const schema = JSON.parse(readFileSync(new URL('../../schema/run-document.schema.json', import.meta.url), 'utf8')) as object;
+const validate = new Ajv2020({ strict: true, allErrors: true, validateFormats: false }).compile(schema);
+
+describe('every view shows the processes measured and the survivors by reload', () => {
+  it('terminal, JSON (schema), HTML, Markdown and JUnit', async () => {
+    const at = (name: string) => join(dir, name);
+    const result = await repro(['watch', '--no-chart', '--reloads', '6', '--settle', '60', '--out', at('mw.json'), '--html', at('mw.html'), '--markdown', at('mw.md'), '--junit', at('mw.xml'), '--', 'python3', service('master-forwards-hup-to-leaky-worker.py')]);
+    expect(result.exitCode, result.stderr).toBe(1);
+    const run = JSON.parse(readFileSync(at('mw.json'), 'utf8')) as RunDocument;
+    expect(validate(run), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    const worker = run.tree?.grew?.pid as number;
+    expect(run.samples.at(-1)?.processes?.map((p) => p.pid)).toContain(worker);
+    expect(run.survivors?.byReload.map((r) => [r.survived, r.counted])).toEqual([[2, true], [2, true], [2, true], [2, true], [2, false], [2, false]]);
+    const processLine = new RegExp(`pid ${worker} \\(parent ${run.tree?.programPid}\\) .*: 16 fds \\(pipe 13, unix 3\\)`);
+    const survivorLine = 'reload 3: +2 pipe, still open';
+    expect(result.stdout).toMatch(processLine);
+    expect(result.stdout).toContain(survivorLine);
+    expect(result.stdout).toMatch(/survivors +2\/reload over reloads 1–4 \(8 pipe\): ████░░/);
+    expect(result.stdout).toMatch(new RegExp(`grew +pid ${worker} .*: 4 → 16 fds, 2 surviving/reload`));
+    for (const file of ['mw.html', 'mw.md', 'mw.xml']) {
+      const text = readFileSync(at(file), 'utf8');
+      expect(text, file).toMatch(processLine);
+      expect(text, file).toContain(survivorLine);
+    }
+    expect(XMLValidator.validate(readFileSync(at('mw.html'), 'utf8'))).toBe(true);
+    expect(XMLValidator.validate(readFileSync(at('mw.xml'), 'utf8'))).toBe(true);
+    expect(readFileSync(at('mw.xml'), 'utf8')).toMatch(/<failure message="2 fds\/reload still open at the end, over reloads 1–4/);
+  });
+});
 
 describe('a leak below the started program is seen (exit 1), in the process that grew', () => {
   it.each([
@@ -200,10 +231,18 @@ describe('--pid is safe by construction', () => {
     }
   });
 
-  it("repro's own ancestor is refused (exit 2)", async () => {
-    const result = await repro(['watch', '--pid', String(process.pid)]);
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/is repro itself or one of its ancestors .*: refusing to signal it$/);
+  it("repro's own ancestor is refused (exit 2), and gets no signal", async () => {
+    let hups = 0;
+    const count = () => (hups += 1);
+    process.on('SIGHUP', count);
+    try {
+      const result = await repro(['watch', '--pid', String(process.pid)]);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toMatch(/is repro itself or one of its ancestors .*: refusing to signal it$/);
+      expect(hups).toBe(0);
+    } finally {
+      process.removeListener('SIGHUP', count);
+    }
   });
 
   it('"left running" only when it is', async () => {

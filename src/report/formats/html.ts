@@ -8,7 +8,7 @@
 import { FD_KINDS } from '../../fdprobe/kinds.js';
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
-import { checkLine, compareRows, compareNotes, documentTitle, headline, keptNote, runLabel, runRows } from '../facts.js';
+import { checkLine, compareRows, compareNotes, documentTitle, headline, keptNote, runLabel, runRows, processLines, survivorLines } from '../facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { COLORS, renderSvg, seriesColor } from './svg.js';
 import { attrs, esc } from './xml.js';
@@ -95,6 +95,21 @@ function environment(doc: ReproDocument): string {
   return tag('h2', 'Environment') + tableOf([], rows);
 }
 
+/** watch: the processes measured at the last sample and the survivors by reload. */
+function treeSection(runs: RunDocument[]): string {
+  return runs
+    .map((r) => {
+      const processes = processLines(r);
+      const survivors = survivorLines(r);
+      if (processes.length === 0 && survivors.length === 0) return '';
+      return [
+        processes.length ? tag('h2', 'Processes measured') + tag('ul', processes.map((l) => tag('li', esc(l))).join('')) : '',
+        survivors.length ? tag('h2', 'Survivors by reload') + tag('p', esc(`fds each reload opened that were still open at the end; the first ${r.survivors?.reloadsCounted ?? 0} reloads are counted.`), { class: 'muted' }) + tag('ul', survivors.map((l) => tag('li', esc(l))).join('')) : '',
+      ].join('\n');
+    })
+    .join('');
+}
+
 function outputSection(runs: RunDocument[]): string {
   const parts = runs.flatMap((r) => {
     const streams = [
@@ -139,6 +154,7 @@ export function renderHtml(doc: ReproDocument): string {
     tag('p', 'fds of each kind at the baseline → at the last sample, and the fitted growth per reload.', { class: 'muted' }),
     kindTable(runs),
     baselineSection(doc),
+    treeSection(runs),
     environment(doc),
     outputSection(runs),
     tag('p', esc(`Written by repro from a run document (schemaVersion ${doc.schemaVersion}).`), { class: 'muted' }),
