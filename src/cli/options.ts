@@ -40,6 +40,12 @@ export const OPTIONS = {
     defaults: { watch: 'SIGHUP', drain: 'SIGTERM' },
     shownAs: { watch: 'HUP', drain: 'TERM' },
   },
+  signalTo: {
+    flag: '--signal-to <target>',
+    help: { watch: 'send the signal to the program, its process group, or every process of its tree that catches it' },
+    parse: oneOf('--signal-to', ['program', 'group', 'tree'] as const),
+    defaults: { watch: 'program' },
+  },
   url: { flag: '--url <url>', help: { drain: 'where the server answers: readiness (200 = up) and every request; http://127.0.0.1:PORT/PATH only' } },
   ulimit: {
     flag: '--ulimit <n>',

@@ -3,11 +3,14 @@
  * a parent-death signal where the system has one, and tears it down again.
  */
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { execa, type ResultPromise } from 'execa';
 import type { ChildExit } from '../model/run-document.js';
 import { findOnPath } from '../util/find-executable.js';
 import { ChildOutput, WaitError } from './child-output.js';
+import { KEEPER_SIGNALS, keeperArgv } from './tree/keeper.js';
+import { descendants } from './tree/tree.js';
 
 /** sh exits with this when `ulimit -n` itself fails. */
 export const ULIMIT_FAILED_EXIT = 125;
@@ -36,7 +39,7 @@ export function launchArgv(command: readonly string[], ulimit: number | undefine
 const LAUNCHER_NAME = 'repro-launch';
 
 /** What setpriv and the launcher shell print when their exec of the program fails (the rest is "PROGRAM: reason"). */
-const EXEC_FAILED_LINE = new RegExp(`^(?:setpriv: failed to execute |${LAUNCHER_NAME}: (?:line )?\\d+: (?:exec: )?)(.+)$`, 'm');
+const EXEC_FAILED_LINE = new RegExp(`^(?:setpriv: failed to execute |repro-keeper: cannot run |${LAUNCHER_NAME}: (?:line )?\\d+: (?:exec: )?)(.+)$`, 'm');
 
 /**
  * Why the program could not be executed at all, in one line that names it, or
@@ -88,6 +91,21 @@ export interface LaunchOptions {
   cwd?: string;
   /** Bytes of non-protocol stdout and of stderr to keep. */
   maxKeptBytes?: number;
+  /**
+   * Start the program under the process-tree keeper (tree/keeper.ts): the
+   * launched pid is the keeper's, the program's pid comes from the keeper's
+   * `program PID` line on fd 3, and stop() ends the whole tree through the
+   * keeper. `graceMs` is the keeper's own SIGTERM → SIGKILL grace.
+   */
+  keeper?: { graceMs: number };
+}
+
+/** What the keeper tells about the tree it started (launched with `keeper`). */
+export interface KeptTree {
+  /** The program's pid, from the keeper's `program PID` line; undefined when the keeper ended before it forked. */
+  program: Promise<number | undefined>;
+  /** How the program itself ended, once the keeper reaped it (a daemon it left may live on). */
+  programExit(): { exitCode: number | null; signal: string | null } | undefined;
 }
 
 export interface LaunchedChild {
@@ -104,6 +122,8 @@ export interface LaunchedChild {
   killNow(): void;
   /** Once it has exited: why the program could not be executed at all, or undefined when it ran (see execFailure). */
   execFailure(): string | undefined;
+  /** Launched under the keeper: the program it started and how that ended. */
+  tree?: KeptTree;
 }
 
 /** How a child ended, in words every view uses: `could not start: ENOENT`, `killed by SIGHUP`, `exited with code 3`. */
@@ -124,13 +144,13 @@ function drained(subprocess: ResultPromise, capMs: number): Promise<void> {
 
 /** Spawns the child. Throws if it could not even be started (no pid). */
 export function launchChild(options: LaunchOptions): LaunchedChild {
-  const [file, ...args] = launchArgv(options.command, options.ulimit);
+  const keeper = options.keeper;
+  const [file, ...args] = launchArgv(keeper ? keeperArgv(options.command, { graceMs: keeper.graceMs }) : options.command, options.ulimit);
   const output = new ChildOutput(options.maxKeptBytes);
   const subprocess: ResultPromise = execa(file as string, args, {
     detached: true,
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
+    // Under the keeper, fd 3 is its report channel (and its end of file, when repro dies, kills the tree).
+    stdio: keeper ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     buffer: false,
     reject: false,
     cleanup: false,
@@ -178,21 +198,35 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
     }
   };
 
+  const tree = keeper ? keptTree(subprocess, exited) : undefined;
+  let programPid: number | undefined;
+  void tree?.program.then((p) => (programPid = p));
+  const signalKeeper = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone
+    }
+  };
+
   let stopping: Promise<ChildExit> | undefined;
   return {
     pid,
     output,
     exited,
+    tree,
     isRunning: () => running,
     signal(sig) {
       if (!running) return false;
       try {
-        return process.kill(pid, sig);
+        // Under the keeper, a signal meant for the child goes to the program (the keeper takes HUP as "stop the tree").
+        return process.kill(tree ? (programPid ?? -1) : pid, sig);
       } catch {
         return false;
       }
     },
     killNow() {
+      if (keeper) signalKeeper(KEEPER_SIGNALS.killTreeNow);
       killGroup('SIGKILL');
     },
     execFailure() {
@@ -204,7 +238,9 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
         let forced = false;
         // stdin stays open until the child is gone: the bundled children leave at once on its EOF (the
         // harness-died path), and closing it first would race their SIGTERM shutdown.
-        if (running) {
+        if (running && keeper) {
+          forced = await stopTree(pid, exited, graceMs, signalKeeper);
+        } else if (running) {
           killGroup('SIGTERM');
           // A stopped process (state T) holds SIGTERM pending until it runs again: let it act on it (as systemd does).
           killGroup('SIGCONT');
@@ -227,9 +263,83 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
         await drained(subprocess, 250);
         subprocess.stdout?.destroy();
         subprocess.stderr?.destroy();
+        (subprocess.stdio as unknown as ({ destroy(): void } | null | undefined)[])[3]?.destroy();
         return { exitCode: how.exitCode, signal: how.signal, forced, teardownMs: Math.round(performance.now() - started) };
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * Ends a tree through its keeper: SIGTERM to the keeper (it sends SIGTERM to
+ * every process of the tree and SIGKILL after its grace), SIGCONT to every
+ * process (a stopped one holds SIGTERM pending until it runs), and when the
+ * keeper is still there after the grace (and a margin), SIGUSR1 (kill the
+ * tree now), then SIGKILL. Resolves to whether it was forced: the tree was
+ * still running when the grace ran out.
+ */
+async function stopTree(keeperPid: number, exited: Promise<unknown>, graceMs: number, signalKeeper: (sig: NodeJS.Signals) => void): Promise<boolean> {
+  const started = performance.now();
+  signalKeeper(KEEPER_SIGNALS.stopGracefully);
+  for (const p of descendants(keeperPid, { includeRoot: false })) {
+    try {
+      process.kill(p.pid, 'SIGCONT');
+    } catch {
+      // gone
+    }
+  }
+  const within = async (ms: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const over = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), ms);
+    });
+    const first = await Promise.race([exited.then(() => 'exited' as const), over]);
+    clearTimeout(timer);
+    return first === 'exited';
+  };
+  if (!(await within(graceMs + 500))) {
+    signalKeeper(KEEPER_SIGNALS.killTreeNow);
+    if (!(await within(1000))) signalKeeper('SIGKILL');
+    return true;
+  }
+  // The keeper SIGKILLs what is left when its grace runs out: then it took (about) the whole grace.
+  return graceMs > 0 && performance.now() - started >= graceMs;
+}
+
+/** Reads the keeper's report lines on fd 3: `program PID`, then `exit PID code N` / `exit PID signal N` per child it reaps. */
+function keptTree(subprocess: ResultPromise, exited: Promise<unknown>): KeptTree {
+  const channel = (subprocess.stdio as unknown as (NodeJS.ReadableStream | null | undefined)[])[3] ?? undefined;
+  let program: number | undefined;
+  let programExit: { exitCode: number | null; signal: string | null } | undefined;
+  let resolveProgram: (pid: number | undefined) => void = () => {};
+  const programPromise = new Promise<number | undefined>((r) => (resolveProgram = r));
+  void exited.then(() => setTimeout(() => resolveProgram(program), 50));
+  let pending = '';
+  channel?.setEncoding('utf8');
+  channel?.on('error', () => {});
+  channel?.on('data', (chunk: string) => {
+    pending += chunk;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      const started = /^program (\d+)$/.exec(line);
+      if (started) {
+        program = Number(started[1]);
+        resolveProgram(program);
+        continue;
+      }
+      const ended = /^exit (\d+) (code|signal) (\d+)$/.exec(line);
+      if (ended && Number(ended[1]) === program) {
+        programExit = ended[2] === 'code' ? { exitCode: Number(ended[3]), signal: null } : { exitCode: null, signal: signalNameOf(Number(ended[3])) };
+      }
+    }
+  });
+  return { program: programPromise, programExit: () => programExit };
+}
+
+function signalNameOf(signo: number): string {
+  for (const [name, n] of Object.entries(osConstants.signals)) if (n === signo) return name;
+  return `signal ${signo}`;
 }

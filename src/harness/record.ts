@@ -59,7 +59,7 @@ export interface RunFinish {
   stdout?: KeptOutput;
   stderr?: KeptOutput;
   /** Document fields only some drivers know (watch: attached, signalDisposition, emfileObserved; a command read back from /proc). */
-  extra?: Partial<Pick<RunDocument, 'attached' | 'signalDisposition' | 'emfileObserved' | 'command'>>;
+  extra?: Partial<Pick<RunDocument, 'attached' | 'signalDisposition' | 'emfileObserved' | 'command' | 'tree' | 'survivors' | 'leftRunning'>>;
 }
 
 export class RunRecorder {
@@ -124,6 +124,33 @@ export class RunRecorder {
     this.#samples.add(sample);
     this.onSample?.(sample);
     return fds;
+  }
+
+  /**
+   * Records a sample of a whole process tree (watch), already listed by the
+   * driver: `fds` is the tree's total, `processes` the bounded per-process
+   * view. `aboveLimit`: at the baseline, fds numbered at or above the limit.
+   */
+  treeSample(
+    reload: number,
+    taken: { fds: number; fdsByKind: Sample['fdsByKind']; processes: NonNullable<Sample['processes']>; processCount: number; rssKb?: number; aboveLimit?: number },
+    at: { settleMs?: number; deliveredMs?: number },
+  ): Sample {
+    if (reload === 0 && taken.aboveLimit !== undefined) this.#fdsAboveLimitAtStart = taken.aboveLimit;
+    const sample: Sample = {
+      reload,
+      elapsedMs: round(this.elapsedMs(), 2),
+      fds: taken.fds,
+      fdsByKind: taken.fdsByKind,
+      ...(taken.rssKb === undefined ? {} : { rssKb: taken.rssKb }),
+      ...(at.settleMs === undefined ? {} : { settleMs: round(at.settleMs, 2) }),
+      ...(at.deliveredMs === undefined ? {} : { deliveredMs: round(at.deliveredMs, 2) }),
+      processes: taken.processes,
+      processCount: taken.processCount,
+    };
+    this.#samples.add(sample);
+    this.onSample?.(sample);
+    return sample;
   }
 
   #readMetrics(pid: number, fds: readonly FdEntry[], event: Record<string, unknown> | undefined): Record<string, number> | undefined {

@@ -13,7 +13,13 @@ const fmt = (n: number) => String(round(n, 3));
 /** Reasons a run ends that still count as having taken its reloads. */
 const TOOK_RELOADS: readonly string[] = ['reloads-done', 'emfile'];
 
+/** Reasons that end a watch as inconclusive before any verdict about fds. */
+const NOT_TAKEN: readonly string[] = ['not-delivered', 'reload-unfinished', 'no-handler'];
+
 function growthCheck(m: Measured, run: MeasuredRun, e: Expectation): Check {
+  if (e.gate === 'survivors' && run.survivors) {
+    return { id: 'growth', ok: true, text: `fds ${m.baselineFds} → ${m.finalFds}, growth ${fmt(m.growthPerReload)}/reload (information: leaks are judged by the fds that survive)` };
+  }
   if (e.fdsPerReload > 0) {
     const ok = Math.abs(m.growthPerReload - e.fdsPerReload) <= 0.05 * e.fdsPerReload;
     return { id: 'growth', ok, text: `fds grew ${fmt(m.growthPerReload)}/reload (${formatKinds(m.growthByKind)}; expected ${e.fdsPerReload})` };
@@ -22,6 +28,22 @@ function growthCheck(m: Measured, run: MeasuredRun, e: Expectation): Check {
   if (run.samples.length < 2) return { id: 'growth', ok: false, text: `growth not measured: no reload sampled after the baseline (gate: ≤ ${e.maxGrowth})` };
   const ok = m.growthPerReload <= e.maxGrowth;
   return { id: 'growth', ok, text: `fds ${m.baselineFds} → ${m.finalFds}, growth ${fmt(m.growthPerReload)}/reload (gate: ≤ ${e.maxGrowth})` };
+}
+
+/** watch: the fds each counted reload opened that were still open at the end, per reload, against the gate. */
+function survivorsCheck(run: MeasuredRun, e: Expectation): Check[] {
+  const s = run.survivors;
+  if (e.gate !== 'survivors' || !s) return [];
+  const kinds = Object.entries(s.survivedKinds).map(([k, n]) => `${n} ${k}`).join(', ');
+  const where = run.tree?.grew && s.survivorsCounted > 0 ? ` in pid ${run.tree.grew.pid}` : '';
+  const span = s.reloadsCounted === 1 ? 'reload 1' : `reloads 1–${s.reloadsCounted}`;
+  return [
+    {
+      id: 'survivors',
+      ok: s.survivorsPerReload <= e.maxGrowth,
+      text: `${fmt(s.survivorsPerReload)} fds/reload still open at the end, over ${span}${kinds ? ` (${kinds}${where})` : ''} (gate: ≤ ${e.maxGrowth})`,
+    },
+  ];
 }
 
 function failureChecks(m: Measured, run: MeasuredRun, e: Expectation): Check[] {
@@ -91,13 +113,15 @@ export function judge(run: MeasuredRun, expectation: Expectation): Verdict {
   const m = run.measured;
   // With no sample the growth check measured nothing: say so rather than "fds 0 → 0".
   const growth: Check = run.samples.length === 0 ? { id: 'growth', ok: false, text: 'fds not measured: the run ended before its baseline sample' } : growthCheck(m, run, expectation);
-  const checks: Check[] = [growth, ...failureChecks(m, run, expectation), ...metricChecks(m, run, expectation)];
+  const checks: Check[] = [growth, ...survivorsCheck(run, expectation), ...failureChecks(m, run, expectation), ...metricChecks(m, run, expectation)];
   if (expectation.allReloads) checks.push({ id: 'reloads', ok: m.reloadsDone >= run.reloadsPlanned, text: `${m.reloadsDone} of ${run.reloadsPlanned} reloads taken` });
   const early = !TOOK_RELOADS.includes(run.end.reason);
   if (early) checks.unshift({ id: 'ended', ok: false, text: `run ended early: ${run.end.detail}` });
   // A program that did not take its reloads shows no leak and no absence of one; a leak seen before still counts.
-  const leakSeen = m.emfileAtReload !== null || (run.samples.length > 1 && checks.some((c) => !c.ok && c.id === 'growth'));
-  const inconclusive = expectation.earlyIsInconclusive && early && !leakSeen;
+  const leakSeen = m.emfileAtReload !== null || (run.samples.length > 1 && checks.some((c) => !c.ok && (c.id === 'growth' || c.id === 'survivors')));
+  // A signal that was never taken, or a reload that never finished, says nothing about fds, whatever they did before.
+  const notTaken = NOT_TAKEN.includes(run.end.reason);
+  const inconclusive = expectation.earlyIsInconclusive && early && (!leakSeen || notTaken);
   return {
     pass: checks.every((c) => c.ok),
     ...(inconclusive ? { inconclusive: true } : {}),

@@ -23,7 +23,12 @@ export function measure(run: RecordedRun): Measured {
   const last = samples.at(-1);
   const baselineFds = first?.fds ?? 0;
   const slotsUsed = baselineFds - run.fdsAboveLimitAtStart;
-  const predictedEmfileAtReload = growthPerReload > 0 && run.ulimit !== null ? Math.floor((run.ulimit - slotsUsed) / growthPerReload) + 1 : null;
+  // watch: the process that kept fds has its own limit; the tree's total against the program's limit predicts nothing.
+  const predictedEmfileAtReload = run.tree
+    ? (run.tree.grew?.predictedEmfileAtReload ?? null)
+    : growthPerReload > 0 && run.ulimit !== null
+      ? Math.floor((run.ulimit - slotsUsed) / growthPerReload) + 1
+      : null;
   const latencies = samples.flatMap((s) => (s.roundTripMs === undefined ? [] : [s.roundTripMs]));
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);

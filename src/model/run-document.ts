@@ -39,7 +39,100 @@ export interface Sample {
   roundTripMs?: number;
   /** watch: kill() → fd count unchanged for the settle window (the window included). */
   settleMs?: number;
+  /** watch: kill() → the signal left every pending set of its target(s) (SigPnd, ShdPnd), ms. */
+  deliveredMs?: number;
+  /** watch: the processes of the watched tree at this sample, most fds first (at most `MAX_SAMPLE_PROCESSES`); `fds` is their total. */
+  processes?: ProcessSample[];
+  /** watch: processes in the tree at this sample (may exceed `processes.length`). */
+  processCount?: number;
 }
+
+/** At most this many processes are kept per sample (the most fds first). */
+export const MAX_SAMPLE_PROCESSES = 16;
+
+/** One process of the watched tree at one sample. */
+export interface ProcessSample {
+  pid: number;
+  /** Parent's pid. */
+  ppid: number;
+  /** Command line (argv joined by spaces, at most 200 characters). */
+  command: string;
+  /** Open fds of this process. */
+  fds: number;
+  byKind: KindCounts;
+}
+
+/** A process seen in the watched tree during the run. */
+export interface MeasuredProcess {
+  pid: number;
+  ppid: number;
+  command: string;
+  /** First and last sample (reload) it was seen in. */
+  firstReload: number;
+  lastReload: number;
+  /** Its open fds at those samples. */
+  fdsFirst: number;
+  fdsLast: number;
+}
+
+/** watch: what was watched, where the signal went, and how a reload was known to be finished. */
+export interface WatchedTree {
+  /** `program`: the started program (or --pid); `group`: its process group; `tree`: every process of the tree that catches (or waits for) the signal. */
+  signalTo: 'program' | 'group' | 'tree';
+  /** The started program's pid (under the keeper), or the --pid. */
+  programPid: number | null;
+  /** Where signals went instead of the program, and why (a program that daemonized), when they did. */
+  signalTargetNote?: string;
+  /** Why the program ran without the keeper (no C compiler to build it), when it did: daemons then escape the watch. */
+  keeperNote?: string;
+  /** How each reload was known finished: every thread back where it idled and the fd floor held, or the fd floor alone. */
+  completion: 'threads-and-fd-floor' | 'fd-floor-only';
+  /** Why the floor alone decided (e.g. /proc/PID/task/TID/syscall not readable), when it did. */
+  completionNote?: string;
+  /** Processes seen in any sample, first seen first (at most `MAX_TREE_PROCESSES`). */
+  processes: MeasuredProcess[];
+  /** Processes seen in all (may exceed `processes.length`). */
+  processesSeen: number;
+  /** The process with the most survivors, when any fd survived: per reload, its own fd limit and where EMFILE comes for it. */
+  grew?: {
+    pid: number;
+    command: string;
+    /** Survivors per counted reload in this process. */
+    survivorsPerReload: number;
+    fdsAtStart: number;
+    fdsAtEnd: number;
+    /** Its own soft RLIMIT_NOFILE; null when unlimited or unread. */
+    limit: number | null;
+    /** (limit − fds at start) / survivors per reload + 1; null without a limit. */
+    predictedEmfileAtReload: number | null;
+  };
+}
+
+/** At most this many processes are listed in `WatchedTree.processes`. */
+export const MAX_TREE_PROCESSES = 32;
+
+/** watch: the fds opened in each reload that were still open at the end (the leak gate). */
+export interface SurvivorSummary {
+  /** Reloads 1..reloadsCounted are counted (the first three quarters: the others had no time to be cleaned up). */
+  reloadsCounted: number;
+  /** fds first seen after a counted reload and still open in the last sample. */
+  survivorsCounted: number;
+  /** survivorsCounted / reloadsCounted: 0 for transient fds, churn and bounded caches; ≥ 1 per reload for a leak. */
+  survivorsPerReload: number;
+  /** Counted reloads that left at least one survivor. */
+  reloadsWithSurvivors: number;
+  /** Kinds that survived, counted reloads only. */
+  survivedKinds: KindCounts;
+  /** One line per reload, oldest first (at most `MAX_SURVIVOR_LINES`). */
+  byReload: { reload: number; opened: number; survived: number; survivedKinds: KindCounts; counted: boolean }[];
+  /** Reload lines not kept (long runs). */
+  byReloadNotShown: number;
+  /** Per process with survivors, most first (at most `MAX_SAMPLE_PROCESSES`). */
+  byProcess: { pid: number; command: string; survived: number; perReload: number; survivedKinds: KindCounts }[];
+}
+
+/** At most this many reload lines are kept in `SurvivorSummary.byReload`. */
+export const MAX_SURVIVOR_LINES = 200;
 
 /** How the run ended. */
 export type EndReason =
@@ -53,7 +146,13 @@ export type EndReason =
   | 'probe-failed'
   | 'aborted'
   /** load-and-signal: the server went through the shutdown (exited, or was SIGKILLed after the grace period). */
-  | 'shutdown-done';
+  | 'shutdown-done'
+  /** watch: the signal was not taken (blocked, a stopped process, a zombie, gone). */
+  | 'not-delivered'
+  /** watch: a thread of the tree did not get back to where it idled (a deadlocked handler). */
+  | 'reload-unfinished'
+  /** watch: the started program has no handler for the signal (a descendant may have one). */
+  | 'no-handler';
 
 /** How the child ended. */
 export interface ChildExit {
@@ -104,6 +203,8 @@ export interface Expectation {
   earlyIsInconclusive: boolean;
   /** A load-and-signal run (graceful-drain, `repro drain`): judged by its ledger (`RunDocument.drain`) instead of its fd growth. */
   drain?: DrainExpectation;
+  /** `survivors`: leaks are judged by the fds each reload left open until the end (≤ maxGrowth per reload); growth is shown as information (watch). */
+  gate?: 'survivors';
 }
 
 /** One check of the verdict: data, so views and gates never parse sentences. */
@@ -185,8 +286,14 @@ export interface RunDocument {
   ulimit: number | null;
   /** watch: attached to a running process (`--pid`) rather than spawned. */
   attached?: boolean;
+  /** watch --pid: the process was still running when the run ended (absent: not known, older documents). */
+  leftRunning?: boolean;
   /** watch: EMFILE seen without the protocol: fds at the limit, or the program saying so. */
   emfileObserved?: { reload: number; evidence: string };
+  /** watch: the watched process tree, the signal's target, and how reloads were known finished. */
+  tree?: WatchedTree;
+  /** watch: survivors by reload, the leak gate. */
+  survivors?: SurvivorSummary;
   /** watch: what the process did with the signal when the run started. */
   signalDisposition?: 'caught' | 'ignored' | 'blocked' | 'default';
   /** Reloads asked for. */

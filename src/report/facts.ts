@@ -132,8 +132,16 @@ function watchRows(run: RunDocument): [string, string][] {
     ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → fd count still)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],
     ['RSS', v.rssKb.start === null ? notMeasured('not read') : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
     ['ended', ended(run)],
-    ['process', run.attached ? `attached to pid ${run.pid}, left running` : childEnd(run)],
+    ['process', run.attached ? attachedEnd(run) : childEnd(run)],
+    ...treeRows(run),
   ];
+}
+
+/** watch --pid: "left running" only when the process was still running at the end. */
+function attachedEnd(run: RunDocument): string {
+  if (run.leftRunning === true) return `attached to pid ${run.pid}, left running`;
+  if (run.leftRunning === false) return `attached to pid ${run.pid}; it was no longer running at the end`;
+  return `attached to pid ${run.pid}`;
 }
 
 function patternRows(run: RunDocument): [string, string][] {
@@ -354,4 +362,78 @@ export function roundLines(run: RunDocument): string[] {
   });
   if (leaky.length > ROUNDS_SHOWN) lines.push(`… and ${leaky.length - ROUNDS_SHOWN} more rounds that left fds`);
   return lines.map(visibleLine);
+}
+
+/** How a kind count reads in one line: `+2 pipe, +1 unix`. */
+function plusKinds(kinds: KindCounts): string {
+  return Object.entries(kinds)
+    .map(([k, n]) => `+${n} ${k}`)
+    .join(', ');
+}
+
+/** watch: one line per reload of the survivors strip ("reload 3: +2 pipe, still open"); the uncounted tail is marked. */
+export function survivorLines(run: RunDocument, most = Infinity): string[] {
+  const s = run.survivors;
+  if (!s) return [];
+  const lines = s.byReload.map((r) => {
+    const counted = r.counted ? '' : ' (not counted: too close to the end to be cleaned up)';
+    if (r.survived === 0) return `reload ${r.reload}: nothing new still open${r.opened ? ` (${r.opened} opened, all closed)` : ''}${counted}`;
+    return `reload ${r.reload}: ${plusKinds(r.survivedKinds)}, still open${counted}`;
+  });
+  const shown = lines.length > most ? [...lines.slice(0, most - 1), `… ${lines.length - most + 1} more reloads`] : lines;
+  if (s.byReloadNotShown > 0) shown.push(`… ${s.byReloadNotShown} later reloads not kept`);
+  return shown;
+}
+
+/** watch: the survivors strip in one line of glyphs, one per reload: `█` survivors, `·` none, `░` not counted. */
+export function survivorStrip(run: RunDocument): string | null {
+  const s = run.survivors;
+  if (!s || s.byReload.length === 0) return null;
+  return s.byReload.map((r) => (!r.counted ? '░' : r.survived > 0 ? '█' : '·')).join('');
+}
+
+/** watch: the processes of the last sample as lines: `pid 12 (parent 1) nginx: master process: 10 fds (unix 4, pipe 2)`. */
+export function processLines(run: RunDocument): string[] {
+  const last = run.samples.at(-1);
+  if (!last?.processes) return [];
+  const lines = last.processes.map((p) => {
+    const kinds = Object.entries(p.byKind)
+      .sort((a, b) => (b[1] as number) - (a[1] as number))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    return `pid ${p.pid} (parent ${p.ppid}) ${ellipsize(visibleLine(p.command), 60)}: ${p.fds} fds${kinds ? ` (${kinds})` : ''}`;
+  });
+  const more = (last.processCount ?? lines.length) - lines.length;
+  if (more > 0) lines.push(`… and ${more} more processes`);
+  return lines;
+}
+
+/** watch: rows on the tree (where the signal went, how a reload was known finished, what was measured, what grew); none for older documents. */
+export function treeRows(run: RunDocument): [string, string][] {
+  const t = run.tree;
+  if (!t) return [];
+  const rows: [string, string][] = [];
+  const to = t.signalTo === 'program' ? 'the program' : t.signalTo === 'group' ? "the program's process group" : 'every process of the tree that takes it';
+  rows.push(['signal to', `${to}${t.signalTargetNote ? ` (${visibleLine(t.signalTargetNote)})` : ''}`]);
+  const deliveries = run.samples.flatMap((s) => (s.deliveredMs === undefined ? [] : [s.deliveredMs]));
+  rows.push([
+    'completion',
+    t.completion === 'threads-and-fd-floor'
+      ? `every thread back where it idled and the fd floor held for the settle window${deliveries.length ? `; delivered in p50 ${percentile(deliveries, 50)} ms` : ''}`
+      : `the fd floor alone: ${visibleLine(t.completionNote ?? 'thread evidence unreadable')}`,
+  ]);
+  if (t.keeperNote) rows.push(['keeper', visibleLine(t.keeperNote)]);
+  const lastCount = run.samples.at(-1)?.processCount;
+  rows.push(['processes', `${lastCount ?? '—'} at the last sample, ${t.processesSeen} seen during the run (program pid ${t.programPid ?? '—'})`]);
+  const s = run.survivors;
+  if (s) {
+    const kinds = Object.entries(s.survivedKinds).map(([k, n]) => `${n} ${k}`).join(', ');
+    rows.push(['survivors', `${s.survivorsPerReload}/reload over reloads 1–${s.reloadsCounted}${kinds ? ` (${kinds})` : ''}: ${survivorStrip(run) ?? ''}`]);
+  }
+  if (t.grew) {
+    const g = t.grew;
+    const emfile = g.predictedEmfileAtReload === null ? '' : `; EMFILE predicted at reload ${g.predictedEmfileAtReload} under its limit ${g.limit}`;
+    rows.push(['grew', `pid ${g.pid} ${ellipsize(visibleLine(g.command), 50)}: ${g.fdsAtStart} → ${g.fdsAtEnd} fds, ${g.survivorsPerReload} surviving/reload${emfile}`]);
+  }
+  return rows;
 }

@@ -3,12 +3,13 @@ import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { LaunchedChild } from '../../harness/launch.js';
-import { runSettleLoop } from '../../harness/drivers/settle-loop.js';
+import { runSettleLoop, type SignalTo } from '../../harness/drivers/settle-loop.js';
+import { refuseSignal } from '../../harness/tree/safety.js';
 import { judge } from '../../model/judge.js';
 import { findOnPath, isExecutableFile } from '../../util/find-executable.js';
 import { processExists } from '../../util/process-exists.js';
 import type { Expectation, RunDocument, Sample } from '../../model/run-document.js';
-import { EnvironmentError, UsageError } from '../../errors.js';
+import { EnvironmentError, ExitCode, ReproError, UsageError } from '../../errors.js';
 
 export interface WatchOptions {
   pid?: number;
@@ -21,6 +22,8 @@ export interface WatchOptions {
   readyTimeout: number;
   maxGrowth: number;
   grace: number;
+  /** Where the signal goes (default `program`). */
+  signalTo?: SignalTo;
 }
 
 export interface WatchCommandHooks {
@@ -31,10 +34,15 @@ export interface WatchCommandHooks {
   onChild?: (child: LaunchedChild) => void;
 }
 
-/** What watch expects of any program: no growth beyond the gate, no EMFILE; a run it did not take tells nothing. */
+/**
+ * What watch expects of any program: no more than the gate of fds per reload
+ * still open at the end (survivors), no EMFILE; the growth slope is shown as
+ * information; a run it did not take tells nothing.
+ */
 export function watchExpectation(maxGrowth: number): Expectation {
   return {
-    shows: `fd growth ≤ ${maxGrowth}/reload and no EMFILE`,
+    shows: `fds surviving ≤ ${maxGrowth}/reload and no EMFILE`,
+    gate: 'survivors',
     fdsPerReload: 0,
     maxGrowth,
     registerFailure: 'forbidden',
@@ -78,6 +86,11 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
       throw error;
     }
   }
+  if (options.pid !== undefined) {
+    // Safe by construction: nothing is sent to a process the signal would kill or stop, to a zombie, a kernel thread or repro's own ancestors.
+    const refusal = refuseSignal(options.pid, options.signal);
+    if (refusal) throw new ReproError(`--pid ${options.pid}: ${refusal}`, refusalExit(refusal));
+  }
   let child: LaunchedChild | undefined;
   const onChild = (started: LaunchedChild) => {
     child = started;
@@ -103,6 +116,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
         readyAfterMs: options.readyAfter,
         readyTimeoutMs: options.readyTimeout,
         graceMs: options.grace,
+        signalTo: options.signalTo,
       },
       { probe, abort: hooks.abort, onSample: hooks.onSample, onChild },
     );
@@ -115,4 +129,9 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   const cannotRun = run.samples.length === 0 ? child?.execFailure() : undefined;
   if (cannotRun) throw new EnvironmentError(`${cannotRun}; check the program after --`);
   return run;
+}
+
+/** A pid that names the wrong process (repro's ancestor, a kernel thread) is a usage error (2); one that cannot take a reload (a zombie, no handler) is inconclusive (4). */
+function refusalExit(reason: string): ExitCode {
+  return /ancestors|kernel thread|no process/.test(reason) ? ExitCode.USAGE : ExitCode.INCONCLUSIVE;
 }

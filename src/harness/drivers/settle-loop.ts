@@ -1,38 +1,57 @@
 /**
- * The settle loop (repro watch): any program, no protocol. Spawn it (or
- * attach with --pid), wait until its fd count settles, then per reload send
- * the signal, wait until the count has not changed for the settle window, and
- * sample. Every way the program can fail to take the reloads ends the run
- * with a reason, never a hang.
+ * The watch driver (repro watch): any program, no protocol, watched as a
+ * process tree. Start it under the keeper (or attach with --pid), wait until
+ * the tree's fd floor holds, record where every thread idles, then per
+ * reload: send the signal (to the program, its group or every process of the
+ * tree that takes it), make sure it was delivered (it left the pending sets),
+ * wait until the reload finished (every thread back where it idled and the fd
+ * floor held for the settle window), and take a full sample of the tree (every
+ * fd's identity, so survivors can be counted at the end). After the last
+ * reload a final drain comes before the last sample. Every way the program
+ * can fail to take the reloads ends the run with a reason, never a hang.
  */
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ProbeError } from '../../fdprobe/errors.js';
 import { ProcfsProbe, type SignalDisposition, signalDisposition } from '../../fdprobe/procfs.js';
-import type { MeasuredRun, RunDocument } from '../../model/run-document.js';
+import type { MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
 import { processExists } from '../../util/process-exists.js';
 import { exitSentence, launchChild } from '../launch.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
+import { addIdleReadings, awaitReloadFinished, type IdleBaseline, readThreads, recordIdleBaseline, ReloadCompletion } from '../tree/completion.js';
+import { awaitDelivery } from '../tree/delivery.js';
+import { keeperBinary, programPidOf } from '../tree/keeper.js';
+import { EnvironmentError } from '../../errors.js';
+import { readProcText } from '../tree/proc-stat.js';
+import { TreeSampler } from '../tree/sampler.js';
+import { commandLine, countTreeFds, descendants, type TreeOptions, TreeWalker } from '../tree/tree.js';
 import type { DriverHooks } from './reload-loop.js';
 
+/** Where the reload signal goes. */
+export type SignalTo = WatchedTree['signalTo'];
+
 export interface SettleLoopPlan extends RecordPlan {
-  /** Attach to this running process instead of spawning `command`. */
+  /** Attach to this running process (and its descendants) instead of spawning `command`. */
   pid?: number;
   /** Lower RLIMIT_NOFILE (soft and hard) of the spawned program. */
   ulimit?: number;
-  /** The fd count must be unchanged this long to count as settled. */
+  /** The window: threads back idle and the fd count (or its floor) unchanged this long. */
   settleMs: number;
-  /** Give up on one settle after this long. */
+  /** Give up on one reload after this long. */
   settleTimeoutMs: number;
-  /** Instead of waiting for the count to settle at start, wait exactly this long. */
+  /** Instead of waiting for the fd floor to hold at start, wait exactly this long. */
   readyAfterMs?: number;
   readyTimeoutMs: number;
   graceMs: number;
+  /** Default `program`. */
+  signalTo?: SignalTo;
 }
 
 const POLL_MS = 2;
 const HANDLER_WAIT_MS = 1000;
+/** A signal still pending after this long is not delivered (blocked, or a thread that never runs). */
+const DELIVERY_TIMEOUT_MS = 1000;
 
 /** Waits `ms`, or ends the run as aborted the moment `abort` fires (Ctrl-C must never wait out a sleep). */
 async function sleep(ms: number, abort: AbortSignal | undefined, phase: string): Promise<void> {
@@ -46,77 +65,196 @@ async function sleep(ms: number, abort: AbortSignal | undefined, phase: string):
 
 export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): Promise<MeasuredRun> {
   const recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
-  const counter = hooks.probe instanceof ProcfsProbe ? hooks.probe : undefined;
-  const count = (pid: number) => (counter ? counter.countSync(pid) : hooks.probe.count(pid));
+  const procfs = hooks.probe instanceof ProcfsProbe ? hooks.probe : new ProcfsProbe();
+  const signalTo = plan.signalTo ?? 'program';
+  const signo = osConstants.signals[plan.signal];
   let emfileObserved: RunDocument['emfileObserved'];
   /** The reload whose signal was sent last. */
   let inFlight = 0;
   let disposition: SignalDisposition | undefined;
   let limit: number | null = plan.ulimit ?? null;
 
-  const child = plan.pid === undefined ? (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit }) : undefined;
+  const keeperNote = plan.pid === undefined ? keeperUnavailable() : undefined;
+  const keeper = plan.pid === undefined && !keeperNote ? { graceMs: plan.graceMs } : undefined;
+  const child = plan.pid === undefined ? (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit, keeper }) : undefined;
   if (child) hooks.onChild?.(child);
-  const pid = child ? child.pid : (plan.pid as number);
-  const alive = () => (child ? child.isRunning() : processExists(pid));
-  const exitDetail = async () => (child ? exitSentence(await child.exited) : 'the process is gone');
+  // Under the keeper the tree's root is the keeper, which is not watched; with --pid (or without a keeper), the process itself.
+  const rootPid = child ? child.pid : (plan.pid as number);
+  const treeOptions: TreeOptions = { includeRoot: !keeper };
+  const sampler = new TreeSampler(rootPid, treeOptions, procfs);
+  const walker = new TreeWalker(rootPid, treeOptions);
+  let programPid: number | null = plan.pid ?? null;
+  /** Where a `program` signal goes: the program, or the daemon it left. */
+  let target = plan.pid ?? -1;
+  let signalTargetNote: string | undefined;
+  let idle: IdleBaseline = new Map();
+  let completionNote: string | undefined;
+
+  const alive = () => (child ? child.isRunning() : processExists(rootPid));
+  /** How the program ended, in words: the keeper mirrors it when the tree is empty; its report line tells it while others live on. */
+  const exitDetail = async () => {
+    if (!child) return 'the process is gone';
+    // An empty tree: the keeper is about to exit with the program's own status.
+    for (let i = 0; i < 50 && child.isRunning() && descendants(rootPid, treeOptions).length === 0; i++) await delay(10);
+    if (!child.isRunning()) return exitSentence(await child.exited);
+    for (let i = 0; i < 30 && !child.tree?.programExit(); i++) await delay(10);
+    const how = child.tree?.programExit();
+    return how ? `the program (pid ${programPid}) ${how.signal ? 'was ' : ''}${exitSentence(how)}` : 'the program is gone';
+  };
   /** EMFILE text the program wrote after the first signal (its whole output is scanned; a start-up banner does not count). */
   const outputSaysEmfile = () => {
     const seen = child?.output.emfileSeen();
     return seen?.afterMark ? seen.text : null;
   };
 
-  /** Polls the count until it holds still for settleMs; returns how long that took. */
-  const settle = async (phase: string, timeoutMs: number): Promise<number> => {
+  /** Start-up: the tree's fd count or its floor holds for the settle window (a service that churns fds settles by its floor). */
+  const settleStart = async (): Promise<void> => {
     const started = performance.now();
-    let last = await count(pid);
-    let stableSince = performance.now();
+    // No idle places are known yet: every thread must be asleep (in any syscall) with its CPU time still, so an interpreter still importing is not "up".
+    const floor = new ReloadCompletion(new Map(), { settleMs: plan.settleMs, startMs: started, anyIdle: true });
     for (;;) {
-      if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted during ${phase}`);
-      await sleep(POLL_MS, hooks.abort, phase);
-      if (!alive()) throw new RunEnded('child-exited', `${await exitDetail()} during ${phase}`);
-      const now = await count(pid);
+      if (hooks.abort?.aborted) throw new RunEnded('aborted', 'aborted during start-up');
+      const tree = countTreeFds(rootPid, treeOptions, walker);
       const t = performance.now();
-      if (now !== last) {
-        last = now;
-        stableSince = t;
-      } else if (t - stableSince >= plan.settleMs) return t - started;
-      if (t - started > timeoutMs) throw new RunEnded('never-settled', `${phase}: fd count still changing after ${timeoutMs} ms`);
+      if (!alive() || tree.processes.length === 0) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
+      if (floor.observe(t, readThreads(tree.processes.map((p) => p.pid)), tree.totalFds).finished) return;
+      if (t - started > plan.readyTimeoutMs) throw new RunEnded('never-settled', `start-up: fd count still changing after ${plan.readyTimeoutMs} ms`);
+      await sleep(POLL_MS, hooks.abort, 'start-up');
     }
   };
 
-  const takeSample = async (reload: number, settleMs: number | undefined) => {
-    const fds = await recorder.sample(pid, reload, { limit, settleMs });
-    if (!emfileObserved && limit !== null && fds.filter((f) => f.fd < (limit as number)).length >= limit) {
-      emfileObserved = { reload, evidence: `${fds.length} fds open: every slot below the limit ${limit} is taken` };
-    }
+  const takeSample = (reload: number, at: { settleMs?: number; deliveredMs?: number }) => {
+    const taken = sampler.sample(reload);
+    if (taken.tree.processes.length === 0) throw new RunEnded('child-exited', `the process is gone (probe after reload ${reload})`);
+    const own = taken.tree.processes.find((p) => p.pid === target);
+    const aboveLimit = reload === 0 && limit !== null ? (own?.entries ?? []).filter((e) => e.fd >= (limit as number)).length : undefined;
+    recorder.treeSample(
+      reload,
+      { fds: taken.tree.totalFds, fdsByKind: taken.tree.byKind ?? {}, processes: taken.processes, processCount: taken.tree.processes.length, rssKb: taken.rssKb, aboveLimit },
+      at,
+    );
+    if (!emfileObserved && taken.emfile) emfileObserved = { reload, evidence: taken.emfile };
     const said = outputSaysEmfile();
     if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said)}` };
   };
 
-  try {
-    if (child && child.pid <= 0) throw new RunEnded('child-exited', await exitDetail());
-    if (plan.readyAfterMs !== undefined) {
-      await sleep(plan.readyAfterMs, hooks.abort, 'start-up');
-      if (!alive()) throw new RunEnded('child-exited', `${await exitDetail()} before it was up`);
-    } else {
-      await settle('start-up', plan.readyTimeoutMs);
-    }
-    limit = (await hooks.probe.limits(pid)).soft ?? limit;
-    disposition = await awaitHandler(pid, plan, alive, recorder, hooks.abort);
-    await takeSample(0, undefined);
-    if (disposition === 'ignored') throw new RunEnded('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
-    for (let k = 1; k <= plan.reloadsPlanned; k++) {
-      inFlight = k;
-      if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
-      if (k === 1) child?.output.mark();
+  /** Processes of the tree that take the signal: a handler (SigCgt) or a wait for it (blocked: sigwait, signalfd). */
+  const takers = () =>
+    descendants(rootPid, treeOptions)
+      .filter((p) => p.state !== 'Z' && p.state !== 'X')
+      .filter((p) => {
+        try {
+          const d = signalDisposition(p.pid, signo);
+          return d === 'caught' || d === 'blocked' || (d === 'default' && waitsForSignals(p.pid));
+        } catch {
+          return false;
+        }
+      });
+
+  /** Sends the signal of reload k; returns the pids whose delivery is checked. */
+  const send = (k: number): number[] => {
+    const kill = (pid: number) => {
       try {
         process.kill(pid, plan.signal);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ESRCH') throw new RunEnded('child-exited', `the process was gone before reload ${k}`);
         throw new RunEnded('probe-failed', `cannot send ${plan.signal} to ${pid}: ${(error as NodeJS.ErrnoException).code}`);
       }
-      const settled = await settle(`reload ${k}`, plan.settleTimeoutMs);
-      await takeSample(k, settled);
+    };
+    if (signalTo === 'program') {
+      kill(target);
+      return [target];
+    }
+    if (signalTo === 'group') {
+      const pgid = pgidOf(target);
+      if (pgid === undefined) throw new RunEnded('child-exited', `the process was gone before reload ${k}`);
+      kill(-pgid);
+      const members = takers().filter((p) => pgidOf(p.pid) === pgid).map((p) => p.pid);
+      return members.length ? members : [target];
+    }
+    const all = takers().map((p) => p.pid);
+    if (all.length === 0) {
+      kill(target);
+      return [target];
+    }
+    for (const pid of all) kill(pid);
+    return all;
+  };
+
+  /** Ends the run when reload k's signal was not taken: a gone program is its exit, anything else `not-delivered`. */
+  const checkDelivery = async (k: number, pids: number[]): Promise<number> => {
+    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, plan.signal, { timeoutMs: DELIVERY_TIMEOUT_MS })));
+    for (const [i, r] of results.entries()) {
+      if (r.outcome === 'delivered') continue;
+      const pid = pids[i] as number;
+      if ((r.outcome === 'gone' || r.outcome === 'zombie') && pid === target && child) throw new RunEnded('child-exited', `${await exitDetail()} during reload ${k}`);
+      if (r.outcome === 'gone' && !alive()) throw new RunEnded('child-exited', `${await exitDetail()} during reload ${k}`);
+      throw new RunEnded('not-delivered', `reload ${k}: ${plan.signal} was not delivered to pid ${pid} (${commOf(pid)}): ${r.detail}`);
+    }
+    return Math.max(0, ...results.map((r) => r.waitedMs));
+  };
+
+  /** Waits until reload k (or the final drain) finished; ends the run when it does not. */
+  const awaitFinished = async (k: number, sentAtMs: number, phase: string) => {
+    const done = await awaitReloadFinished({ rootPid, ...treeOptions, baseline: idle, reload: k, settleMs: plan.settleMs, timeoutMs: plan.settleTimeoutMs, signalSentAtMs: sentAtMs, abort: hooks.abort, pollMs: POLL_MS });
+    if (done.finished) return done;
+    if (done.reason === 'aborted') throw new RunEnded('aborted', `aborted during ${phase}`);
+    if (done.reason === 'gone' || !alive()) throw new RunEnded('child-exited', `${await exitDetail()} during ${phase}`);
+    if (done.busy.length > 0) throw new RunEnded('reload-unfinished', phase === `reload ${k}` ? done.sentence : done.sentence.replace(`reload ${k} did not finish`, `${phase} did not finish`));
+    throw new RunEnded('never-settled', `${phase}: fd count still changing after ${plan.settleTimeoutMs} ms`);
+  };
+
+  try {
+    if (child && child.pid <= 0) throw new RunEnded('child-exited', await exitDetail());
+    if (child && !keeper) programPid = target = child.pid;
+    if (child && keeper) {
+      const started = await programStarted(child.tree?.program, plan.readyTimeoutMs, hooks.abort);
+      if (!started) throw new RunEnded(hooks.abort?.aborted ? 'aborted' : 'child-exited', hooks.abort?.aborted ? 'aborted during start-up' : `${await exitDetail()} before it was up`);
+      programPid = target = started;
+    }
+    if (plan.readyAfterMs !== undefined) {
+      await sleep(plan.readyAfterMs, hooks.abort, 'start-up');
+      if (!alive()) throw new RunEnded('child-exited', `${await exitDetail()} before it was up`);
+    } else {
+      await settleStart();
+    }
+    // A program that exited during start-up and left processes behind daemonized: signals go to what it left, as to a daemon.
+    const programEnd = child?.tree?.programExit();
+    if (child && programEnd) {
+      const daemon = programPidOf(rootPid);
+      if (daemon === undefined) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
+      signalTargetNote = `the program (pid ${programPid}) ${exitSentence(programEnd)} during start-up and left pid ${daemon} (${commandLine(daemon, commOf(daemon))}) running: signals go to pid ${daemon}, as to a daemon`;
+      target = daemon;
+    }
+    limit = (await procfs.limits(target)).soft ?? limit;
+    disposition = await awaitHandler(target, plan, alive, recorder, hooks.abort);
+    // An init shim (tini, dumb-init) blocks every signal and takes them in sigtimedwait, which unblocks the waited ones while it sleeps: it takes the signal.
+    if (disposition === 'default' && waitsForSignals(target)) disposition = 'blocked';
+    if (signalTo === 'program' && disposition === 'default') {
+      const other = takers().find((p) => p.pid !== target);
+      if (other) {
+        throw new RunEnded(
+          'no-handler',
+          `the started program (pid ${target}, ${commOf(target)}) has no handler for ${plan.signal}, whose default action would end it, but its descendant pid ${other.pid} (${commandLine(other.pid, other.comm)}) has one: start the service with exec (e.g. \`exec python3 app.py\` in the wrapper), watch it with --pid ${other.pid}, or send the signal to it with --signal-to tree`,
+        );
+      }
+    }
+    idle = await idleBaseline(rootPid, treeOptions, plan.settleMs, hooks.abort);
+    if (![...idle.values()].every((s) => !s.syscalls.includes(null)) || idle.size === 0) {
+      completionNote = 'the threads of the tree could not be read (/proc/PID/task/TID/syscall): the fd floor alone decided when a reload finished';
+    }
+    takeSample(0, {});
+    if (disposition === 'ignored' && signalTo === 'program') throw new RunEnded('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
+    for (let k = 1; k <= plan.reloadsPlanned; k++) {
+      inFlight = k;
+      if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
+      if (k === 1) child?.output.mark();
+      const sentAt = performance.now();
+      const deliveredMs = await checkDelivery(k, send(k));
+      const settledMs = (await awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+      // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
+      if (k === plan.reloadsPlanned) await awaitFinished(k, performance.now(), 'the final drain');
+      takeSample(k, { settleMs: settledMs, deliveredMs });
       if (emfileObserved) {
         recorder.end(new RunEnded('emfile', `EMFILE at reload ${k}: ${emfileObserved.evidence}`));
         break;
@@ -131,24 +269,76 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     }
     let detail = ended.detail;
     if (ended.reason === 'child-exited' && disposition === 'default' && child) {
-      const how = await child.exited;
-      if (how.signal === plan.signal) detail += ` (it has no handler for ${plan.signal}, whose default action ends it)`;
+      const how = child.isRunning() ? child.tree?.programExit() : await child.exited;
+      if (how?.signal === plan.signal) detail += ` (it has no handler for ${plan.signal}, whose default action ends it)`;
     }
     recorder.end(new RunEnded(ended.reason, detail));
   }
 
+  const lastReload = recorder.last()?.reload ?? 0;
+  const survived: SurvivorSummary | undefined = lastReload > 0 ? sampler.survivors(lastReload) : undefined;
   const exit = child ? await child.stop(plan.graceMs) : null;
   // A program that dies of EMFILE says so on its way out (a traceback, an error line): that is EMFILE seen too.
   const said = recorder.ending.reason === 'child-exited' && !emfileObserved ? outputSaysEmfile() : null;
   if (said) emfileObserved = { reload: inFlight, evidence: `the program said ${JSON.stringify(said)} and exited` };
+  const tree: WatchedTree = {
+    signalTo,
+    programPid,
+    ...(signalTargetNote ? { signalTargetNote } : {}),
+    ...(keeperNote ? { keeperNote } : {}),
+    completion: completionNote ? 'fd-floor-only' : 'threads-and-fd-floor',
+    ...(completionNote ? { completionNote } : {}),
+    ...sampler.processes(survived),
+  };
   return recorder.finish({
-    pid,
+    pid: programPid,
     child: exit,
     ulimit: limit,
     stderr: child?.output.stderr.view(),
     stdout: child?.output.stdout.view(),
-    extra: { attached: !child, signalDisposition: disposition, emfileObserved, command: child ? plan.command : [readCmdline(pid)] },
+    extra: {
+      attached: !child,
+      ...(child ? {} : { leftRunning: processExists(rootPid) }),
+      signalDisposition: disposition,
+      emfileObserved,
+      command: child ? plan.command : [readCmdline(rootPid)],
+      tree,
+      ...(survived ? { survivors: survived } : {}),
+    },
   });
+}
+
+/** The keeper's `program PID` line, or undefined after `timeoutMs` or an abort (the timer never outlives the wait). */
+async function programStarted(program: Promise<number | undefined> | undefined, timeoutMs: number, abort: AbortSignal | undefined): Promise<number | undefined> {
+  if (!program) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const giveUp = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+    onAbort = () => resolve(undefined);
+    abort?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([program, giveUp]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) abort?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Where every thread of the tree idles, read for one settle window (at
+ * least 20 ms, at most 100) so a thread that idles in two places has both.
+ */
+async function idleBaseline(rootPid: number, options: TreeOptions, settleMs: number, abort: AbortSignal | undefined): Promise<IdleBaseline> {
+  const pids = () => descendants(rootPid, options).map((p) => p.pid);
+  const baseline = recordIdleBaseline(pids());
+  const until = performance.now() + Math.min(100, Math.max(20, settleMs));
+  while (performance.now() < until) {
+    await sleep(POLL_MS, abort, 'the idle baseline');
+    addIdleReadings(baseline, readThreads(pids()));
+  }
+  return baseline;
 }
 
 /**
@@ -166,6 +356,41 @@ async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => bool
     disposition = signalDisposition(pid, signo);
   }
   return disposition;
+}
+
+/** Why the keeper cannot run here (no C compiler to build it on first use, not Linux), or undefined when it can. */
+function keeperUnavailable(): string | undefined {
+  try {
+    keeperBinary();
+    return undefined;
+  } catch (error) {
+    if (error instanceof EnvironmentError) return `${error.message}; the program ran without it, so a process that daemonizes (re-parents to init) leaves the watch`;
+    throw error;
+  }
+}
+
+/** rt_sigtimedwait on x64 and arm64. */
+const SIGTIMEDWAIT = process.arch === 'arm64' ? 137 : 128;
+
+/**
+ * A thread of the process sleeps in rt_sigtimedwait (sigwait, sigtimedwait):
+ * while it waits, the waited signals are unblocked in SigBlk and the
+ * disposition reads `default`, though a signal it waits for is taken there.
+ */
+function waitsForSignals(pid: number): boolean {
+  return readThreads([pid]).some((t) => t.syscall === SIGTIMEDWAIT);
+}
+
+/** Process group of a process (field 5 of stat); undefined when it is gone. */
+function pgidOf(pid: number): number | undefined {
+  const text = readProcText(`/proc/${pid}/stat`);
+  if (!text) return undefined;
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+/** Short name of a process (comm), or `gone`. */
+function commOf(pid: number): string {
+  return readProcText(`/proc/${pid}/comm`)?.trim() ?? 'gone';
 }
 
 function readCmdline(pid: number): string {

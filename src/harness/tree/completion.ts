@@ -162,14 +162,17 @@ export class ReloadCompletion {
   #syscallsReadable = true;
   #busy: BusyThread[] = [];
 
-  /** `startMs`: when the signal was sent (same clock as `observe`). */
-  constructor(baseline: IdleBaseline, options: { settleMs: number; startMs: number }) {
+  /**
+   * `startMs`: when the signal was sent (same clock as `observe`).
+   * `anyIdle`: no baseline yet (start-up): every thread must be asleep in any syscall, CPU time still.
+   */
+  constructor(baseline: IdleBaseline, options: { settleMs: number; startMs: number; anyIdle?: boolean }) {
     this.#baseline = baseline;
     this.#settleMs = options.settleMs;
     this.#startMs = options.startMs;
     this.#fdsSinceMs = options.startMs;
     this.#floorSinceMs = options.startMs;
-    this.#syscallsReadable = baseline.size > 0 && [...baseline.values()].every((s) => !s.syscalls.includes(null));
+    this.#syscallsReadable = options.anyIdle === true || (baseline.size > 0 && [...baseline.values()].every((s) => !s.syscalls.includes(null)));
   }
 
   /** Whether thread evidence is used (false: some baseline syscall file could not be read; the floor alone decides). */

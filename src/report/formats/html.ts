@@ -8,7 +8,7 @@
 import { FD_KINDS } from '../../fdprobe/kinds.js';
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
-import { checkLine, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows } from '../facts.js';
+import { checkLine, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows, processLines, survivorLines } from '../facts.js';
 import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../drain-facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { COLORS, renderSvg, seriesColor } from './svg.js';
@@ -104,6 +104,21 @@ function roundSection(runs: RunDocument[]): string {
   return parts.length ? tag('h2', 'What each round left') + parts.join('') : '';
 }
 
+/** watch: the processes measured at the last sample and the survivors by reload. */
+function treeSection(runs: RunDocument[]): string {
+  return runs
+    .map((r) => {
+      const processes = processLines(r);
+      const survivors = survivorLines(r);
+      if (processes.length === 0 && survivors.length === 0) return '';
+      return [
+        processes.length ? tag('h2', 'Processes measured') + tag('ul', processes.map((l) => tag('li', esc(l))).join('')) : '',
+        survivors.length ? tag('h2', 'Survivors by reload') + tag('p', esc(`fds each reload opened that were still open at the end; the first ${r.survivors?.reloadsCounted ?? 0} reloads are counted.`), { class: 'muted' }) + tag('ul', survivors.map((l) => tag('li', esc(l))).join('')) : '',
+      ].join('\n');
+    })
+    .join('');
+}
+
 function outputSection(runs: RunDocument[]): string {
   const parts = runs.flatMap((r) => {
     const streams = [
@@ -169,6 +184,7 @@ export function renderHtml(doc: ReproDocument): string {
     allDrain ? '' : tag('p', 'fds of each kind at the baseline → at the last sample, and the fitted growth per reload.', { class: 'muted' }),
     allDrain ? '' : kindTable(runs),
     baselineSection(doc),
+    treeSection(runs),
     environment(doc),
     roundSection(runs),
     outputSection(runs),

@@ -7,7 +7,7 @@ import { runsOf } from '../../model/baseline.js';
 import type { KeptOutput, ReproDocument, RunDocument } from '../../model/run-document.js';
 import { maxOf } from '../../model/stats.js';
 import { resample } from '../chart.js';
-import { checkLines, compareRows, roundLines, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows } from '../facts.js';
+import { checkLines, compareRows, roundLines, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, processLines, survivorLines } from '../facts.js';
 import { formatDocument } from '../summary.js';
 import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../drain-facts.js';
 import { visible, visibleLine } from '../text.js';
@@ -150,11 +150,22 @@ function drainBlock(run: RunDocument & { drain: NonNullable<RunDocument['drain']
   ];
 }
 
+/** watch: the processes measured at the last sample and the survivors by reload, as lists. */
+function treeBlock(run: RunDocument): string[] {
+  const processes = processLines(run);
+  const survivors = survivorLines(run, 40);
+  const out: string[] = [];
+  if (processes.length) out.push('', '**Processes measured** (last sample)', '', ...processes.map((l) => `- ${mdText(l)}`));
+  if (survivors.length) out.push('', `**Survivors by reload** (fds still open at the end; reloads 1–${run.survivors?.reloadsCounted ?? 0} counted)`, '', ...survivors.map((l) => `- ${mdText(l)}`));
+  return out;
+}
+
 export function renderMarkdown(doc: ReproDocument): string {
   const runs = runsOf(doc);
   const out = [`### ${mdText(documentTitle(doc))}`, '', ...verdictBlock(doc), '', ...runTable(doc), ...baselineBlock(doc)];
   for (const run of runs) if (!isDrainRun(run)) out.push('', ...mermaidChart(run));
   for (const run of runs.filter(isDrainRun)) out.push('', ...drainBlock(run));
+  for (const run of runs) out.push(...treeBlock(run));
   out.push('', '<details><summary>Terminal chart</summary>', '', ...mdFence(formatDocument(doc, { color: false, width: 100, chart: true }), 'text'), '', '</details>');
   for (const run of runs) {
     const rounds = roundLines(run);

@@ -1,0 +1,153 @@
+/**
+ * The full sample of a watched tree, once per reload: every fd of every
+ * process with its kind (listTreeFds), each fd's identity fed to FirstSeen
+ * (so survivors can be counted at the end), the processes seen, each
+ * process's own fd limit, and EMFILE where it happens: a process with fewer
+ * free slots below its limit than the fds this reload opened in it.
+ */
+import { readFileSync } from 'node:fs';
+import { countKinds } from '../../fdprobe/kinds.js';
+import { parseLimits, ProcfsProbe } from '../../fdprobe/procfs.js';
+import {
+  MAX_SAMPLE_PROCESSES,
+  MAX_SURVIVOR_LINES,
+  MAX_TREE_PROCESSES,
+  type MeasuredProcess,
+  type ProcessSample,
+  type SurvivorSummary,
+  type WatchedTree,
+} from '../../model/run-document.js';
+import { round } from '../../model/stats.js';
+import { FirstSeen, type FdIdentity, identitiesOf, survivors } from './identity.js';
+import { PROC_ROOT, readProcText } from './proc-stat.js';
+import { listTreeFds, type TreeFdSample, type TreeOptions } from './tree.js';
+
+/** What one sample of the tree gives the driver. */
+export interface TreeSampleResult {
+  tree: TreeFdSample;
+  /** For the document: the processes, most fds first, bounded. */
+  processes: ProcessSample[];
+  /** Resident set size summed over the tree, KiB (undefined when none could be read). */
+  rssKb: number | undefined;
+  /** EMFILE for some process of the tree: the evidence sentence; undefined when every process has room for another reload. */
+  emfile?: string;
+}
+
+interface Known {
+  measured: MeasuredProcess;
+  /** Soft RLIMIT_NOFILE; null when unlimited or unreadable. */
+  limit: number | null;
+  /** fds below the limit at the previous sample. */
+  belowLimit: number;
+}
+
+export class TreeSampler {
+  readonly #firstSeen = new FirstSeen();
+  readonly #known = new Map<string, Known>();
+  readonly #order: string[] = [];
+  #last: FdIdentity[] = [];
+  #lastReload = 0;
+  readonly #probe: ProcfsProbe;
+
+  constructor(
+    readonly rootPid: number,
+    readonly options: TreeOptions,
+    probe?: ProcfsProbe,
+  ) {
+    this.#probe = probe ?? new ProcfsProbe(options.procRoot ?? PROC_ROOT);
+  }
+
+  /** Lists the whole tree for the sample of `reload` (0: the baseline) and feeds every fd's identity to FirstSeen. */
+  sample(reload: number): TreeSampleResult {
+    const tree = listTreeFds(this.rootPid, this.#probe, this.options);
+    const ids: FdIdentity[] = [];
+    let emfile: string | undefined;
+    let rssKb: number | undefined;
+    for (const p of tree.processes) {
+      const entries = p.entries ?? [];
+      ids.push(...identitiesOf(p.pid, entries, p.fdDir));
+      const key = `${p.pid}:${startTicks(p.pid)}`;
+      let known = this.#known.get(key);
+      if (!known) {
+        known = { measured: { pid: p.pid, ppid: p.ppid, command: p.command, firstReload: reload, lastReload: reload, fdsFirst: p.fds, fdsLast: p.fds }, limit: limitOf(p.pid), belowLimit: 0 };
+        this.#known.set(key, known);
+        this.#order.push(key);
+      }
+      const below = known.limit === null ? p.fds : entries.filter((e) => e.fd < (known.limit as number)).length;
+      if (!emfile && known.limit !== null && reload > 0) {
+        const free = known.limit - below;
+        const opened = known.measured.lastReload === this.#lastReload && known.measured.lastReload < reload ? below - known.belowLimit : 0;
+        const who = `process ${p.pid} (${p.command.slice(0, 60)})`;
+        if (free <= 0) emfile = `${who}: ${p.fds} fds open, every slot below the limit ${known.limit} is taken`;
+        else if (opened > 0 && free < opened) emfile = `${who} has ${free} free slot${free === 1 ? '' : 's'} below its limit ${known.limit}, fewer than the ${opened} fds reload ${reload} opened there: the next reload cannot open them`;
+      }
+      known.belowLimit = below;
+      known.measured.lastReload = reload;
+      known.measured.fdsLast = p.fds;
+      const rss = rssOf(p.pid);
+      if (rss !== undefined) rssKb = (rssKb ?? 0) + rss;
+    }
+    this.#firstSeen.observe(reload, ids);
+    this.#last = ids;
+    this.#lastReload = reload;
+    const processes = tree.processes
+      .map((p): ProcessSample => ({ pid: p.pid, ppid: p.ppid, command: p.command, fds: p.fds, byKind: p.byKind ?? countKinds((p.entries ?? []).map((e) => e.kind)) }))
+      .sort((a, b) => b.fds - a.fds || a.pid - b.pid)
+      .slice(0, MAX_SAMPLE_PROCESSES);
+    return { tree, processes, rssKb, ...(emfile ? { emfile } : {}) };
+  }
+
+  /** The survivors of the run: `reloads` is the number of reloads done (the last sample is the one after the final drain). */
+  survivors(reloads: number): SurvivorSummary {
+    const report = survivors(this.#firstSeen, this.#last, reloads);
+    const commands = new Map<number, string>();
+    for (const key of this.#order) {
+      const m = (this.#known.get(key) as Known).measured;
+      commands.set(m.pid, m.command);
+    }
+    return {
+      reloadsCounted: report.reloadsCounted,
+      survivorsCounted: report.survivorsCounted,
+      survivorsPerReload: round(report.survivorsPerReload),
+      reloadsWithSurvivors: report.reloadsWithSurvivors,
+      survivedKinds: report.survivedKinds,
+      byReload: report.byReload.slice(0, MAX_SURVIVOR_LINES),
+      byReloadNotShown: Math.max(0, report.byReload.length - MAX_SURVIVOR_LINES),
+      byProcess: report.byProcess.slice(0, MAX_SAMPLE_PROCESSES).map((p) => ({ pid: p.pid, command: commands.get(p.pid) ?? `pid ${p.pid}`, survived: p.survived, perReload: round(p.perReload), survivedKinds: p.survivedKinds })),
+    };
+  }
+
+  /** The processes seen, first seen first (bounded), how many in all, and the one that grew most (from the survivors). */
+  processes(survived: SurvivorSummary | undefined): Pick<WatchedTree, 'processes' | 'processesSeen' | 'grew'> {
+    const all = this.#order.map((key) => this.#known.get(key) as Known);
+    const top = survived?.byProcess[0];
+    const grewKnown = top && top.survived > 0 ? all.findLast((k) => k.measured.pid === top.pid) : undefined;
+    let grew: WatchedTree['grew'];
+    if (top && grewKnown) {
+      const { limit, measured } = grewKnown;
+      const predicted = limit !== null && top.perReload > 0 ? Math.floor((limit - measured.fdsFirst) / top.perReload) + 1 : null;
+      grew = { pid: top.pid, command: measured.command, survivorsPerReload: top.perReload, fdsAtStart: measured.fdsFirst, fdsAtEnd: measured.fdsLast, limit, predictedEmfileAtReload: predicted };
+    }
+    return { processes: all.slice(0, MAX_TREE_PROCESSES).map((k) => ({ ...k.measured })), processesSeen: all.length, ...(grew ? { grew } : {}) };
+  }
+}
+
+/** Start time in clock ticks (field 22 of stat): with the pid, names a process even across pid reuse; 0 when gone. */
+function startTicks(pid: number): number {
+  const text = readProcText(`${PROC_ROOT}/${pid}/stat`);
+  if (!text) return 0;
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+function limitOf(pid: number): number | null {
+  try {
+    return parseLimits(readFileSync(`${PROC_ROOT}/${pid}/limits`, 'utf8')).soft;
+  } catch {
+    return null;
+  }
+}
+
+function rssOf(pid: number): number | undefined {
+  const kb = /^VmRSS:\s+(\d+)/m.exec(readProcText(`${PROC_ROOT}/${pid}/status`) ?? '')?.[1];
+  return kb === undefined ? undefined : Number(kb);
+}
