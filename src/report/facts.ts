@@ -170,7 +170,8 @@ function patternRows(run: RunDocument): [string, string][] {
 export function expectation(run: RunDocument): string {
   const e = run.verdict.expectation;
   // watch's words name its gate, which `repro report --max-growth` may have changed since they were written.
-  return run.roleKind === 'watch' && e.fdsPerReload === 0 && !e.drain ? `fd growth ≤ ${e.maxGrowth}/reload and no EMFILE` : e.shows;
+  if (run.roleKind !== 'watch' || e.fdsPerReload !== 0 || e.drain) return e.shows;
+  return `${e.gate === 'survivors' ? 'fds surviving' : 'fd growth'} ≤ ${e.maxGrowth}/reload and no EMFILE`;
 }
 
 /** The summary rows of one run: label → value. */
