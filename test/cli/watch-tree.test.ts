@@ -246,7 +246,8 @@ describe('--pid is safe by construction', () => {
   });
 
   it('"left running" only when it is', async () => {
-    const running = execa('python3', [service('exits-early.py')], { reject: false });
+    // Lives 2.5 s (exits-early.py's 0.5 s is shorter than repro's start-up on a loaded machine), then leaves on its own.
+    const running = execa('python3', ['-c', 'import os, signal, time\nsignal.signal(signal.SIGHUP, lambda *_: None)\ntime.sleep(2.5)\nos._exit(0)'], { reject: false });
     try {
       await waitFor('its handler', () => (/^SigCgt:\s+\S*[13579bdf]$/m.test(readFileSync(`/proc/${running.pid}/status`, 'utf8')) ? true : undefined));
       const result = await repro(['watch', '--reloads', '1000', '--settle', '60', '--no-chart', '--pid', String(running.pid)]);

@@ -120,6 +120,6 @@ describe('repro compare when one side is killed mid-run', () => {
     expect(correct.samples).toHaveLength(4101);
     expect(doc.verdict.pass).toBe(false);
     expect(doc.verdict.checks[0]).toMatchObject({ id: 'run:broken', ok: false });
-    expect(doc.verdict.checks[0]?.text).toMatch(/^broken did not show .*: run ended early: child killed by SIGKILL/);
+    expect(doc.verdict.checks[0]?.text).toMatch(/^broken: expected .*, but run ended early: child killed by SIGKILL/);
   });
 });
