@@ -12,7 +12,7 @@ import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:f
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
 import { findOnPath, isExecutableFile } from '../util/find-executable.js';
 
 /** Paths of the three built children. */
@@ -36,6 +36,8 @@ export interface EnsureRustOptions {
   env?: NodeJS.ProcessEnv;
   /** Called once before a build starts (it takes seconds): say so to the user. */
   onBuild?: (message: string) => void;
+  /** Ctrl-C: stops cargo and ends with an interruption (exit 130). */
+  abort?: AbortSignal;
 }
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -133,14 +135,24 @@ function cargoConfig(registryDir: string): string {
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 
 /** Runs cargo in `projectDir`, its output into `logPath`; resolves with the exit code (or a spawn error). */
-function runCargo(projectDir: string, targetDir: string, logPath: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; error?: string }> {
+function runCargo(projectDir: string, targetDir: string, logPath: string, env: NodeJS.ProcessEnv, abort?: AbortSignal): Promise<{ code: number | null; error?: string }> {
   return new Promise((resolve) => {
     const log = createWriteStream(logPath);
+    // Its own process group, so Ctrl-C can stop cargo and every rustc it started at once.
     const child = spawn('cargo', ['build', '--release', '--offline', '--bins'], {
       cwd: projectDir,
       env: { ...env, CARGO_TARGET_DIR: targetDir, CARGO_TERM_COLOR: 'never' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    const stop = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    abort?.addEventListener('abort', stop, { once: true });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
@@ -150,6 +162,7 @@ function runCargo(projectDir: string, targetDir: string, logPath: string, env: N
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      abort?.removeEventListener('abort', stop);
       log.end(() => resolve({ code, error: spawnError }));
     });
   });
@@ -197,7 +210,8 @@ async function build(sourceDir: string, cacheDir: string, finalDir: string, hash
     await mkdir(join(project, '.cargo'));
     await writeFile(join(project, '.cargo/config.toml'), cargoConfig(registryDir));
     const log = join(work, 'cargo.log');
-    const result = await runCargo(project, join(work, 'target'), log, env);
+    const result = await runCargo(project, join(work, 'target'), log, env, options.abort);
+    if (options.abort?.aborted) throw new ReproError('interrupted during the first-use build of the rust children (cargo stopped; nothing was run)', ExitCode.INTERRUPTED);
     if (result.code !== 0) {
       const kept = join(cacheDir, `build-${hash}-failed.log`);
       await rename(log, kept);
@@ -215,7 +229,8 @@ async function build(sourceDir: string, cacheDir: string, finalDir: string, hash
       if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !builtIn(finalDir)) throw error;
     }
   } finally {
-    await rm(work, { recursive: true, force: true });
+    // A compiler killed a moment ago may still be removing its files: retry instead of failing on ENOTEMPTY.
+    await rm(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 

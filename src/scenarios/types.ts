@@ -64,7 +64,7 @@ export interface Scenario {
   options: readonly ScenarioOption[];
   metrics: readonly ScenarioMetric[];
   /** The child's argv for a role in a runtime (before `setup` args); a runtime module builds or finds it. */
-  command(role: Role, runtime: string, options: ScenarioOptionValues): Promise<string[]>;
+  command(role: Role, runtime: string, options: ScenarioOptionValues, abort?: AbortSignal): Promise<string[]>;
   /** What the role must show, as data the judge reads. */
   expect(role: Role, options: ScenarioOptionValues, thresholds: { maxGrowth: number }): Expectation;
   /**

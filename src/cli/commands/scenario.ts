@@ -96,7 +96,7 @@ interface Prepared {
   drain?: DrainRunPlan;
 }
 
-async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions): Promise<Prepared> {
+async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions, abort?: AbortSignal): Promise<Prepared> {
   const { scenario, runtime, values } = resolved;
   const setup = scenario.setup?.(role);
   try {
@@ -107,7 +107,7 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions)
       runtime,
       options: values,
       signal: scenario.signal,
-      command: [...(await scenario.command(role, runtime, values)), ...(setup?.args ?? [])],
+      command: [...(await scenario.command(role, runtime, values, abort)), ...(setup?.args ?? [])],
       reloadsPlanned: options.reloads,
       metrics: scenario.metrics,
       ulimit: options.ulimit,
@@ -271,7 +271,7 @@ async function runRoles(resolved: Resolved, roles: readonly Role[], options: Sce
   const probe = hooks.probe ?? defaultProbe();
   const prepared: Prepared[] = [];
   try {
-    for (const role of roles) prepared.push(await prepare(resolved, role, options));
+    for (const role of roles) prepared.push(await prepare(resolved, role, options, hooks.abort));
     if (resolved.scenario.driver === 'load-and-signal') return await runInTurn(prepared, options, hooks, probe);
     await checkBeforeRun(prepared, hooks, probe);
     const settled = await Promise.allSettled(prepared.map((p) => runOne(p, options, hooks, probe)));

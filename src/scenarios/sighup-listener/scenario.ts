@@ -49,10 +49,10 @@ export const sighupListener: Scenario = {
     { id: 'listeners', label: 'listeners', unit: '', description: 'signal listeners the child has registered for SIGHUP (its own count, from each acknowledgement)', fromEvent: 'listeners' },
     { id: 'threads', label: 'threads', unit: '', description: 'threads of the child process (/proc/PID/status)', fromProcess: (pid) => threads(pid) },
   ],
-  async command(role, runtime, options) {
+  async command(role, runtime, options, abort) {
     if (runtime === 'rust') {
       const { ensureRustChildren } = await import('../../runtimes/cargo.js');
-      const built = await ensureRustChildren({ onBuild: (message) => process.stderr.write(`repro: ${message}\n`) });
+      const built = await ensureRustChildren({ abort, onBuild: (message) => process.stderr.write(`repro: ${message}\n`) });
       return [built[RUST_BINARIES[role.name as keyof typeof RUST_BINARIES]]];
     }
     const entry = NODE_ENTRIES[role.name];
