@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runReloadLoop, type ReloadLoopPlan } from '../../src/harness/drivers/reload-loop.js';
 import { judge } from '../../src/model/judge.js';
 import type { Expectation } from '../../src/model/run-document.js';
+import { leaksToEmfile } from '../../src/scenarios/expect.js';
 import { fakeLauncher, fakeProbe } from '../support/fakes.js';
 
 const plan = (over: Partial<ReloadLoopPlan> = {}): ReloadLoopPlan => ({
@@ -25,17 +26,7 @@ const plan = (over: Partial<ReloadLoopPlan> = {}): ReloadLoopPlan => ({
 
 const ready = '{"event":"ready","pid":4000000,"scenario":"fake","pattern":"broken","runtime":"fake","listeners":1}';
 const ack = (seq: number, listeners: number) => `{"event":"reload","seq":${seq},"listeners":${listeners}}`;
-const leakExpectation: Expectation = {
-  shows: 'the leak',
-  fdsPerReload: 2,
-  maxGrowth: 0.01,
-  registerFailure: 'expected',
-  afterFailure: 'dead',
-  flatMetrics: [],
-  growingMetrics: ['listeners'],
-  allReloads: false,
-  earlyIsInconclusive: false,
-};
+const leakExpectation: Expectation = leaksToEmfile('the leak', 2, 0.01, { afterFailure: 'dead', growingMetrics: ['listeners'] });
 
 describe('reload-loop driver (fake child, fake probe)', () => {
   it('samples once per acknowledged reload, reads metrics from each acknowledgement, and keeps events it has no rules for', async () => {

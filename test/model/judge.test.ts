@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { judge, rejudge } from '../../src/model/judge.js';
 import { measure, type RecordedRun } from '../../src/model/measure.js';
 import type { Expectation, MeasuredRun, RunDocument, Sample } from '../../src/model/run-document.js';
+import { leaksToEmfile } from '../../src/scenarios/expect.js';
 
 function run(role: 'broken' | 'correct', samples: Sample[], extra: Partial<RecordedRun> = {}): MeasuredRun {
   const recorded: RecordedRun = {
@@ -47,17 +48,7 @@ const sample = (reload: number, fds: number, listeners = 1): Sample => ({
 
 const leaking = (until: number) => Array.from({ length: until + 1 }, (_, k) => sample(k, 20 + 2 * Math.min(k, until - 1), k + 1));
 
-const LEAK: Expectation = {
-  shows: 'the leak',
-  fdsPerReload: 2,
-  maxGrowth: 0.01,
-  registerFailure: 'expected',
-  afterFailure: 'dead',
-  flatMetrics: [],
-  growingMetrics: ['listeners'],
-  allReloads: false,
-  earlyIsInconclusive: false,
-};
+const LEAK: Expectation = leaksToEmfile('the leak', 2, 0.01, { afterFailure: 'dead', growingMetrics: ['listeners'] });
 const FLAT: Expectation = { ...LEAK, shows: 'flat', fdsPerReload: 0, registerFailure: 'forbidden', afterFailure: undefined, flatMetrics: ['listeners'], growingMetrics: [], allReloads: true };
 const failed = (v: { checks: { ok: boolean; id: string; text: string }[] }) => v.checks.filter((c) => !c.ok);
 

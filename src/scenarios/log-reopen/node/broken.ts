@@ -7,7 +7,7 @@
  * bug does not kill signal handling).
  */
 import { emit, exitWhenParentGoes, RUNTIME, stayAlive } from '../../../children/child-io.js';
-import { logLine, logPathFromArgv, openFailure, openLog } from './log-file.js';
+import { logLine, logPathFromArgv, openLog, reopenOrReport } from './log-file.js';
 
 const path = logPathFromArgv(process.argv);
 const held: number[] = [openLog(path)];
@@ -15,16 +15,8 @@ let seq = 0;
 
 function reopen(): void {
   seq += 1;
-  let fd: number;
-  try {
-    fd = openLog(path);
-  } catch (error) {
-    const failure = openFailure(error);
-    if (!failure) throw error;
-    logLine(held.at(-1) as number, `reload ${seq}: ${failure.message}`);
-    emit({ event: 'register-failed', seq, ...failure });
-    return;
-  }
+  const fd = reopenOrReport(path, seq, (message) => logLine(held.at(-1) as number, `reload ${seq}: ${message}`));
+  if (fd === undefined) return;
   // The bug: the previous fd is neither closed nor kept for anything; only the newest is written to.
   held.push(fd);
   logLine(fd, `reload ${seq}: reopened ${path}`);

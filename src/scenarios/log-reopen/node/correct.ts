@@ -5,7 +5,7 @@
  */
 import { closeSync } from 'node:fs';
 import { emit, exitWhenParentGoes, RUNTIME, stayAlive } from '../../../children/child-io.js';
-import { logLine, logPathFromArgv, openFailure, openLog } from './log-file.js';
+import { logLine, logPathFromArgv, openLog, reopenOrReport } from './log-file.js';
 
 const path = logPathFromArgv(process.argv);
 let current = openLog(path);
@@ -13,15 +13,8 @@ let seq = 0;
 
 function reopen(): void {
   seq += 1;
-  let next: number;
-  try {
-    next = openLog(path);
-  } catch (error) {
-    const failure = openFailure(error);
-    if (!failure) throw error;
-    emit({ event: 'register-failed', seq, ...failure });
-    return;
-  }
+  const next = reopenOrReport(path, seq);
+  if (next === undefined) return;
   const old = current;
   current = next;
   closeSync(old);

@@ -1,5 +1,6 @@
 /** What both Node log-reopen children share: the log path from argv and one line per event written to the log. */
 import { openSync, writeSync } from 'node:fs';
+import { emit } from '../../../children/child-io.js';
 
 /** `--log PATH`, which the harness rotates (renames) before every SIGHUP. */
 export function logPathFromArgv(argv: readonly string[]): string {
@@ -27,4 +28,21 @@ export function openFailure(error: unknown): { code: string; message: string } |
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string') return undefined;
   return { code, message: `cannot reopen log: ${code} (${code === 'EMFILE' ? 'Too many open files' : (error as Error).message})` };
+}
+
+/**
+ * Opens the log again for reload `seq`; when that fails (EMFILE), reports
+ * `register-failed` (after `onFailure`, e.g. logging it to the old file) and
+ * returns undefined. Any other error is a bug and is thrown.
+ */
+export function reopenOrReport(path: string, seq: number, onFailure?: (message: string) => void): number | undefined {
+  try {
+    return openLog(path);
+  } catch (error) {
+    const failure = openFailure(error);
+    if (!failure) throw error;
+    onFailure?.(failure.message);
+    emit({ event: 'register-failed', seq, ...failure });
+    return undefined;
+  }
 }
