@@ -3,6 +3,7 @@
  * prints views of the document it returns, and maps every failure to one
  * line and an exit code in one place.
  */
+import { usageLine } from './usage-line.js';
 import { Command, CommanderError, Option } from 'commander';
 import { runsOf } from '../model/baseline.js';
 import type { ReproDocument, Sample } from '../model/run-document.js';
@@ -112,6 +113,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(usageLine(text)) })
     .hook('preAction', (_program, command) => {
       if (command.name() !== 'probe') checkWorkingDirectory();
     });

@@ -19,7 +19,7 @@ describe('bad input: one line naming the flag and the fix, exit 2, no stack trac
     [['broken', '--scenario', 'nope'], /--scenario nope is not known; use one of: sighup-listener/],
     [['compare', '--max-growth', 'lots'], /--max-growth takes a number from 0 to 1000000, got 'lots'/],
     [['broken', '--ulimit', '1000000'], /--ulimit 1000000 is above this shell's hard limit \d+; use --ulimit \d+ or less/],
-    [['brokn'], /unknown command 'brokn'.*\n.*Did you mean broken\?/],
+    [['brokn'], /^repro: unknown command 'brokn': did you mean broken\?$/],
     [['broken', '--ulimt', '64'], /unknown option '--ulimt'/],
   ])('repro %j', async (args, message) => {
     const result = await repro(args);
