@@ -32,6 +32,8 @@ export interface RecordPlan {
   command: string[];
   reloadsPlanned: number;
   metrics: readonly MetricReader[];
+  /** fds one reload holds at its peak above the fds when ready, where a reload opens more than it leaves (see Scenario.peakFdsPerReload). */
+  peakFdsPerReload?: number;
   /** Most samples kept in the document (long runs are thinned uniformly). */
   maxSamples?: number;
 }
@@ -196,6 +198,7 @@ export class RunRecorder {
       ulimit: finish.ulimit,
       reloadsPlanned: plan.reloadsPlanned,
       fdsAboveLimitAtStart: this.#fdsAboveLimitAtStart,
+      ...(plan.peakFdsPerReload === undefined ? {} : { peakFdsPerReload: plan.peakFdsPerReload }),
       ...finish.extra,
       metrics: plan.metrics.map(({ id, label, unit, description }) => ({ id, label, unit, description })),
       platform: { os: process.platform, arch: arch(), release: release(), node: process.version, probe: this.probe.backend },

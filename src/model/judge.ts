@@ -64,7 +64,7 @@ function failureChecks(m: Measured, run: MeasuredRun, e: Expectation): Check[] {
     checks.push({
       id: 'emfile-prediction',
       ok: m.emfileAtReload === m.predictedEmfileAtReload,
-      text: `predicted from (ulimit − baseline below the limit) / growth: reload ${m.predictedEmfileAtReload}`,
+      text: `predicted from (ulimit − baseline below the limit${run.peakFdsPerReload ? ` − a reload's peak of ${run.peakFdsPerReload}` : ''}) / growth: reload ${m.predictedEmfileAtReload}`,
     });
   }
   if (m.registerFailure !== null && e.afterFailure) {

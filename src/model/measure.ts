@@ -6,6 +6,16 @@ import { percentile, round, slope } from './stats.js';
 /** A run as the harness hands it over: everything but the measurements and the verdict. */
 export type RecordedRun = Omit<MeasuredRun, 'measured'> & { signalHandling: Measured['signalHandling'] };
 
+/**
+ * The reload that fails with EMFILE, given the free slots below the limit at the baseline and the growth
+ * per reload: the first whose fds no longer fit. A reload that holds `peak` fds at its peak (more than it
+ * leaks) fails once the leak so far plus that peak no longer fits: reload k needs (k − 1) × growth + peak.
+ */
+export function predictEmfile(freeSlots: number, growthPerReload: number, peak = growthPerReload): number {
+  const worst = Math.max(peak, growthPerReload);
+  return Math.floor((freeSlots - worst) / growthPerReload) + 2;
+}
+
 export function measure(run: RecordedRun): Measured {
   const { samples } = run;
   const failed = run.events.find((e) => e.event === 'register-failed') as { seq: number; code: string } | undefined;
@@ -27,7 +37,7 @@ export function measure(run: RecordedRun): Measured {
   const predictedEmfileAtReload = run.tree
     ? (run.tree.grew?.predictedEmfileAtReload ?? null)
     : growthPerReload > 0 && run.ulimit !== null
-      ? Math.floor((run.ulimit - slotsUsed) / growthPerReload) + 1
+      ? predictEmfile(run.ulimit - slotsUsed, growthPerReload, run.peakFdsPerReload)
       : null;
   const latencies = samples.flatMap((s) => (s.roundTripMs === undefined ? [] : [s.roundTripMs]));
   const p50 = percentile(latencies, 50);

@@ -306,6 +306,11 @@ export interface RunDocument {
    * slot below the limit, so the EMFILE prediction leaves them out.
    */
   fdsAboveLimitAtStart: number;
+  /**
+   * fds one reload holds at its peak above the fds when ready, where a reload opens more than it leaves
+   * (a runtime started and stopped per round). EMFILE then comes when a reload's peak no longer fits.
+   */
+  peakFdsPerReload?: number;
   platform: { os: string; arch: string; release: string; node: string; probe: string };
   startedAt: string;
   pid: number | null;

@@ -75,6 +75,13 @@ export interface Scenario {
   driver?: 'reload-loop' | 'rounds' | 'load-and-signal';
   /** load-and-signal: extra child arguments for the run's routing lag and grace period (ms). */
   drainArgs?(timing: { lagMs: number; graceMs: number }): string[];
+  /**
+   * fds one reload holds at its peak above the child's fds when ready, per runtime, where a reload opens
+   * more than it leaves (a runtime started and stopped per round): --ulimit must leave room for one whole
+   * reload, or even the correct child fails with EMFILE. Measured: the lowest --ulimit a child completes a
+   * reload under, minus its fds when ready. Absent: a reload opens only what it leaks.
+   */
+  peakFdsPerReload?: Readonly<Record<string, number>>;
   /** Per-run set-up (temporary files, work between reloads); none when absent. */
   setup?(role: Role): RunSetup;
 }

@@ -29,4 +29,16 @@ describe('limitsProblem', () => {
     expect(limitsProblem(correct, 24)).toBeNull();
     expect(limitsProblem({ ...correct, ulimit: 23 }, 24)).toBe('--ulimit 23 is below what the correct child needs to start (24 fds when ready); use --ulimit 24 or more');
   });
+  it('a reload that holds more than it leaks (a runtime per round) needs room for its peak, and EMFILE comes earlier', () => {
+    // Measured for runtime-teardown's Python child: 3 fds when ready, 8 left per round, 12 at a round's peak.
+    const rounds = { role: 'broken', leaks: true, ulimit: 20, reloads: 500, fdsPerReload: 8, peakFds: 12 };
+    expect(ulimitNeeded(rounds, 3)).toBe(15);
+    expect(limitsProblem({ ...rounds, ulimit: 14 }, 3)).toMatch(/^--ulimit 14 leaves the broken child no room to leak \(3 fds when ready, then 8 more per reload; one reload holds 12 more at its peak\); use --ulimit 15 or more$/);
+    // Round 1 peaks at 3 + 12 = 15 ≤ 20; round 2 needs 3 + 8 + 12 = 23 > 20.
+    expect(emfileReload(rounds, 3)).toBe(2);
+    expect(emfileReload({ ...rounds, ulimit: 23 }, 3)).toBe(3);
+    const correct = { role: 'correct', leaks: false, ulimit: 14, reloads: 500, fdsPerReload: 0, peakFds: 12 };
+    expect(limitsProblem(correct, 3)).toBe('--ulimit 14 leaves the correct child no room for one reload (3 fds when ready; one reload holds 12 more at its peak); use --ulimit 15 or more');
+    expect(limitsProblem({ ...correct, ulimit: 15 }, 3)).toBeNull();
+  });
 });

@@ -3,6 +3,7 @@
  * its child holds when ready (measured once with no lowered limit), so that a
  * run that cannot show its pattern is refused before it starts. Pure.
  */
+import { predictEmfile } from '../../model/measure.js';
 
 /**
  * fds the child takes below `limit`, from its fd numbers read with no lowered
@@ -29,16 +30,18 @@ export interface LimitsPlan {
   reloads: number;
   /** fds the leaking child leaks per reload. */
   fdsPerReload: number;
+  /** fds one reload holds at its peak, leaked ones included, when a reload opens more than it leaves. */
+  peakFds?: number;
 }
 
 /** The smallest --ulimit a role can show itself under: every child must start, a leaking one must also leak once. */
 export function ulimitNeeded(plan: LimitsPlan, slots: number): number {
-  return plan.leaks ? slots + plan.fdsPerReload : slots;
+  return slots + Math.max(plan.peakFds ?? 0, plan.leaks ? plan.fdsPerReload : 0);
 }
 
-/** The reload at which the broken child fails with EMFILE: (ulimit − slots) / fds per reload + 1, as the verdict predicts it. */
+/** The reload at which the broken child fails with EMFILE, as the verdict predicts it: (ulimit − slots) / fds per reload + 1, earlier when a reload holds more than it leaks. */
 export function emfileReload(plan: LimitsPlan, slots: number): number {
-  return Math.floor((plan.ulimit - slots) / plan.fdsPerReload) + 1;
+  return predictEmfile(plan.ulimit - slots, plan.fdsPerReload, plan.peakFds);
 }
 
 /**
@@ -48,9 +51,14 @@ export function emfileReload(plan: LimitsPlan, slots: number): number {
  */
 export function limitsProblem(plan: LimitsPlan, slots: number, advise = ulimitNeeded(plan, slots)): string | null {
   const need = ulimitNeeded(plan, slots);
-  const perReload = plan.leaks ? `, then ${plan.fdsPerReload} more per reload` : '';
+  const leaks = plan.leaks ? `, then ${plan.fdsPerReload} more per reload` : '';
+  const peak = plan.peakFds ? `; one reload holds ${plan.peakFds} more at its peak` : '';
+  const perReload = `${leaks}${peak}`;
   if (plan.ulimit < slots) {
     return `--ulimit ${plan.ulimit} is below what the ${plan.role} child needs to start (${slots} fds when ready${perReload}); use --ulimit ${advise} or more`;
+  }
+  if (plan.ulimit < need && !plan.leaks) {
+    return `--ulimit ${plan.ulimit} leaves the ${plan.role} child no room for one reload (${slots} fds when ready${perReload}); use --ulimit ${advise} or more`;
   }
   if (plan.ulimit < need) {
     return `--ulimit ${plan.ulimit} leaves the ${plan.role} child no room to leak (${slots} fds when ready${perReload}); use --ulimit ${advise} or more`;

@@ -92,6 +92,8 @@ interface Prepared {
   plan: ReloadLoopPlan;
   expectation: Expectation;
   setup?: RunSetup;
+  /** fds one reload (round) holds at its peak above the child's fds when ready, when the scenario declares it for this runtime. */
+  peakFds?: number;
   /** load-and-signal: the run's plan (its `plan` above is then unused). */
   drain?: DrainRunPlan;
 }
@@ -116,10 +118,11 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions,
       deadCheckMs: options.deadCheck,
       graceMs: options.grace,
       beforeSignal: setup?.beforeSignal,
+      peakFdsPerReload: scenario.peakFdsPerReload?.[runtime],
     };
     const expectation = scenario.expect(role, values, { maxGrowth: options.maxGrowth });
     if (scenario.driver === 'load-and-signal') return { driver: 'load-and-signal', role, plan, expectation: drainExpectation(expectation, options), setup, drain: drainPlan(plan, scenario, options) };
-    return { driver: scenario.driver ?? 'reload-loop', role, plan, expectation, setup };
+    return { driver: scenario.driver ?? 'reload-loop', role, plan, expectation, setup, peakFds: plan.peakFdsPerReload };
   } catch (error) {
     setup?.dispose();
     throw error;
@@ -161,8 +164,8 @@ function drainExpectation(expectation: Expectation, options: ScenarioOptions): E
 }
 
 /** What --ulimit and --reloads must allow for a role: a role expected to reach EMFILE must leak there. */
-function limitsOf({ role, plan, expectation }: Prepared): LimitsPlan {
-  return { role: role.name, leaks: expectation.registerFailure === 'expected' && expectation.fdsPerReload > 0, ulimit: plan.ulimit, reloads: plan.reloadsPlanned, fdsPerReload: expectation.fdsPerReload };
+function limitsOf({ role, plan, expectation, peakFds }: Prepared): LimitsPlan {
+  return { role: role.name, leaks: expectation.registerFailure === 'expected' && expectation.fdsPerReload > 0, ulimit: plan.ulimit, reloads: plan.reloadsPlanned, fdsPerReload: expectation.fdsPerReload, peakFds };
 }
 
 /**

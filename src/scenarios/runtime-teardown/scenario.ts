@@ -33,6 +33,10 @@ export const runtimeTeardown: Scenario = {
   runtimes: ['c', 'node', 'python'],
   options: [],
   driver: 'rounds',
+  // Measured with `repro correct|broken --ulimit N`: the lowest N a round completes under, minus the fds
+  // held when ready. C: the ring and 8 files; Python: the loop's epoll and self-pipe and 8 socketpairs
+  // opened one end at a time; Node: the Worker's own event loop and 8 files (it also needs them to start).
+  peakFdsPerReload: { c: 9, node: 12, python: 12 },
   metrics: [
     { id: 'leftFds', label: 'fds left by the round', unit: '', description: 'fds open after the round (settled) that were not open before it, by identity (fd, kind, inode)', fromEvent: 'leftFds' },
     { id: 'leakedFds', label: 'fds left so far', unit: '', description: 'fds open after the round (settled) that were not open at the baseline, by identity', fromEvent: 'leakedFds' },
