@@ -131,6 +131,9 @@ export function exitSentence(how: { exitCode: number | null; signal: string | nu
   return how.spawnError ? `could not start: ${how.spawnError}` : how.signal ? `killed by ${how.signal}` : `exited with code ${how.exitCode}`;
 }
 
+/** While a stopping child has its grace period, it is sent SIGCONT this often (see stop). */
+const RESUME_EVERY_MS = 50;
+
 function drained(subprocess: ResultPromise, capMs: number): Promise<void> {
   const ends = [subprocess.stdout, subprocess.stderr].map(
     (stream) => new Promise<void>((resolve) => (!stream || stream.readableEnded || stream.destroyed ? resolve() : stream.once('close', () => resolve()))),
@@ -243,13 +246,18 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
         } else if (running) {
           killGroup('SIGTERM');
           // A stopped process (state T) holds SIGTERM pending until it runs again: let it act on it (as systemd does).
+          // Again through the grace period: one that stops itself after the first SIGCONT (a child that raises
+          // SIGSTOP at a phase marker, its SIGTERM read from a signalfd only once it runs) would otherwise sit
+          // stopped until SIGKILL.
           killGroup('SIGCONT');
+          const resume = setInterval(() => killGroup('SIGCONT'), RESUME_EVERY_MS);
           let timer: NodeJS.Timeout | undefined;
           const graceOver = new Promise<'timeout'>((r) => {
             timer = setTimeout(() => r('timeout'), graceMs);
           });
           const first = await Promise.race([exited, graceOver]);
           clearTimeout(timer);
+          clearInterval(resume);
           if (first === 'timeout') {
             forced = true;
             killGroup('SIGKILL');
