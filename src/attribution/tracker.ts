@@ -319,7 +319,8 @@ export class FdTracker {
     proc.table.touched.add(fd);
     proc.table.fds.set(fd, {
       syscall: event.name,
-      args: displayArgs(event.args),
+      // recvmsg's message header is long: its socket, the SCM_RIGHTS it carried and its flags say enough.
+      args: received ? `${Number.parseInt(event.args, 10)}, {…, cmsg_type=SCM_RIGHTS, …}, ${splitArgs(event.args).at(-1) ?? ''}` : displayArgs(event.args),
       ...(target !== undefined ? { target } : {}),
       site,
       reload: this.#reload,
