@@ -56,6 +56,9 @@ export function watchExpectation(maxGrowth: number): Expectation {
   };
 }
 
+/** Under --attribute the start-up wait (--ready-timeout) is this many times longer. */
+export const ATTRIBUTE_START_FACTOR = 6;
+
 /** The program must exist before we spawn it: a clear usage error beats a shell's exit 127. */
 export function checkCommand(command: readonly string[]): void {
   const [program] = command;
@@ -121,7 +124,8 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
         settleMs: options.settle,
         settleTimeoutMs: options.settleTimeout,
         readyAfterMs: options.readyAfter,
-        readyTimeoutMs: options.readyTimeout,
+        // strace -k unwinds a stack at every traced call: an interpreter's start-up (hundreds of opens) is many times slower under it.
+        readyTimeoutMs: options.attribute ? options.readyTimeout * ATTRIBUTE_START_FACTOR : options.readyTimeout,
         graceMs: options.grace,
         signalTo: options.signalTo,
         trace,
