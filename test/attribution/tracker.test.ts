@@ -97,6 +97,10 @@ describe('FdTracker on interleaved threads', () => {
     const open = [...tracker.openFds(pid).values()].filter((r) => r.target === '/etc/hostname');
     expect(open).toHaveLength(2);
     expect(open.every((r) => r.site.frames[0]?.symbol === 'churn')).toBe(true);
+    // The arguments come from the first half, the fd from the second: every record has both.
+    const all = lines.filter((l) => l.includes('<... openat resumed>')).length;
+    expect(all).toBeGreaterThan(0);
+    expect(open.every((r) => r.args === 'AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC')).toBe(true);
   });
 });
 
