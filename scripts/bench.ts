@@ -15,6 +15,7 @@ import { runPattern, SCENARIO_DEFAULTS, type ScenarioOptions } from '../src/cli/
 import { launchChild } from '../src/harness/launch.js';
 import { percentile } from '../src/model/stats.js';
 import { nodeChild } from '../src/runtimes/index.js';
+import { attributeBench } from './bench/attribute.js';
 
 const BIN = fileURLToPath(new URL('../bin/repro.js', import.meta.url));
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -149,7 +150,7 @@ async function probeBench(): Promise<void> {
   console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time (node start-up included), median of 21 runs (7 at 19k) taken in turns with lsof and lsfd');
 }
 
-const sections: Record<string, () => Promise<void>> = { reload: reloadBench, probe: probeBench };
+const sections: Record<string, () => Promise<void>> = { reload: reloadBench, probe: probeBench, attribute: attributeBench };
 for (const [name, bench] of Object.entries(sections)) {
   if (only && only !== name) continue;
   await bench();

@@ -46,6 +46,10 @@ export const OPTIONS = {
     parse: oneOf('--signal-to', ['program', 'group', 'tree'] as const),
     defaults: { watch: 'program' },
   },
+  attribute: {
+    flag: '--attribute',
+    help: { watch: 'run the program under strace (-f -k) and name, for each fd that survived, the call, reload and stack that made it (needs strace and ptrace; the start-up wait is 6× --ready-timeout)' },
+  },
   url: { flag: '--url <url>', help: { drain: 'where the server answers: readiness (200 = up) and every request; http://127.0.0.1:PORT/PATH only' } },
   ulimit: {
     flag: '--ulimit <n>',

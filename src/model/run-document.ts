@@ -131,6 +131,63 @@ export interface SurvivorSummary {
   byProcess: { pid: number; command: string; survived: number; perReload: number; survivedKinds: KindCounts }[];
 }
 
+/** How a surviving fd came to be, when the trace has no call that made it. */
+export type AttributionOrigin = 'call' | 'scm-rights' | 'inherited' | 'io-uring' | 'before-tracing' | 'untraced-call';
+
+/** One group of surviving fds: same process, same origin, same call site. */
+export interface AttributionGroup {
+  pid: number;
+  /** The process's command as the trace knew it (from its execve). */
+  command: string;
+  /** `call`: made by `syscall`; `scm-rights`: received through recvmsg (`syscall` is it); the rest have no call in the trace. */
+  origin: AttributionOrigin;
+  /** The call that made the fds (absent when none did, as far as the trace saw). */
+  syscall?: string;
+  /** Its arguments, of the first fd of the group (`-y` decorations dropped, bounded). */
+  args?: string;
+  /** fds in the group, and per reload done. */
+  count: number;
+  perReload: number;
+  /** Reload after which the first of them was first seen (from /proc), and the trace's reload when the first was made. */
+  firstReload: number;
+  createdAtReload?: number;
+  /** Set when the fds reached this process by fork: the process that made them. */
+  createdInPid?: number;
+  /** fd kinds of the group. */
+  kinds: KindCounts;
+  /** Up to 8 fd numbers. */
+  fds: number[];
+  /** The deepest frames of the call's stack that belong to the program (`program`), or to the runtime of an interpreted one (`runtime`), innermost first. */
+  frames: { symbol: string; object: string }[];
+  frameOrigin: 'program' | 'runtime' | 'none';
+  /** Frames folded away (libc, the loader, libraries, runtime internals). */
+  foldedFrames: number;
+  /** What /proc/PID/fdinfo says the first fd is (a signalfd's mask, an inotify's watches, an epoll's targets). */
+  fdinfo?: string;
+}
+
+/** watch --attribute: where each surviving fd came from, reconciled from an strace of the run with the survivors. */
+export interface Attribution {
+  /** The tracer as run (`strace 6.1 -f -k --seccomp-bpf`). */
+  tracer: string;
+  /** Whether stacks were recorded (-k). */
+  stacks: boolean;
+  /** Survivors of every reload (counted or not) that were attributed. */
+  survivors: number;
+  /** Of those, made by a call the trace saw (origin `call`). */
+  attributed: number;
+  /** Groups, most fds first (at most `MAX_ATTRIBUTION_GROUPS`). */
+  groups: AttributionGroup[];
+  groupsNotShown: number;
+  /** What the streamed trace cost to keep: lines read, most fds held at once, call sites. */
+  trace: { lines: number; peakOpenFds: number; sites: number };
+  /** Why attribution is partial or missing, when it is. */
+  note?: string;
+}
+
+/** At most this many groups are kept in `Attribution.groups`. */
+export const MAX_ATTRIBUTION_GROUPS = 32;
+
 /** At most this many reload lines are kept in `SurvivorSummary.byReload`. */
 export const MAX_SURVIVOR_LINES = 200;
 
@@ -294,6 +351,8 @@ export interface RunDocument {
   tree?: WatchedTree;
   /** watch: survivors by reload, the leak gate. */
   survivors?: SurvivorSummary;
+  /** watch --attribute: the call, reload and stack that made each surviving fd. */
+  attribution?: Attribution;
   /** watch: what the process did with the signal when the run started. */
   signalDisposition?: 'caught' | 'ignored' | 'blocked' | 'default';
   /** Reloads asked for. */

@@ -3,7 +3,7 @@
  * (terminal summary, HTML, Markdown, JUnit) shows, so they never disagree. Pure.
  */
 import type { KindCounts } from '../fdprobe/kinds.js';
-import type { Check, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
+import type { AttributionGroup, AttributionOrigin, Check, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { maxOf, percentile } from '../model/stats.js';
 import { drainCompareRows, drainRunRows, isDrainRun, lostSentence } from './drain-facts.js';
 import { ellipsize, shellCommand, visibleLine } from './text.js';
@@ -384,6 +384,51 @@ export function survivorLines(run: RunDocument, most = Infinity): string[] {
   const shown = lines.length > most ? [...lines.slice(0, most - 1), `… ${lines.length - most + 1} more reloads`] : lines;
   if (s.byReloadNotShown > 0) shown.push(`… ${s.byReloadNotShown} later reloads not kept`);
   return shown;
+}
+
+/** Why a group of surviving fds has no call, in words. */
+const ORIGIN_WORDS: Record<Exclude<AttributionOrigin, 'call'>, string> = {
+  'scm-rights': 'received through SCM_RIGHTS by',
+  inherited: 'inherited from the start (open before the program ran, passed down by its launcher)',
+  'io-uring': 'created by io_uring (no system call to trace)',
+  'before-tracing': 'opened before tracing began (a process the trace did not see start)',
+  'untraced-call': 'made by a call strace was not asked to trace',
+};
+
+/** One group's headline: "2 per reload from `pipe2([3, 4], O_CLOEXEC)` in pid 12 (python3 app.py), first at reload 1, still open". */
+export function attributionHeadline(g: AttributionGroup): string {
+  const call = g.syscall ? `${g.syscall}(${visibleLine(g.args ?? '')})` : '';
+  const how = g.origin === 'call' ? `from ${call}` : g.origin === 'scm-rights' ? `${ORIGIN_WORDS['scm-rights']} ${call}` : ORIGIN_WORDS[g.origin];
+  const per = g.perReload >= 0.995 || g.count === 1 ? `${g.perReload} per reload` : `${g.count} (${g.perReload} per reload)`;
+  const forked = g.createdInPid !== undefined ? `, made in pid ${g.createdInPid} and inherited by fork` : '';
+  return `${g.count === 1 ? '1 fd' : per} ${how} in pid ${g.pid} (${ellipsize(visibleLine(g.command), 50)})${forked}, first at reload ${g.firstReload}, still open`;
+}
+
+/** The details under a group's headline: its frames, its kind and fds, what fdinfo says. */
+export function attributionDetails(g: AttributionGroup): string[] {
+  const out: string[] = [];
+  if (g.frames.length) {
+    const names = g.frames.map((f) => visibleLine(f.symbol)).join(' ← ');
+    const where = g.frameOrigin === 'runtime' ? `runtime frames (${g.frames[0]?.object.split('/').at(-1)} is an interpreter: the program's own lines are not in a native stack)` : 'program frames';
+    out.push(`${where}: ${ellipsize(names, 160)}${g.foldedFrames ? ` (${g.foldedFrames} library frames folded)` : ''}`);
+  } else if (g.origin === 'call' || g.origin === 'scm-rights') out.push('no frame of the program in the stack');
+  const kinds = Object.entries(g.kinds).map(([k, n]) => `${n} ${k}`).join(', ');
+  out.push(`${kinds}: fd ${g.fds.join(', ')}${g.count > g.fds.length ? ', …' : ''}${g.fdinfo ? `; ${visibleLine(g.fdinfo)}` : ''}`);
+  return out;
+}
+
+/** watch --attribute: the attribution as lines (a headline per group, details indented by two spaces); none without it. */
+export function attributionLines(run: RunDocument, mostGroups = Infinity): string[] {
+  const a = run.attribution;
+  if (!a) return [];
+  const share = a.survivors ? Math.round((1000 * a.attributed) / a.survivors) / 10 : 100;
+  const out = [`${a.attributed} of ${a.survivors} surviving fds (${share}%) attributed to the call that made them, by ${a.tracer}`];
+  if (a.note) out.push(`note: ${visibleLine(a.note)}`);
+  const groups = a.groups.slice(0, mostGroups);
+  for (const g of groups) out.push(attributionHeadline(g), ...attributionDetails(g).map((d) => `  ${d}`));
+  const more = a.groups.length - groups.length + a.groupsNotShown;
+  if (more > 0) out.push(`… ${more} more groups`);
+  return out;
 }
 
 /** watch: the survivors strip in one line of glyphs, one per reload: `█` survivors, `·` none, `░` not counted. */

@@ -4,7 +4,7 @@ import type { ProbeSnapshot } from '../model/probe-snapshot.js';
 import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { type ChartSeries, renderChart } from './chart.js';
 import { maxOf } from '../model/stats.js';
-import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, processLines, runLabel, runRows, runTitle, seriesTone, survivorLines } from './facts.js';
+import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, processLines, runLabel, runRows, runTitle, seriesTone, survivorLines, attributionLines } from './facts.js';
 import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from './drain-facts.js';
 import { ellipsize, visibleLine } from './text.js';
 
@@ -59,6 +59,8 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   if (processes.length > 0) out.push('', paint.bold('processes measured (last sample):'), ...processes.map((l) => `  ${l}`));
   const survivors = survivorLines(run, 12);
   if (survivors.length > 0) out.push('', paint.bold('fds each reload left open at the end (survivors):'), ...survivors.map((l) => `  ${l}`));
+  const attributed = attributionLines(run, 8);
+  if (attributed.length > 0) out.push('', paint.bold('where the survivors came from (--attribute):'), ...attributed.map((l) => `  ${l}`));
   if (run.stderr.bytes > 0) out.push('', paint.bold(watch ? 'program stderr:' : 'child stderr (evidence):'), ...tail(run.stderr));
   if (run.stdout.bytes > 0) out.push('', paint.bold(watch ? 'program stdout:' : 'child stdout outside the protocol:'), ...tail(run.stdout));
   out.push('', ...verdictLines(run, paint));

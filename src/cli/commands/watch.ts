@@ -5,6 +5,7 @@ import type { FdProbe } from '../../fdprobe/probe.js';
 import type { LaunchedChild } from '../../harness/launch.js';
 import { runSettleLoop, type SignalTo } from '../../harness/drivers/settle-loop.js';
 import { refuseSignal } from '../../harness/tree/safety.js';
+import { AttributionSession, checkTracer } from '../../attribution/session.js';
 import { judge } from '../../model/judge.js';
 import { findOnPath, isExecutableFile } from '../../util/find-executable.js';
 import { processExists } from '../../util/process-exists.js';
@@ -24,6 +25,8 @@ export interface WatchOptions {
   grace: number;
   /** Where the signal goes (default `program`). */
   signalTo?: SignalTo;
+  /** Run the program under strace and attribute every survivor to the call that made it (src/attribution/). */
+  attribute?: boolean;
 }
 
 export interface WatchCommandHooks {
@@ -53,6 +56,9 @@ export function watchExpectation(maxGrowth: number): Expectation {
   };
 }
 
+/** Under --attribute the start-up wait (--ready-timeout) is this many times longer. */
+export const ATTRIBUTE_START_FACTOR = 6;
+
 /** The program must exist before we spawn it: a clear usage error beats a shell's exit 127. */
 export function checkCommand(command: readonly string[]): void {
   const [program] = command;
@@ -74,6 +80,9 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   if (options.ulimit !== undefined && hooks.hardLimit != null && options.ulimit > hooks.hardLimit) {
     throw new UsageError(`--ulimit ${options.ulimit} is above this shell's hard limit ${hooks.hardLimit}; use --ulimit ${hooks.hardLimit} or less`);
   }
+  if (options.attribute && options.pid !== undefined) throw new UsageError('--attribute traces a program repro starts; it cannot attach to --pid: start the service after -- instead');
+  // Before anything runs: no strace, or no ptrace, is one line and exit 3, never a run without attribution.
+  const tracer = options.attribute ? checkTracer() : undefined;
   const probe = hooks.probe ?? defaultProbe();
   if (options.pid !== undefined) {
     try {
@@ -97,6 +106,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
     hooks.onChild?.(started);
   };
   let run: RunDocument;
+  const trace = tracer ? new AttributionSession({ tracer, signal: options.signal, senderPid: process.pid }) : undefined;
   try {
     const measured = await runSettleLoop(
       {
@@ -114,16 +124,22 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
         settleMs: options.settle,
         settleTimeoutMs: options.settleTimeout,
         readyAfterMs: options.readyAfter,
-        readyTimeoutMs: options.readyTimeout,
+        // strace -k unwinds a stack at every traced call: an interpreter's start-up (hundreds of opens) is many times slower under it.
+        readyTimeoutMs: options.attribute ? options.readyTimeout * ATTRIBUTE_START_FACTOR : options.readyTimeout,
         graceMs: options.grace,
         signalTo: options.signalTo,
+        trace,
       },
       { probe, abort: hooks.abort, onSample: hooks.onSample, onChild },
     );
-    run = { ...measured, verdict: judge(measured, watchExpectation(options.maxGrowth)) };
+    const lastReload = measured.samples.at(-1)?.reload ?? 0;
+    const attribution = trace && measured.survivors ? await trace.result(lastReload) : undefined;
+    run = { ...measured, ...(attribution ? { attribution } : {}), verdict: judge(measured, watchExpectation(options.maxGrowth)) };
   } catch (error) {
     if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
     throw error;
+  } finally {
+    trace?.close();
   }
   // A program that never ran is not a program that did not take the reloads (4): the machine could not run it (3).
   const cannotRun = run.samples.length === 0 ? child?.execFailure() : undefined;

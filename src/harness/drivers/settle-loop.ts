@@ -27,6 +27,7 @@ import { readProcText } from '../tree/proc-stat.js';
 import { TreeSampler } from '../tree/sampler.js';
 import { commandLine, countTreeFds, descendants, type TreeOptions, TreeWalker } from '../tree/tree.js';
 import type { DriverHooks } from './reload-loop.js';
+import type { TraceHook } from '../../attribution/session.js';
 
 /** Where the reload signal goes. */
 export type SignalTo = WatchedTree['signalTo'];
@@ -46,6 +47,8 @@ export interface SettleLoopPlan extends RecordPlan {
   graceMs: number;
   /** Default `program`. */
   signalTo?: SignalTo;
+  /** --attribute: the program runs under strace (src/attribution/session.ts), which is left out of the tree; survivors are pinned before teardown. */
+  trace?: TraceHook;
 }
 
 const POLL_MS = 2;
@@ -76,11 +79,11 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
 
   const keeperNote = plan.pid === undefined ? keeperUnavailable() : undefined;
   const keeper = plan.pid === undefined && !keeperNote ? { graceMs: plan.graceMs } : undefined;
-  const child = plan.pid === undefined ? (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit, keeper }) : undefined;
+  const child = plan.pid === undefined ? (hooks.launch ?? launchChild)({ command: plan.trace ? plan.trace.command(plan.command) : plan.command, ulimit: plan.ulimit, keeper }) : undefined;
   if (child) hooks.onChild?.(child);
   // Under the keeper the tree's root is the keeper, which is not watched; with --pid (or without a keeper), the process itself.
   const rootPid = child ? child.pid : (plan.pid as number);
-  const treeOptions: TreeOptions = { includeRoot: !keeper };
+  const treeOptions: TreeOptions = { includeRoot: !keeper, ...(plan.trace ? { exclude: plan.trace.excluded } : {}) };
   const sampler = new TreeSampler(rootPid, treeOptions, procfs);
   const walker = new TreeWalker(rootPid, treeOptions);
   let programPid: number | null = plan.pid ?? null;
@@ -183,7 +186,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
 
   /** Ends the run when reload k's signal was not taken: a gone program is its exit, anything else `not-delivered`. */
   const checkDelivery = async (k: number, pids: number[]): Promise<number> => {
-    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, plan.signal, { timeoutMs: DELIVERY_TIMEOUT_MS })));
+    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, plan.signal, { timeoutMs: DELIVERY_TIMEOUT_MS, tracingStopIsTransient: plan.trace !== undefined })));
     for (const [i, r] of results.entries()) {
       if (r.outcome === 'delivered') continue;
       const pid = pids[i] as number;
@@ -211,6 +214,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       const started = await programStarted(child.tree?.program, plan.readyTimeoutMs, hooks.abort);
       if (!started) throw new RunEnded(hooks.abort?.aborted ? 'aborted' : 'child-exited', hooks.abort?.aborted ? 'aborted during start-up' : `${await exitDetail()} before it was up`);
       programPid = target = started;
+      await plan.trace?.attached(started, plan.readyTimeoutMs);
     }
     if (plan.readyAfterMs !== undefined) {
       await sleep(plan.readyAfterMs, hooks.abort, 'start-up');
@@ -277,6 +281,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
 
   const lastReload = recorder.last()?.reload ?? 0;
   const survived: SurvivorSummary | undefined = lastReload > 0 ? sampler.survivors(lastReload) : undefined;
+  if (survived) plan.trace?.pin(sampler.survivorIdentities(lastReload));
   const exit = child ? await child.stop(plan.graceMs) : null;
   // A program that dies of EMFILE says so on its way out (a traceback, an error line): that is EMFILE seen too.
   const said = recorder.ending.reason === 'child-exited' && !emfileObserved ? outputSaysEmfile() : null;

@@ -214,7 +214,8 @@ export class ReloadCompletion {
         const idle = this.#baseline.get(t.tid)?.syscalls;
         // A thread that was on a CPU at the baseline (a busy loop) cannot be judged by where it is: skip it.
         if (idle?.includes('running')) continue;
-        const asleep = typeof t.syscall === 'number' && t.state !== 'R';
+        // `t` (tracing stop): held by a tracer in the middle of a call (under --attribute, strace recording a traced call), not idle.
+        const asleep = typeof t.syscall === 'number' && t.state !== 'R' && t.state !== 't';
         const atIdleSite = asleep && (idle === undefined || idle.includes(t.syscall));
         if (atIdleSite && !cpuAdvancing) {
           track.backIdle = true;

@@ -58,11 +58,12 @@ export function readSignalStates(pid: number, signo: number, procRoot = PROC_ROO
  * the signal is pending on a process that can still take it (a thread not
  * yet scheduled). Order: gone, zombie, stopped, pending, delivered.
  */
-export function deliveryFrom(threads: readonly ThreadSignalState[], signalName: string): { outcome: DeliveryOutcome | 'waiting'; detail: string } {
+export function deliveryFrom(threads: readonly ThreadSignalState[], signalName: string, tracingStopIsTransient = false): { outcome: DeliveryOutcome | 'waiting'; detail: string } {
   const live = threads.filter((t) => t.state !== 'Z' && t.state !== 'X');
   if (threads.length === 0) return { outcome: 'gone', detail: `the process is gone (${signalName} went nowhere)` };
   if (live.length === 0) return { outcome: 'zombie', detail: `the process is a zombie (exited, not reaped by its parent): ${signalName} cannot run a handler` };
-  const stopped = live.find((t) => t.state === 'T' || t.state === 't');
+  // Under repro's own strace (--attribute) a thread in `t` is in a tracing stop that strace ends at once (a traced call, the signal itself).
+  const stopped = live.find((t) => t.state === 'T' || (t.state === 't' && !tracingStopIsTransient));
   const pending = threads.some((t) => t.pendingShared) || live.some((t) => t.pendingPrivate);
   if (stopped) return { outcome: 'stopped', detail: `the process is stopped (state ${stopped.state}${stopped.tid ? `, thread ${stopped.tid}` : ''}): ${signalName} ${pending ? 'stays pending' : 'cannot run a handler'} until it is continued (SIGCONT)` };
   if (!pending) return { outcome: 'delivered', detail: `${signalName} left the pending sets` };
@@ -76,6 +77,8 @@ export interface AwaitDeliveryOptions {
   /** Between readings (default 1 ms; the first reading is immediate). */
   pollMs?: number;
   procRoot?: string;
+  /** The process runs under repro's own tracer: `t` (tracing stop) passes, it is not a stopped process. */
+  tracingStopIsTransient?: boolean;
 }
 
 /**
@@ -92,7 +95,7 @@ export async function awaitDelivery(pid: number, signal: NodeJS.Signals, options
   const pollMs = options.pollMs ?? 1;
   const started = performance.now();
   for (;;) {
-    const reading = deliveryFrom(readSignalStates(pid, signo, options.procRoot), signal);
+    const reading = deliveryFrom(readSignalStates(pid, signo, options.procRoot), signal, options.tracingStopIsTransient);
     const waitedMs = performance.now() - started;
     const final = reading.outcome !== 'waiting' && reading.outcome !== 'blocked';
     if (final) return { outcome: reading.outcome as DeliveryOutcome, detail: reading.detail, waitedMs };

@@ -18,7 +18,7 @@ import {
   type WatchedTree,
 } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
-import { FirstSeen, type FdIdentity, identitiesOf, survivors } from './identity.js';
+import { FirstSeen, type FdIdentity, identitiesOf, identityKey, survivors } from './identity.js';
 import { PROC_ROOT, readProcText } from './proc-stat.js';
 import { listTreeFds, type TreeFdSample, type TreeOptions } from './tree.js';
 
@@ -115,6 +115,17 @@ export class TreeSampler {
       byReloadNotShown: Math.max(0, report.byReload.length - MAX_SURVIVOR_LINES),
       byProcess: report.byProcess.slice(0, MAX_SAMPLE_PROCESSES).map((p) => ({ pid: p.pid, command: commands.get(p.pid) ?? `pid ${p.pid}`, survived: p.survived, perReload: round(p.perReload), survivedKinds: p.survivedKinds })),
     };
+  }
+
+  /** Every fd first seen after a reload (1..reloads) and open in the last sample, with that reload (for --attribute). */
+  survivorIdentities(reloads: number): { pid: number; fd: number; kind: string; object: string; reload: number }[] {
+    const open = new Set(this.#last.map(identityKey));
+    const out: { pid: number; fd: number; kind: string; object: string; reload: number }[] = [];
+    for (const [reload, incarnations] of this.#firstSeen.byReload()) {
+      if (reload < 1 || reload > reloads) continue;
+      for (const inc of incarnations) if (inc.current && open.has(identityKey(inc.id))) out.push({ pid: inc.id.pid, fd: inc.id.fd, kind: inc.id.kind, object: inc.id.object, reload });
+    }
+    return out;
   }
 
   /** The processes seen, first seen first (bounded), how many in all, and the one that grew most (from the survivors). */

@@ -34,6 +34,8 @@ export interface TreeOptions {
   includeRoot?: boolean;
   /** /proc (tests may point elsewhere). */
   procRoot?: string;
+  /** Pids left out with their descendants (strace's tracer, which re-parents to the keeper); read at every walk, so it may fill later. */
+  exclude?: ReadonlySet<number>;
 }
 
 /**
@@ -92,7 +94,7 @@ export class TreeWalker {
     for (let i = 0; i < out.length; i++) {
       for (const child of byParent.get((out[i] as TreeProcess).pid) ?? []) {
         // A pid cannot be its own ancestor, but guard against a cycle from a pid reused mid-walk.
-        if (inTree.has(child.pid)) continue;
+        if (inTree.has(child.pid) || this.options.exclude?.has(child.pid)) continue;
         inTree.add(child.pid);
         out.push(child);
       }

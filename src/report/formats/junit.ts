@@ -6,7 +6,7 @@
  */
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
-import { expectation, overLimitSentence, growthSentence, runLabel, checkLine, processLines, survivorLines, treeRows } from '../facts.js';
+import { expectation, overLimitSentence, growthSentence, runLabel, checkLine, processLines, survivorLines, treeRows, attributionLines, attributionHeadline } from '../facts.js';
 import { drainFailureMessage, isDrainRun } from '../drain-facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { attrs, esc } from './xml.js';
@@ -38,7 +38,8 @@ function caseOf(run: RunDocument): Case {
   if (tree.length) base.properties = [...(base.properties ?? []), ...tree];
   const measured = processLines(run).map((l) => `process: ${l}`);
   const survivors = survivorLines(run, 40).map((l) => `survivors: ${l}`);
-  const body = [...v.checks.map(checkLine), `ended: ${run.end.detail}`, ...(over ? [over] : []), ...measured, ...survivors].map(visibleLine).join('\n');
+  const attributed = attributionLines(run, 16).map((l) => `attribution: ${l}`);
+  const body = [...v.checks.map(checkLine), `ended: ${run.end.detail}`, ...(over ? [over] : []), ...measured, ...survivors, ...attributed].map(visibleLine).join('\n');
   if (v.inconclusive) return { ...base, error: { message: `inconclusive: ${visibleLine(run.end.detail)}`, body } };
   if (!v.pass && isDrainRun(run)) return { ...base, failure: { message: visibleLine(drainFailureMessage(run)), body, type: 'request-loss' } };
   const ended = v.checks.find((c) => c.id === 'ended' && !c.ok);
@@ -46,7 +47,9 @@ function caseOf(run: RunDocument): Case {
   // A run cut short before it showed a leak failed for that reason (an abort, a child that died), not for its growth.
   if (!v.pass && ended && !leakSeen) return { ...base, failure: { message: visibleLine(ended.text), body, type: run.end.reason === 'aborted' ? 'aborted' : 'ended-early' } };
   const survived = v.checks.find((c) => c.id === 'survivors' && !c.ok);
-  if (!v.pass) return { ...base, failure: { message: survived ? `${visibleLine(survived.text)}; ${growthSentence(run)}` : growthSentence(run), body } };
+  const where = run.attribution?.groups[0];
+  const from = survived && where ? `; ${visibleLine(attributionHeadline(where))}` : '';
+  if (!v.pass) return { ...base, failure: { message: survived ? `${visibleLine(survived.text)}${from}; ${growthSentence(run)}` : growthSentence(run), body } };
   return base;
 }
 
