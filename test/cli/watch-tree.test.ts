@@ -19,7 +19,7 @@ import { childrenOf, goneWithin, isAlive, waitFor } from '../support/processes.j
 const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'repro-watch-tree-'));
 const bin = (name: string) => join(dir, name);
-const C_FIXTURES = ['blocks-sighup', 'deadlocks-in-hup-handler', 'exits-leader-thread-keeps-fds', 'daemonizes-and-leaks-pipe-per-hup'];
+const C_FIXTURES = ['blocks-sighup', 'deadlocks-in-hup-handler', 'exits-leader-thread-keeps-fds', 'daemonizes-and-leaks-pipe-per-hup', 'takes-hup-from-signalfd-and-leaks-pipe'];
 
 beforeAll(() => {
   for (const name of C_FIXTURES) execFileSync('gcc', ['-O2', '-Wall', '-pthread', '-o', bin(name), service(`${name}.c`)]);
@@ -263,6 +263,43 @@ describe('--pid is safe by construction', () => {
       expect(result.stdout).toMatch(/process +attached to pid \d+; it was no longer running at the end/);
     } finally {
       running.kill('SIGKILL');
+      await running;
+    }
+  });
+});
+
+describe('--pid of a process that takes the signal synchronously (no handler) is watched, not refused', () => {
+  it.each([
+    // tini blocks every signal and waits in rt_sigtimedwait: SigCgt has no SIGHUP, and SigBlk loses it while tini sleeps.
+    ['the real tini -s in front of a leaking service', () => ['tini', '-s', '--', ...leaky()], true],
+    // dumb-init blocks them too and waits in sigwait, but it also installs a handler for every signal (SigCgt): it was never refused.
+    ['the real dumb-init in front of a leaking service', () => ['dumb-init', ...leaky()], true],
+    ['a C service reading SIGHUP from a signalfd', () => [bin('takes-hup-from-signalfd-and-leaks-pipe')], false],
+  ])('%s: the leak is seen (exit 1)', async (_what, command, shim) => {
+    const running = execa(command()[0] as string, command().slice(1), { reject: false });
+    const pid = running.pid as number;
+    const tree = () => [pid, ...treeBelow(pid)];
+    try {
+      // Up: the shim's service has its handler (or the service reads its signalfd).
+      await waitFor('the service ready', () => {
+        const svc = shim ? treeBelow(pid)[0] : pid;
+        if (svc === undefined) return undefined;
+        const status = readFileSync(`/proc/${svc}/status`, 'utf8');
+        return /^(SigCgt|SigBlk):\s+\S*[13579bdf]$/m.test(status) ? true : undefined;
+      });
+      const { exitCode, run, stderr } = await watch(['--reloads', '6', '--pid', String(pid)]);
+      expect(exitCode, stderr).toBe(1);
+      expect(run?.survivors?.survivorsPerReload).toBe(2);
+      expect(run?.tree?.grew?.pid).toBe(shim ? treeBelow(pid)[0] : pid);
+      expect(run?.end.reason).toBe('reloads-done');
+    } finally {
+      for (const p of tree().reverse()) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
       await running;
     }
   });

@@ -24,6 +24,7 @@ import { awaitDelivery } from '../tree/delivery.js';
 import { keeperBinary, programPidOf } from '../tree/keeper.js';
 import { EnvironmentError } from '../../errors.js';
 import { readProcText } from '../tree/proc-stat.js';
+import { synchronousWait } from '../tree/safety.js';
 import { TreeSampler } from '../tree/sampler.js';
 import { commandLine, countTreeFds, descendants, type TreeOptions, TreeWalker } from '../tree/tree.js';
 import type { DriverHooks } from './reload-loop.js';
@@ -145,7 +146,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       .filter((p) => {
         try {
           const d = signalDisposition(p.pid, signo);
-          return d === 'caught' || d === 'blocked' || (d === 'default' && waitsForSignals(p.pid));
+          return d === 'caught' || d === 'blocked' || (d === 'default' && synchronousWait(p.pid, signo) !== null);
         } catch {
           return false;
         }
@@ -228,8 +229,8 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     }
     limit = (await procfs.limits(target)).soft ?? limit;
     disposition = await awaitHandler(target, plan, alive, recorder, hooks.abort);
-    // An init shim (tini, dumb-init) blocks every signal and takes them in sigtimedwait, which unblocks the waited ones while it sleeps: it takes the signal.
-    if (disposition === 'default' && waitsForSignals(target)) disposition = 'blocked';
+    // An init shim (tini) blocks every signal and takes them in sigtimedwait, which unblocks the waited ones while it sleeps: it takes the signal.
+    if (disposition === 'default' && synchronousWait(target, signo) !== null) disposition = 'blocked';
     if (signalTo === 'program' && disposition === 'default') {
       const other = takers().find((p) => p.pid !== target);
       if (other) {
@@ -351,7 +352,8 @@ async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => bool
   const signo = osConstants.signals[plan.signal];
   const until = Math.min(performance.now() + HANDLER_WAIT_MS, performance.now() - recorder.elapsedMs() + plan.readyTimeoutMs);
   let disposition = signalDisposition(pid, signo);
-  while (disposition === 'default' && performance.now() < until && alive()) {
+  // A process that takes the signal synchronously (tini in rt_sigtimedwait, a signalfd) has no handler to wait for.
+  while (disposition === 'default' && synchronousWait(pid, signo) === null && performance.now() < until && alive()) {
     await sleep(10, abort, 'the wait for a signal handler');
     disposition = signalDisposition(pid, signo);
   }
@@ -367,18 +369,6 @@ function keeperUnavailable(): string | undefined {
     if (error instanceof EnvironmentError) return `${error.message}; the program ran without it, so a process that daemonizes (re-parents to init) leaves the watch`;
     throw error;
   }
-}
-
-/** rt_sigtimedwait on x64 and arm64. */
-const SIGTIMEDWAIT = process.arch === 'arm64' ? 137 : 128;
-
-/**
- * A thread of the process sleeps in rt_sigtimedwait (sigwait, sigtimedwait):
- * while it waits, the waited signals are unblocked in SigBlk and the
- * disposition reads `default`, though a signal it waits for is taken there.
- */
-function waitsForSignals(pid: number): boolean {
-  return readThreads([pid]).some((t) => t.syscall === SIGTIMEDWAIT);
 }
 
 /** Process group of a process (field 5 of stat); undefined when it is gone. */
