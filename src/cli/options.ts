@@ -55,7 +55,7 @@ export const OPTIONS = {
   },
   reloads: { flag: '--reloads <n>', help: { scenario: 'reload signals to send at most', watch: 'signals to send' }, parse: wholeNumber('--reloads', 1, 10_000_000), defaults: { scenario: 500, watch: 20 } },
   ackTimeout: { flag: '--ack-timeout <ms>', help: { scenario: 'wait this long for each reload to be acknowledged' }, parse: wholeNumber('--ack-timeout', 1, 600_000), defaults: { scenario: 2000 } },
-  settle: { flag: '--settle <ms>', help: { watch: 'the fd count must hold still this long after each signal' }, parse: wholeNumber('--settle', 1, 600_000), defaults: { watch: 100 } },
+  settle: { flag: '--settle <ms>', help: { watch: 'the window the fd count (or its floor) must hold at start-up, and after a signal where threads cannot be judged; once every thread is back idle, min(15, this) ms' }, parse: wholeNumber('--settle', 1, 600_000), defaults: { watch: 100 } },
   settleTimeout: {
     flag: '--settle-timeout <ms>',
     help: { watch: 'give up on a signal whose fd count keeps changing after this long' },

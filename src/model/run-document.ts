@@ -37,7 +37,7 @@ export interface Sample {
   rssKb?: number;
   /** kill() → acknowledgement line received; absent for the baseline and unacknowledged reloads. */
   roundTripMs?: number;
-  /** watch: kill() → fd count unchanged for the settle window (the window included). */
+  /** watch: kill() → the reload finished (every thread back idle and the fd count held for the confirmation, or for the settle window where threads cannot be judged), the window included. */
   settleMs?: number;
   /** watch: kill() → the signal left every pending set of its target(s) (SigPnd, ShdPnd), ms. */
   deliveredMs?: number;

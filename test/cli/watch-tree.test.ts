@@ -143,6 +143,19 @@ describe('a leak below the started program is seen (exit 1), in the process that
   });
 });
 
+describe('a reload is finished once every thread is back idle and the fd count held for a short confirmation', () => {
+  it('a reload under 1 ms does not wait out --settle: every reload ends well inside a 2 s window, and the growth is exact', async () => {
+    const { exitCode, run } = await watch(['--settle', '2000', '--reloads', '6', '--', ...leaky()]);
+    expect(exitCode).toBe(1);
+    expect(run?.tree?.completion).toBe('threads-and-fd-floor');
+    const settles = run?.samples.slice(1).map((s) => s.settleMs ?? Infinity) ?? [];
+    expect(settles).toHaveLength(6);
+    // The settle window applies only where a thread cannot be judged; each reload here ends by the confirmation.
+    for (const ms of settles) expect(ms).toBeLessThan(2000);
+    expect(run?.samples.map((s) => s.fds - (run.samples[0]?.fds ?? 0))).toEqual([0, 2, 4, 6, 8, 10, 12]);
+  });
+});
+
 describe('services that reload cleanly pass (exit 0)', () => {
   it.each([
     ['workers respawned on every HUP', () => ['python3', service('respawns-workers-on-hup.py')], 8],

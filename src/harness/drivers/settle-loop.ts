@@ -19,7 +19,7 @@ import type { MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../
 import { processExists } from '../../util/process-exists.js';
 import { exitSentence, launchChild } from '../launch.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
-import { addIdleReadings, awaitReloadFinished, type IdleBaseline, readThreads, recordIdleBaseline, ReloadCompletion } from '../tree/completion.js';
+import { addIdleReadings, awaitReloadFinished, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
 import { keeperBinary, programPidOf } from '../tree/keeper.js';
 import { EnvironmentError } from '../../errors.js';
@@ -50,6 +50,13 @@ export interface SettleLoopPlan extends RecordPlan {
 }
 
 const POLL_MS = 2;
+/**
+ * Once every thread of the tree is back where it idled, the fd count (or its
+ * floor) must hold this long (and for 3 polls) before a reload counts as
+ * finished: the confirmation rule of tree/completion.ts. The settle window
+ * (`--settle`) applies where threads cannot be judged.
+ */
+export const CONFIRM_MS = 15;
 const HANDLER_WAIT_MS = 1000;
 /** A signal still pending after this long is not delivered (blocked, or a thread that never runs). */
 const DELIVERY_TIMEOUT_MS = 1000;
@@ -108,25 +115,40 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     return seen?.afterMark ? seen.text : null;
   };
 
-  /** Start-up: the tree's fd count or its floor holds for the settle window (a service that churns fds settles by its floor). */
-  const settleStart = async (): Promise<void> => {
+  /**
+   * Start-up: the tree's fd count or its floor holds for the settle window (a
+   * service that churns fds settles by its floor). Returns where every thread
+   * slept over that window: the idle baseline, read while nothing moved.
+   */
+  const settleStart = async (): Promise<IdleBaseline> => {
     const started = performance.now();
     // No idle places are known yet: every thread must be asleep (in any syscall) with its CPU time still, so an interpreter still importing is not "up".
     const floor = new ReloadCompletion(new Map(), { settleMs: plan.settleMs, startMs: started, anyIdle: true });
+    const window: { atMs: number; threads: ThreadReading[] }[] = [];
     for (;;) {
       if (hooks.abort?.aborted) throw new RunEnded('aborted', 'aborted during start-up');
       const tree = countTreeFds(rootPid, treeOptions, walker);
       const t = performance.now();
       if (!alive() || tree.processes.length === 0) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
-      if (floor.observe(t, readThreads(tree.processes.map((p) => p.pid)), tree.totalFds).finished) return;
+      const threads = readThreads(tree.processes.map((p) => p.pid));
+      window.push({ atMs: t, threads });
+      while ((window[0] as { atMs: number }).atMs < t - plan.settleMs) window.shift();
+      // Finished means every thread was asleep at every poll of the last window: those readings are where each one idles.
+      if (floor.observe(t, threads, tree.totalFds).finished) return idleBaselineOf(window.map((w) => w.threads));
       if (t - started > plan.readyTimeoutMs) throw new RunEnded('never-settled', `start-up: fd count still changing after ${plan.readyTimeoutMs} ms`);
       await sleep(POLL_MS, hooks.abort, 'start-up');
     }
   };
 
-  const takeSample = (reload: number, at: { settleMs?: number; deliveredMs?: number }) => {
-    const taken = sampler.sample(reload);
-    if (taken.tree.processes.length === 0) throw new RunEnded('child-exited', `the process is gone (probe after reload ${reload})`);
+  const takeSample = async (reload: number, at: { settleMs?: number; deliveredMs?: number }) => {
+    let taken: ReturnType<TreeSampler['sample']> | undefined;
+    try {
+      taken = sampler.sample(reload);
+    } catch (error) {
+      if (!(error instanceof ProbeError && error.failure === 'gone')) throw error;
+    }
+    // The program left between the finished reload and its sample: say how it ended, as during the reload.
+    if (!taken || taken.tree.processes.length === 0) throw new RunEnded('child-exited', `${await exitDetail()} ${reload === 0 ? 'during start-up' : `during reload ${reload}`}`);
     const own = taken.tree.processes.find((p) => p.pid === target);
     const aboveLimit = reload === 0 && limit !== null ? (own?.entries ?? []).filter((e) => e.fd >= (limit as number)).length : undefined;
     recorder.treeSample(
@@ -197,7 +219,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
 
   /** Waits until reload k (or the final drain) finished; ends the run when it does not. */
   const awaitFinished = async (k: number, sentAtMs: number, phase: string) => {
-    const done = await awaitReloadFinished({ rootPid, ...treeOptions, baseline: idle, reload: k, settleMs: plan.settleMs, timeoutMs: plan.settleTimeoutMs, signalSentAtMs: sentAtMs, abort: hooks.abort, pollMs: POLL_MS });
+    const done = await awaitReloadFinished({ rootPid, ...treeOptions, baseline: idle, reload: k, settleMs: plan.settleMs, confirmMs: Math.min(CONFIRM_MS, plan.settleMs), timeoutMs: plan.settleTimeoutMs, signalSentAtMs: sentAtMs, abort: hooks.abort, pollMs: POLL_MS });
     if (done.finished) return done;
     if (done.reason === 'aborted') throw new RunEnded('aborted', `aborted during ${phase}`);
     if (done.reason === 'gone' || !alive()) throw new RunEnded('child-exited', `${await exitDetail()} during ${phase}`);
@@ -213,11 +235,13 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       if (!started) throw new RunEnded(hooks.abort?.aborted ? 'aborted' : 'child-exited', hooks.abort?.aborted ? 'aborted during start-up' : `${await exitDetail()} before it was up`);
       programPid = target = started;
     }
+    /** Where the threads slept while start-up held still; recorded again below when the handler came later or the target changed. */
+    let startIdle: IdleBaseline | undefined;
     if (plan.readyAfterMs !== undefined) {
       await sleep(plan.readyAfterMs, hooks.abort, 'start-up');
       if (!alive()) throw new RunEnded('child-exited', `${await exitDetail()} before it was up`);
     } else {
-      await settleStart();
+      startIdle = await settleStart();
     }
     // A program that exited during start-up and left processes behind daemonized: signals go to what it left, as to a daemon.
     const programEnd = child?.tree?.programExit();
@@ -226,9 +250,13 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       if (daemon === undefined) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
       signalTargetNote = `the program (pid ${programPid}) ${exitSentence(programEnd)} during start-up and left pid ${daemon} (${commandLine(daemon, commOf(daemon))}) running: signals go to pid ${daemon}, as to a daemon`;
       target = daemon;
+      startIdle = undefined;
     }
     limit = (await procfs.limits(target)).soft ?? limit;
-    disposition = await awaitHandler(target, plan, alive, recorder, hooks.abort);
+    const handler = await awaitHandler(target, plan, alive, recorder, hooks.abort);
+    disposition = handler.disposition;
+    // The program moved while its handler was awaited: where its threads idle is read again.
+    if (handler.waited) startIdle = undefined;
     // An init shim (tini) blocks every signal and takes them in sigtimedwait, which unblocks the waited ones while it sleeps: it takes the signal.
     if (disposition === 'default' && synchronousWait(target, signo) !== null) disposition = 'blocked';
     if (signalTo === 'program' && disposition === 'default') {
@@ -240,11 +268,11 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
         );
       }
     }
-    idle = await idleBaseline(rootPid, treeOptions, plan.settleMs, hooks.abort);
+    idle = startIdle ?? (await idleBaseline(rootPid, treeOptions, plan.settleMs, hooks.abort));
     if (![...idle.values()].every((s) => !s.syscalls.includes(null)) || idle.size === 0) {
       completionNote = 'the threads of the tree could not be read (/proc/PID/task/TID/syscall): the fd floor alone decided when a reload finished';
     }
-    takeSample(0, {});
+    await takeSample(0, {});
     if (disposition === 'ignored' && signalTo === 'program') throw new RunEnded('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
     for (let k = 1; k <= plan.reloadsPlanned; k++) {
       inFlight = k;
@@ -255,7 +283,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       const settledMs = (await awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
       // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
       if (k === plan.reloadsPlanned) await awaitFinished(k, performance.now(), 'the final drain');
-      takeSample(k, { settleMs: settledMs, deliveredMs });
+      await takeSample(k, { settleMs: settledMs, deliveredMs });
       if (emfileObserved) {
         recorder.end(new RunEnded('emfile', `EMFILE at reload ${k}: ${emfileObserved.evidence}`));
         break;
@@ -348,16 +376,18 @@ async function idleBaseline(rootPid: number, options: TreeOptions, settleMs: num
  * action, keep looking for a handler for up to a second (within the ready
  * timeout), so the first signal does not kill a program that was about to catch it.
  */
-async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => boolean, recorder: RunRecorder, abort: AbortSignal | undefined): Promise<SignalDisposition> {
+async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => boolean, recorder: RunRecorder, abort: AbortSignal | undefined): Promise<{ disposition: SignalDisposition; waited: boolean }> {
   const signo = osConstants.signals[plan.signal];
   const until = Math.min(performance.now() + HANDLER_WAIT_MS, performance.now() - recorder.elapsedMs() + plan.readyTimeoutMs);
   let disposition = signalDisposition(pid, signo);
+  let waited = false;
   // A process that takes the signal synchronously (tini in rt_sigtimedwait, a signalfd) has no handler to wait for.
   while (disposition === 'default' && synchronousWait(pid, signo) === null && performance.now() < until && alive()) {
     await sleep(10, abort, 'the wait for a signal handler');
+    waited = true;
     disposition = signalDisposition(pid, signo);
   }
-  return disposition;
+  return { disposition, waited };
 }
 
 /** Why the keeper cannot run here (no C compiler to build it on first use, not Linux), or undefined when it can. */
