@@ -46,6 +46,7 @@ export const OPTIONS = {
     parse: oneOf('--signal-to', ['program', 'group', 'tree'] as const),
     defaults: { watch: 'program' },
   },
+  log: { flag: '--log <file>', help: { watch: "a log file the program writes (e.g. nginx's error.log), followed from its size at start: EMFILE text written there after the first signal is EMFILE seen" } },
   url: { flag: '--url <url>', help: { drain: 'where the server answers: readiness (200 = up) and every request; http://127.0.0.1:PORT/PATH only' } },
   ulimit: {
     flag: '--ulimit <n>',

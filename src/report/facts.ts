@@ -126,7 +126,7 @@ function watchRows(run: RunDocument): [string, string][] {
     ['baseline fds', baselineFds(run)],
     ['final fds', finalFds(run)],
     ['growth', `${growthText(run, ' fd/reload')}${kinds}`],
-    ['EMFILE', run.emfileObserved ? `at reload ${run.emfileObserved.reload}: ${visibleLine(run.emfileObserved.evidence)}` : run.samples.length ? 'not seen' : notMeasured(NO_BASELINE)],
+    ['EMFILE', run.emfileObserved ? `${run.emfileObserved.logFile === undefined ? '' : `in ${visibleLine(run.emfileObserved.logFile)} `}at reload ${run.emfileObserved.reload}: ${visibleLine(run.emfileObserved.evidence)}` : run.samples.length ? 'not seen' : notMeasured(NO_BASELINE)],
     ['signal', signalRow(run)],
     ['reloads', `${v.reloadsDone} of ${run.reloadsPlanned} settled`],
     ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → reload finished)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],

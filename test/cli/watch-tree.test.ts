@@ -3,7 +3,7 @@
 // or never finish are inconclusive; --pid never signals what it would harm; nothing of the tree is
 // left behind, nginx included, also after kill -9 of repro.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -359,6 +359,42 @@ describe('nginx (master + 2 workers on 127.0.0.1)', () => {
       expect(seen.length).toBeGreaterThan(3);
       expect(seen.filter(isAlive)).toEqual([]);
     }
+  });
+
+  /** Slots the nginx master takes below any limit tried here (its fds numbered under 64; an inherited fd far above takes none): measured, never assumed. */
+  async function masterSlots(): Promise<number> {
+    const master = execa(nginx()[0] as string, nginx().slice(1), { reject: false });
+    try {
+      const pid = master.pid as number;
+      await waitFor('2 workers', () => (childrenOf(pid).length === 2 ? true : undefined));
+      return readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) < 64).length;
+    } finally {
+      master.kill('SIGQUIT');
+      await master;
+    }
+  }
+
+  it('--log error.log: a reload whose new worker fails with (24: Too many open files) is EMFILE there (exit 1); the fds alone pass it', async () => {
+    // 7 slots over the master's own: enough to start, too few for a new worker while the old ones drain (nginx 1.22).
+    const ulimit = (await masterSlots()) + 7;
+    const log = join(prefix, 'error.log');
+    const without = await repro(['watch', '--json', '--reloads', '3', '--ulimit', String(ulimit), '--', ...nginx()]);
+    const unseen = JSON.parse(without.stdout) as RunDocument;
+    expect(without.exitCode, unseen.end.detail).toBe(0);
+    expect(unseen.emfileObserved).toBeUndefined();
+    expect(readFileSync(log, 'utf8')).toMatch(/\(24: Too many open files\)/);
+
+    const result = await repro(['watch', '--no-chart', '--reloads', '3', '--ulimit', String(ulimit), '--log', log, '--out', join(prefix, 'emfile.json'), '--', ...nginx()]);
+    const run = JSON.parse(readFileSync(join(prefix, 'emfile.json'), 'utf8')) as RunDocument;
+    expect(result.exitCode, run.end.detail).toBe(1);
+    expect(run.end.reason).toBe('emfile');
+    expect(run.emfileObserved?.logFile).toBe(log);
+    expect(run.emfileObserved?.evidence).toMatch(/\[(alert|emerg)\] \d+#\d+: .*\(24: Too many open files\)$/);
+    expect(validate(run), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    const reload = run.emfileObserved?.reload as number;
+    expect(reload).toBeGreaterThanOrEqual(1);
+    expect(result.stdout).toContain(`EMFILE           in ${log} at reload ${reload}: ${run.emfileObserved?.evidence}`);
+    expect(run.verdict.checks.find((c) => c.id === 'register-failure')).toMatchObject({ ok: false });
   });
 
   it('kill -9 of repro while it watches nginx leaves no nginx process within 2 s', async () => {

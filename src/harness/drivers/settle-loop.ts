@@ -18,6 +18,7 @@ import { ProcfsProbe, type SignalDisposition, signalDisposition } from '../../fd
 import type { MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
 import { processExists } from '../../util/process-exists.js';
 import { exitSentence, launchChild } from '../launch.js';
+import { LogFollower } from '../log-follower.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
 import { addIdleReadings, awaitReloadFinished, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
@@ -47,6 +48,8 @@ export interface SettleLoopPlan extends RecordPlan {
   graceMs: number;
   /** Default `program`. */
   signalTo?: SignalTo;
+  /** A log file the program writes (`--log`): EMFILE text appended there after the first signal is EMFILE seen, as on its own stderr. */
+  logFile?: string;
 }
 
 const POLL_MS = 2;
@@ -82,6 +85,8 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
   let disposition: SignalDisposition | undefined;
   let limit: number | null = plan.ulimit ?? null;
 
+  // Followed from its size now, before the program starts: what was there before is not this run's.
+  const log = plan.logFile === undefined ? undefined : new LogFollower(plan.logFile);
   const keeperNote = plan.pid === undefined ? keeperUnavailable() : undefined;
   const keeper = plan.pid === undefined && !keeperNote ? { graceMs: plan.graceMs } : undefined;
   const child = plan.pid === undefined ? (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit, keeper }) : undefined;
@@ -159,6 +164,8 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     if (!emfileObserved && taken.emfile) emfileObserved = { reload, evidence: taken.emfile };
     const said = outputSaysEmfile();
     if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said)}` };
+    const logged = log?.poll();
+    if (!emfileObserved && logged) emfileObserved = { reload, evidence: ellipsis(logged.line), logFile: log?.path };
   };
 
   /** Processes of the tree that take the signal: a handler (SigCgt) or a wait for it (blocked: sigwait, signalfd). */
@@ -277,7 +284,10 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     for (let k = 1; k <= plan.reloadsPlanned; k++) {
       inFlight = k;
       if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
-      if (k === 1) child?.output.mark();
+      if (k === 1) {
+        child?.output.mark();
+        log?.mark();
+      }
       const sentAt = performance.now();
       const deliveredMs = await checkDelivery(k, send(k));
       const settledMs = (await awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
@@ -285,7 +295,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       if (k === plan.reloadsPlanned) await awaitFinished(k, performance.now(), 'the final drain');
       await takeSample(k, { settleMs: settledMs, deliveredMs });
       if (emfileObserved) {
-        recorder.end(new RunEnded('emfile', `EMFILE at reload ${k}: ${emfileObserved.evidence}`));
+        recorder.end(new RunEnded('emfile', `EMFILE ${emfileObserved.logFile === undefined ? '' : `in ${emfileObserved.logFile} `}at reload ${k}: ${emfileObserved.evidence}`));
         break;
       }
     }
@@ -310,6 +320,9 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
   // A program that dies of EMFILE says so on its way out (a traceback, an error line): that is EMFILE seen too.
   const said = recorder.ending.reason === 'child-exited' && !emfileObserved ? outputSaysEmfile() : null;
   if (said) emfileObserved = { reload: inFlight, evidence: `the program said ${JSON.stringify(said)} and exited` };
+  // What the log got during the reload that ended the run (or while the program went) counts at that reload.
+  const logged = log?.close();
+  if (logged && !emfileObserved && inFlight > 0) emfileObserved = { reload: inFlight, evidence: ellipsis(logged.line), logFile: log?.path };
   const tree: WatchedTree = {
     signalTo,
     programPid,
@@ -399,6 +412,11 @@ function keeperUnavailable(): string | undefined {
     if (error instanceof EnvironmentError) return `${error.message}; the program ran without it, so a process that daemonizes (re-parents to init) leaves the watch`;
     throw error;
   }
+}
+
+/** A log line as evidence: at most 500 characters. */
+function ellipsis(line: string): string {
+  return line.length > 500 ? `${line.slice(0, 499)}…` : line;
 }
 
 /** Process group of a process (field 5 of stat); undefined when it is gone. */
