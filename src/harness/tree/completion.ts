@@ -117,11 +117,12 @@ export function recordIdleBaseline(pids: readonly number[], procRoot = PROC_ROOT
  */
 export function idleBaselineOf(polls: readonly (readonly ThreadReading[])[], procRoot = PROC_ROOT): IdleBaseline {
   const baseline: IdleBaseline = new Map();
-  for (const readings of polls) addIdleReadings(baseline, readings);
-  for (const [tid, site] of baseline) {
-    const pid = polls.flat().find((t) => t.tid === tid)?.pid as number;
-    site.wchan = readProcText(`${procRoot}/${pid}/task/${tid}/wchan`)?.trim() || '0';
+  const pidOf = new Map<number, number>();
+  for (const readings of polls) {
+    addIdleReadings(baseline, readings);
+    for (const t of readings) pidOf.set(t.tid, t.pid);
   }
+  for (const [tid, site] of baseline) site.wchan = readProcText(`${procRoot}/${pidOf.get(tid)}/task/${tid}/wchan`)?.trim() || '0';
   return baseline;
 }
 

@@ -5,6 +5,7 @@ import {
   addIdleReadings,
   awaitReloadFinished,
   type IdleBaseline,
+  idleBaselineOf,
   notFinishedSentence,
   parseSyscall,
   readThreads,
@@ -109,6 +110,14 @@ describe('ReloadCompletion (pure)', () => {
     for (t = 5; t <= 300 && !status?.finished; t += 5) status = c.observe(t, [reading({ syscall: null })], 9);
     expect(status).toMatchObject({ finished: true, evidence: 'fd-floor-only', rule: 'settle-window' });
     expect(t).toBeGreaterThan(100);
+  });
+
+  it('the idle baseline from start-up polls: every syscall each thread slept in', () => {
+    const base = idleBaselineOf([[reading({})], [reading({ syscall: FUTEX }), reading({ tid: 11, syscall: PAUSE })], [reading({})]], '/nonexistent');
+    expect([...base]).toEqual([
+      [10, { syscalls: [PAUSE, FUTEX], wchan: '0', state: 'S' }],
+      [11, { syscalls: [PAUSE], wchan: '0', state: 'S' }],
+    ]);
   });
 
   it('parses syscall files', () => {
