@@ -91,6 +91,8 @@ export function targetFacts(pid: number, signal: NodeJS.Signals, procRoot = PROC
     // A zombie's exe is gone too: only a live process without one is a kernel thread.
     hasExe = (error as NodeJS.ErrnoException).code !== 'ENOENT';
   }
+  const caught = hasSignal(statusMask(status, 'SigCgt'), signo);
+  const ignored = hasSignal(statusMask(status, 'SigIgn'), signo);
   let zombie = statusState(status) === 'Z';
   if (zombie) {
     // An exited leader whose other threads run is not a zombie process.
@@ -104,9 +106,10 @@ export function targetFacts(pid: number, signal: NodeJS.Signals, procRoot = PROC
     exists: true,
     zombie,
     kernelThread: (stat.flags & PF_KTHREAD) !== 0 || (!hasExe && !zombie && statusState(status) !== 'Z'),
-    caught: hasSignal(statusMask(status, 'SigCgt'), signo),
-    ignored: hasSignal(statusMask(status, 'SigIgn'), signo),
-    waited: synchronousWait(pid, signo, procRoot) !== null,
+    caught,
+    ignored,
+    // Only asked when it matters: the signalfd search reads every fd's link.
+    waited: !caught && !ignored && synchronousWait(pid, signo, procRoot) !== null,
     protectedPids,
   };
 }
