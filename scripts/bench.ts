@@ -2,7 +2,9 @@
  * npm run bench: figures and ratios against the alternatives, printed, not asserted.
  * Section "reload": signal round trip, `repro compare` wall time, and a plain
  * shell loop doing the same 500 reloads. Section "probe": the fd probe at 1k, 5k and
- * 19k fds against a C floor, lsof and lsfd. `--only reload|probe` picks one section.
+ * 19k fds against a C floor, lsof and lsfd. Section "watch" (scripts/bench/watch.ts): repro watch
+ * against a shell loop, the cost of a reload split, a tree of 200 processes with 19 000 fds.
+ * `--only reload|probe|watch` picks one section.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { launchChild } from '../src/harness/launch.js';
 import { percentile } from '../src/model/stats.js';
 import { nodeChild } from '../src/runtimes/index.js';
 import { attributeBench } from './bench/attribute.js';
+import { watchBench } from './bench/watch.js';
 
 const BIN = fileURLToPath(new URL('../bin/repro.js', import.meta.url));
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -150,7 +153,7 @@ async function probeBench(): Promise<void> {
   console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time (node start-up included), median of 21 runs (7 at 19k) taken in turns with lsof and lsfd');
 }
 
-const sections: Record<string, () => Promise<void>> = { reload: reloadBench, probe: probeBench, attribute: attributeBench };
+const sections: Record<string, () => Promise<void>> = { reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench };
 for (const [name, bench] of Object.entries(sections)) {
   if (only && only !== name) continue;
   await bench();

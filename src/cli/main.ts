@@ -154,7 +154,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('drive any program with signals and fail when its fds grow per reload (exit 1), or when it cannot take them (exit 4)')
     .argument('[command...]', 'the program and its arguments, after --')
     .passThroughOptions();
-  for (const name of ['pid', 'signal', 'reloads', 'ulimit', 'settle', 'settleTimeout', 'readyAfter', 'readyTimeout', 'maxGrowth', 'grace', 'signalTo', 'attribute'] as const) watch.addOption(optionFor(name, 'watch'));
+  for (const name of ['pid', 'signal', 'reloads', 'ulimit', 'settle', 'settleTimeout', 'readyAfter', 'readyTimeout', 'maxGrowth', 'grace', 'signalTo', 'attribute', 'log'] as const) watch.addOption(optionFor(name, 'watch'));
   addReportOptions(watch).action(async (command: string[], options: WatchOptions & OutputOptions) => {
     checkSettleWindows(options);
     await withHooks(async (hooks, interruption) => {

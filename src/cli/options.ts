@@ -50,6 +50,7 @@ export const OPTIONS = {
     flag: '--attribute',
     help: { watch: 'run the program under strace (-f -k) and name, for each fd that survived, the call, reload and stack that made it (needs strace and ptrace; the start-up wait is 6× --ready-timeout)' },
   },
+  log: { flag: '--log <file>', help: { watch: "a log file the program writes (e.g. nginx's error.log), followed from its size at start: EMFILE text written there after the first signal is EMFILE seen" } },
   url: { flag: '--url <url>', help: { drain: 'where the server answers: readiness (200 = up) and every request; http://127.0.0.1:PORT/PATH only' } },
   ulimit: {
     flag: '--ulimit <n>',
@@ -59,7 +60,7 @@ export const OPTIONS = {
   },
   reloads: { flag: '--reloads <n>', help: { scenario: 'reload signals to send at most', watch: 'signals to send' }, parse: wholeNumber('--reloads', 1, 10_000_000), defaults: { scenario: 500, watch: 20 } },
   ackTimeout: { flag: '--ack-timeout <ms>', help: { scenario: 'wait this long for each reload to be acknowledged' }, parse: wholeNumber('--ack-timeout', 1, 600_000), defaults: { scenario: 2000 } },
-  settle: { flag: '--settle <ms>', help: { watch: 'the fd count must hold still this long after each signal' }, parse: wholeNumber('--settle', 1, 600_000), defaults: { watch: 100 } },
+  settle: { flag: '--settle <ms>', help: { watch: 'the window the fd count (or its floor) must hold at start-up, and after a signal where threads cannot be judged; once every thread is back idle, min(15, this) ms' }, parse: wholeNumber('--settle', 1, 600_000), defaults: { watch: 100 } },
   settleTimeout: {
     flag: '--settle-timeout <ms>',
     help: { watch: 'give up on a signal whose fd count keeps changing after this long' },

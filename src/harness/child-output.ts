@@ -109,9 +109,21 @@ export interface TextSeen {
   afterMark: boolean;
 }
 
-const EMFILE_TEXT = /EMFILE|Too many open files/g;
-/** Enough of the previous chunk to find a phrase split across two chunks. */
-const CARRY_CHARS = 'Too many open files'.length - 1;
+/**
+ * What says EMFILE in a program's words: the errno's name, its strerror text,
+ * or errno 24 as nginx writes it, `(24: Too many open files)` (also under a
+ * locale that translates the text).
+ */
+const EMFILE_SOURCE = String.raw`EMFILE|Too many open files|\(24: [^)\n]{1,60}\)`;
+const EMFILE_TEXT = new RegExp(EMFILE_SOURCE, 'g');
+const EMFILE_ONCE = new RegExp(EMFILE_SOURCE);
+/** Enough of the previous chunk to find a phrase split across two chunks (the longest match is `(24: ` + 60 + `)`). */
+const CARRY_CHARS = 65;
+
+/** Does this text (a log line) say EMFILE? */
+export function emfileLine(text: string): boolean {
+  return EMFILE_ONCE.test(text);
+}
 
 /**
  * Scans the whole of one stream for EMFILE text as it arrives, in bounded

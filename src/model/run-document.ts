@@ -37,7 +37,7 @@ export interface Sample {
   rssKb?: number;
   /** kill() → acknowledgement line received; absent for the baseline and unacknowledged reloads. */
   roundTripMs?: number;
-  /** watch: kill() → fd count unchanged for the settle window (the window included). */
+  /** watch: kill() → the reload finished (every thread back idle and the fd count held for the confirmation, or for the settle window where threads cannot be judged), the window included. */
   settleMs?: number;
   /** watch: kill() → the signal left every pending set of its target(s) (SigPnd, ShdPnd), ms. */
   deliveredMs?: number;
@@ -345,8 +345,8 @@ export interface RunDocument {
   attached?: boolean;
   /** watch --pid: the process was still running when the run ended (absent: not known, older documents). */
   leftRunning?: boolean;
-  /** watch: EMFILE seen without the protocol: fds at the limit, or the program saying so. */
-  emfileObserved?: { reload: number; evidence: string };
+  /** watch: EMFILE seen without the protocol: fds at the limit, or the program saying so (on its output, or in the `--log` file: then `logFile` is its path and `evidence` the line). */
+  emfileObserved?: { reload: number; evidence: string; logFile?: string };
   /** watch: the watched process tree, the signal's target, and how reloads were known finished. */
   tree?: WatchedTree;
   /** watch: survivors by reload, the leak gate. */

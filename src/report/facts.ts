@@ -126,10 +126,10 @@ function watchRows(run: RunDocument): [string, string][] {
     ['baseline fds', baselineFds(run)],
     ['final fds', finalFds(run)],
     ['growth', `${growthText(run, ' fd/reload')}${kinds}`],
-    ['EMFILE', run.emfileObserved ? `at reload ${run.emfileObserved.reload}: ${visibleLine(run.emfileObserved.evidence)}` : run.samples.length ? 'not seen' : notMeasured(NO_BASELINE)],
+    ['EMFILE', run.emfileObserved ? `${run.emfileObserved.logFile === undefined ? '' : `in ${visibleLine(run.emfileObserved.logFile)} `}at reload ${run.emfileObserved.reload}: ${visibleLine(run.emfileObserved.evidence)}` : run.samples.length ? 'not seen' : notMeasured(NO_BASELINE)],
     ['signal', signalRow(run)],
     ['reloads', `${v.reloadsDone} of ${run.reloadsPlanned} settled`],
-    ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → fd count still)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],
+    ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → reload finished)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],
     ['RSS', v.rssKb.start === null ? notMeasured('not read') : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
     ['ended', ended(run)],
     ['process', run.attached ? attachedEnd(run) : childEnd(run)],
@@ -465,7 +465,7 @@ export function treeRows(run: RunDocument): [string, string][] {
   rows.push([
     'completion',
     t.completion === 'threads-and-fd-floor'
-      ? `every thread back where it idled and the fd floor held for the settle window${deliveries.length ? `; delivered in p50 ${percentile(deliveries, 50)} ms` : ''}`
+      ? `every thread back where it idled, then the fd floor held for a short confirmation (the settle window where a thread could not be judged)${deliveries.length ? `; delivered in p50 ${percentile(deliveries, 50)} ms` : ''}`
       : `the fd floor alone: ${visibleLine(t.completionNote ?? 'thread evidence unreadable')}`,
   ]);
   if (t.keeperNote) rows.push(['keeper', visibleLine(t.keeperNote)]);

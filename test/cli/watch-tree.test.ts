@@ -3,7 +3,7 @@
 // or never finish are inconclusive; --pid never signals what it would harm; nothing of the tree is
 // left behind, nginx included, also after kill -9 of repro.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { childrenOf, goneWithin, isAlive, waitFor } from '../support/processes.j
 const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'repro-watch-tree-'));
 const bin = (name: string) => join(dir, name);
-const C_FIXTURES = ['blocks-sighup', 'deadlocks-in-hup-handler', 'exits-leader-thread-keeps-fds', 'daemonizes-and-leaks-pipe-per-hup'];
+const C_FIXTURES = ['blocks-sighup', 'deadlocks-in-hup-handler', 'exits-leader-thread-keeps-fds', 'daemonizes-and-leaks-pipe-per-hup', 'takes-hup-from-signalfd-and-leaks-pipe'];
 
 beforeAll(() => {
   for (const name of C_FIXTURES) execFileSync('gcc', ['-O2', '-Wall', '-pthread', '-o', bin(name), service(`${name}.c`)]);
@@ -140,6 +140,19 @@ describe('a leak below the started program is seen (exit 1), in the process that
     expect(exitCode).toBe(1);
     expect(Math.abs((run?.measured.growthPerReload ?? 0) - 2)).toBeLessThanOrEqual(0.1);
     expect(run?.samples.slice(1).every((s) => (s.settleMs ?? 0) >= 300)).toBe(true);
+  });
+});
+
+describe('a reload is finished once every thread is back idle and the fd count held for a short confirmation', () => {
+  it('a reload under 1 ms does not wait out --settle: every reload ends well inside a 2 s window, and the growth is exact', async () => {
+    const { exitCode, run } = await watch(['--settle', '2000', '--reloads', '6', '--', ...leaky()]);
+    expect(exitCode).toBe(1);
+    expect(run?.tree?.completion).toBe('threads-and-fd-floor');
+    const settles = run?.samples.slice(1).map((s) => s.settleMs ?? Infinity) ?? [];
+    expect(settles).toHaveLength(6);
+    // The settle window applies only where a thread cannot be judged; each reload here ends by the confirmation.
+    for (const ms of settles) expect(ms).toBeLessThan(2000);
+    expect(run?.samples.map((s) => s.fds - (run.samples[0]?.fds ?? 0))).toEqual([0, 2, 4, 6, 8, 10, 12]);
   });
 });
 
@@ -268,6 +281,43 @@ describe('--pid is safe by construction', () => {
   });
 });
 
+describe('--pid of a process that takes the signal synchronously (no handler) is watched, not refused', () => {
+  it.each([
+    // tini blocks every signal and waits in rt_sigtimedwait: SigCgt has no SIGHUP, and SigBlk loses it while tini sleeps.
+    ['the real tini -s in front of a leaking service', () => ['tini', '-s', '--', ...leaky()], true],
+    // dumb-init blocks them too and waits in sigwait, but it also installs a handler for every signal (SigCgt): it was never refused.
+    ['the real dumb-init in front of a leaking service', () => ['dumb-init', ...leaky()], true],
+    ['a C service reading SIGHUP from a signalfd', () => [bin('takes-hup-from-signalfd-and-leaks-pipe')], false],
+  ])('%s: the leak is seen (exit 1)', async (_what, command, shim) => {
+    const running = execa(command()[0] as string, command().slice(1), { reject: false });
+    const pid = running.pid as number;
+    const tree = () => [pid, ...treeBelow(pid)];
+    try {
+      // Up: the shim's service has its handler (or the service reads its signalfd).
+      await waitFor('the service ready', () => {
+        const svc = shim ? treeBelow(pid)[0] : pid;
+        if (svc === undefined) return undefined;
+        const status = readFileSync(`/proc/${svc}/status`, 'utf8');
+        return /^(SigCgt|SigBlk):\s+\S*[13579bdf]$/m.test(status) ? true : undefined;
+      });
+      const { exitCode, run, stderr } = await watch(['--reloads', '6', '--pid', String(pid)]);
+      expect(exitCode, stderr).toBe(1);
+      expect(run?.survivors?.survivorsPerReload).toBe(2);
+      expect(run?.tree?.grew?.pid).toBe(shim ? treeBelow(pid)[0] : pid);
+      expect(run?.end.reason).toBe('reloads-done');
+    } finally {
+      for (const p of tree().reverse()) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await running;
+    }
+  });
+});
+
 describe('nginx (master + 2 workers on 127.0.0.1)', () => {
   const prefix = join(dir, 'nginx');
   let port = 0;
@@ -309,6 +359,42 @@ describe('nginx (master + 2 workers on 127.0.0.1)', () => {
       expect(seen.length).toBeGreaterThan(3);
       expect(seen.filter(isAlive)).toEqual([]);
     }
+  });
+
+  /** Slots the nginx master takes below any limit tried here (its fds numbered under 64; an inherited fd far above takes none): measured, never assumed. */
+  async function masterSlots(): Promise<number> {
+    const master = execa(nginx()[0] as string, nginx().slice(1), { reject: false });
+    try {
+      const pid = master.pid as number;
+      await waitFor('2 workers', () => (childrenOf(pid).length === 2 ? true : undefined));
+      return readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) < 64).length;
+    } finally {
+      master.kill('SIGQUIT');
+      await master;
+    }
+  }
+
+  it('--log error.log: a reload whose new worker fails with (24: Too many open files) is EMFILE there (exit 1); the fds alone pass it', async () => {
+    // 7 slots over the master's own: enough to start, too few for a new worker while the old ones drain (nginx 1.22).
+    const ulimit = (await masterSlots()) + 7;
+    const log = join(prefix, 'error.log');
+    const without = await repro(['watch', '--json', '--reloads', '3', '--ulimit', String(ulimit), '--', ...nginx()]);
+    const unseen = JSON.parse(without.stdout) as RunDocument;
+    expect(without.exitCode, unseen.end.detail).toBe(0);
+    expect(unseen.emfileObserved).toBeUndefined();
+    expect(readFileSync(log, 'utf8')).toMatch(/\(24: Too many open files\)/);
+
+    const result = await repro(['watch', '--no-chart', '--reloads', '3', '--ulimit', String(ulimit), '--log', log, '--out', join(prefix, 'emfile.json'), '--', ...nginx()]);
+    const run = JSON.parse(readFileSync(join(prefix, 'emfile.json'), 'utf8')) as RunDocument;
+    expect(result.exitCode, run.end.detail).toBe(1);
+    expect(run.end.reason).toBe('emfile');
+    expect(run.emfileObserved?.logFile).toBe(log);
+    expect(run.emfileObserved?.evidence).toMatch(/\[(alert|emerg)\] \d+#\d+: .*\(24: Too many open files\)$/);
+    expect(validate(run), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    const reload = run.emfileObserved?.reload as number;
+    expect(reload).toBeGreaterThanOrEqual(1);
+    expect(result.stdout).toContain(`EMFILE           in ${log} at reload ${reload}: ${run.emfileObserved?.evidence}`);
+    expect(run.verdict.checks.find((c) => c.id === 'register-failure')).toMatchObject({ ok: false });
   });
 
   it('kill -9 of repro while it watches nginx leaves no nginx process within 2 s', async () => {

@@ -1,7 +1,7 @@
 // repro watch on real services written in Python and C: leaky ones flagged with the right growth
 // and kind, clean ones passed, and programs that cannot take reloads reported without hanging.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,6 +131,43 @@ describe('repro watch input errors', () => {
     expect(result.stderr).toContain("--signal takes a signal name such as HUP, TERM or USR1, got 'NOPE'");
   });
 });
+
+describe('--log FILE that repro cannot follow: one line naming --log, exit 2, before anything starts', () => {
+  const fix = "give the log file the program writes (e.g. nginx's error.log)";
+  const marker = join(dir, 'started');
+  const program = ['--', 'sh', '-c', `touch ${marker}; sleep 5`];
+  const notStarted = () => expect(existsSync(marker)).toBe(false);
+
+  it.each([
+    ['a directory', () => dir, (p: string) => `--log "${p}": is a directory; ${fix}`],
+    ['a FIFO', () => fifo(), (p: string) => `--log "${p}": is not a regular file (a FIFO, socket or device); ${fix}`],
+    ['a file in a directory that does not exist', () => join(dir, 'no-such-dir', 'error.log'), (p: string) => `--log "${p}": there is no directory ${join(dir, 'no-such-dir')}; ${fix}`],
+    ['a path through a regular file', () => join(log, 'error.log'), (p: string) => `--log "${p}": a part of the path before the file name is not a directory; ${fix}`],
+    ['an empty path', () => '', () => `--log needs a file path; ${fix}`],
+  ])('%s', async (_what, path, message) => {
+    writeFileSync(log, '');
+    const result = await repro(['watch', '--log', path(), ...program]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(`repro: ${message(path())}`);
+    notStarted();
+  });
+
+  it('a file it may not read (repro run as user nobody, the log root-only)', async () => {
+    const secret = join(dir, 'root-only.log');
+    writeFileSync(secret, 'x\n', { mode: 0o600 });
+    chmodSync(dir, 0o755);
+    const result = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, fileURLToPath(new URL('../../bin/repro.js', import.meta.url)), 'watch', '--log', secret, ...program], { reject: false });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(`repro: --log "${secret}": cannot be read (EACCES); ${fix}`);
+    notStarted();
+  });
+});
+
+function fifo(): string {
+  const path = join(dir, 'log.fifo');
+  if (!existsSync(path)) execFileSync('mkfifo', [path]);
+  return path;
+}
 
 describe('permission denied', () => {
   // Run repro as user nobody against a process of root's: /proc/<pid>/fd is not readable then.

@@ -1,4 +1,6 @@
 /** `repro watch`: validate what to run or attach to, then run the watch driver. */
+import { closeSync, openSync, type Stats, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
@@ -27,6 +29,8 @@ export interface WatchOptions {
   signalTo?: SignalTo;
   /** Run the program under strace and attribute every survivor to the call that made it (src/attribution/). */
   attribute?: boolean;
+  /** A log file the program writes, followed for EMFILE text (`--log`). */
+  log?: string;
 }
 
 export interface WatchCommandHooks {
@@ -83,6 +87,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   if (options.attribute && options.pid !== undefined) throw new UsageError('--attribute traces a program repro starts; it cannot attach to --pid: start the service after -- instead');
   // Before anything runs: no strace, or no ptrace, is one line and exit 3, never a run without attribution.
   const tracer = options.attribute ? checkTracer() : undefined;
+  if (options.log !== undefined) checkLogFile(options.log);
   const probe = hooks.probe ?? defaultProbe();
   if (options.pid !== undefined) {
     try {
@@ -129,6 +134,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
         graceMs: options.grace,
         signalTo: options.signalTo,
         trace,
+        logFile: options.log === undefined ? undefined : resolve(options.log),
       },
       { probe, abort: hooks.abort, onSample: hooks.onSample, onChild },
     );
@@ -145,6 +151,43 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   const cannotRun = run.samples.length === 0 ? child?.execFailure() : undefined;
   if (cannotRun) throw new EnvironmentError(`${cannotRun}; check the program after --`);
   return run;
+}
+
+/**
+ * `--log FILE` must name a file repro can follow: a regular file it can read,
+ * or a file not created yet in an existing directory. A directory, a FIFO, a
+ * device, an unreadable file or a path through a non-directory is one line
+ * and exit 2, before anything starts.
+ */
+export function checkLogFile(path: string): void {
+  const fix = "give the log file the program writes (e.g. nginx's error.log)";
+  if (path === '') throw new UsageError(`--log needs a file path; ${fix}`);
+  const shown = JSON.stringify(path);
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new UsageError(`--log ${shown}: a part of the path before the file name is not a directory; ${fix}`);
+    if (code !== 'ENOENT') throw new UsageError(`--log ${shown}: cannot be read (${code}); ${fix}`);
+    // Not there yet: the program may create it, in a directory that exists.
+    const dir = dirname(resolve(path));
+    let parent: Stats | undefined;
+    try {
+      parent = statSync(dir);
+    } catch (parentError) {
+      throw new UsageError(`--log ${shown}: ${(parentError as NodeJS.ErrnoException).code === 'ENOENT' ? `there is no directory ${dir}` : `cannot read ${dir} (${(parentError as NodeJS.ErrnoException).code})`}; ${fix}`);
+    }
+    if (!parent.isDirectory()) throw new UsageError(`--log ${shown}: ${dir} is not a directory; ${fix}`);
+    return;
+  }
+  if (st.isDirectory()) throw new UsageError(`--log ${shown}: is a directory; ${fix}`);
+  if (!st.isFile()) throw new UsageError(`--log ${shown}: is not a regular file (a FIFO, socket or device); ${fix}`);
+  try {
+    closeSync(openSync(path, 'r'));
+  } catch (error) {
+    throw new UsageError(`--log ${shown}: cannot be read (${(error as NodeJS.ErrnoException).code}); ${fix}`);
+  }
 }
 
 /** A pid that names the wrong process (repro's ancestor, a kernel thread) is a usage error (2); one that cannot take a reload (a zombie, no handler) is inconclusive (4). */

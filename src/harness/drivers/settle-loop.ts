@@ -18,12 +18,14 @@ import { ProcfsProbe, type SignalDisposition, signalDisposition } from '../../fd
 import type { MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
 import { processExists } from '../../util/process-exists.js';
 import { exitSentence, launchChild } from '../launch.js';
+import { LogFollower } from '../log-follower.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
-import { addIdleReadings, awaitReloadFinished, type IdleBaseline, readThreads, recordIdleBaseline, ReloadCompletion } from '../tree/completion.js';
+import { addIdleReadings, awaitReloadFinished, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
 import { keeperBinary, programPidOf } from '../tree/keeper.js';
 import { EnvironmentError } from '../../errors.js';
 import { readProcText } from '../tree/proc-stat.js';
+import { synchronousWait } from '../tree/safety.js';
 import { TreeSampler } from '../tree/sampler.js';
 import { commandLine, countTreeFds, descendants, type TreeOptions, TreeWalker } from '../tree/tree.js';
 import type { DriverHooks } from './reload-loop.js';
@@ -49,9 +51,18 @@ export interface SettleLoopPlan extends RecordPlan {
   signalTo?: SignalTo;
   /** --attribute: the program runs under strace (src/attribution/session.ts), which is left out of the tree; survivors are pinned before teardown. */
   trace?: TraceHook;
+  /** A log file the program writes (`--log`): EMFILE text appended there after the first signal is EMFILE seen, as on its own stderr. */
+  logFile?: string;
 }
 
 const POLL_MS = 2;
+/**
+ * Once every thread of the tree is back where it idled, the fd count (or its
+ * floor) must hold this long (and for 3 polls) before a reload counts as
+ * finished: the confirmation rule of tree/completion.ts. The settle window
+ * (`--settle`) applies where threads cannot be judged.
+ */
+export const CONFIRM_MS = 15;
 const HANDLER_WAIT_MS = 1000;
 /** A signal still pending after this long is not delivered (blocked, or a thread that never runs). */
 const DELIVERY_TIMEOUT_MS = 1000;
@@ -77,6 +88,8 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
   let disposition: SignalDisposition | undefined;
   let limit: number | null = plan.ulimit ?? null;
 
+  // Followed from its size now, before the program starts: what was there before is not this run's.
+  const log = plan.logFile === undefined ? undefined : new LogFollower(plan.logFile);
   const keeperNote = plan.pid === undefined ? keeperUnavailable() : undefined;
   const keeper = plan.pid === undefined && !keeperNote ? { graceMs: plan.graceMs } : undefined;
   const child = plan.pid === undefined ? (hooks.launch ?? launchChild)({ command: plan.trace ? plan.trace.command(plan.command) : plan.command, ulimit: plan.ulimit, keeper }) : undefined;
@@ -110,25 +123,40 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     return seen?.afterMark ? seen.text : null;
   };
 
-  /** Start-up: the tree's fd count or its floor holds for the settle window (a service that churns fds settles by its floor). */
-  const settleStart = async (): Promise<void> => {
+  /**
+   * Start-up: the tree's fd count or its floor holds for the settle window (a
+   * service that churns fds settles by its floor). Returns where every thread
+   * slept over that window: the idle baseline, read while nothing moved.
+   */
+  const settleStart = async (): Promise<IdleBaseline> => {
     const started = performance.now();
     // No idle places are known yet: every thread must be asleep (in any syscall) with its CPU time still, so an interpreter still importing is not "up".
     const floor = new ReloadCompletion(new Map(), { settleMs: plan.settleMs, startMs: started, anyIdle: true });
+    const window: { atMs: number; threads: ThreadReading[] }[] = [];
     for (;;) {
       if (hooks.abort?.aborted) throw new RunEnded('aborted', 'aborted during start-up');
       const tree = countTreeFds(rootPid, treeOptions, walker);
       const t = performance.now();
       if (!alive() || tree.processes.length === 0) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
-      if (floor.observe(t, readThreads(tree.processes.map((p) => p.pid)), tree.totalFds).finished) return;
+      const threads = readThreads(tree.processes.map((p) => p.pid));
+      window.push({ atMs: t, threads });
+      while ((window[0] as { atMs: number }).atMs < t - plan.settleMs) window.shift();
+      // Finished means every thread was asleep at every poll of the last window: those readings are where each one idles.
+      if (floor.observe(t, threads, tree.totalFds).finished) return idleBaselineOf(window.map((w) => w.threads));
       if (t - started > plan.readyTimeoutMs) throw new RunEnded('never-settled', `start-up: fd count still changing after ${plan.readyTimeoutMs} ms`);
       await sleep(POLL_MS, hooks.abort, 'start-up');
     }
   };
 
-  const takeSample = (reload: number, at: { settleMs?: number; deliveredMs?: number }) => {
-    const taken = sampler.sample(reload);
-    if (taken.tree.processes.length === 0) throw new RunEnded('child-exited', `the process is gone (probe after reload ${reload})`);
+  const takeSample = async (reload: number, at: { settleMs?: number; deliveredMs?: number }) => {
+    let taken: ReturnType<TreeSampler['sample']> | undefined;
+    try {
+      taken = sampler.sample(reload);
+    } catch (error) {
+      if (!(error instanceof ProbeError && error.failure === 'gone')) throw error;
+    }
+    // The program left between the finished reload and its sample: say how it ended, as during the reload.
+    if (!taken || taken.tree.processes.length === 0) throw new RunEnded('child-exited', `${await exitDetail()} ${reload === 0 ? 'during start-up' : `during reload ${reload}`}`);
     const own = taken.tree.processes.find((p) => p.pid === target);
     const aboveLimit = reload === 0 && limit !== null ? (own?.entries ?? []).filter((e) => e.fd >= (limit as number)).length : undefined;
     recorder.treeSample(
@@ -139,6 +167,8 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     if (!emfileObserved && taken.emfile) emfileObserved = { reload, evidence: taken.emfile };
     const said = outputSaysEmfile();
     if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said)}` };
+    const logged = log?.poll();
+    if (!emfileObserved && logged) emfileObserved = { reload, evidence: ellipsis(logged.line), logFile: log?.path };
   };
 
   /** Processes of the tree that take the signal: a handler (SigCgt) or a wait for it (blocked: sigwait, signalfd). */
@@ -148,7 +178,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       .filter((p) => {
         try {
           const d = signalDisposition(p.pid, signo);
-          return d === 'caught' || d === 'blocked' || (d === 'default' && waitsForSignals(p.pid));
+          return d === 'caught' || d === 'blocked' || (d === 'default' && synchronousWait(p.pid, signo) !== null);
         } catch {
           return false;
         }
@@ -199,7 +229,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
 
   /** Waits until reload k (or the final drain) finished; ends the run when it does not. */
   const awaitFinished = async (k: number, sentAtMs: number, phase: string) => {
-    const done = await awaitReloadFinished({ rootPid, ...treeOptions, baseline: idle, reload: k, settleMs: plan.settleMs, timeoutMs: plan.settleTimeoutMs, signalSentAtMs: sentAtMs, abort: hooks.abort, pollMs: POLL_MS });
+    const done = await awaitReloadFinished({ rootPid, ...treeOptions, baseline: idle, reload: k, settleMs: plan.settleMs, confirmMs: Math.min(CONFIRM_MS, plan.settleMs), timeoutMs: plan.settleTimeoutMs, signalSentAtMs: sentAtMs, abort: hooks.abort, pollMs: POLL_MS });
     if (done.finished) return done;
     if (done.reason === 'aborted') throw new RunEnded('aborted', `aborted during ${phase}`);
     if (done.reason === 'gone' || !alive()) throw new RunEnded('child-exited', `${await exitDetail()} during ${phase}`);
@@ -216,11 +246,13 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       programPid = target = started;
       await plan.trace?.attached(started, plan.readyTimeoutMs);
     }
+    /** Where the threads slept while start-up held still; recorded again below when the handler came later or the target changed. */
+    let startIdle: IdleBaseline | undefined;
     if (plan.readyAfterMs !== undefined) {
       await sleep(plan.readyAfterMs, hooks.abort, 'start-up');
       if (!alive()) throw new RunEnded('child-exited', `${await exitDetail()} before it was up`);
     } else {
-      await settleStart();
+      startIdle = await settleStart();
     }
     // A program that exited during start-up and left processes behind daemonized: signals go to what it left, as to a daemon.
     const programEnd = child?.tree?.programExit();
@@ -229,11 +261,15 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       if (daemon === undefined) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
       signalTargetNote = `the program (pid ${programPid}) ${exitSentence(programEnd)} during start-up and left pid ${daemon} (${commandLine(daemon, commOf(daemon))}) running: signals go to pid ${daemon}, as to a daemon`;
       target = daemon;
+      startIdle = undefined;
     }
     limit = (await procfs.limits(target)).soft ?? limit;
-    disposition = await awaitHandler(target, plan, alive, recorder, hooks.abort);
-    // An init shim (tini, dumb-init) blocks every signal and takes them in sigtimedwait, which unblocks the waited ones while it sleeps: it takes the signal.
-    if (disposition === 'default' && waitsForSignals(target)) disposition = 'blocked';
+    const handler = await awaitHandler(target, plan, alive, recorder, hooks.abort);
+    disposition = handler.disposition;
+    // The program moved while its handler was awaited: where its threads idle is read again.
+    if (handler.waited) startIdle = undefined;
+    // An init shim (tini) blocks every signal and takes them in sigtimedwait, which unblocks the waited ones while it sleeps: it takes the signal.
+    if (disposition === 'default' && synchronousWait(target, signo) !== null) disposition = 'blocked';
     if (signalTo === 'program' && disposition === 'default') {
       const other = takers().find((p) => p.pid !== target);
       if (other) {
@@ -243,24 +279,27 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
         );
       }
     }
-    idle = await idleBaseline(rootPid, treeOptions, plan.settleMs, hooks.abort);
+    idle = startIdle ?? (await idleBaseline(rootPid, treeOptions, plan.settleMs, hooks.abort));
     if (![...idle.values()].every((s) => !s.syscalls.includes(null)) || idle.size === 0) {
       completionNote = 'the threads of the tree could not be read (/proc/PID/task/TID/syscall): the fd floor alone decided when a reload finished';
     }
-    takeSample(0, {});
+    await takeSample(0, {});
     if (disposition === 'ignored' && signalTo === 'program') throw new RunEnded('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
     for (let k = 1; k <= plan.reloadsPlanned; k++) {
       inFlight = k;
       if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
-      if (k === 1) child?.output.mark();
+      if (k === 1) {
+        child?.output.mark();
+        log?.mark();
+      }
       const sentAt = performance.now();
       const deliveredMs = await checkDelivery(k, send(k));
       const settledMs = (await awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
       // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
       if (k === plan.reloadsPlanned) await awaitFinished(k, performance.now(), 'the final drain');
-      takeSample(k, { settleMs: settledMs, deliveredMs });
+      await takeSample(k, { settleMs: settledMs, deliveredMs });
       if (emfileObserved) {
-        recorder.end(new RunEnded('emfile', `EMFILE at reload ${k}: ${emfileObserved.evidence}`));
+        recorder.end(new RunEnded('emfile', `EMFILE ${emfileObserved.logFile === undefined ? '' : `in ${emfileObserved.logFile} `}at reload ${k}: ${emfileObserved.evidence}`));
         break;
       }
     }
@@ -286,6 +325,9 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
   // A program that dies of EMFILE says so on its way out (a traceback, an error line): that is EMFILE seen too.
   const said = recorder.ending.reason === 'child-exited' && !emfileObserved ? outputSaysEmfile() : null;
   if (said) emfileObserved = { reload: inFlight, evidence: `the program said ${JSON.stringify(said)} and exited` };
+  // What the log got during the reload that ended the run (or while the program went) counts at that reload.
+  const logged = log?.close();
+  if (logged && !emfileObserved && inFlight > 0) emfileObserved = { reload: inFlight, evidence: ellipsis(logged.line), logFile: log?.path };
   const tree: WatchedTree = {
     signalTo,
     programPid,
@@ -352,15 +394,18 @@ async function idleBaseline(rootPid: number, options: TreeOptions, settleMs: num
  * action, keep looking for a handler for up to a second (within the ready
  * timeout), so the first signal does not kill a program that was about to catch it.
  */
-async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => boolean, recorder: RunRecorder, abort: AbortSignal | undefined): Promise<SignalDisposition> {
+async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => boolean, recorder: RunRecorder, abort: AbortSignal | undefined): Promise<{ disposition: SignalDisposition; waited: boolean }> {
   const signo = osConstants.signals[plan.signal];
   const until = Math.min(performance.now() + HANDLER_WAIT_MS, performance.now() - recorder.elapsedMs() + plan.readyTimeoutMs);
   let disposition = signalDisposition(pid, signo);
-  while (disposition === 'default' && performance.now() < until && alive()) {
+  let waited = false;
+  // A process that takes the signal synchronously (tini in rt_sigtimedwait, a signalfd) has no handler to wait for.
+  while (disposition === 'default' && synchronousWait(pid, signo) === null && performance.now() < until && alive()) {
     await sleep(10, abort, 'the wait for a signal handler');
+    waited = true;
     disposition = signalDisposition(pid, signo);
   }
-  return disposition;
+  return { disposition, waited };
 }
 
 /** Why the keeper cannot run here (no C compiler to build it on first use, not Linux), or undefined when it can. */
@@ -374,16 +419,9 @@ function keeperUnavailable(): string | undefined {
   }
 }
 
-/** rt_sigtimedwait on x64 and arm64. */
-const SIGTIMEDWAIT = process.arch === 'arm64' ? 137 : 128;
-
-/**
- * A thread of the process sleeps in rt_sigtimedwait (sigwait, sigtimedwait):
- * while it waits, the waited signals are unblocked in SigBlk and the
- * disposition reads `default`, though a signal it waits for is taken there.
- */
-function waitsForSignals(pid: number): boolean {
-  return readThreads([pid]).some((t) => t.syscall === SIGTIMEDWAIT);
+/** A log line as evidence: at most 500 characters. */
+function ellipsis(line: string): string {
+  return line.length > 500 ? `${line.slice(0, 499)}…` : line;
 }
 
 /** Process group of a process (field 5 of stat); undefined when it is gone. */

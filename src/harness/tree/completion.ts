@@ -1,17 +1,27 @@
 /**
  * Did the reload finish? At the baseline, record where each thread of the
  * tree idles (the syscall it sleeps in, from /proc/PID/task/TID/syscall, with
- * its wchan, state and CPU time). After a signal, a reload is finished when:
- * - every thread is back idle: in the syscall it idled in at the baseline
- *   (a thread born since: asleep in any syscall), not running, and its CPU
- *   time (utime + stime) did not advance since the previous poll, for a whole
- *   settle window; and
- * - the fd count has held: either it did not change for the window, or its
- *   floor (the minimum over the last window, which churn cannot move) did not
- *   change for the window.
- * Where the syscall files cannot be read (another user's process without
- * ptrace rights, a kernel without CONFIG_HAVE_ARCH_TRACEHOOK), the fd floor
- * alone decides, and the result says so (`evidence: 'fd-floor-only'`).
+ * its wchan, state and CPU time). A thread is back idle when it is in the
+ * syscall it idled in at the baseline (a thread born since: asleep in any
+ * syscall), not running, and its CPU time (utime + stime) did not advance
+ * since the previous poll. The fd count has held when either it did not
+ * change, or its floor (the minimum over the last settle window, which churn
+ * cannot move) did not change. After a signal, a reload is finished when:
+ * - (the confirmation rule, with `confirmMs`) every thread of the tree could
+ *   be judged and has been back idle at `MIN_CONFIRM_POLLS` polls in a row
+ *   spanning at least `confirmMs`, and the fd count has held for `confirmMs`.
+ *   Work a reload hands on (a pipe write, a kill, a fork) wakes its receiver
+ *   at once, and a woken thread reads `running` until it sleeps again, so
+ *   "every thread back idle" is exact evidence; the short confirmation only
+ *   covers polls that read one thread just before another woke it;
+ * - (the settle window, otherwise) every thread has been back idle for a
+ *   whole settle window and the fd count has held for it. This applies where
+ *   a thread cannot be judged by where it is (it was on a CPU at the
+ *   baseline, a busy loop; or its syscall file was unreadable at this poll).
+ * Where the syscall files cannot be read at all (another user's process
+ * without ptrace rights, a kernel without CONFIG_HAVE_ARCH_TRACEHOOK), the fd
+ * floor alone decides for the settle window, and the result says so
+ * (`evidence: 'fd-floor-only'`).
  *
  * `ReloadCompletion` is the pure state machine (feed it readings);
  * `awaitReloadFinished` is the loop over the real tree.
@@ -101,6 +111,22 @@ export function recordIdleBaseline(pids: readonly number[], procRoot = PROC_ROOT
 }
 
 /**
+ * The baseline from polls already taken (a list of readings per poll, each
+ * taken while every thread slept): every syscall each thread was seen in.
+ * Start-up's last settle window gives them, so no separate window is needed.
+ */
+export function idleBaselineOf(polls: readonly (readonly ThreadReading[])[], procRoot = PROC_ROOT): IdleBaseline {
+  const baseline: IdleBaseline = new Map();
+  const pidOf = new Map<number, number>();
+  for (const readings of polls) {
+    addIdleReadings(baseline, readings);
+    for (const t of readings) pidOf.set(t.tid, t.pid);
+  }
+  for (const [tid, site] of baseline) site.wchan = readProcText(`${procRoot}/${pidOf.get(tid)}/task/${tid}/wchan`)?.trim() || '0';
+  return baseline;
+}
+
+/**
  * Adds more readings to a baseline (pure): poll a few times while the
  * program idles before the first signal, so a thread that idles in two
  * places (epoll_wait, and futex between two timers) has both.
@@ -132,8 +158,14 @@ export interface BusyThread {
 
 export type CompletionEvidence = 'threads-and-fd-floor' | 'fd-floor-only';
 
+/** Which rule ended the wait: the short confirmation after every thread was back idle, or the full settle window. */
+export type CompletionRule = 'confirmed' | 'settle-window';
+
+/** Polls in a row at which every thread must read back idle before the confirmation rule ends a reload. */
+export const MIN_CONFIRM_POLLS = 3;
+
 export type CompletionStatus =
-  | { finished: true; evidence: CompletionEvidence; /** fd total when it finished */ fds: number; /** its floor */ floorFds: number }
+  | { finished: true; evidence: CompletionEvidence; rule: CompletionRule; /** fd total when it finished */ fds: number; /** its floor */ floorFds: number }
   | { finished: false; busy: BusyThread[] };
 
 interface ThreadTrack {
@@ -161,14 +193,19 @@ export class ReloadCompletion {
   #floorSinceMs = 0;
   #syscallsReadable = true;
   #busy: BusyThread[] = [];
+  readonly #confirmMs: number | undefined;
+  #confirmSinceMs: number | undefined;
+  #confirmPolls = 0;
 
   /**
    * `startMs`: when the signal was sent (same clock as `observe`).
    * `anyIdle`: no baseline yet (start-up): every thread must be asleep in any syscall, CPU time still.
+   * `confirmMs`: use the confirmation rule with this window (see the module comment); without it, only the settle window ends a reload.
    */
-  constructor(baseline: IdleBaseline, options: { settleMs: number; startMs: number; anyIdle?: boolean }) {
+  constructor(baseline: IdleBaseline, options: { settleMs: number; startMs: number; anyIdle?: boolean; confirmMs?: number }) {
     this.#baseline = baseline;
     this.#settleMs = options.settleMs;
+    this.#confirmMs = options.confirmMs;
     this.#startMs = options.startMs;
     this.#fdsSinceMs = options.startMs;
     this.#floorSinceMs = options.startMs;
@@ -193,14 +230,20 @@ export class ReloadCompletion {
       this.#floor = floor;
       this.#floorSinceMs = nowMs;
     }
-    const fdsHeld = nowMs - this.#fdsSinceMs >= this.#settleMs || nowMs - this.#floorSinceMs >= this.#settleMs;
+    const fdsHeldFor = (ms: number) => nowMs - this.#fdsSinceMs >= ms || nowMs - this.#floorSinceMs >= ms;
+    const fdsHeld = fdsHeldFor(this.#settleMs);
 
     let threadsIdle = true;
+    /** Some thread could not be judged at this poll: the confirmation rule does not apply. */
+    let unjudged = false;
     const busy: BusyThread[] = [];
     if (this.#syscallsReadable) {
       for (const t of threads) {
         // Unreadable now (the thread exited between its stat and its syscall file): no evidence either way.
-        if (t.syscall === null) continue;
+        if (t.syscall === null) {
+          unjudged = true;
+          continue;
+        }
         let track = this.#threads.get(t.tid);
         const cpuAdvancing = track !== undefined && t.cpuTicks !== track.lastCpu;
         if (!track) {
@@ -213,7 +256,10 @@ export class ReloadCompletion {
         track.lastCpu = t.cpuTicks;
         const idle = this.#baseline.get(t.tid)?.syscalls;
         // A thread that was on a CPU at the baseline (a busy loop) cannot be judged by where it is: skip it.
-        if (idle?.includes('running')) continue;
+        if (idle?.includes('running')) {
+          unjudged = true;
+          continue;
+        }
         // `t` (tracing stop): held by a tracer in the middle of a call (under --attribute, strace recording a traced call), not idle.
         const asleep = typeof t.syscall === 'number' && t.state !== 'R' && t.state !== 't';
         const atIdleSite = asleep && (idle === undefined || idle.includes(t.syscall));
@@ -228,9 +274,19 @@ export class ReloadCompletion {
     if (!threadsIdle) this.#allIdleSinceMs = undefined;
     else this.#allIdleSinceMs ??= nowMs;
     this.#busy = busy;
+    if (this.#confirmMs !== undefined && this.#syscallsReadable && threadsIdle && !unjudged) {
+      this.#confirmSinceMs ??= nowMs;
+      this.#confirmPolls++;
+      if (this.#confirmPolls >= MIN_CONFIRM_POLLS && nowMs - this.#confirmSinceMs >= this.#confirmMs && fdsHeldFor(this.#confirmMs)) {
+        return { finished: true, evidence: 'threads-and-fd-floor', rule: 'confirmed', fds: totalFds, floorFds: floor };
+      }
+    } else {
+      this.#confirmSinceMs = undefined;
+      this.#confirmPolls = 0;
+    }
     const threadsHeld = !this.#syscallsReadable || (this.#allIdleSinceMs !== undefined && nowMs - this.#allIdleSinceMs >= this.#settleMs);
     if (fdsHeld && threadsHeld && nowMs - this.#startMs >= this.#settleMs) {
-      return { finished: true, evidence: this.#syscallsReadable ? 'threads-and-fd-floor' : 'fd-floor-only', fds: totalFds, floorFds: floor };
+      return { finished: true, evidence: this.#syscallsReadable ? 'threads-and-fd-floor' : 'fd-floor-only', rule: 'settle-window', fds: totalFds, floorFds: floor };
     }
     return { finished: false, busy };
   }
@@ -264,6 +320,8 @@ export interface AwaitReloadOptions extends TreeOptions {
   reload: number;
   /** The window: threads idle and fd count (or floor) unchanged this long. */
   settleMs: number;
+  /** The confirmation rule's window (see the module comment); without it, only the settle window ends a reload. */
+  confirmMs?: number;
   /** Give up after this long. */
   timeoutMs: number;
   /** Between polls (default 2 ms; at least the cost of the previous poll). */
@@ -274,7 +332,7 @@ export interface AwaitReloadOptions extends TreeOptions {
 }
 
 export type ReloadFinished =
-  | { finished: true; evidence: CompletionEvidence; /** from the signal to the finish */ waitedMs: number; fds: number; polls: number }
+  | { finished: true; evidence: CompletionEvidence; rule: CompletionRule; /** from the signal to the finish */ waitedMs: number; fds: number; polls: number }
   | { finished: false; reason: 'timeout' | 'gone' | 'aborted'; sentence: string; busy: BusyThread[]; waitedMs: number; polls: number };
 
 /**
@@ -285,7 +343,7 @@ export type ReloadFinished =
 export async function awaitReloadFinished(options: AwaitReloadOptions): Promise<ReloadFinished> {
   const procRoot = options.procRoot ?? PROC_ROOT;
   const startMs = options.signalSentAtMs ?? performance.now();
-  const completion = new ReloadCompletion(options.baseline, { settleMs: options.settleMs, startMs });
+  const completion = new ReloadCompletion(options.baseline, { settleMs: options.settleMs, startMs, confirmMs: options.confirmMs });
   const walker = new TreeWalker(options.rootPid, options);
   let polls = 0;
   let pollCostMs = 0;
@@ -301,7 +359,7 @@ export async function awaitReloadFinished(options: AwaitReloadOptions): Promise<
     const status = completion.observe(now, readThreads(tree.map((p) => p.pid), procRoot), total);
     polls++;
     pollCostMs = performance.now() - now;
-    if (status.finished) return { finished: true, evidence: status.evidence, waitedMs: now - startMs, fds: status.fds, polls };
+    if (status.finished) return { finished: true, evidence: status.evidence, rule: status.rule, waitedMs: now - startMs, fds: status.fds, polls };
     if (options.abort?.aborted) return { finished: false, reason: 'aborted', sentence: `reload ${options.reload} aborted`, busy: status.busy, waitedMs: now - startMs, polls };
     if (now - startMs > options.timeoutMs) {
       return { finished: false, reason: 'timeout', sentence: notFinishedSentence(options.reload, status.busy, now, `the fd count did not hold for ${options.settleMs} ms within ${options.timeoutMs} ms`), busy: status.busy, waitedMs: now - startMs, polls };

@@ -3,7 +3,7 @@
  * signal that could harm the target or repro itself. `refusalFor(facts)` is
  * pure; `refuseSignal(pid, signal)` reads the facts from /proc.
  */
-import { readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { hasSignal, PF_KTHREAD, PROC_ROOT, readProcText, readStat, statusMask, statusState, threadIds } from './proc-stat.js';
 
@@ -39,6 +39,8 @@ export interface TargetFacts {
   caught: boolean;
   /** The process ignores the signal (SigIgn). */
   ignored: boolean;
+  /** The process takes the signal synchronously (rt_sigtimedwait or a signalfd; see `synchronousWait`): no handler, yet nothing ends it. */
+  waited?: boolean;
   /** repro itself and its ancestors, up to pid 1. */
   protectedPids: readonly number[];
 }
@@ -56,7 +58,7 @@ export function refusalFor(signal: NodeJS.Signals, facts: TargetFacts): string |
   if (facts.protectedPids.includes(pid)) return `process ${pid} is repro itself or one of its ancestors (the shell or tool that started it): refusing to signal it`;
   if (facts.kernelThread) return `process ${pid} is a kernel thread: it has no fds to watch and takes no reload signal`;
   if (facts.zombie) return `process ${pid} is a zombie (it has exited and its parent has not reaped it): it cannot take a reload`;
-  if (facts.caught || facts.ignored) return null;
+  if (facts.caught || facts.ignored || facts.waited) return null;
   const action = defaultAction(signal);
   if (action === 'terminate' || action === 'core') return `process ${pid} has no handler for ${signal}, whose default action ${action === 'core' ? 'kills it (and dumps core)' : 'kills it'}: refusing to send it (pick the signal its reload handler catches with --signal)`;
   if (action === 'stop') return `process ${pid} has no handler for ${signal}, whose default action stops it: refusing to send it`;
@@ -89,6 +91,8 @@ export function targetFacts(pid: number, signal: NodeJS.Signals, procRoot = PROC
     // A zombie's exe is gone too: only a live process without one is a kernel thread.
     hasExe = (error as NodeJS.ErrnoException).code !== 'ENOENT';
   }
+  const caught = hasSignal(statusMask(status, 'SigCgt'), signo);
+  const ignored = hasSignal(statusMask(status, 'SigIgn'), signo);
   let zombie = statusState(status) === 'Z';
   if (zombie) {
     // An exited leader whose other threads run is not a zombie process.
@@ -102,8 +106,10 @@ export function targetFacts(pid: number, signal: NodeJS.Signals, procRoot = PROC
     exists: true,
     zombie,
     kernelThread: (stat.flags & PF_KTHREAD) !== 0 || (!hasExe && !zombie && statusState(status) !== 'Z'),
-    caught: hasSignal(statusMask(status, 'SigCgt'), signo),
-    ignored: hasSignal(statusMask(status, 'SigIgn'), signo),
+    caught,
+    ignored,
+    // Only asked when it matters: the signalfd search reads every fd's link.
+    waited: !caught && !ignored && synchronousWait(pid, signo, procRoot) !== null,
     protectedPids,
   };
 }
@@ -115,4 +121,85 @@ export function targetFacts(pid: number, signal: NodeJS.Signals, procRoot = PROC
 export function refuseSignal(pid: number, signal: NodeJS.Signals): string | null {
   if (signal === 'SIGKILL' || signal === 'SIGSTOP') return refusalFor(signal, { pid, exists: true, zombie: false, kernelThread: false, caught: false, ignored: false, protectedPids: [] });
   return refusalFor(signal, targetFacts(pid, signal));
+}
+
+/** rt_sigtimedwait's number on x64 and arm64 (sigwait, sigtimedwait and sigwaitinfo all end there). */
+export const SIGTIMEDWAIT_NR = process.arch === 'arm64' ? 137 : 128;
+
+/** How a process takes a signal without a handler: a thread asleep in rt_sigtimedwait for it, or a signalfd for it. */
+export type SynchronousWait = { how: 'sigtimedwait'; tid: number } | { how: 'signalfd'; fd: number };
+
+/**
+ * How `pid` takes `signo` synchronously, or null. An init shim (tini) or an
+ * event loop blocks the signal and takes it in rt_sigtimedwait or from a
+ * signalfd: SigCgt reads "default", and while rt_sigtimedwait sleeps the
+ * waited signals are even unblocked in SigBlk, yet the signal never runs its
+ * default action. Counts when every live thread either blocks the signal or
+ * sleeps in rt_sigtimedwait with it in the waited set (read from the
+ * process's memory at the syscall's first argument), and some thread waits
+ * for it that way or an open signalfd's mask (fdinfo `sigmask:`) holds it.
+ * A thread that neither blocks nor waits could take it with the default
+ * action: then null.
+ */
+export function synchronousWait(pid: number, signo: number, procRoot = PROC_ROOT): SynchronousWait | null {
+  let waiting: number | undefined;
+  let live = 0;
+  for (const tid of threadIds(pid, procRoot)) {
+    const status = readProcText(`${procRoot}/${pid}/task/${tid}/status`);
+    if (status === undefined || ['Z', 'X'].includes(statusState(status))) continue;
+    live++;
+    if (waiting === undefined && sigtimedwaitHolds(pid, tid, signo, procRoot)) {
+      waiting = tid;
+      continue;
+    }
+    if (!hasSignal(statusMask(status, 'SigBlk'), signo)) return null;
+  }
+  if (live === 0) return null;
+  if (waiting !== undefined) return { how: 'sigtimedwait', tid: waiting };
+  const fd = signalfdFor(pid, signo, procRoot);
+  return fd === undefined ? null : { how: 'signalfd', fd };
+}
+
+/** Thread `tid` sleeps in rt_sigtimedwait and its waited set holds `signo`. */
+function sigtimedwaitHolds(pid: number, tid: number, signo: number, procRoot: string): boolean {
+  const fields = readProcText(`${procRoot}/${pid}/task/${tid}/syscall`)?.trim().split(/\s+/);
+  if (!fields || Number(fields[0]) !== SIGTIMEDWAIT_NR) return false;
+  // rt_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout, size_t sigsetsize)
+  const address = BigInt(fields[1] ?? '0');
+  const size = Math.min(Number(fields[4] ?? 0), 16);
+  if (address === 0n || size <= 0 || (signo - 1) >> 3 >= size) return false;
+  let fd: number | undefined;
+  try {
+    fd = openSync(`${procRoot}/${pid}/mem`, 'r');
+    const set = Buffer.alloc(size);
+    if (readSync(fd, set, 0, size, address) !== size) return false;
+    return (((set[(signo - 1) >> 3] as number) >> ((signo - 1) & 7)) & 1) === 1;
+  } catch {
+    // No ptrace rights over it (or it moved on): not known to wait.
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The first open signalfd of `pid` whose mask (fdinfo `sigmask:`) holds `signo`. */
+function signalfdFor(pid: number, signo: number, procRoot: string): number | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(`${procRoot}/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    let target: string;
+    try {
+      target = readlinkSync(`${procRoot}/${pid}/fd/${name}`);
+    } catch {
+      continue;
+    }
+    if (target !== 'anon_inode:[signalfd]') continue;
+    const info = readProcText(`${procRoot}/${pid}/fdinfo/${name}`);
+    if (info !== undefined && hasSignal(statusMask(info, 'sigmask'), signo)) return Number(name);
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@ import {
   addIdleReadings,
   awaitReloadFinished,
   type IdleBaseline,
+  idleBaselineOf,
   notFinishedSentence,
   parseSyscall,
   readThreads,
@@ -33,7 +34,7 @@ describe('ReloadCompletion (pure)', () => {
     expect(c.observe(10, [reading({ cpuTicks: 7 })], 12).finished).toBe(false); // back in pause, but CPU advanced
     expect(c.observe(20, [reading({ cpuTicks: 7 })], 12).finished).toBe(false);
     expect(c.observe(69, [reading({ cpuTicks: 7 })], 12).finished).toBe(false);
-    expect(c.observe(71, [reading({ cpuTicks: 7 })], 12)).toEqual({ finished: true, evidence: 'threads-and-fd-floor', fds: 12, floorFds: 12 });
+    expect(c.observe(71, [reading({ cpuTicks: 7 })], 12)).toEqual({ finished: true, evidence: 'threads-and-fd-floor', rule: 'settle-window', fds: 12, floorFds: 12 });
   });
 
   it('churn (the count flips every poll) cannot stop it: the floor holds', () => {
@@ -62,6 +63,61 @@ describe('ReloadCompletion (pure)', () => {
     let status;
     for (let t = 5; t <= 200 && !status?.finished; t += 5) status = c.observe(t, [reading({ syscall: null })], 9);
     expect(status).toMatchObject({ finished: true, evidence: 'fd-floor-only' });
+  });
+
+  it('with confirmMs: finishes 3 polls and the confirmation window after every thread is back idle, long before the settle window', () => {
+    const c = new ReloadCompletion(baseline(), { settleMs: 1000, startMs: 0, confirmMs: 15 });
+    expect(c.observe(1, [reading({ syscall: 'running', state: 'R', cpuTicks: 6 })], 10).finished).toBe(false);
+    expect(c.observe(3, [reading({ cpuTicks: 6 })], 12).finished).toBe(false); // back idle: the confirmation starts
+    expect(c.observe(10, [reading({ cpuTicks: 6 })], 12).finished).toBe(false); // 2 polls
+    expect(c.observe(17, [reading({ cpuTicks: 6 })], 12).finished).toBe(false); // 3 polls, 14 ms
+    expect(c.observe(19, [reading({ cpuTicks: 6 })], 12)).toEqual({ finished: true, evidence: 'threads-and-fd-floor', rule: 'confirmed', fds: 12, floorFds: 10 });
+  });
+
+  it('with confirmMs: a poll with a thread not back idle (or CPU advancing) restarts the confirmation', () => {
+    const c = new ReloadCompletion(baseline(), { settleMs: 1000, startMs: 0, confirmMs: 15 });
+    for (const t of [2, 6, 10]) expect(c.observe(t, [reading({})], 12).finished).toBe(false);
+    expect(c.observe(14, [reading({ syscall: FUTEX })], 12).finished).toBe(false);
+    expect(c.observe(18, [reading({ cpuTicks: 9 })], 12).finished).toBe(false); // back in pause, but it ran
+    for (const t of [22, 26, 30]) expect(c.observe(t, [reading({ cpuTicks: 9 })], 12).finished).toBe(false);
+    expect(c.observe(37, [reading({ cpuTicks: 9 })], 12)).toMatchObject({ finished: true, rule: 'confirmed' });
+  });
+
+  it('with confirmMs: the fd count must hold for the confirmation window too', () => {
+    const c = new ReloadCompletion(baseline(), { settleMs: 1000, startMs: 0, confirmMs: 15 });
+    for (const t of [2, 6, 10, 14]) expect(c.observe(t, [reading({})], 12).finished).toBe(false); // idle for 12 ms
+    expect(c.observe(16, [reading({})], 9).finished).toBe(false); // threads idle 14 ms; a process left: the count and floor moved
+    expect(c.observe(20, [reading({})], 9).finished).toBe(false); // threads idle 18 ms, the count held 4
+    expect(c.observe(30, [reading({})], 9).finished).toBe(false);
+    expect(c.observe(31, [reading({})], 9)).toMatchObject({ finished: true, rule: 'confirmed', fds: 9 });
+  });
+
+  it('with confirmMs: a thread that cannot be judged (on a CPU at the baseline) makes the whole settle window apply', () => {
+    const busyLoop: IdleBaseline = new Map([...baseline(), [11, { syscalls: ['running'], wchan: '0', state: 'R' }]]);
+    const c = new ReloadCompletion(busyLoop, { settleMs: 100, startMs: 0, confirmMs: 15 });
+    let status;
+    let t = 0;
+    for (t = 2; t <= 300 && !status?.finished; t += 2) status = c.observe(t, [reading({}), reading({ tid: 11, syscall: 'running', state: 'R', cpuTicks: t })], 12);
+    expect(status).toMatchObject({ finished: true, rule: 'settle-window' });
+    expect(t).toBeGreaterThan(100);
+  });
+
+  it('without readable syscall files the confirmation rule never applies: the fd floor and the settle window decide', () => {
+    const unreadable: IdleBaseline = new Map([[10, { syscalls: [null], wchan: '0', state: 'S' }]]);
+    const c = new ReloadCompletion(unreadable, { settleMs: 100, startMs: 0, confirmMs: 15 });
+    let status;
+    let t = 0;
+    for (t = 5; t <= 300 && !status?.finished; t += 5) status = c.observe(t, [reading({ syscall: null })], 9);
+    expect(status).toMatchObject({ finished: true, evidence: 'fd-floor-only', rule: 'settle-window' });
+    expect(t).toBeGreaterThan(100);
+  });
+
+  it('the idle baseline from start-up polls: every syscall each thread slept in', () => {
+    const base = idleBaselineOf([[reading({})], [reading({ syscall: FUTEX }), reading({ tid: 11, syscall: PAUSE })], [reading({})]], '/nonexistent');
+    expect([...base]).toEqual([
+      [10, { syscalls: [PAUSE, FUTEX], wchan: '0', state: 'S' }],
+      [11, { syscalls: [PAUSE], wchan: '0', state: 'S' }],
+    ]);
   });
 
   it('parses syscall files', () => {
@@ -114,6 +170,34 @@ describe('awaitReloadFinished on real programs', () => {
       totals.push(countTreeFds(child.pid).totalFds - before);
     }
     expect(totals).toEqual([2, 4, 6, 8]);
+  });
+
+  it('a reload that takes under 1 ms ends by the confirmation rule, not the settle window, and its fds are all there', async () => {
+    const child = start(['python3', service('leaks-pipe-per-hup.py')]);
+    const base = await baselineOf(child.pid);
+    const before = countTreeFds(child.pid).totalFds;
+    for (let k = 1; k <= 5; k++) {
+      const sentAt = performance.now();
+      process.kill(child.pid, 'SIGHUP');
+      expect((await awaitDelivery(child.pid, 'SIGHUP')).outcome).toBe('delivered');
+      const result = await awaitReloadFinished({ rootPid: child.pid, baseline: base, reload: k, settleMs: 5000, confirmMs: 15, timeoutMs: 10_000, signalSentAtMs: sentAt });
+      expect(result).toMatchObject({ finished: true, rule: 'confirmed', evidence: 'threads-and-fd-floor' });
+      expect(countTreeFds(child.pid).totalFds - before).toBe(2 * k);
+    }
+  });
+
+  it('a reload that takes 300 ms with the confirmation rule: still waited for (the thread sleeps elsewhere than its idle pause)', async () => {
+    const child = start(['python3', service('reloads-in-300ms.py')]);
+    const base = await baselineOf(child.pid);
+    const before = countTreeFds(child.pid).totalFds;
+    for (let k = 1; k <= 2; k++) {
+      const sentAt = performance.now();
+      process.kill(child.pid, 'SIGHUP');
+      const result = await awaitReloadFinished({ rootPid: child.pid, baseline: base, reload: k, settleMs: 50, confirmMs: 15, timeoutMs: 5000, signalSentAtMs: sentAt });
+      expect(result).toMatchObject({ finished: true, rule: 'confirmed' });
+      expect(result.waitedMs).toBeGreaterThanOrEqual(300);
+      expect(countTreeFds(child.pid).totalFds - before).toBe(2 * k);
+    }
   });
 
   it('a service that churns a temp file every 10 ms still finishes each reload (the floor holds)', async () => {

@@ -2,11 +2,11 @@
 // a target without a handler, and never signal a zombie, a kernel thread or repro's ancestors.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { refusalFor, refuseSignal, selfAndAncestors, type TargetFacts } from '../../../src/harness/tree/safety.js';
-import { isAlive, waitFor } from '../../support/processes.js';
+import { refusalFor, refuseSignal, selfAndAncestors, synchronousWait, type TargetFacts } from '../../../src/harness/tree/safety.js';
+import { childrenOf, isAlive, waitFor } from '../../support/processes.js';
 import { compiled, firstLine, service, start, stopAll } from './support.js';
 
-const { bin, cleanup } = compiled(['reloads-cleanly', 'exits-leader-thread-keeps-fds']);
+const { bin, cleanup } = compiled(['reloads-cleanly', 'exits-leader-thread-keeps-fds', 'takes-hup-from-signalfd-and-leaks-pipe', 'blocks-sighup']);
 afterEach(stopAll);
 afterAll(cleanup);
 
@@ -31,6 +31,7 @@ describe('refusalFor (pure)', () => {
     ['caught', 'SIGHUP', facts({ caught: true })],
     ['ignored (harmless; the driver reports it as not taken)', 'SIGHUP', facts({ ignored: true })],
     ['default action ignore (WINCH) without a handler', 'SIGWINCH', facts({})],
+    ['no handler, but taken synchronously (rt_sigtimedwait, signalfd)', 'SIGHUP', facts({ waited: true })],
   ] as const)('sends when %s', (_what, signal, f) => {
     expect(refusalFor(signal, f)).toBeNull();
   });
@@ -78,5 +79,49 @@ describe('refuseSignal reads the facts from /proc', () => {
 
   it('a pid that does not exist: refused', () => {
     expect(refuseSignal(2 ** 22 + 7, 'SIGHUP')).toBe(`no process ${2 ** 22 + 7}`);
+  });
+});
+
+describe('a process that blocks the signal and takes it synchronously has no handler, yet takes it', () => {
+  /** Waits until some thread of `pid` sleeps in a syscall (the program reached its wait). */
+  const asleep = (pid: number) => waitFor('its wait', () => (/^State:\s+S/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')) ? true : undefined));
+
+  it('the real tini -s (rt_sigtimedwait with SIGHUP in its set, SigCgt and SigBlk both "default"): sent', async () => {
+    const tini = start(['tini', '-s', '--', 'python3', service('leaks-pipe-per-hup.py')]);
+    // tini puts its child in a process group of its own: kill it by pid.
+    const leaky = await waitFor('its child', () => childrenOf(tini.pid)[0]);
+    try {
+      await waitFor('tini in rt_sigtimedwait', () => (synchronousWait(tini.pid, 1) ? true : undefined));
+      const status = readFileSync(`/proc/${tini.pid}/status`, 'utf8');
+      expect(status).toMatch(/^SigCgt:\s+0+$/m);
+      expect(synchronousWait(tini.pid, 1)).toMatchObject({ how: 'sigtimedwait' });
+      expect(refuseSignal(tini.pid, 'SIGHUP')).toBeNull();
+    } finally {
+      process.kill(leaky, 'SIGKILL');
+    }
+  });
+
+  it('a C service reading SIGHUP from a signalfd: sent', async () => {
+    const child = start([bin('takes-hup-from-signalfd-and-leaks-pipe')]);
+    await waitFor('its signalfd', () => (synchronousWait(child.pid, 1) ? true : undefined));
+    expect(synchronousWait(child.pid, 1)).toEqual({ how: 'signalfd', fd: 3 });
+    expect(refuseSignal(child.pid, 'SIGHUP')).toBeNull();
+    // Its signalfd takes only SIGHUP: USR1 would kill it.
+    expect(refuseSignal(child.pid, 'SIGUSR1')).toMatch(/has no handler for SIGUSR1/);
+  });
+
+  it('a thread in sigwait for USR1 only, SIGHUP not blocked: HUP refused (the default action would end it)', async () => {
+    const child = start(['python3', '-c', 'import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})\nwhile True: signal.sigwait({signal.SIGUSR1})']);
+    await waitFor('sigwait', () => (synchronousWait(child.pid, 10) ? true : undefined));
+    expect(synchronousWait(child.pid, 1)).toBeNull();
+    expect(refuseSignal(child.pid, 'SIGHUP')).toMatch(/has no handler for SIGHUP/);
+    expect(refuseSignal(child.pid, 'SIGUSR1')).toBeNull();
+  });
+
+  it('blocked and never waited for (no sigwait, no signalfd): not taken synchronously', async () => {
+    const child = start([bin('blocks-sighup')]);
+    await asleep(child.pid);
+    await waitFor('SIGHUP blocked', () => (/^SigBlk:\s+\S*[13579bdf]$/m.test(readFileSync(`/proc/${child.pid}/status`, 'utf8')) ? true : undefined));
+    expect(synchronousWait(child.pid, 1)).toBeNull();
   });
 });
