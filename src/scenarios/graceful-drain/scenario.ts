@@ -12,6 +12,8 @@
  * - correct: readiness 503, serves through the lag, closes the listener,
  *   finishes in-flight within the grace, closes idle connections, cleans up in
  *   reverse, exit 0.
+ * Children in Node (http) and Rust (hyper 0.14 + tokio from Debian's crates,
+ * built on first use: src/runtimes/cargo.ts).
  * Run by the load-and-signal driver; judged by the ledger (Expectation.drain).
  */
 import { nodeChild } from '../../runtimes/index.js';
@@ -48,11 +50,19 @@ export const gracefulDrain: Scenario = {
   summary: 'SIGTERM with requests in flight: exiting at once, accepting after it or draining forever loses requests; readiness off, serve through the lag, drain within the grace period loses none',
   signal: 'SIGTERM',
   roles,
-  runtimes: ['node'],
+  runtimes: ['node', 'rust'],
   options: [],
   metrics: [],
   driver: 'load-and-signal',
-  async command(role) {
+  async command(role, runtime, _options, abort) {
+    if (runtime === 'rust') {
+      const { ensureRustBinaries, GRACEFUL_DRAIN_PROJECT } = await import('../../runtimes/cargo.js');
+      const built = await ensureRustBinaries(GRACEFUL_DRAIN_PROJECT, { abort, onBuild: (message) => process.stderr.write(`repro: ${message}\n`) });
+      const binary = built[role.name.replaceAll('-', '_')];
+      if (!binary) throw new Error(`no rust child for ${role.name}`);
+      return [binary];
+    }
+    if (runtime !== 'node') throw new Error(`no ${runtime} child for ${role.name}`);
     return nodeChild(`scenarios/graceful-drain/node/${role.name}.js`);
   },
   drainArgs({ lagMs, graceMs }) {
