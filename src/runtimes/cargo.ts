@@ -292,6 +292,13 @@ export async function ensureRustBinaries(project: RustProject, options: EnsureRu
   return built;
 }
 
+/** True when the cache already holds a build of the project's current sources (nothing is built). */
+export function rustBuilt(project: RustProject, options: Pick<EnsureRustOptions, 'cacheDir' | 'registryDir'> = {}): boolean {
+  if (!existsSync(join(project.sourceDir, 'Cargo.toml'))) return false;
+  const hash = sourceHash(project.sourceDir, options.registryDir ?? DEBIAN_REGISTRY);
+  return builtIn(join(options.cacheDir ?? DEFAULT_CACHE_DIR, hash), project.binaries) !== undefined;
+}
+
 /** The paths of sighup-listener's three Rust children (see ensureRustBinaries). */
 export async function ensureRustChildren(options: EnsureRustOptions = {}): Promise<RustChildren> {
   const built = await ensureRustBinaries(SIGHUP_LISTENER_PROJECT, options);
