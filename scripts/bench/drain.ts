@@ -2,7 +2,7 @@
  * Bench for graceful-drain (issue 12), printed, not asserted. `npm run bench` runs
  * `drainBench()` (section `drain`, about 40 s): the generator against `ab`, the harness RSS
  * over 100 000 requests, the second-signal latency. Run alone it does all of this, at full size:
- * 1. `--runs` (20) seeded runs of each child (`--runtime node|rust`) under load with ≥ 4 000 requests:
+ * 1. `--runs` (20) seeded runs of each child (`--runtime node|rust|python`) under load with ≥ 4 000 requests:
  *    how many pass their verdict (correct: 0 lost; broken: ≥ 1 lost, every loss with its cause;
  *    drains-forever: killed after the grace period), losses per run, causes;
  * 2. the same number of correct runs with a second signal 100 ms after the first: time to exit;
@@ -10,7 +10,7 @@
  *    server, keep-alive and one connection per request, and the ratio;
  * 4. the harness's peak RSS after 10 000 and after 100 000 requests.
  * `--only verdicts|second|throughput|rss` picks one section, `--variants a,b` some children, `--runs N` the count.
- * Run: node --import tsx scripts/bench/drain.ts [--runtime rust]
+ * Run: node --import tsx scripts/bench/drain.ts [--runtime rust|python]
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { LoadGenerator } from '../../src/harness/load/generator.js';
 import { type ClientKind, Ledger } from '../../src/harness/load/ledger.js';
 import { type DrainExpectation, judgeDrain, killedSentence, lossSentence } from '../../src/harness/load/verdict.js';
 import { ensureRustBinaries, GRACEFUL_DRAIN_PROJECT, rustBuilt } from '../../src/runtimes/cargo.js';
-import { nodeChild } from '../../src/runtimes/index.js';
+import { nodeChild, pythonChild } from '../../src/runtimes/index.js';
 import { findOnPath } from '../../src/util/find-executable.js';
 
 const arg = (name: string) => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : undefined);
@@ -47,6 +47,7 @@ let rust: Record<string, string> | undefined;
 
 /** The child's argv in the chosen runtime (the Rust children are built on first use). */
 async function child(variant: string, args: readonly string[], runtime = RUNTIME): Promise<string[]> {
+  if (runtime === 'python') return pythonChild('src/scenarios/graceful-drain/python/server.py', [variant, ...args]);
   if (runtime !== 'rust') return nodeChild(`scenarios/graceful-drain/node/${variant}.js`, args);
   rust ??= await ensureRustBinaries(GRACEFUL_DRAIN_PROJECT, { onBuild: (m) => console.error(m) });
   return [rust[variant.replaceAll('-', '_')] as string, ...args];
