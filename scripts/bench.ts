@@ -3,8 +3,10 @@
  * Section "reload": signal round trip, `repro compare` wall time, and a plain
  * shell loop doing the same 500 reloads. Section "probe": the fd probe at 1k, 5k and
  * 19k fds against a C floor, lsof and lsfd. Section "watch" (scripts/bench/watch.ts): repro watch
- * against a shell loop, the cost of a reload split, a tree of 200 processes with 19 000 fds.
- * `--only reload|probe|watch` picks one section.
+ * against a shell loop, the cost of a reload split, a tree of 200 processes with 19 000 fds. Section
+ * "drain": the load generator against ab, its RSS over 100 000 requests, the second-signal latency.
+ * Section "attribute": a reload's cost with and without --attribute, the trace parser's memory.
+ * `--only reload|probe|watch|attribute|drain` picks one section.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { execa } from 'execa';
 import { ProcfsProbe } from '../src/fdprobe/procfs.js';
 import { fileURLToPath } from 'node:url';
 import { runPattern, SCENARIO_DEFAULTS, type ScenarioOptions } from '../src/cli/commands/scenario.js';
+import { drainBench } from './bench/drain.js';
 import { launchChild } from '../src/harness/launch.js';
 import { percentile } from '../src/model/stats.js';
 import { nodeChild } from '../src/runtimes/index.js';
@@ -153,7 +156,7 @@ async function probeBench(): Promise<void> {
   console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time (node start-up included), median of 21 runs (7 at 19k) taken in turns with lsof and lsfd');
 }
 
-const sections: Record<string, () => Promise<void>> = { reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench };
+const sections: Record<string, () => Promise<void>> = { reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench, drain: drainBench };
 for (const [name, bench] of Object.entries(sections)) {
   if (only && only !== name) continue;
   await bench();

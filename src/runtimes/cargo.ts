@@ -1,5 +1,5 @@
 /**
- * The Rust children of sighup-listener, built on first use with cargo against
+ * The Rust children (sighup-listener's, graceful-drain's), built on first use with cargo against
  * the crates Debian packages (/usr/share/cargo/registry), offline, and cached
  * under the package by a hash of their sources and of the crates on the system:
  * edit a .rs file or upgrade librust-tokio-dev and the next use rebuilds. Two
@@ -28,7 +28,7 @@ export interface RustChildren {
 export interface EnsureRustOptions {
   /** Where built children are cached; `<package>/.cache/rust` by default. */
   cacheDir?: string;
-  /** The cargo project; the bundled one by default. */
+  /** The cargo project's directory; the project's own by default. */
   sourceDir?: string;
   /** The Debian crate registry used as the only source. */
   registryDir?: string;
@@ -41,27 +41,63 @@ export interface EnsureRustOptions {
 }
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DEFAULT_SOURCE_DIR = join(PACKAGE_ROOT, 'src/scenarios/sighup-listener/rust');
 export const DEFAULT_CACHE_DIR = join(PACKAGE_ROOT, '.cache/rust');
 export const DEBIAN_REGISTRY = '/usr/share/cargo/registry';
+
+/** A cargo project of children: where its sources are, the binaries it makes, the Debian crates it needs. */
+export interface RustProject {
+  sourceDir: string;
+  /** Binary names (`src/bin/<name>.rs`). */
+  binaries: readonly string[];
+  /** Crate directory prefix in the registry → the Debian package that installs it. */
+  crates: ReadonlyArray<readonly [string, string]>;
+  /** The packages the install hint names, in order. */
+  packages: readonly string[];
+}
+
+export const SIGHUP_LISTENER_PROJECT: RustProject = {
+  sourceDir: join(PACKAGE_ROOT, 'src/scenarios/sighup-listener/rust'),
+  binaries: ['broken', 'tokio_per_reload', 'correct'],
+  crates: [
+    ['tokio-1.', 'librust-tokio-dev'],
+    ['signal-hook-0.3.', 'librust-signal-hook-dev'],
+    ['signal-hook-registry-1.', 'librust-signal-hook-dev'],
+    ['libc-0.2.', 'librust-libc-dev'],
+  ],
+  packages: ['librust-tokio-dev', 'librust-signal-hook-dev'],
+};
+
+/** graceful-drain's servers: hyper 0.14 on tokio, tokio-util's CancellationToken. */
+export const GRACEFUL_DRAIN_PROJECT: RustProject = {
+  sourceDir: join(PACKAGE_ROOT, 'src/scenarios/graceful-drain/rust'),
+  binaries: ['correct', 'exit_at_once', 'keeps_accepting', 'drains_forever'],
+  crates: [
+    ['tokio-1.', 'librust-tokio-dev'],
+    ['tokio-macros-1.', 'librust-tokio-dev'],
+    ['tokio-util-0.7.', 'librust-tokio-util-dev'],
+    ['hyper-0.14.', 'librust-hyper-dev'],
+    ['libc-0.2.', 'librust-libc-dev'],
+  ],
+  packages: ['librust-tokio-dev', 'librust-tokio-util-dev', 'librust-hyper-dev'],
+};
+
+export const DEFAULT_SOURCE_DIR = SIGHUP_LISTENER_PROJECT.sourceDir;
+
+/** The cargo project of a scenario's Rust children (sighup-listener's when none is named). */
+export function rustProjectFor(scenario: string | undefined): RustProject {
+  return scenario === 'graceful-drain' ? GRACEFUL_DRAIN_PROJECT : SIGHUP_LISTENER_PROJECT;
+}
 
 /** Binary name in the cargo project → field of RustChildren. */
 const BINARIES = { broken: 'broken', tokioPerReload: 'tokio_per_reload', correct: 'correct' } as const satisfies Record<keyof RustChildren, string>;
 
-/** Crate directory prefix in the registry → the Debian package that installs it. */
-const REQUIRED_CRATES: ReadonlyArray<readonly [string, string]> = [
-  ['tokio-1.', 'librust-tokio-dev'],
-  ['signal-hook-0.3.', 'librust-signal-hook-dev'],
-  ['signal-hook-registry-1.', 'librust-signal-hook-dev'],
-  ['libc-0.2.', 'librust-libc-dev'],
-];
+function listWords(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words.at(-1) as string}`;
+}
 
 /** The one line that says what to install, naming what is missing. */
-export function installHint(missing: readonly string[]): string {
-  return (
-    `the rust runtime needs cargo and Debian's librust-tokio-dev and librust-signal-hook-dev (missing: ${missing.join(', ')}); ` +
-    'install them with: apt-get install -y cargo librust-tokio-dev librust-signal-hook-dev'
-  );
+export function installHint(missing: readonly string[], packages: readonly string[] = SIGHUP_LISTENER_PROJECT.packages): string {
+  return `the rust runtime needs cargo and Debian's ${listWords(packages)} (missing: ${missing.join(', ')}); install them with: apt-get install -y cargo ${packages.join(' ')}`;
 }
 
 function listFiles(dir: string): string[] {
@@ -103,17 +139,18 @@ export function sourceHash(sourceDir: string, registryDir: string = DEBIAN_REGIS
   return hash.digest('hex').slice(0, 16);
 }
 
-function builtIn(dir: string): RustChildren | undefined {
-  const paths = Object.fromEntries(Object.entries(BINARIES).map(([key, bin]) => [key, join(dir, bin)])) as unknown as RustChildren;
+/** Binary name → its path in `dir`, when every binary is there. */
+function builtIn(dir: string, binaries: readonly string[]): Record<string, string> | undefined {
+  const paths = Object.fromEntries(binaries.map((bin) => [bin, join(dir, bin)]));
   return Object.values(paths).every((p) => isExecutableFile(p)) ? paths : undefined;
 }
 
 /** What is missing to build here, as cargo and Debian package names; empty when nothing is. */
-export function missingForBuild(registryDir: string, env: NodeJS.ProcessEnv): string[] {
+export function missingForBuild(registryDir: string, env: NodeJS.ProcessEnv, crates: RustProject['crates'] = SIGHUP_LISTENER_PROJECT.crates): string[] {
   const missing: string[] = [];
   if (!findOnPath('cargo', env.PATH ?? '')) missing.push('cargo');
   const entries = registryEntries(registryDir);
-  for (const [prefix, pkg] of REQUIRED_CRATES) {
+  for (const [prefix, pkg] of crates) {
     if (!entries.some((e) => e.startsWith(prefix)) && !missing.includes(pkg)) missing.push(pkg);
   }
   return missing;
@@ -187,10 +224,10 @@ async function removeAbandonedBuilds(cacheDir: string): Promise<void> {
   }
 }
 
-async function build(sourceDir: string, cacheDir: string, finalDir: string, hash: string, options: EnsureRustOptions, env: NodeJS.ProcessEnv): Promise<void> {
+async function build(project: RustProject, sourceDir: string, cacheDir: string, finalDir: string, hash: string, options: EnsureRustOptions, env: NodeJS.ProcessEnv): Promise<void> {
   const registryDir = options.registryDir ?? DEBIAN_REGISTRY;
-  const missing = missingForBuild(registryDir, env);
-  if (missing.length > 0) throw new EnvironmentError(installHint(missing));
+  const missing = missingForBuild(registryDir, env, project.crates);
+  if (missing.length > 0) throw new EnvironmentError(installHint(missing, project.packages));
   try {
     await mkdir(cacheDir, { recursive: true });
   } catch (error) {
@@ -201,16 +238,16 @@ async function build(sourceDir: string, cacheDir: string, finalDir: string, hash
   const work = await mkdtemp(join(cacheDir, `.build-${hash}-`));
   try {
     // A copy, so the Cargo.lock cargo writes and the .cargo/config.toml stay out of the sources.
-    const project = join(work, 'project');
-    await mkdir(project);
+    const projectDir = join(work, 'project');
+    await mkdir(projectDir);
     for (const file of projectFiles(sourceDir)) {
-      await mkdir(join(project, file, '..'), { recursive: true });
-      await copyFile(join(sourceDir, file), join(project, file));
+      await mkdir(join(projectDir, file, '..'), { recursive: true });
+      await copyFile(join(sourceDir, file), join(projectDir, file));
     }
-    await mkdir(join(project, '.cargo'));
-    await writeFile(join(project, '.cargo/config.toml'), cargoConfig(registryDir));
+    await mkdir(join(projectDir, '.cargo'));
+    await writeFile(join(projectDir, '.cargo/config.toml'), cargoConfig(registryDir));
     const log = join(work, 'cargo.log');
-    const result = await runCargo(project, join(work, 'target'), log, env, options.abort);
+    const result = await runCargo(projectDir, join(work, 'target'), log, env, options.abort);
     if (options.abort?.aborted) throw new ReproError('interrupted during the first-use build of the rust children (cargo stopped; nothing was run)', ExitCode.INTERRUPTED);
     if (result.code !== 0) {
       const kept = join(cacheDir, `build-${hash}-failed.log`);
@@ -220,13 +257,13 @@ async function build(sourceDir: string, cacheDir: string, finalDir: string, hash
     }
     const out = join(work, 'out');
     await mkdir(out);
-    for (const bin of Object.values(BINARIES)) await copyFile(join(work, 'target/release', bin), join(out, bin));
+    for (const bin of project.binaries) await copyFile(join(work, 'target/release', bin), join(out, bin));
     try {
       await rename(out, finalDir);
     } catch (error) {
       // Another repro built the same sources first: theirs is as good as ours.
       const code = (error as NodeJS.ErrnoException).code;
-      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !builtIn(finalDir)) throw error;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !builtIn(finalDir, project.binaries)) throw error;
     }
   } finally {
     // A compiler killed a moment ago may still be removing its files: retry instead of failing on ENOTEMPTY.
@@ -235,22 +272,35 @@ async function build(sourceDir: string, cacheDir: string, finalDir: string, hash
 }
 
 /**
- * The paths of the three Rust children, building them first if the cache has
- * no build of the current sources. Throws EnvironmentError (exit 3) with one
- * line when cargo or the Debian crates are missing, or when the build fails
- * (then naming the kept log of cargo's output).
+ * The paths of a project's binaries (by binary name), building them first if
+ * the cache has no build of the current sources. Throws EnvironmentError (exit 3)
+ * with one line when cargo or the Debian crates are missing, or when the build
+ * fails (then naming the kept log of cargo's output).
  */
-export async function ensureRustChildren(options: EnsureRustOptions = {}): Promise<RustChildren> {
-  const sourceDir = options.sourceDir ?? DEFAULT_SOURCE_DIR;
+export async function ensureRustBinaries(project: RustProject, options: EnsureRustOptions = {}): Promise<Record<string, string>> {
+  const sourceDir = options.sourceDir ?? project.sourceDir;
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const env = options.env ?? process.env;
   if (!existsSync(join(sourceDir, 'Cargo.toml'))) throw new EnvironmentError(`the rust children's sources are missing (${sourceDir}): reinstall repro`);
   const hash = sourceHash(sourceDir, options.registryDir ?? DEBIAN_REGISTRY);
   const finalDir = join(cacheDir, hash);
-  const cached = builtIn(finalDir);
+  const cached = builtIn(finalDir, project.binaries);
   if (cached) return cached;
-  await build(sourceDir, cacheDir, finalDir, hash, options, env);
-  const built = builtIn(finalDir);
+  await build(project, sourceDir, cacheDir, finalDir, hash, options, env);
+  const built = builtIn(finalDir, project.binaries);
   if (!built) throw new EnvironmentError(`the rust build finished but ${finalDir} has no children in it: remove it and run again`);
   return built;
+}
+
+/** True when the cache already holds a build of the project's current sources (nothing is built). */
+export function rustBuilt(project: RustProject, options: Pick<EnsureRustOptions, 'cacheDir' | 'registryDir'> = {}): boolean {
+  if (!existsSync(join(project.sourceDir, 'Cargo.toml'))) return false;
+  const hash = sourceHash(project.sourceDir, options.registryDir ?? DEBIAN_REGISTRY);
+  return builtIn(join(options.cacheDir ?? DEFAULT_CACHE_DIR, hash), project.binaries) !== undefined;
+}
+
+/** The paths of sighup-listener's three Rust children (see ensureRustBinaries). */
+export async function ensureRustChildren(options: EnsureRustOptions = {}): Promise<RustChildren> {
+  const built = await ensureRustBinaries(SIGHUP_LISTENER_PROJECT, options);
+  return Object.fromEntries(Object.entries(BINARIES).map(([key, bin]) => [key, built[bin]])) as unknown as RustChildren;
 }

@@ -2,12 +2,12 @@
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../errors.js';
 import { findOnPath } from '../util/find-executable.js';
-import { DEBIAN_REGISTRY, installHint, missingForBuild } from './cargo.js';
+import { DEBIAN_REGISTRY, installHint, missingForBuild, rustProjectFor } from './cargo.js';
 
 export interface Runtime {
   name: string;
-  /** Why it cannot run here (one line with what to install), or null when it can. */
-  unavailable(): string | null;
+  /** Why it cannot run here (one line with what to install), or null when it can; `scenario` narrows it to what that scenario's children need. */
+  unavailable(scenario?: string): string | null;
 }
 
 const PYTHON = 'python3';
@@ -18,17 +18,18 @@ export const RUNTIMES: Record<string, Runtime> = {
   c: { name: 'c', unavailable: () => (findOnPath('gcc') ? null : 'no gcc on PATH; install it (Debian: apt-get install gcc liburing-dev)') },
   rust: {
     name: 'rust',
-    unavailable: () => {
-      const missing = missingForBuild(DEBIAN_REGISTRY, process.env);
-      return missing.length ? installHint(missing) : null;
+    unavailable: (scenario) => {
+      const project = rustProjectFor(scenario);
+      const missing = missingForBuild(DEBIAN_REGISTRY, process.env, project.crates);
+      return missing.length ? installHint(missing, project.packages) : null;
     },
   },
 };
 
-/** Throws the runtime's one line (exit 3) when it cannot run here. */
-export function requireRuntime(name: string): void {
+/** Throws the runtime's one line (exit 3) when it cannot run here (for `scenario`'s children, when given). */
+export function requireRuntime(name: string, scenario?: string): void {
   const runtime = RUNTIMES[name];
-  const why = runtime ? runtime.unavailable() : `no runtime named ${name}`;
+  const why = runtime ? runtime.unavailable(scenario) : `no runtime named ${name}`;
   if (why) throw new EnvironmentError(`--runtime ${name}: ${why}`);
 }
 

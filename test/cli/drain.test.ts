@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CompareDocument, RunDocument } from '../../src/model/run-document.js';
 import { repro } from '../support/cli.js';
@@ -40,10 +40,56 @@ function processesWith(needle: string): number[] {
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
+const svgParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['g', 'path', 'text', 'line', 'rect'].includes(name) });
+
+/** Elements an inert picture may have: shapes and text, nothing that runs, links or embeds. */
+const SVG_ELEMENTS = new Set(['svg', 'title', 'desc', 'g', 'rect', 'line', 'path', 'polyline', 'circle', 'text']);
+
+/** Well-formed XML that runs nothing and loads nothing: only shapes and text, no event handler, no link, no external reference. */
+function expectInertSvg(text: string): void {
+  expect(XMLValidator.validate(text)).toBe(true);
+  expect(text.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+  const walk = (name: string, node: unknown): void => {
+    expect(SVG_ELEMENTS.has(name), `element <${name}>`).toBe(true);
+    for (const item of Array.isArray(node) ? node : [node]) {
+      if (typeof item !== 'object' || item === null) continue;
+      for (const [key, value] of Object.entries(item as Record<string, unknown>)) {
+        if (key === '#text') continue;
+        if (key.startsWith('@')) {
+          expect(key, `attribute ${key} of <${name}>`).not.toMatch(/^@(on|href|xlink:href|style$)/i);
+          expect(String(value)).not.toMatch(/url\(|javascript:/i);
+        } else walk(key, value);
+      }
+    }
+  };
+  walk('svg', svgParser.parse(text).svg);
+}
+
+interface SvgPanel {
+  run: string;
+  /** data-requests of each band by its data-outcome. */
+  bands: Record<string, number>;
+  /** data-ms of each mark by its data-mark. */
+  marks: Record<string, number>;
+}
+
+/** The drain timeline's panels as data, read back from the SVG. */
+function svgPanels(text: string): SvgPanel[] {
+  type G = { '@class'?: string; '@data-run'?: string; '@data-mark'?: string; '@data-ms'?: string; path?: { '@data-outcome'?: string; '@data-requests'?: string }[]; g?: G[] };
+  const svg = svgParser.parse(text).svg as { g: G[] };
+  return svg.g
+    .filter((g) => g['@class'] === 'drain-run')
+    .map((g) => ({
+      run: g['@data-run'] as string,
+      bands: Object.fromEntries((g.path ?? []).map((p) => [p['@data-outcome'], Number(p['@data-requests'])])),
+      marks: Object.fromEntries((g.g ?? []).filter((m) => m['@class'] === 'mark').map((m) => [m['@data-mark'], Number(m['@data-ms'])])),
+    }));
+}
+
 describe('repro compare --scenario graceful-drain (the real CLI, real servers, real load)', () => {
   const out = join(dir, 'compare.json');
   it('exits 0: every broken server loses requests, each with its cause; correct loses none and exits 0', async () => {
-    const result = await repro(['compare', '--scenario', 'graceful-drain', '--out', out, '--junit', join(dir, 'compare.xml'), '--markdown', join(dir, 'compare.md'), '--html', join(dir, 'compare.html')], { timeout: 90_000 });
+    const result = await repro(['compare', '--scenario', 'graceful-drain', '--out', out, '--junit', join(dir, 'compare.xml'), '--markdown', join(dir, 'compare.md'), '--html', join(dir, 'compare.html'), '--svg', join(dir, 'compare.svg')], { timeout: 90_000 });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     const doc = JSON.parse(readFileSync(out, 'utf8')) as CompareDocument;
@@ -83,6 +129,45 @@ describe('repro compare --scenario graceful-drain (the real CLI, real servers, r
     expect(readFileSync(join(dir, 'compare.html'), 'utf8')).toContain('Requests: the ledger');
   }, 100_000);
 
+  it('--svg draws the requests over time per run: every request in a band by outcome, losses apart, the shutdown marked; inert, valid XML', async () => {
+    const text = readFileSync(join(dir, 'compare.svg'), 'utf8');
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as CompareDocument;
+    expectInertSvg(text);
+    const panels = svgPanels(text);
+    expect(panels.map((p) => p.run)).toEqual(['exit-at-once', 'keeps-accepting', 'drains-forever', 'correct']);
+    for (const [i, panel] of panels.entries()) {
+      const ledger = (doc.runs[i] as RunDocument & { drain: NonNullable<RunDocument['drain']> }).drain.ledger;
+      const sum = (ids: string[]) => ids.reduce((n, id) => n + (panel.bands[id] ?? 0), 0);
+      // Every request of the ledger is drawn once: answers above the axis, losses below.
+      expect(sum(Object.keys(panel.bands))).toBe(ledger.total);
+      expect(sum(['reset', 'truncated', 'timeout', 'refused-lost'])).toBe(ledger.lost);
+      expect(panel.bands['refused-lost'] ?? 0).toBe(ledger.counts.refused.before + ledger.counts.refused.lag);
+      expect(panel.bands.ok ?? 0).toBe(Object.values(ledger.counts.ok).reduce((a, b) => a + b, 0));
+      expect(panel.bands.reset ?? 0).toBe(Object.values(ledger.counts.reset).reduce((a, b) => a + b, 0));
+      // The signal is 0 on every panel; the listener close and the exit (or SIGKILL) where the ledger timed them.
+      expect(panel.marks.signalMs).toBe(0);
+      expect(panel.marks.listenerClosedMs).toBeCloseTo(ledger.timings.listenerClosedMs as number, 0);
+      if (ledger.exit?.killed) expect(panel.marks.killMs).toBeCloseTo(ledger.timings.killMs as number, 0);
+      else expect(panel.marks.exitMs).toBeCloseTo(ledger.timings.exitMs as number, 0);
+    }
+    expect(panels[3]?.bands['refused-lost'] ?? 0).toBe(0);
+    expect(panels[2]?.bands['refused-lost']).toBeGreaterThan(0);
+    expect(text).toMatch(/drains-forever \(node\) · lost \d+ of \d+ · killed after the grace period with \d+ connections? open</);
+    // A view of the saved document: `repro report` draws the same picture.
+    const again = await repro(['report', out, '--svg', join(dir, 'again.svg')]);
+    expect(again.exitCode).toBe(0);
+    expect(readFileSync(join(dir, 'again.svg'), 'utf8')).toBe(text);
+    // Text from the document stays text: a role name with markup is escaped, the picture stays inert.
+    const hostile = structuredClone(doc);
+    (hostile.runs[0] as RunDocument).role = '<script>alert(1)</script><a href="x" onload="y">';
+    writeFileSync(join(dir, 'hostile.json'), JSON.stringify(hostile));
+    const drawn = await repro(['report', join(dir, 'hostile.json'), '--svg', join(dir, 'hostile.svg')]);
+    expect(drawn.stderr).toBe('');
+    const hostileSvg = readFileSync(join(dir, 'hostile.svg'), 'utf8');
+    expectInertSvg(hostileSvg);
+    expect(hostileSvg).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
   it('the verdict is a function of the saved document: a loss written into the correct ledger fails `repro report` (exit 1, JUnit names it)', async () => {
     const doc = JSON.parse(readFileSync(out, 'utf8')) as CompareDocument;
     const correct = doc.runs.find((r) => r.role === 'correct') as RunDocument & { drain: NonNullable<RunDocument['drain']> };
@@ -102,9 +187,17 @@ describe('repro compare --scenario graceful-drain (the real CLI, real servers, r
 describe('repro drain gates servers nobody wrote for repro', () => {
   it("Python's http.server exits at once on SIGTERM: requests lost, each with its cause; exit 1", async () => {
     const port = await freePort();
-    const result = await repro(['drain', '--url', `http://127.0.0.1:${port}/`, '--lag', '200', '--json', '--', 'python3', '-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: dir });
+    const result = await repro(['drain', '--url', `http://127.0.0.1:${port}/`, '--lag', '200', '--json', '--svg', join(dir, 'python.svg'), '--', 'python3', '-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: dir });
     expect(result.exitCode).toBe(1);
     const run = JSON.parse(result.stdout) as RunDocument;
+    // The SVG of a drain run is its requests timeline: one panel, the losses drawn, the death by SIGTERM marked.
+    const svg = readFileSync(join(dir, 'python.svg'), 'utf8');
+    expectInertSvg(svg);
+    const [panel] = svgPanels(svg);
+    expect(Object.values(panel?.bands ?? {}).reduce((a, b) => a + b, 0)).toBe(run.drain?.ledger.total);
+    expect(panel?.bands['refused-lost']).toBe((run.drain?.ledger.counts.refused.before ?? 0) + (run.drain?.ledger.counts.refused.lag ?? 0));
+    expect(panel?.marks.exitMs).toBeCloseTo(run.drain?.ledger.timings.exitMs as number, 0);
+    expect(svg).toContain('died of SIGTERM');
     expect(run.scenario).toBe('drain');
     expect(run.drain?.ledger.exit).toEqual({ code: null, signal: 'SIGTERM', killed: false });
     expect(run.drain?.ledger.lost).toBeGreaterThan(0);

@@ -23,7 +23,7 @@ export function listScenarios(): ListedScenario[] {
     roles: s.roles.map((r) => ({ name: r.name, kind: r.kind, summary: r.summary, runtimes: [...(r.runtimes ?? s.runtimes)] })),
     runtimes: s.runtimes.map((name) => {
       const runtime = RUNTIMES[name];
-      const why = runtime ? runtime.unavailable() : `no runtime named ${name}`;
+      const why = runtime ? runtime.unavailable(s.name) : `no runtime named ${name}`;
       return why ? { name, available: false, why } : { name, available: true };
     }),
     options: s.options.map((o) => ({ flag: o.flag.split(' ')[0] as string, choices: o.choices, default: o.default })),

@@ -58,7 +58,7 @@ function resolve(options: ScenarioOptions): Resolved {
     }
   }
   checkLoadOptions(scenario, options);
-  requireRuntime(runtime);
+  requireRuntime(runtime, scenario.name);
   return { scenario, runtime, values };
 }
 

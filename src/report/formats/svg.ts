@@ -4,6 +4,7 @@
  * EMFILE after a few dozen reloads while the correct one runs hundreds: on one
  * shared x axis the climb would be a sliver. Each panel has the fd limit as a
  * dashed line and the EMFILE point marked. No scripts, fonts or links.
+ * A document of load-and-signal runs gets the requests timeline instead (drain-svg.ts).
  */
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { runsOf } from '../../model/baseline.js';
@@ -11,6 +12,8 @@ import { maxOf } from '../../model/stats.js';
 import { documentTitle, emfileMark, headline, runLabel, seriesTone } from '../facts.js';
 import { ellipsize } from '../text.js';
 import { decimate, niceTicks, type Point } from './scale.js';
+import { isDrainRun } from '../drain-facts.js';
+import { renderDrainSvg } from './drain-svg.js';
 import { attrs, esc } from './xml.js';
 
 export const COLORS = { red: '#c62828', green: '#2e7d32', limit: '#6b7280', grid: '#e5e7eb', axis: '#374151', text: '#111827', muted: '#4b5563', amber: '#b45309' };
@@ -120,9 +123,11 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
 
 /** `header: false` leaves out the title and verdict lines, for pages that show them already. */
 export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}): string {
+  const runs = runsOf(doc);
+  // Load-and-signal runs have one sample, no fd growth: their picture is the requests over time.
+  if (runs.length > 0 && runs.every(isDrainRun)) return renderDrainSvg(doc, runs, options);
   const header = options.header ?? true;
   const top = header ? HEADER : 8;
-  const runs = runsOf(doc);
   const { ticks, offChart } = yScaleFor(runs);
   // One run gets a wide panel; two share the width a README or report shows without scrolling.
   const panelW = runs.length === 1 ? 800 : 488;

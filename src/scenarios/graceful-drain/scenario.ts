@@ -12,9 +12,12 @@
  * - correct: readiness 503, serves through the lag, closes the listener,
  *   finishes in-flight within the grace, closes idle connections, cleans up in
  *   reverse, exit 0.
+ * Children in Node (http), Rust (hyper 0.14 + tokio from Debian's crates,
+ * built on first use: src/runtimes/cargo.ts) and Python (a threaded
+ * http.server daemon with the essay's `while alive:` loop).
  * Run by the load-and-signal driver; judged by the ledger (Expectation.drain).
  */
-import { nodeChild } from '../../runtimes/index.js';
+import { nodeChild, pythonChild } from '../../runtimes/index.js';
 import type { Expectation } from '../../model/run-document.js';
 import type { Role, Scenario } from '../types.js';
 
@@ -48,11 +51,20 @@ export const gracefulDrain: Scenario = {
   summary: 'SIGTERM with requests in flight: exiting at once, accepting after it or draining forever loses requests; readiness off, serve through the lag, drain within the grace period loses none',
   signal: 'SIGTERM',
   roles,
-  runtimes: ['node'],
+  runtimes: ['node', 'rust', 'python'],
   options: [],
   metrics: [],
   driver: 'load-and-signal',
-  async command(role) {
+  async command(role, runtime, _options, abort) {
+    if (runtime === 'rust') {
+      const { ensureRustBinaries, GRACEFUL_DRAIN_PROJECT } = await import('../../runtimes/cargo.js');
+      const built = await ensureRustBinaries(GRACEFUL_DRAIN_PROJECT, { abort, onBuild: (message) => process.stderr.write(`repro: ${message}\n`) });
+      const binary = built[role.name.replaceAll('-', '_')];
+      if (!binary) throw new Error(`no rust child for ${role.name}`);
+      return [binary];
+    }
+    if (runtime === 'python') return pythonChild('src/scenarios/graceful-drain/python/server.py', [role.name]);
+    if (runtime !== 'node') throw new Error(`no ${runtime} child for ${role.name}`);
     return nodeChild(`scenarios/graceful-drain/node/${role.name}.js`);
   },
   drainArgs({ lagMs, graceMs }) {
