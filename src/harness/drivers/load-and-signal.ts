@@ -165,8 +165,16 @@ export async function runLoadAndSignal(plan: LoadAndSignalPlan, hooks: LoadAndSi
       }, afterMs);
     }
     let graceTimer: NodeJS.Timeout | undefined;
+    // A deadline, not one timer: Node's timers run on the loop's cached clock and can fire up to a
+    // millisecond before performance.now() says the grace period is over.
+    const graceEnds = theLedger.signalAt + plan.graceMs;
     const graceOver = new Promise<'grace'>((r) => {
-      graceTimer = setTimeout(() => r('grace'), plan.graceMs);
+      const check = () => {
+        const left = graceEnds - performance.now();
+        if (left <= 0) r('grace');
+        else graceTimer = setTimeout(check, Math.ceil(left));
+      };
+      check();
     });
     const first = await Promise.race([child.exited.then(() => 'exited' as const), graceOver]);
     clearTimeout(graceTimer);
