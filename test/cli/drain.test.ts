@@ -157,6 +157,11 @@ describe('repro compare --scenario graceful-drain (the real CLI, real servers, r
     const again = await repro(['report', out, '--svg', join(dir, 'again.svg')]);
     expect(again.exitCode).toBe(0);
     expect(readFileSync(join(dir, 'again.svg'), 'utf8')).toBe(text);
+    // The HTML report shows the same picture (without its own title lines): the same panels, bands and marks.
+    const html = readFileSync(join(dir, 'compare.html'), 'utf8');
+    const inHtml = /<svg [\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    expectInertSvg(inHtml);
+    expect(svgPanels(inHtml)).toEqual(panels);
     // Text from the document stays text: a role name with markup is escaped, the picture stays inert.
     const hostile = structuredClone(doc);
     (hostile.runs[0] as RunDocument).role = '<script>alert(1)</script><a href="x" onload="y">';

@@ -188,7 +188,9 @@ export function renderHtml(doc: ReproDocument): string {
     tag('h1', keepTogether(esc(title))),
     tag('div', esc(`${status.toUpperCase()}: ${text}`), { class: `verdict ${status}` }),
     tag('ul', reasons, { class: 'reasons' }),
-    allDrain ? '' : tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', 'Open fds after each reload; dashed: the fd limit; ✕: EMFILE.', { class: 'muted' }))),
+    allDrain
+      ? tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', tag('span', 'Requests over time, from the signal (0): answers above the axis by outcome, losses below; the shutdown\'s moments marked.', { class: 'muted' })))
+      : tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', 'Open fds after each reload; dashed: the fd limit; ✕: EMFILE.', { class: 'muted' }))),
     tag('h2', 'Summary'),
     summaryTable(doc),
     drainSection(runs),
