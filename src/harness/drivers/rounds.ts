@@ -13,6 +13,11 @@
  * The round's numbers reach the recorder as fields of the acknowledgement it
  * samples (`leftFds`, `leakedFds`, `pendingSqes`), so a scenario declares them
  * as metrics read `fromEvent`; the per-round detail is kept as a `round` event.
+ *
+ * Under `--attribute` (`plan.trace`) the child runs under strace: the fds
+ * open at the last sample that were not at the baseline are pinned before
+ * teardown (as in the reload loop), and a child left stopped by a lost
+ * SIGCONT is resumed (see STUCK_CHECK_MS).
  */
 import type { OtherEvent } from '../../protocol/events.js';
 import type { ChildEvent } from '../../protocol/events.js';
@@ -24,6 +29,7 @@ import { round as roundTo } from '../../model/stats.js';
 import { WaitError } from '../child-output.js';
 import { launchChild, type LaunchedChild } from '../launch.js';
 import { RunEnded, RunRecorder } from '../record.js';
+import { LeakedFds } from './leaked-fds.js';
 import type { DriverHooks, ReloadLoopPlan } from './reload-loop.js';
 import { added, type FdIdentity, identities, kindsOf, processState, readRingPending, type RingPending } from './round-snapshot.js';
 
@@ -70,8 +76,19 @@ class PhaseQueue {
   }
 }
 
+/**
+ * Under strace a held marker's stop is in two steps: strace sees the child's
+ * own SIGSTOP (signal-delivery stop, state `t`), then lets it through (group
+ * stop, also `t`). A SIGCONT sent in the first step is spent before the stop
+ * happens, and the child then stays stopped: while it waits for the next
+ * marker or the acknowledgement, the driver checks this often and resumes a
+ * child found stopped at two checks in a row with no marker in between.
+ */
+const STUCK_CHECK_MS = 50;
+
 const isAck = (seq: number) => (e: ChildEvent) => (e.event === 'reload' || e.event === 'register-failed') && e.seq === seq;
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function endFromWait(error: WaitError): RunEnded {
   if (error.reason === 'aborted') return new RunEnded('aborted', `aborted during ${error.phase}`);
@@ -82,8 +99,9 @@ function endFromWait(error: WaitError): RunEnded {
 export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<MeasuredRun> {
   const recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
   const settleMs = plan.settleMs ?? 10;
-  const child = (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit });
+  const child = (hooks.launch ?? launchChild)({ command: plan.trace ? plan.trace.command(plan.command) : plan.command, ulimit: plan.ulimit });
   hooks.onChild?.(child);
+  const leakedFds = plan.trace ? new LeakedFds() : undefined;
   const phases = new PhaseQueue();
   child.output.onEvent(({ event }) => {
     if (event.event !== 'reload') recorder.keep(event);
@@ -139,9 +157,10 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
   let baseline = previous;
   try {
     const ready = await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
+    await plan.trace?.attached(child.pid, plan.readyTimeoutMs);
     baseline = identities(child.pid, await list('the baseline'));
     previous = baseline;
-    await recorder.sample(child.pid, 0, { limit: plan.ulimit, event: { ...ready.event, leftFds: 0, leakedFds: 0 } });
+    leakedFds?.observe(child.pid, 0, await recorder.sample(child.pid, 0, { limit: plan.ulimit, event: { ...ready.event, leftFds: 0, leakedFds: 0 } }));
 
     for (let k = 1; k <= plan.reloadsPlanned; k++) {
       if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
@@ -155,14 +174,26 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
         () => (acked = true),
       );
       const seen: PhaseSnapshot[] = [];
+      let stoppedChecks = 0;
       // Markers until the acknowledgement: a held child cannot acknowledge before it is resumed.
       while (!acked) {
-        await Promise.race([ack, phases.arrival()]);
+        await Promise.race([ack, phases.arrival(), ...(plan.trace ? [sleepMs(STUCK_CHECK_MS)] : [])]);
+        let took = false;
         for (let marker = phases.take(); marker; marker = phases.take()) {
+          took = true;
+          stoppedChecks = 0;
           if (marker.round !== k) continue;
           if (marker.hold === true) await stopped(`phase ${String(marker.name)} of round ${k}`);
           seen.push(await snapshot(marker, k));
           if (marker.hold === true) process.kill(child.pid, 'SIGCONT');
+        }
+        if (plan.trace && !took && !acked) {
+          const state = processState(child.pid);
+          stoppedChecks = state === 'T' || state === 't' ? stoppedChecks + 1 : 0;
+          if (stoppedChecks >= 2) {
+            stoppedChecks = 0;
+            process.kill(child.pid, 'SIGCONT');
+          }
         }
       }
       const answer = await ack;
@@ -176,7 +207,7 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
       const roundFields = { leftFds: left.length, leakedFds: leaked.length, ...(lastRing ? { pendingSqes: lastRing.sqes } : {}) };
       // Every round that left or freed something, and the first (the phases of a round that left nothing).
       if (k === 1 || left.length || freed.length) recorder.keep(roundEvent(k, left, freed, seen));
-      await recorder.sample(child.pid, k, { limit: plan.ulimit, event: { ...answer.event, ...roundFields }, roundTripMs: roundTo(Number(answer.atNs - sentNs) / 1e6, 4) });
+      leakedFds?.observe(child.pid, k, await recorder.sample(child.pid, k, { limit: plan.ulimit, event: { ...answer.event, ...roundFields }, roundTripMs: roundTo(Number(answer.atNs - sentNs) / 1e6, 4) }));
       if (answer.event.event === 'register-failed') {
         recorder.end(new RunEnded('emfile', `${answer.event.message} at reload ${k}`));
         break;
@@ -191,6 +222,7 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
     recorder.end(ended);
   }
 
+  if (leakedFds && recorder.last()) plan.trace?.pin(leakedFds.leaked());
   const exit = await stop(child, plan.graceMs);
   if (recorder.ending.reason === 'child-exited') recorder.end(new RunEnded('child-exited', `${recorder.ending.detail} (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`})`));
   return recorder.finish({
