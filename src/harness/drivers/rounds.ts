@@ -160,7 +160,8 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
     await plan.trace?.attached(child.pid, plan.readyTimeoutMs);
     baseline = identities(child.pid, await list('the baseline'));
     previous = baseline;
-    leakedFds?.observe(child.pid, 0, await recorder.sample(child.pid, 0, { limit: plan.ulimit, event: { ...ready.event, leftFds: 0, leakedFds: 0 } }));
+    const atBaseline = await recorder.sample(child.pid, 0, { limit: plan.ulimit, event: { ...ready.event, leftFds: 0, leakedFds: 0 } });
+    leakedFds?.observe(child.pid, 0, atBaseline);
 
     for (let k = 1; k <= plan.reloadsPlanned; k++) {
       if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
@@ -207,7 +208,8 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
       const roundFields = { leftFds: left.length, leakedFds: leaked.length, ...(lastRing ? { pendingSqes: lastRing.sqes } : {}) };
       // Every round that left or freed something, and the first (the phases of a round that left nothing).
       if (k === 1 || left.length || freed.length) recorder.keep(roundEvent(k, left, freed, seen));
-      leakedFds?.observe(child.pid, k, await recorder.sample(child.pid, k, { limit: plan.ulimit, event: { ...answer.event, ...roundFields }, roundTripMs: roundTo(Number(answer.atNs - sentNs) / 1e6, 4) }));
+      const atEnd = await recorder.sample(child.pid, k, { limit: plan.ulimit, event: { ...answer.event, ...roundFields }, roundTripMs: roundTo(Number(answer.atNs - sentNs) / 1e6, 4) });
+      leakedFds?.observe(child.pid, k, atEnd);
       if (answer.event.event === 'register-failed') {
         recorder.end(new RunEnded('emfile', `${answer.event.message} at reload ${k}`));
         break;
