@@ -16,8 +16,7 @@
  *
  * Under `--attribute` (`plan.trace`) the child runs under strace: the fds
  * open at the last sample that were not at the baseline are pinned before
- * teardown (as in the reload loop), and a child left stopped by a lost
- * SIGCONT is resumed (see STUCK_CHECK_MS).
+ * teardown (as in the reload loop).
  */
 import type { OtherEvent } from '../../protocol/events.js';
 import type { ChildEvent } from '../../protocol/events.js';
@@ -76,19 +75,8 @@ class PhaseQueue {
   }
 }
 
-/**
- * Under strace a held marker's stop is in two steps: strace sees the child's
- * own SIGSTOP (signal-delivery stop, state `t`), then lets it through (group
- * stop, also `t`). A SIGCONT sent in the first step is spent before the stop
- * happens, and the child then stays stopped: while it waits for the next
- * marker or the acknowledgement, the driver checks this often and resumes a
- * child found stopped at two checks in a row with no marker in between.
- */
-const STUCK_CHECK_MS = 50;
-
 const isAck = (seq: number) => (e: ChildEvent) => (e.event === 'reload' || e.event === 'register-failed') && e.seq === seq;
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
-const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function endFromWait(error: WaitError): RunEnded {
   if (error.reason === 'aborted') return new RunEnded('aborted', `aborted during ${error.phase}`);
@@ -175,26 +163,14 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
         () => (acked = true),
       );
       const seen: PhaseSnapshot[] = [];
-      let stoppedChecks = 0;
       // Markers until the acknowledgement: a held child cannot acknowledge before it is resumed.
       while (!acked) {
-        await Promise.race([ack, phases.arrival(), ...(plan.trace ? [sleepMs(STUCK_CHECK_MS)] : [])]);
-        let took = false;
+        await Promise.race([ack, phases.arrival()]);
         for (let marker = phases.take(); marker; marker = phases.take()) {
-          took = true;
-          stoppedChecks = 0;
           if (marker.round !== k) continue;
           if (marker.hold === true) await stopped(`phase ${String(marker.name)} of round ${k}`);
           seen.push(await snapshot(marker, k));
           if (marker.hold === true) process.kill(child.pid, 'SIGCONT');
-        }
-        if (plan.trace && !took && !acked) {
-          const state = processState(child.pid);
-          stoppedChecks = state === 'T' || state === 't' ? stoppedChecks + 1 : 0;
-          if (stoppedChecks >= 2) {
-            stoppedChecks = 0;
-            process.kill(child.pid, 'SIGCONT');
-          }
         }
       }
       const answer = await ack;
