@@ -173,16 +173,23 @@ export class AttributionSession implements TraceHook {
     clearTimeout(timer);
     const stats = this.#tracker.stats();
     const t = this.#options.tracer;
-    const note = ended ? undefined : `the trace did not end within ${TRACE_END_MS} ms of the run: what was read is attributed`;
-    const attribution = reduceAttribution({
+    const notes = [
+      ...(ended ? [] : [`the trace did not end within ${TRACE_END_MS} ms of the run: what was read is attributed`]),
+      ...(t.stacks ? [] : ['this strace was built without stack traces (-k): calls and reloads only']),
+    ];
+    // A program that takes the signal through a signalfd (or sigwait) has no delivery strace can see: the trace cannot tell reloads apart.
+    const blind = this.#tracker.reload < reloads;
+    if (blind) notes.push(`the trace saw ${this.#tracker.reload} of ${reloads} ${this.#options.signal} deliveries (the program takes it without a delivery strace can see, e.g. through a signalfd): the reloads shown are from the samples`);
+    const reduced = reduceAttribution({
       resolutions: this.#tracker.finish().map((r) => (this.#commands.has(r.survivor.pid) ? { ...r, command: this.#commands.get(r.survivor.pid) } : r)),
       reloads,
       fdinfo: this.#fdinfo,
       tracer: `${t.version} -f${t.stacks ? ' -k' : ''} --seccomp-bpf`,
       stacks: t.stacks,
       trace: { lines: stats.lines, peakOpenFds: stats.peakOpenFds, sites: stats.sites },
-      ...(note ? { note } : t.stacks ? {} : { note: 'this strace was built without stack traces (-k): calls and reloads only' }),
+      ...(notes.length ? { note: notes.join('; ') } : {}),
     });
+    const attribution = blind ? { ...reduced, groups: reduced.groups.map(({ createdAtReload: _unknown, ...g }) => g) } : reduced;
     this.close();
     return attribution;
   }

@@ -6,7 +6,9 @@
  * runtime's own frames (Rust std/core/alloc, Go runtime/syscall). For an
  * interpreter (python, node, ruby…) the program's own code has no native
  * frames: the runtime's frames nearest the call are shown instead (`node::fs::Open`,
- * `uv_pipe`), marked `runtime`.
+ * `uv_pipe`), marked `runtime`; a run of frames with the same object and
+ * symbol (a stripped library's functions all carry its nearest exported
+ * symbol, an interpreter's trampolines repeat) counts once.
  */
 import type { Frame } from './strace-line.js';
 
@@ -52,7 +54,10 @@ export function shownStack(frames: readonly Frame[]): ShownStack {
   if (frames.length === 0) return { frames: [], origin: 'none', folded: 0 };
   const exe = executableOf(frames);
   if (isInterpreter(exe)) {
-    const runtime = frames.filter((f) => !SYSTEM_LIBRARY.test(f.object) && f.symbol !== '').slice(0, MAX_SHOWN_FRAMES - 1);
+    const runtime = frames
+      .filter((f) => !SYSTEM_LIBRARY.test(f.object) && f.symbol !== '')
+      .filter((f, i, all) => i === 0 || all[i - 1]?.object !== f.object || all[i - 1]?.symbol !== f.symbol)
+      .slice(0, MAX_SHOWN_FRAMES - 1);
     return { frames: runtime, origin: runtime.length ? 'runtime' : 'none', folded: frames.length - runtime.length };
   }
   const shown = frames.filter((f) => f.object === exe && f.symbol !== '' && !RUNTIME_SYMBOL.test(f.symbol)).slice(0, MAX_SHOWN_FRAMES);

@@ -36,7 +36,7 @@ function addReportOptions(command: Command): Command {
 }
 
 function addScenarioOptions(command: Command): Command {
-  for (const name of ['scenario', 'runtime', 'channel', 'ulimit', 'reloads', 'ackTimeout', 'readyTimeout', 'deadCheck', 'grace', 'maxGrowth', 'lag', 'requests', 'concurrency', 'seed'] as const) {
+  for (const name of ['scenario', 'runtime', 'channel', 'ulimit', 'reloads', 'ackTimeout', 'readyTimeout', 'deadCheck', 'grace', 'maxGrowth', 'lag', 'requests', 'concurrency', 'seed', 'attribute'] as const) {
     command.addOption(optionFor(name, 'scenario'));
   }
   return command;

@@ -48,7 +48,10 @@ export const OPTIONS = {
   },
   attribute: {
     flag: '--attribute',
-    help: { watch: 'run the program under strace (-f -k) and name, for each fd that survived, the call, reload and stack that made it (needs strace and ptrace; the start-up wait is 6× --ready-timeout)' },
+    help: {
+      watch: 'run the program under strace (-f -k) and name, for each fd that survived, the call, reload and stack that made it (needs strace and ptrace; the start-up wait is 6× --ready-timeout)',
+      scenario: 'run each child under strace (-f -k) and name, for each fd it leaked (open at the end, not at the baseline), the call, reload and stack that made it (needs strace and ptrace; the ready wait is 6× --ready-timeout; not for load-and-signal scenarios)',
+    },
   },
   log: { flag: '--log <file>', help: { watch: "a log file the program writes (e.g. nginx's error.log), followed from its size at start: EMFILE text written there after the first signal is EMFILE seen" } },
   url: { flag: '--url <url>', help: { drain: 'where the server answers: readiness (200 = up) and every request; http://127.0.0.1:PORT/PATH only' } },

@@ -166,7 +166,7 @@ export interface AttributionGroup {
   fdinfo?: string;
 }
 
-/** watch --attribute: where each surviving fd came from, reconciled from an strace of the run with the survivors. */
+/** --attribute: where each surviving fd (watch) or leaked fd (scenario runs: open at the last sample, not at the baseline) came from, reconciled from an strace of the run. */
 export interface Attribution {
   /** The tracer as run (`strace 6.1 -f -k --seccomp-bpf`). */
   tracer: string;
@@ -351,7 +351,7 @@ export interface RunDocument {
   tree?: WatchedTree;
   /** watch: survivors by reload, the leak gate. */
   survivors?: SurvivorSummary;
-  /** watch --attribute: the call, reload and stack that made each surviving fd. */
+  /** --attribute: the call, reload and stack that made each surviving (watch) or leaked (scenario runs) fd. */
   attribution?: Attribution;
   /** watch: what the process did with the signal when the run started. */
   signalDisposition?: 'caught' | 'ignored' | 'blocked' | 'default';

@@ -395,6 +395,11 @@ const ORIGIN_WORDS: Record<Exclude<AttributionOrigin, 'call'>, string> = {
   'untraced-call': 'made by a call strace was not asked to trace',
 };
 
+/** The title of a run's attribution section: `where the survivors came from` (watch), `where the leaked fds of broken came from` (a scenario run). */
+export function attributionTitle(run: RunDocument): string {
+  return run.roleKind === 'watch' ? 'where the survivors came from' : `where the leaked fds of ${run.role} came from`;
+}
+
 /** One group's headline: "2 per reload from `pipe2([3, 4], O_CLOEXEC)` in pid 12 (python3 app.py), first at reload 1, still open". */
 export function attributionHeadline(g: AttributionGroup): string {
   const call = g.syscall ? `${g.syscall}(${visibleLine(g.args ?? '')})` : '';
@@ -408,8 +413,14 @@ export function attributionHeadline(g: AttributionGroup): string {
 export function attributionDetails(g: AttributionGroup): string[] {
   const out: string[] = [];
   if (g.frames.length) {
-    const names = g.frames.map((f) => visibleLine(f.symbol)).join(' ← ');
-    const where = g.frameOrigin === 'runtime' ? `runtime frames (${g.frames[0]?.object.split('/').at(-1)} is an interpreter: the program's own lines are not in a native stack)` : 'program frames';
+    const interpreter = g.command.split(' ')[0]?.split('/').at(-1) || g.frames.at(-1)?.object.split('/').at(-1);
+    // A runtime frame in a library (an FFI or native addon such as koffi.node) names the library.
+    const named = (f: { symbol: string; object: string }) => {
+      const object = f.object.split('/').at(-1) ?? '';
+      return g.frameOrigin === 'runtime' && object !== interpreter ? `${visibleLine(f.symbol)} (${visibleLine(object)})` : visibleLine(f.symbol);
+    };
+    const names = g.frames.map(named).join(' ← ');
+    const where = g.frameOrigin === 'runtime' ? `runtime frames (${interpreter} is an interpreter: the program's own lines are not in a native stack)` : 'program frames';
     out.push(`${where}: ${ellipsize(names, 160)}${g.foldedFrames ? ` (${g.foldedFrames} library frames folded)` : ''}`);
   } else if (g.origin === 'call' || g.origin === 'scm-rights') out.push('no frame of the program in the stack');
   const kinds = Object.entries(g.kinds).map(([k, n]) => `${n} ${k}`).join(', ');
@@ -417,12 +428,18 @@ export function attributionDetails(g: AttributionGroup): string[] {
   return out;
 }
 
-/** watch --attribute: the attribution as lines (a headline per group, details indented by two spaces); none without it. */
+/**
+ * --attribute: the attribution as lines (a headline per group, details
+ * indented by two spaces); none without it. watch attributes its survivors;
+ * a scenario run its leaked fds (open at the last sample, not at the baseline).
+ */
 export function attributionLines(run: RunDocument, mostGroups = Infinity): string[] {
   const a = run.attribution;
   if (!a) return [];
+  const what = run.roleKind === 'watch' ? 'surviving fds' : 'leaked fds (open at the last sample, not at the baseline)';
+  if (a.survivors === 0 && run.roleKind !== 'watch') return [`no fd leaked: none open at the last sample that was not open at the baseline, so nothing to attribute (traced by ${a.tracer})`, ...(a.note ? [`note: ${visibleLine(a.note)}`] : [])];
   const share = a.survivors ? Math.round((1000 * a.attributed) / a.survivors) / 10 : 100;
-  const out = [`${a.attributed} of ${a.survivors} surviving fds (${share}%) attributed to the call that made them, by ${a.tracer}`];
+  const out = [`${a.attributed} of ${a.survivors} ${what} (${share}%) attributed to the call that made them, by ${a.tracer}`];
   if (a.note) out.push(`note: ${visibleLine(a.note)}`);
   const groups = a.groups.slice(0, mostGroups);
   for (const g of groups) out.push(attributionHeadline(g), ...attributionDetails(g).map((d) => `  ${d}`));

@@ -4,7 +4,7 @@ import type { ProbeSnapshot } from '../model/probe-snapshot.js';
 import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { type ChartSeries, renderChart } from './chart.js';
 import { maxOf } from '../model/stats.js';
-import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, processLines, runLabel, runRows, runTitle, seriesTone, survivorLines, attributionLines } from './facts.js';
+import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, processLines, runLabel, runRows, runTitle, seriesTone, survivorLines, attributionLines, attributionTitle } from './facts.js';
 import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from './drain-facts.js';
 import { ellipsize, visibleLine } from './text.js';
 
@@ -60,7 +60,7 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   const survivors = survivorLines(run, 12);
   if (survivors.length > 0) out.push('', paint.bold('fds each reload left open at the end (survivors):'), ...survivors.map((l) => `  ${l}`));
   const attributed = attributionLines(run, 8);
-  if (attributed.length > 0) out.push('', paint.bold('where the survivors came from (--attribute):'), ...attributed.map((l) => `  ${l}`));
+  if (attributed.length > 0) out.push('', paint.bold(`${attributionTitle(run)} (--attribute):`), ...attributed.map((l) => `  ${l}`));
   if (run.stderr.bytes > 0) out.push('', paint.bold(watch ? 'program stderr:' : 'child stderr (evidence):'), ...tail(run.stderr));
   if (run.stdout.bytes > 0) out.push('', paint.bold(watch ? 'program stdout:' : 'child stdout outside the protocol:'), ...tail(run.stdout));
   out.push('', ...verdictLines(run, paint));
@@ -93,6 +93,10 @@ export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
   for (const r of runs) {
     const rounds = roundLines(r);
     if (rounds.length) out.push('', paint.bold(`what each round of ${r.role} left:`), ...rounds.map((l) => `  ${l}`));
+  }
+  for (const r of runs) {
+    const attributed = attributionLines(r, 8);
+    if (attributed.length) out.push('', paint.bold(`${attributionTitle(r)} (--attribute):`), ...attributed.map((l) => `  ${l}`));
   }
   for (const r of runs) {
     if (r.stderr.bytes > 0) out.push('', paint.bold(r.roleKind === 'broken' ? `${r.role} child stderr (evidence):` : `${r.role} child stderr:`), ...tail(r.stderr, 4));

@@ -23,6 +23,8 @@ export interface ScenarioOptions {
   concurrency: number;
   /** load-and-signal: seed of the client mix and of the signal's moment. */
   seed: number;
+  /** Run each child under strace and attribute every leaked fd to the call, reload and stack that made it (src/attribution/; not load-and-signal). */
+  attribute?: boolean;
 }
 
 export const SCENARIO_DEFAULTS: ScenarioOptions = {

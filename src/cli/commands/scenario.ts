@@ -1,4 +1,5 @@
 /** `repro broken`, `repro correct`, `repro compare`: plain functions that return judged run documents. */
+import { AttributionSession, checkTracer, type Tracer } from '../../attribution/session.js';
 import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
@@ -7,13 +8,14 @@ import { type DrainRunPlan, runDrain } from '../../harness/drivers/drain-run.js'
 import { runRounds } from '../../harness/drivers/rounds.js';
 import { launchChild } from '../../harness/launch.js';
 import { judge, judgeCompare } from '../../model/judge.js';
-import type { CompareDocument, Expectation, RunDocument } from '../../model/run-document.js';
+import type { CompareDocument, Expectation, MeasuredRun, RunDocument } from '../../model/run-document.js';
 import { SCHEMA_VERSION } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
 import { requireRuntime } from '../../runtimes/index.js';
 import { findScenario, SCENARIOS } from '../../scenarios/index.js';
 import type { Role, RunSetup, Scenario, ScenarioOptionValues } from '../../scenarios/types.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
+import { ATTRIBUTE_START_FACTOR } from './watch.js';
 import { emfileReload, type LimitsPlan, limitsProblem, slotsBelow, ulimitNeeded } from './plan-limits.js';
 import type { ScenarioOptions } from './scenario-options.js';
 
@@ -34,6 +36,8 @@ interface Resolved {
   scenario: Scenario;
   runtime: string;
   values: ScenarioOptionValues;
+  /** --attribute: strace, checked before anything runs. */
+  tracer?: Tracer;
 }
 
 function resolve(options: ScenarioOptions): Resolved {
@@ -58,8 +62,13 @@ function resolve(options: ScenarioOptions): Resolved {
     }
   }
   checkLoadOptions(scenario, options);
+  if (options.attribute && scenario.driver === 'load-and-signal') {
+    throw new UsageError(`--attribute applies to the reload scenarios (${SCENARIOS.filter((s) => s.driver !== 'load-and-signal').map((s) => s.name).join(', ')}), not ${scenario.name}; leave it out`);
+  }
   requireRuntime(runtime, scenario.name);
-  return { scenario, runtime, values };
+  // Before anything runs: no strace, or no ptrace, is one line and exit 3, never a run without attribution.
+  const tracer = options.attribute ? checkTracer() : undefined;
+  return { scenario, runtime, values, ...(tracer ? { tracer } : {}) };
 }
 
 /** The load options (--lag, --requests, --concurrency, --seed) belong to load-and-signal scenarios: given to another, they are refused. */
@@ -113,7 +122,8 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions,
       reloadsPlanned: options.reloads,
       metrics: scenario.metrics,
       ulimit: options.ulimit,
-      readyTimeoutMs: options.readyTimeout,
+      // strace -k unwinds a stack at every traced call: a runtime's start-up (hundreds of opens) is many times slower under it.
+      readyTimeoutMs: resolved.tracer ? options.readyTimeout * ATTRIBUTE_START_FACTOR : options.readyTimeout,
       ackTimeoutMs: options.ackTimeout,
       deadCheckMs: options.deadCheck,
       graceMs: options.grace,
@@ -244,9 +254,10 @@ async function checkAfterRun(prepared: readonly Prepared[], runs: readonly RunDo
   }
 }
 
-/** One role: run its driver, then judge the measured run against the role's expectation. */
-async function runOne({ driver, role, plan, expectation, drain }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe): Promise<RunDocument> {
+/** One role: run its driver (under strace with --attribute), then judge the measured run against the role's expectation. */
+async function runOne({ driver, role, plan, expectation, drain }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe, tracer?: Tracer): Promise<RunDocument> {
   let run;
+  const trace = tracer && driver !== 'load-and-signal' ? new AttributionSession({ tracer, signal: plan.signal, senderPid: process.pid }) : undefined;
   try {
     if (driver === 'load-and-signal' && drain) {
       run = await runDrain(drain, { probe, abort: hooks.abort, onChild: hooks.onChild });
@@ -256,17 +267,26 @@ async function runOne({ driver, role, plan, expectation, drain }: Prepared, opti
       }
       return { ...run, verdict: judge(run, expectation) };
     }
-    run = await (driver === 'rounds' ? runRounds : runReloadLoop)(plan, {
+    run = await (driver === 'rounds' ? runRounds : runReloadLoop)(trace ? { ...plan, trace } : plan, {
       probe,
       abort: hooks.abort,
       onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: options.reloads }),
       onChild: hooks.onChild,
     });
+    if (trace && run.samples.length > 0) run = { ...run, attribution: await trace.result(reloadsThatLeaked(run)) };
   } catch (error) {
     if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
     throw error;
+  } finally {
+    trace?.close();
   }
   return { ...run, verdict: judge(run, expectation) };
+}
+
+/** The reloads a run's leaked fds are spread over (per reload = fds / this): the last sample's, less the reload that failed at EMFILE (it registered nothing). */
+function reloadsThatLeaked(run: MeasuredRun): number {
+  const last = run.samples.at(-1)?.reload ?? 0;
+  return run.end.reason === 'emfile' && last > 1 ? last - 1 : last;
 }
 
 /** Runs the roles at once (they share nothing but the machine); every child is gone and every set-up disposed before anything is thrown. */
@@ -277,7 +297,7 @@ async function runRoles(resolved: Resolved, roles: readonly Role[], options: Sce
     for (const role of roles) prepared.push(await prepare(resolved, role, options, hooks.abort));
     if (resolved.scenario.driver === 'load-and-signal') return await runInTurn(prepared, options, hooks, probe);
     await checkBeforeRun(prepared, hooks, probe);
-    const settled = await Promise.allSettled(prepared.map((p) => runOne(p, options, hooks, probe)));
+    const settled = await Promise.allSettled(prepared.map((p) => runOne(p, options, hooks, probe, resolved.tracer)));
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     const runs = settled.map((r) => (r as PromiseFulfilledResult<RunDocument>).value);

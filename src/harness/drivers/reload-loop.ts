@@ -5,7 +5,13 @@
  * number (a timeout, never a sleep), and sample. Stops on a register failure
  * (then checks whether signal handling is dead), on the planned count, or when
  * the child dies; always tears the child down.
+ *
+ * Under `--attribute` (`plan.trace`) the child runs under strace
+ * (src/attribution/session.ts): every sample's fds are kept by identity, and
+ * before teardown the fds open at the last sample that were not open at the
+ * baseline (the leaked fds) are pinned for the trace to attribute.
  */
+import type { TraceHook } from '../../attribution/session.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { Measured, MeasuredRun, Sample } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
@@ -13,6 +19,7 @@ import type { ChildEvent } from '../../protocol/events.js';
 import { WaitError } from '../child-output.js';
 import { launchChild, type LaunchedChild, type LaunchOptions } from '../launch.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
+import { LeakedFds } from './leaked-fds.js';
 
 export interface ReloadLoopPlan extends RecordPlan {
   ulimit: number;
@@ -23,6 +30,8 @@ export interface ReloadLoopPlan extends RecordPlan {
   graceMs: number;
   /** Called right before each reload's signal (log-reopen rotates the log here). */
   beforeSignal?: (reload: number) => void;
+  /** --attribute: the child runs under strace; the leaked fds are pinned before teardown. */
+  trace?: TraceHook;
 }
 
 export interface DriverHooks {
@@ -46,8 +55,13 @@ function endFromWait(error: WaitError): RunEnded {
 export async function runReloadLoop(plan: ReloadLoopPlan, hooks: DriverHooks): Promise<MeasuredRun> {
   const recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
   let signalHandling: Measured['signalHandling'] = 'not-checked';
-  const child = (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit });
+  const child = (hooks.launch ?? launchChild)({ command: plan.trace ? plan.trace.command(plan.command) : plan.command, ulimit: plan.ulimit });
   hooks.onChild?.(child);
+  const leaked = plan.trace ? new LeakedFds() : undefined;
+  const sample = async (reload: number, taken: Parameters<RunRecorder['sample']>[2]): Promise<void> => {
+    const fds = await recorder.sample(child.pid, reload, taken);
+    leaked?.observe(child.pid, reload, fds);
+  };
   child.output.onEvent(({ event }) => {
     if (event.event !== 'reload') recorder.keep(event);
   });
@@ -56,14 +70,15 @@ export async function runReloadLoop(plan: ReloadLoopPlan, hooks: DriverHooks): P
 
   try {
     const ready = await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
-    await recorder.sample(child.pid, 0, at(ready.event));
+    await plan.trace?.attached(child.pid, plan.readyTimeoutMs);
+    await sample(0, at(ready.event));
     for (let k = 1; k <= plan.reloadsPlanned; k++) {
       if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
       plan.beforeSignal?.(k);
       const sentNs = process.hrtime.bigint();
       if (!child.signal(plan.signal)) throw new RunEnded('child-exited', `child gone before reload ${k}`);
       const ack = await child.output.waitFor(isAck(k), plan.ackTimeoutMs, `reload ${k}`, hooks.abort);
-      await recorder.sample(child.pid, k, at(ack.event, round(Number(ack.atNs - sentNs) / 1e6, 4)));
+      await sample(k, at(ack.event, round(Number(ack.atNs - sentNs) / 1e6, 4)));
       if (ack.event.event === 'register-failed') {
         signalHandling = await checkSignalHandling(child, plan, k + 1, hooks.abort);
         recorder.end(new RunEnded('emfile', `${ack.event.message} at reload ${k}`));
@@ -79,6 +94,7 @@ export async function runReloadLoop(plan: ReloadLoopPlan, hooks: DriverHooks): P
     recorder.end(ended);
   }
 
+  if (leaked && recorder.last()) plan.trace?.pin(leaked.leaked());
   const exit = await child.stop(plan.graceMs);
   if (recorder.ending.reason === 'child-exited') recorder.end(new RunEnded('child-exited', `${recorder.ending.detail} (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`})`));
   return recorder.finish({

@@ -13,6 +13,10 @@
  * The round's numbers reach the recorder as fields of the acknowledgement it
  * samples (`leftFds`, `leakedFds`, `pendingSqes`), so a scenario declares them
  * as metrics read `fromEvent`; the per-round detail is kept as a `round` event.
+ *
+ * Under `--attribute` (`plan.trace`) the child runs under strace: the fds
+ * open at the last sample that were not at the baseline are pinned before
+ * teardown (as in the reload loop).
  */
 import type { OtherEvent } from '../../protocol/events.js';
 import type { ChildEvent } from '../../protocol/events.js';
@@ -24,6 +28,7 @@ import { round as roundTo } from '../../model/stats.js';
 import { WaitError } from '../child-output.js';
 import { launchChild, type LaunchedChild } from '../launch.js';
 import { RunEnded, RunRecorder } from '../record.js';
+import { LeakedFds } from './leaked-fds.js';
 import type { DriverHooks, ReloadLoopPlan } from './reload-loop.js';
 import { added, type FdIdentity, identities, kindsOf, processState, readRingPending, type RingPending } from './round-snapshot.js';
 
@@ -82,8 +87,9 @@ function endFromWait(error: WaitError): RunEnded {
 export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<MeasuredRun> {
   const recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
   const settleMs = plan.settleMs ?? 10;
-  const child = (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit });
+  const child = (hooks.launch ?? launchChild)({ command: plan.trace ? plan.trace.command(plan.command) : plan.command, ulimit: plan.ulimit });
   hooks.onChild?.(child);
+  const leakedFds = plan.trace ? new LeakedFds() : undefined;
   const phases = new PhaseQueue();
   child.output.onEvent(({ event }) => {
     if (event.event !== 'reload') recorder.keep(event);
@@ -139,9 +145,11 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
   let baseline = previous;
   try {
     const ready = await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
+    await plan.trace?.attached(child.pid, plan.readyTimeoutMs);
     baseline = identities(child.pid, await list('the baseline'));
     previous = baseline;
-    await recorder.sample(child.pid, 0, { limit: plan.ulimit, event: { ...ready.event, leftFds: 0, leakedFds: 0 } });
+    const atBaseline = await recorder.sample(child.pid, 0, { limit: plan.ulimit, event: { ...ready.event, leftFds: 0, leakedFds: 0 } });
+    leakedFds?.observe(child.pid, 0, atBaseline);
 
     for (let k = 1; k <= plan.reloadsPlanned; k++) {
       if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
@@ -176,7 +184,8 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
       const roundFields = { leftFds: left.length, leakedFds: leaked.length, ...(lastRing ? { pendingSqes: lastRing.sqes } : {}) };
       // Every round that left or freed something, and the first (the phases of a round that left nothing).
       if (k === 1 || left.length || freed.length) recorder.keep(roundEvent(k, left, freed, seen));
-      await recorder.sample(child.pid, k, { limit: plan.ulimit, event: { ...answer.event, ...roundFields }, roundTripMs: roundTo(Number(answer.atNs - sentNs) / 1e6, 4) });
+      const atEnd = await recorder.sample(child.pid, k, { limit: plan.ulimit, event: { ...answer.event, ...roundFields }, roundTripMs: roundTo(Number(answer.atNs - sentNs) / 1e6, 4) });
+      leakedFds?.observe(child.pid, k, atEnd);
       if (answer.event.event === 'register-failed') {
         recorder.end(new RunEnded('emfile', `${answer.event.message} at reload ${k}`));
         break;
@@ -191,6 +200,7 @@ export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<M
     recorder.end(ended);
   }
 
+  if (leakedFds && recorder.last()) plan.trace?.pin(leakedFds.leaked());
   const exit = await stop(child, plan.graceMs);
   if (recorder.ending.reason === 'child-exited') recorder.end(new RunEnded('child-exited', `${recorder.ending.detail} (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`})`));
   return recorder.finish({

@@ -8,7 +8,7 @@
 import { FD_KINDS } from '../../fdprobe/kinds.js';
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
-import { checkLine, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines, attributionHeadline, attributionDetails } from '../facts.js';
+import { checkLine, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines, attributionHeadline, attributionDetails, attributionTitle } from '../facts.js';
 import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../drain-facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { COLORS, renderSvg, seriesColor } from './svg.js';
@@ -104,14 +104,15 @@ function roundSection(runs: RunDocument[]): string {
   return parts.length ? tag('h2', 'What each round left') + parts.join('') : '';
 }
 
-/** watch --attribute: a list item per group (headline, then its frames and fds). */
+/** --attribute: a list item per group (headline, then its frames and fds). */
 function attributionSection(run: RunDocument): string {
   const [first, ...rest] = attributionLines(run, 0);
   const a = run.attribution;
   if (!a || !first) return '';
   const items = a.groups.map((g) => tag('li', esc(attributionHeadline(g)) + tag('ul', attributionDetails(g).map((d) => tag('li', esc(d))).join(''))));
   const more = a.groupsNotShown ? [tag('li', esc(`… ${a.groupsNotShown} more groups`))] : [];
-  return tag('h2', 'Where the survivors came from') + tag('p', esc([first, ...rest].join(' ')), { class: 'muted' }) + tag('ul', [...items, ...more].join(''));
+  const title = attributionTitle(run);
+  return tag('h2', esc(title.charAt(0).toUpperCase() + title.slice(1))) + tag('p', esc([first, ...rest].join(' ')), { class: 'muted' }) + (items.length ? tag('ul', [...items, ...more].join('')) : '');
 }
 
 /** watch: the processes measured at the last sample and the survivors by reload. */
@@ -121,7 +122,7 @@ function treeSection(runs: RunDocument[]): string {
       const processes = processLines(r);
       const survivors = survivorLines(r);
       const attribution = attributionSection(r);
-      if (processes.length === 0 && survivors.length === 0) return '';
+      if (processes.length === 0 && survivors.length === 0) return attribution;
       return [
         processes.length ? tag('h2', 'Processes measured') + tag('ul', processes.map((l) => tag('li', esc(l))).join('')) : '',
         survivors.length ? tag('h2', 'Survivors by reload') + tag('p', esc(`fds each reload opened that were still open at the end; the first ${r.survivors?.reloadsCounted ?? 0} reloads are counted.`), { class: 'muted' }) + tag('ul', survivors.map((l) => tag('li', esc(l))).join('')) : '',

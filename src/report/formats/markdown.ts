@@ -7,7 +7,7 @@ import { runsOf } from '../../model/baseline.js';
 import type { KeptOutput, ReproDocument, RunDocument } from '../../model/run-document.js';
 import { maxOf } from '../../model/stats.js';
 import { resample } from '../chart.js';
-import { checkLines, compareRows, roundLines, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines } from '../facts.js';
+import { checkLines, compareRows, roundLines, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines, attributionTitle } from '../facts.js';
 import { formatDocument } from '../summary.js';
 import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../drain-facts.js';
 import { visible, visibleLine } from '../text.js';
@@ -158,7 +158,8 @@ function treeBlock(run: RunDocument): string[] {
   if (processes.length) out.push('', '**Processes measured** (last sample)', '', ...processes.map((l) => `- ${mdText(l)}`));
   if (survivors.length) out.push('', `**Survivors by reload** (fds still open at the end; reloads 1–${run.survivors?.reloadsCounted ?? 0} counted)`, '', ...survivors.map((l) => `- ${mdText(l)}`));
   const [summary, ...groups] = attributionLines(run, 16);
-  if (summary) out.push('', `**Where the survivors came from** (${mdText(summary)})`, '', ...groups.map((l) => (l.startsWith('  ') ? `  - ${mdText(l.trim())}` : `- ${mdText(l)}`)));
+  const title = attributionTitle(run);
+  if (summary) out.push('', `**${mdText(title.charAt(0).toUpperCase() + title.slice(1))}** (${mdText(summary)})`, '', ...groups.map((l) => (l.startsWith('  ') ? `  - ${mdText(l.trim())}` : `- ${mdText(l)}`)));
   return out;
 }
 
