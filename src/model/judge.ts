@@ -158,7 +158,9 @@ function summaryOf(run: RunDocument): string {
   const m = run.measured;
   const then = m.signalHandling === 'not-checked' ? '' : `, signal handling then ${m.signalHandling}`;
   const failure = m.registerFailure ? `, ${m.registerFailure} at reload ${m.emfileAtReload}${then}` : '';
-  return `${m.baselineFds} → ${m.finalFds} fds, ${fmt(m.growthPerReload)}/reload over ${m.reloadsDone} reloads${failure}`;
+  // The growth is fitted over the reloads before EMFILE: name those, so fds ÷ reloads reads as the slope.
+  const fitted = m.emfileAtReload !== null ? Math.max(0, Math.min(m.reloadsDone, m.emfileAtReload - 1)) : m.reloadsDone;
+  return `${m.baselineFds} → ${m.finalFds} fds, ${fmt(m.growthPerReload)}/reload over ${fitted} reloads${failure}`;
 }
 
 /** A saved document judged again with changed thresholds; a compare's verdict follows its runs. */
