@@ -29,8 +29,8 @@ function addReportOptions(command: Command): Command {
     command.option(`${flag} <file>`, `write ${what} to FILE (atomically; - for stdout)`);
   }
   return command
-    .option('--baseline <file>', 'compare with a saved run document (--out) and fail (exit 1) when growth per reload got worse')
-    .addOption(new Option('--baseline-tolerance <fds>', 'largest rise in growth per reload that still passes --baseline').default(0.05).argParser(decimal('--baseline-tolerance', 0, 1_000_000)))
+    .option('--baseline <file>', 'compare with a saved run document (--out) of the same scenario and fail (exit 1) when what the verdict measures got worse (growth per reload; fds surviving per reload for watch; requests lost for drain)')
+    .addOption(new Option('--baseline-tolerance <fds>', 'largest rise that still passes --baseline (fd/reload; requests for drain)').default(0.05).argParser(decimal('--baseline-tolerance', 0, 1_000_000)))
     .option('--no-step-summary', 'do not append the Markdown summary to $GITHUB_STEP_SUMMARY')
     .option('--no-chart', 'leave the terminal chart out of the summary');
 }

@@ -318,7 +318,17 @@ export interface BaselineCheck {
   file: string;
   /** Largest rise in growth per reload that still passes (fd/reload). */
   tolerance: number;
-  runs: { run: string; before: number; after: number; change: number; regressed: boolean }[];
+  runs: {
+    run: string;
+    /** What was compared: growth per reload (fd/reload), fds surviving per reload (watched trees), requests lost (drains). Absent: growth. */
+    measure?: 'growth' | 'survivors' | 'lost';
+    /** Not compared, and why (another scenario, another measure): then `regressed` is true and `before` is what the saved run measured. */
+    mismatch?: string;
+    before: number;
+    after: number;
+    change: number;
+    regressed: boolean;
+  }[];
   /** No run regressed. */
   pass: boolean;
 }

@@ -22,3 +22,27 @@ describe('checkBaseline with growth at the ends of the number line', () => {
     expect(checkBaseline(runWith(2.0004), runWith(0), 'old.json', 0.05)?.runs[0]).toMatchObject({ change: 2, regressed: true });
   });
 });
+
+describe('checkBaseline compares like with like', () => {
+  const run = (fields: Record<string, unknown>) => ({ kind: 'run', role: 'correct', scenario: 'runtime-teardown', measured: { growthPerReload: 0 }, ...fields }) as unknown as RunDocument;
+
+  it('a saved run of another scenario is not compared: a failing check that says so', () => {
+    const check = checkBaseline(run({}), run({ scenario: 'graceful-drain' }), 'gd.json', 0.05);
+    expect(check?.pass).toBe(false);
+    expect(check?.runs[0]).toMatchObject({ run: 'correct', regressed: true, mismatch: 'gd.json holds a graceful-drain correct run, this is runtime-teardown: nothing to compare' });
+  });
+
+  it('a watched tree is compared by its gate, the fds surviving per reload, not the slope', () => {
+    const watch = (survivorsPerReload: number, growthPerReload: number) =>
+      run({ scenario: 'watch', role: 'watch', survivors: { survivorsPerReload }, measured: { growthPerReload } });
+    // The slope rose (a bounded cache), the survivors did not: no regression.
+    expect(checkBaseline(watch(0, 0.8), watch(0, 0), 'old.json', 0.05)).toMatchObject({ pass: true, runs: [{ measure: 'survivors', before: 0, after: 0 }] });
+    expect(checkBaseline(watch(2, 2), watch(0, 2), 'old.json', 0.05)).toMatchObject({ pass: false, runs: [{ measure: 'survivors', change: 2 }] });
+  });
+
+  it('a drain is compared by the requests it lost', () => {
+    const drain = (lost: number) => run({ scenario: 'drain', role: 'drain', drain: { ledger: { lost } } });
+    expect(checkBaseline(drain(3), drain(0), 'old.json', 0.05)).toMatchObject({ pass: false, runs: [{ measure: 'lost', before: 0, after: 3 }] });
+    expect(checkBaseline(drain(0), drain(0), 'old.json', 0.05)?.pass).toBe(true);
+  });
+});

@@ -230,24 +230,26 @@ describe('repro report: every format from a saved document', () => {
 });
 
 describe('--baseline: the regression gate', () => {
-  it('fails (exit 1) when growth per reload got worse than the saved run, and says by how much', async () => {
+  it('fails (exit 1) when the fds surviving per reload got worse than in the saved run, and says by how much', async () => {
     const result = await repro(['report', at('leak.json'), '--baseline', at('clean.json'), '--json', '--junit', at('gate.xml')]);
     expect(result.exitCode).toBe(1);
     const doc = JSON.parse(result.stdout) as RunDocument;
     expect(doc.baseline?.pass).toBe(false);
-    const grew = json<RunDocument>('leak.json').measured.growthPerReload;
-    expect(doc.baseline?.runs).toEqual([{ run: 'watch', before: 0, after: grew, change: grew, regressed: true }]);
+    // A watch is gated by its survivors, so the baseline compares those (not the least-squares slope).
+    const grew = json<RunDocument>('leak.json').survivors?.survivorsPerReload as number;
+    expect(grew).toBeGreaterThan(0);
+    expect(doc.baseline?.runs).toEqual([{ run: 'watch', measure: 'survivors', before: 0, after: grew, change: grew, regressed: true }]);
     expect(doc.verdict.checks[0]).toMatchObject({ id: 'baseline:watch', ok: false });
-    expect(doc.verdict.checks[0]?.text).toContain(`watch growth per reload rose from 0 to ${grew} (+${grew}, tolerance 0.05) against `);
+    expect(doc.verdict.checks[0]?.text).toContain(`watch fds surviving per reload rose from 0 to ${grew} (+${grew}, tolerance 0.05) against `);
     expect(validate(doc)).toBe(true);
-    expect(read('gate.xml')).toMatch(/<testcase name="watch: growth per reload no worse than the baseline" classname="repro.baseline" time="0.000">\s*<failure/);
+    expect(read('gate.xml')).toMatch(/<testcase name="watch: fds surviving per reload no worse than the baseline" classname="repro.baseline" time="0.000">\s*<failure/);
   });
 
   it('passes a run no worse than its baseline, on a fresh run', async () => {
     const result = await repro(['watch', '--reloads', '5', '--settle', '60', '--json', '--baseline', at('clean.json'), '--', 'python3', service('reopens-log-cleanly.py'), at('service2.log')]);
     expect(result.exitCode, result.stderr).toBe(0);
     const doc = JSON.parse(result.stdout) as RunDocument;
-    expect(doc.baseline?.runs).toEqual([{ run: 'watch', before: 0, after: 0, change: 0, regressed: false }]);
+    expect(doc.baseline?.runs).toEqual([{ run: 'watch', measure: 'survivors', before: 0, after: 0, change: 0, regressed: false }]);
   });
 
   it('refuses, before running anything, a baseline with no run of the same kind', async () => {

@@ -80,7 +80,7 @@ describe('the Markdown, rendered as GitHub renders it', () => {
     expect(html).toContain('py&lt;!--*x*`');
     // The baseline path, in its code span and in the reasons.
     expect(html).toContain(`<code>${at(BASELINE).replace('<', '&lt;')}</code>`);
-    expect(html).toMatch(new RegExp(`<li>ok: watch growth per reload 2 against 2 in ${at(BASELINE).replace('<', '&lt;').replace(/[*$]/g, '\\$&')} `));
+    expect(html).toMatch(new RegExp(`<li>ok: watch fds surviving per reload 2 against 2 in ${at(BASELINE).replace('<', '&lt;').replace(/[*$]/g, '\\$&')} `));
   });
 
   it('control characters show as escapes inside the code blocks', () => {

@@ -6,7 +6,7 @@
  * Written as well-formed XML (polyglot HTML), so tests can parse it strictly.
  */
 import { FD_KINDS } from '../../fdprobe/kinds.js';
-import { runsOf } from '../../model/baseline.js';
+import { BASELINE_WORDS, runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { checkLine, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines, attributionHeadline, attributionDetails, attributionTitle } from '../facts.js';
 import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../drain-facts.js';
@@ -71,11 +71,11 @@ function kindTable(runs: RunDocument[]): string {
 function baselineSection(doc: ReproDocument): string {
   const b = doc.baseline;
   if (!b) return '';
-  const rows = b.runs.map((r) => [r.run, String(r.before), String(r.after), `${r.change >= 0 ? '+' : ''}${r.change}`, r.regressed ? 'WORSE' : 'ok']);
+  const rows = b.runs.map((r) => [r.run, BASELINE_WORDS[r.measure ?? 'growth'], String(r.before), String(r.after), `${r.change >= 0 ? '+' : ''}${r.change}`, r.mismatch ? `not compared: ${r.mismatch}` : r.regressed ? 'WORSE' : 'ok']);
   return (
     tag('h2', 'Against the baseline') +
-    tag('p', `${esc(visibleLine(b.file))}, tolerance ${b.tolerance} fd/reload: ${b.pass ? 'no regression' : '<strong>regression</strong>'}`) +
-    tableOf(['run', 'growth/reload before', 'now', 'change', ''], rows)
+    tag('p', `${esc(visibleLine(b.file))}, tolerance ${b.tolerance}: ${b.pass ? 'no regression' : '<strong>regression</strong>'}`) +
+    tableOf(['run', 'measure', 'before', 'now', 'change', ''], rows)
   );
 }
 

@@ -4,7 +4,7 @@
  * whose message names the growth per reload and where EMFILE came; a watch
  * run that could not be judged is an <error>.
  */
-import { runsOf } from '../../model/baseline.js';
+import { BASELINE_WORDS, runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { expectation, overLimitSentence, growthSentence, runLabel, checkLine, processLines, survivorLines, treeRows, attributionLines, attributionHeadline } from '../facts.js';
 import { drainFailureMessage, isDrainRun } from '../drain-facts.js';
@@ -57,9 +57,13 @@ function baselineCases(doc: ReproDocument): Case[] {
   const b = doc.baseline;
   if (!b) return [];
   return b.runs.map((r) => {
-    const message = `growth per reload ${r.before} → ${r.after} (${r.change >= 0 ? '+' : ''}${r.change} fd/reload, tolerance ${b.tolerance}) against ${visibleLine(b.file)}`;
+    const what = BASELINE_WORDS[r.measure ?? 'growth'];
+    const unit = r.measure === 'lost' ? 'requests' : 'fd/reload';
+    const message = r.mismatch
+      ? `cannot compare with the baseline: ${visibleLine(r.mismatch)}`
+      : `${what} ${r.before} → ${r.after} (${r.change >= 0 ? '+' : ''}${r.change} ${unit}, tolerance ${b.tolerance}) against ${visibleLine(b.file)}`;
     return {
-      name: `${r.run}: growth per reload no worse than the baseline`,
+      name: `${r.run}: ${what} no worse than the baseline`,
       classname: 'repro.baseline',
       seconds: 0,
       ...(r.regressed ? { failure: { message, body: message } } : {}),
