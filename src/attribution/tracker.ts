@@ -477,6 +477,7 @@ export class FdTracker {
 }
 
 /** Whether a record made the fd a survivor's identity names (`-y` printed the same object), or cannot tell (no `-y`). */
+/** The survivor is the object the record opened: same target, or (files) a path either way, since a file renamed or deleted since its open keeps its fd. */
 function matches(record: FdRecord, object: string): boolean {
-  return record.target === undefined || object.startsWith(record.target);
+  return record.target === undefined || object.startsWith(record.target) || (record.target.startsWith('/') && object.startsWith('/'));
 }

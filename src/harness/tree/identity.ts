@@ -3,10 +3,11 @@
  *
  * Every fd gets an identity: pid, fd number and the object it refers to.
  * - pipes and sockets: the inode in the link target (`pipe:[1234]`);
- * - files, directories, devices: path + device:inode, and the birth time
- *   where the filesystem keeps one (stat of /proc/PID/fd/N follows the link
- *   to the open object, so a file replaced under the same path is a
- *   different object, and so is a new file that got a recycled inode);
+ * - files, directories, devices: device:inode, and the birth time where the
+ *   filesystem keeps one (stat of /proc/PID/fd/N follows the link to the open
+ *   object, so a file replaced under the same path is a different object, and
+ *   so is a new file that got a recycled inode); the path is kept for views
+ *   but is not part of the key, since a rename or delete changes it;
  * - anon inodes: every eventfd, signalfd, epoll... shares one anon inode, so
  *   the inode says nothing; eventfds carry a unique `eventfd-id` in
  *   /proc/PID/fdinfo/N, which is used where present. For the others the
@@ -32,9 +33,14 @@ export interface FdIdentity {
   object: string;
 }
 
-/** The key two samples compare: pid, fd number and object. */
+/**
+ * The key two samples compare: pid, fd number and object. A file is the same object under another
+ * name: a rotation renames it (`app.log` → `app.log.1`), a delete adds ` (deleted)` to its link, and the
+ * fd is still the one opened before. So a file's key is its device, inode and birth time, never its path.
+ */
 export function identityKey(id: Pick<FdIdentity, 'pid' | 'fd' | 'object'>): string {
-  return `${id.pid}:${id.fd}:${id.object}`;
+  const at = id.object.startsWith('/') ? id.object.lastIndexOf('@') : -1;
+  return `${id.pid}:${id.fd}:${at >= 0 ? `file${id.object.slice(at)}` : id.object}`;
 }
 
 /**
