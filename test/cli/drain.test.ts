@@ -264,6 +264,18 @@ http { access_log off; keepalive_timeout 0; limit_rate 1m; ${temp}
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a server that never answers: inconclusive (exit 4), the URL as given, the signal said not sent, no ok-check about requests never sent', async () => {
+    const port = await freePort();
+    const result = await repro(['drain', '--url', `http://[::1]:${port}/`, '--ready-timeout', '500', '--', 'sleep', '30']);
+    expect(result.exitCode).toBe(4);
+    expect(result.stdout).toContain(`http://[::1]:${port}/ did not answer 200 within 500 ms`);
+    expect(result.stdout).toMatch(/plan\s+SIGTERM not sent: the run stopped before it/);
+    expect(result.stdout).not.toMatch(/^\s*timings\b/m);
+    expect(result.stdout).not.toMatch(/0 of 0/);
+    expect(result.stdout).toMatch(/requests\s+none sent/);
+    expect(processesWith('sleep 30')).toEqual([]);
+  });
+
   it('--lag belongs to load-and-signal scenarios: refused for sighup-listener (exit 2)', async () => {
     const result = await repro(['compare', '--lag', '100']);
     expect(result.exitCode).toBe(2);
