@@ -257,6 +257,7 @@ http { access_log off; keepalive_timeout 0; limit_rate 1m; ${temp}
     [['--url', 'http://localhost:8080/'], /loopback only .* not localhost; run the server on 127\.0\.0\.1/],
     [['--url', 'https://127.0.0.1:8443/'], /only plain http is loaded/],
     [[], /repro drain needs --url/],
+    [['--url', 'http://127.0.0.1:8080/', '--signal', 'KILL'], /--signal KILL: SIGKILL cannot be caught, so no program can shut down gracefully on it; use a shutdown signal the program handles, such as TERM, INT or QUIT/],
   ])('refuses %j before starting anything: one line, exit 2', async (args, message) => {
     const result = await repro(['drain', ...args, '--', 'python3', '-m', 'http.server']);
     expect(result.exitCode).toBe(2);
@@ -274,6 +275,12 @@ http { access_log off; keepalive_timeout 0; limit_rate 1m; ${temp}
     expect(result.stdout).not.toMatch(/0 of 0/);
     expect(result.stdout).toMatch(/requests\s+none sent/);
     expect(processesWith('sleep 30')).toEqual([]);
+  });
+
+  it('--help says which --url it takes: http on 127.0.0.0/8 or [::1]', async () => {
+    const result = await repro(['drain', '--help']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.replace(/\s+/g, ' ')).toContain('http:// on a loopback address only: 127.0.0.0/8 or [::1]');
   });
 
   it('--lag belongs to load-and-signal scenarios: refused for sighup-listener (exit 2)', async () => {
