@@ -283,6 +283,15 @@ http { access_log off; keepalive_timeout 0; limit_rate 1m; ${temp}
     expect(result.stdout.replace(/\s+/g, ' ')).toContain('http:// on a loopback address only: 127.0.0.0/8 or [::1]');
   });
 
+  it.each([
+    [['--ulimit', '256'], '--ulimit'],
+    [['--reloads', '5'], '--reloads'],
+  ])('%j with --scenario graceful-drain is refused, not ignored: one line, exit 2', async (args, flag) => {
+    const result = await repro(['compare', '--scenario', 'graceful-drain', ...args]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe(`repro: ${flag} does not apply to graceful-drain: a load-and-signal run has no reloads and the server runs under its own limit; leave it out`);
+  });
+
   it('--lag belongs to load-and-signal scenarios: refused for sighup-listener (exit 2)', async () => {
     const result = await repro(['compare', '--lag', '100']);
     expect(result.exitCode).toBe(2);
