@@ -42,6 +42,14 @@ function addScenarioOptions(command: Command): Command {
   return command;
 }
 
+/** The option keys the user set on the command line (not commander's defaults). */
+function givenOptions(command: Command): string[] {
+  return command.options.map((o) => o.attributeName()).filter((key) => {
+    const source = command.getOptionValueSource(key);
+    return source !== undefined && source !== 'default';
+  });
+}
+
 function view(options: { chart: boolean }): ViewOptions {
   return { color: useColor(), width: terminalWidth(), chart: options.chart };
 }
@@ -123,7 +131,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       pattern === 'broken'
         ? 'run the broken child: a new listener + native channel per SIGHUP, never closed, until EMFILE'
         : 'run the correct child: one process-wide signal hub, fds flat over every reload';
-    addReportOptions(addScenarioOptions(program.command(pattern).description(what))).action(async (options: ScenarioOptions & OutputOptions) => {
+    addReportOptions(addScenarioOptions(program.command(pattern).description(what))).action(async (options: ScenarioOptions & OutputOptions, command: Command) => {
+      options.given = givenOptions(command);
       await withHooks(async (hooks, interruption) => {
         const doc = await report(options, [pattern], async () => (await load.scenario()).runPattern(pattern, options, hooks));
         setExit(exitForDocument(doc, interruption));
@@ -132,7 +141,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   }
 
   addReportOptions(addScenarioOptions(program.command('compare').description('run every role of the scenario side by side; exit 0 only when each shows what it should (broken leaks to EMFILE, correct stays flat)'))).action(
-    async (options: ScenarioOptions & OutputOptions) => {
+    async (options: ScenarioOptions & OutputOptions, command: Command) => {
+      options.given = givenOptions(command);
       await withHooks(async (hooks, interruption) => {
         const doc = await report(options, (await load.scenario()).rolesOf(options), async () => (await load.scenario()).runCompare(options, hooks));
         setExit(exitForDocument(doc, interruption));

@@ -17,6 +17,8 @@ interface Spec {
   help: Partial<Record<Command, string>>;
   /** The value parser, which names the flag and the accepted range on bad input. */
   parse?: (value: string) => unknown;
+  /** A command's own parser, when its refusal must speak of that command (a shutdown signal, not a reload one). */
+  parseFor?: Partial<Record<Command, (value: string) => unknown>>;
   /** Default per command; absent: no default (the option is off unless given). */
   defaults?: Partial<Record<Command, unknown>>;
   /** How the default is shown in --help per command, when not the value itself. */
@@ -36,7 +38,8 @@ export const OPTIONS = {
   signal: {
     flag: '--signal <name>',
     help: { watch: 'the reload signal', drain: 'the shutdown signal' },
-    parse: signalName('--signal'),
+    parse: signalName('--signal', 'reload'),
+    parseFor: { drain: signalName('--signal', 'shutdown') },
     defaults: { watch: 'SIGHUP', drain: 'SIGTERM' },
     shownAs: { watch: 'HUP', drain: 'TERM' },
   },
@@ -54,7 +57,7 @@ export const OPTIONS = {
     },
   },
   log: { flag: '--log <file>', help: { watch: "a log file the program writes (e.g. nginx's error.log), followed from its size at start: EMFILE text written there after the first signal is EMFILE seen" } },
-  url: { flag: '--url <url>', help: { drain: 'where the server answers: readiness (200 = up) and every request; http://127.0.0.1:PORT/PATH only' } },
+  url: { flag: '--url <url>', help: { drain: 'where the server answers: readiness (200 = up) and every request; http:// on a loopback address only: 127.0.0.0/8 or [::1], e.g. http://127.0.0.1:PORT/PATH' } },
   ulimit: {
     flag: '--ulimit <n>',
     help: { scenario: 'RLIMIT_NOFILE (soft and hard) for the children', watch: 'lower RLIMIT_NOFILE (soft and hard) of the started program' },
@@ -117,7 +120,8 @@ export type OptionName = keyof typeof OPTIONS;
 export function optionFor(name: OptionName, command: Command): Option {
   const spec: Spec = OPTIONS[name];
   const option = new Option(spec.flag, spec.help[command] ?? '');
-  if (spec.parse) option.argParser(spec.parse);
+  const parse = spec.parseFor?.[command] ?? spec.parse;
+  if (parse) option.argParser(parse);
   const value = spec.defaults?.[command];
   if (value !== undefined) option.default(value, spec.shownAs?.[command]);
   return option;

@@ -36,15 +36,21 @@ export function oneOf<T extends string>(flag: string, choices: readonly T[]) {
 /** Signals a process cannot catch, block or ignore. */
 const UNCATCHABLE: readonly string[] = ['SIGKILL', 'SIGSTOP'];
 
+/** What the signal is for, so an uncatchable one is refused with advice that fits: a reload (watch) or a shutdown (drain). */
+const ADVICE = {
+  reload: 'no program can reload on it; use a signal the program handles, such as HUP or USR1',
+  shutdown: 'no program can shut down gracefully on it; use a shutdown signal the program handles, such as TERM, INT or QUIT',
+} as const;
+
 /** A catchable signal name with or without SIG (HUP, SIGHUP, hup) or a number. */
-export function signalName(flag: string) {
+export function signalName(flag: string, purpose: keyof typeof ADVICE = 'reload') {
   return (value: string): NodeJS.Signals => {
     const signals = osConstants.signals as Record<string, number>;
     const upper = value.trim().toUpperCase();
     const name = /^\d+$/.test(upper) ? Object.keys(signals).find((k) => signals[k] === Number(upper)) : upper.startsWith('SIG') ? upper : `SIG${upper}`;
     if (!name || signals[name] === undefined) throw new InvalidArgumentError(`${flag} takes a signal name such as HUP, TERM or USR1, got '${value}'.`);
     if (UNCATCHABLE.includes(name)) {
-      throw new InvalidArgumentError(`${flag} ${value}: ${name} cannot be caught, so no program can reload on it; use a signal the program handles, such as HUP or USR1.`);
+      throw new InvalidArgumentError(`${flag} ${value}: ${name} cannot be caught, so ${ADVICE[purpose]}.`);
     }
     return name as NodeJS.Signals;
   };

@@ -4,7 +4,7 @@
  * the shutdown timings, the summary rows and a compact text timeline. Every
  * view (terminal, HTML, Markdown, JUnit) takes these, so they never disagree. Pure.
  */
-import { exitSentence, isLoss, killedSentence, type LedgerSummary, lossSentence, OUTCOMES, type Outcome, type Phase, PHASES, phaseWords, type TimelineData, type TimelineMarks } from '../model/drain.js';
+import { exitSentence, isLoss, killedSentence, type LedgerSummary, lossSentence, OUTCOMES, type Outcome, type Phase, PHASES, phaseWords, signalSent, type TimelineData, type TimelineMarks } from '../model/drain.js';
 import type { RunDocument } from '../model/run-document.js';
 
 type DrainDoc = RunDocument & { drain: NonNullable<RunDocument['drain']> };
@@ -51,35 +51,84 @@ export function causeLines(ledger: LedgerSummary, most = 6): string[] {
 
 const ms = (v: number | undefined) => (v === undefined ? '—' : `${v} ms`);
 
-/** The shutdown in order: signal → readiness false → listener closed → last byte → exit or SIGKILL, each in ms after the signal. */
-export function timingRows(ledger: LedgerSummary): [string, string][] {
+/** A moment of the shutdown: what, when (ms after the signal, negative before it), and its words. */
+interface Moment {
+  label: string;
+  ms: number;
+  value: string;
+}
+
+/** When the process was gone: its exit, else the SIGKILL (ms after the signal). */
+function goneMs(ledger: LedgerSummary): number | undefined {
+  return ledger.timings.exitMs ?? ledger.timings.killMs;
+}
+
+/** Readiness false as seen while the process was still there; undefined when it was only seen after the exit (a dead server's refusal). */
+function readinessBeforeExit(ledger: LedgerSummary): number | undefined {
+  const at = ledger.timings.readinessFalseMs;
+  const gone = goneMs(ledger);
+  return at === undefined || (gone !== undefined && at > gone) ? undefined : at;
+}
+
+/** `4.4 ms`, or `1.4 ms before the signal` for a moment before it. */
+const fromSignal = (v: number) => (v < 0 ? `${Math.abs(v)} ms before the signal` : `${v} ms`);
+
+/** Why readiness false has no time: never seen false, or seen only after the exit. */
+function readinessMissing(ledger: LedgerSummary): string {
+  return ledger.timings.readinessFalseMs === undefined ? 'readiness never seen false' : 'readiness not seen false before the exit';
+}
+
+/** The shutdown's moments in time order (ties in the order readiness, listener, last byte, second signal, exit). */
+function moments(ledger: LedgerSummary): Moment[] {
   const t = ledger.timings;
   const closedFrom = { 'child-event': "the server's own event", 'refused-connect': 'the first refused connection', exit: 'the exit' } as const;
-  const rows: [string, string][] = [
-    ['signal → readiness false', t.readinessFalseMs === undefined ? '— (readiness never seen false)' : ms(t.readinessFalseMs)],
-    ['signal → listener closed', t.listenerClosedMs === undefined ? '—' : `${ms(t.listenerClosedMs)}${t.listenerClosedFrom ? ` (from ${closedFrom[t.listenerClosedFrom]})` : ''}`],
-    ['signal → last byte sent', ms(t.lastByteMs)],
-  ];
-  if (t.secondSignalMs !== undefined) rows.push(['signal → second signal', `${ms(t.secondSignalMs)}; gone ${ms(t.secondSignalToExitMs)} after it`]);
-  if (ledger.exit?.killed) rows.push(['signal → SIGKILL', `${ms(t.killMs)} (${killedSentence(ledger) as string})`]);
-  else rows.push(['signal → exit', ledger.exit ? `${ms(t.exitMs)} (${ledger.exit.signal ? `died of ${ledger.exit.signal}` : `code ${ledger.exit.code}`})` : '—']);
+  const out: Moment[] = [];
+  const readiness = readinessBeforeExit(ledger);
+  if (readiness !== undefined) out.push({ label: 'readiness false', ms: readiness, value: ms(readiness) });
+  if (t.listenerClosedMs !== undefined) out.push({ label: 'listener closed', ms: t.listenerClosedMs, value: `${ms(t.listenerClosedMs)}${t.listenerClosedFrom ? ` (from ${closedFrom[t.listenerClosedFrom]})` : ''}` });
+  if (t.lastByteMs !== undefined) out.push({ label: 'last byte sent', ms: t.lastByteMs, value: fromSignal(t.lastByteMs) });
+  if (t.secondSignalMs !== undefined) out.push({ label: 'second signal', ms: t.secondSignalMs, value: `${ms(t.secondSignalMs)}; gone ${ms(t.secondSignalToExitMs)} after it` });
+  if (ledger.exit?.killed && t.killMs !== undefined) out.push({ label: 'SIGKILL', ms: t.killMs, value: `${ms(t.killMs)} (${killedSentence(ledger) as string})` });
+  else if (ledger.exit && t.exitMs !== undefined) out.push({ label: 'exit', ms: t.exitMs, value: `${ms(t.exitMs)} (${ledger.exit.signal ? `died of ${ledger.exit.signal}` : `code ${ledger.exit.code}`})` });
+  return out.sort((a, b) => a.ms - b.ms);
+}
+
+/**
+ * The shutdown in time order, each moment in ms after the signal (a last byte
+ * before the signal says so); readiness false only when seen before the exit,
+ * else a row saying it was not. One row saying so when no signal was sent.
+ */
+export function timingRows(ledger: LedgerSummary): [string, string][] {
+  if (!signalSent(ledger)) return [['signal', 'not sent (the run stopped before it)']];
+  const rows: [string, string][] = moments(ledger).map((m) => [m.ms < 0 ? m.label : `signal → ${m.label}`, m.value]);
+  if (readinessBeforeExit(ledger) === undefined) rows.push(['signal → readiness false', `— (${readinessMissing(ledger)})`]);
+  if (ledger.timings.lastByteMs === undefined) rows.push(['signal → last byte sent', '—']);
+  if (!ledger.exit) rows.push(['signal → exit', '—']);
   return rows;
 }
 
-/** `signal → readiness false 0.5 ms → listener closed 401 ms → last byte 970 ms → exit 973 ms (code 0)`: the timings in one line. */
-export function timingLine(ledger: LedgerSummary): string {
-  const t = ledger.timings;
-  const parts = ['signal'];
-  if (t.readinessFalseMs !== undefined) parts.push(`readiness false ${t.readinessFalseMs} ms`);
-  if (t.listenerClosedMs !== undefined) parts.push(`listener closed ${t.listenerClosedMs} ms`);
-  if (t.lastByteMs !== undefined) parts.push(`last byte ${t.lastByteMs} ms`);
-  if (ledger.exit?.killed) parts.push(`SIGKILL ${ms(t.killMs)}`);
-  else if (ledger.exit) parts.push(`exit ${ms(t.exitMs)} (${ledger.exit.signal ?? `code ${ledger.exit.code}`})`);
-  return parts.join(' → ');
+/**
+ * `signal → readiness false 0.5 ms → listener closed 401 ms → last byte 970 ms → exit 973 ms (code 0)`:
+ * the timings in one line, in time order (a last byte before the signal comes before it);
+ * undefined when no signal was sent.
+ */
+export function timingLine(ledger: LedgerSummary): string | undefined {
+  if (!signalSent(ledger)) return undefined;
+  const words = (m: Moment) => {
+    if (m.label === 'SIGKILL') return `SIGKILL ${ms(m.ms)}`;
+    if (m.label === 'exit') return `exit ${ms(m.ms)} (${ledger.exit?.signal ?? `code ${ledger.exit?.code}`})`;
+    if (m.label === 'second signal') return `second signal ${ms(m.ms)}`;
+    return `${m.label === 'last byte sent' ? 'last byte' : m.label} ${fromSignal(m.ms)}`;
+  };
+  const all = moments(ledger);
+  const parts = [...all.filter((m) => m.ms < 0).map(words), 'signal', ...all.filter((m) => m.ms >= 0).map(words)];
+  const missing = ledger.timings.readinessFalseMs !== undefined && readinessBeforeExit(ledger) === undefined ? `; ${readinessMissing(ledger)}` : '';
+  return `${parts.join(' → ')}${missing}`;
 }
 
 /** `lost 46 of 1363 requests` (+ how many were in flight at the signal). */
 export function lostSentence(ledger: LedgerSummary): string {
+  if (ledger.total === 0) return 'none sent';
   const inFlight = ledger.inFlightAtSignal === undefined ? '' : `; ${ledger.inFlightAtSignal} in flight at the signal`;
   return `lost ${ledger.lost} of ${ledger.total} requests${inFlight}`;
 }
@@ -98,7 +147,9 @@ function closeAnswersText(ledger: LedgerSummary): string {
 function planText(run: DrainDoc): string {
   const p = run.drain.plan;
   const second = p.secondSignal ? `, second ${p.secondSignal.signal} after ${p.secondSignal.afterMs} ms` : '';
-  return `${run.signal} after ${p.warmupMs}–${p.warmupMs + p.signalJitterMs} ms of load (seed ${p.seed}), lag ${p.lagMs} ms, grace ${p.graceMs} ms, ${p.concurrency} clients, at most ${p.maxRequests} requests${second}`;
+  const window = `${p.warmupMs}–${p.warmupMs + p.signalJitterMs} ms of load`;
+  const when = signalSent(run.drain.ledger) ? `${run.signal} after ${window} (seed ${p.seed})` : `${run.signal} not sent: the run stopped before it (planned after ${window}, seed ${p.seed})`;
+  return `${when}, lag ${p.lagMs} ms, grace ${p.graceMs} ms, ${p.concurrency} clients, at most ${p.maxRequests} requests${second}`;
 }
 
 /** The summary rows of a drain run: label → value. */
@@ -111,7 +162,7 @@ export function drainRunRows(run: DrainDoc): [string, string][] {
     ['plan', planText(run)],
     ['target', target],
     ['requests', lostSentence(l)],
-    ['timings', timingLine(l)],
+    ...(timingLine(l) === undefined ? [] : [['timings', timingLine(l) as string] as [string, string]]),
     ['server', l.exit ? exitSentence(l) : `— (${drain.ended.detail})`],
     ['idle keep-alive', idleText(l)],
     ['close answers', `Connection: close on keep-alive answers: ${closeAnswersText(l)}`],
@@ -145,16 +196,16 @@ export function drainCompareRows(): [string, (r: RunDocument) => string][] {
 
 const BARS = ' ▁▂▃▄▅▆▇█';
 
-/** Mark letters, in the order a later one wins a shared column. */
+/** Mark letters in legend order; where marks share a column the later in the legend wins. */
 const MARKS: [keyof TimelineMarks, string, string][] = [
-  ['lastByteMs', 'B', 'last byte'],
-  ['lagEndMs', 'L', 'lag over'],
+  ['signalMs', 'S', 'signal'],
   ['readinessFalseMs', 'R', 'readiness false'],
+  ['lagEndMs', 'L', 'lag over'],
   ['listenerClosedMs', 'C', 'listener closed'],
   ['secondSignalMs', '2', 'second signal'],
+  ['lastByteMs', 'B', 'last byte'],
   ['exitMs', 'X', 'exit'],
   ['killMs', 'K', 'SIGKILL'],
-  ['signalMs', 'S', 'signal'],
 ];
 
 /**
@@ -189,14 +240,15 @@ export function textTimeline(timeline: TimelineData, width = 60): string[] {
   const columnMs = timeline.bucketMs * per;
   const marks = Array.from({ length: columns }, () => '·');
   const seen: string[] = [];
+  const goneAt = timeline.marks.exitMs ?? timeline.marks.killMs;
   for (const [key, letter, words] of MARKS) {
     const at = timeline.marks[key];
     if (at === undefined) continue;
+    // A refusal by a dead server is not the server saying it is not ready.
+    if (key === 'readinessFalseMs' && goneAt !== undefined && at > goneAt) continue;
     marks[Math.min(columns - 1, Math.floor(at / columnMs))] = letter;
     seen.push(`${letter} ${words}`);
   }
-  const order = ['S', 'R', 'L', 'C', '2', 'B', 'X', 'K'];
-  seen.sort((a, b) => order.indexOf(a[0] as string) - order.indexOf(b[0] as string));
   return [
     `answered │${bar(answered)}│`,
     `lost     │${bar(lost)}│ ${Math.max(0, ...lost) > 0 ? `(most in a column: ${Math.max(...lost)})` : ''}`.trimEnd(),
@@ -209,5 +261,6 @@ export function textTimeline(timeline: TimelineData, width = 60): string[] {
 export function drainFailureMessage(run: RunDocument): string {
   const failed = run.verdict.checks.find((c) => !c.ok);
   const l = run.drain?.ledger;
-  return `${failed?.text ?? 'failed'}${l ? ` (${lostSentence(l)}; ${timingLine(l)})` : ''}`;
+  const timings = l ? timingLine(l) : undefined;
+  return `${failed?.text ?? 'failed'}${l ? ` (${lostSentence(l)}${timings ? `; ${timings}` : ''})` : ''}`;
 }

@@ -257,11 +257,39 @@ http { access_log off; keepalive_timeout 0; limit_rate 1m; ${temp}
     [['--url', 'http://localhost:8080/'], /loopback only .* not localhost; run the server on 127\.0\.0\.1/],
     [['--url', 'https://127.0.0.1:8443/'], /only plain http is loaded/],
     [[], /repro drain needs --url/],
+    [['--url', 'http://127.0.0.1:8080/', '--signal', 'KILL'], /--signal KILL: SIGKILL cannot be caught, so no program can shut down gracefully on it; use a shutdown signal the program handles, such as TERM, INT or QUIT/],
   ])('refuses %j before starting anything: one line, exit 2', async (args, message) => {
     const result = await repro(['drain', ...args, '--', 'python3', '-m', 'http.server']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a server that never answers: inconclusive (exit 4), the URL as given, the signal said not sent, no ok-check about requests never sent', async () => {
+    const port = await freePort();
+    const result = await repro(['drain', '--url', `http://[::1]:${port}/`, '--ready-timeout', '500', '--', 'sleep', '30']);
+    expect(result.exitCode).toBe(4);
+    expect(result.stdout).toContain(`http://[::1]:${port}/ did not answer 200 within 500 ms`);
+    expect(result.stdout).toMatch(/plan\s+SIGTERM not sent: the run stopped before it/);
+    expect(result.stdout).not.toMatch(/^\s*timings\b/m);
+    expect(result.stdout).not.toMatch(/0 of 0/);
+    expect(result.stdout).toMatch(/requests\s+none sent/);
+    expect(processesWith('sleep 30')).toEqual([]);
+  });
+
+  it('--help says which --url it takes: http on 127.0.0.0/8 or [::1]', async () => {
+    const result = await repro(['drain', '--help']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.replace(/\s+/g, ' ')).toContain('http:// on a loopback address only: 127.0.0.0/8 or [::1]');
+  });
+
+  it.each([
+    [['--ulimit', '256'], '--ulimit'],
+    [['--reloads', '5'], '--reloads'],
+  ])('%j with --scenario graceful-drain is refused, not ignored: one line, exit 2', async (args, flag) => {
+    const result = await repro(['compare', '--scenario', 'graceful-drain', ...args]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe(`repro: ${flag} does not apply to graceful-drain: a load-and-signal run has no reloads and the server runs under its own limit; leave it out`);
   });
 
   it('--lag belongs to load-and-signal scenarios: refused for sighup-listener (exit 2)', async () => {

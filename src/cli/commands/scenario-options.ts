@@ -25,6 +25,8 @@ export interface ScenarioOptions {
   seed: number;
   /** Run each child under strace and attribute every leaked fd to the call, reload and stack that made it (src/attribution/; not load-and-signal). */
   attribute?: boolean;
+  /** Option keys the user set (commander's getOptionValueSource is not `default`); absent when called without the CLI. */
+  given?: readonly string[];
 }
 
 export const SCENARIO_DEFAULTS: ScenarioOptions = {

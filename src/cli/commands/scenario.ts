@@ -73,7 +73,14 @@ function resolve(options: ScenarioOptions): Resolved {
 
 /** The load options (--lag, --requests, --concurrency, --seed) belong to load-and-signal scenarios: given to another, they are refused. */
 function checkLoadOptions(scenario: Scenario, options: ScenarioOptions): void {
-  if (scenario.driver === 'load-and-signal') return;
+  if (scenario.driver === 'load-and-signal') {
+    // The reload options mean nothing to a load-and-signal run: set by the user, they are refused, not ignored.
+    const reloadFlags = { ulimit: '--ulimit', reloads: '--reloads', ackTimeout: '--ack-timeout', deadCheck: '--dead-check' } as const;
+    for (const [key, flag] of Object.entries(reloadFlags)) {
+      if (options.given?.includes(key)) throw new UsageError(`${flag} does not apply to ${scenario.name}: a load-and-signal run has no reloads and the server runs under its own limit; leave it out`);
+    }
+    return;
+  }
   const flags = { lag: '--lag', requests: '--requests', concurrency: '--concurrency', seed: '--seed' } as const;
   for (const [key, flag] of Object.entries(flags) as [keyof typeof flags, string][]) {
     const given = options[key];

@@ -106,7 +106,8 @@ async function awaitHttpReady(host: string, port: number, path: string, timeoutM
     if (exchange.outcome === 'ok') return;
     await sleep(20, abort);
   }
-  throw new RunEnded('ready-timeout', `${host}:${port}${path} did not answer 200 within ${timeoutMs} ms`);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
+  throw new RunEnded('ready-timeout', `${url} did not answer 200 within ${timeoutMs} ms`);
 }
 
 export async function runLoadAndSignal(plan: LoadAndSignalPlan, hooks: LoadAndSignalHooks = {}): Promise<LoadAndSignalResult> {
