@@ -229,7 +229,20 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
       }
     },
     killNow() {
-      if (keeper) signalKeeper(KEEPER_SIGNALS.killTreeNow);
+      if (keeper) {
+        // The keeper kills the tree on SIGUSR1; it must live to do it, so its group is not SIGKILLed here
+        // (a SIGKILL that beat the SIGUSR1 left a program that ignores SIGTERM running, re-parented to
+        // init). Every process below it gets SIGKILL from here too, and the keeper, alone, exits.
+        signalKeeper(KEEPER_SIGNALS.killTreeNow);
+        for (const p of descendants(pid, { includeRoot: false })) {
+          try {
+            process.kill(p.pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+        return;
+      }
       killGroup('SIGKILL');
     },
     execFailure() {
