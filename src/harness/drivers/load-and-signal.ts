@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { ChildExit, KeptOutput } from '../../model/run-document.js';
 import type { PhaseEvent } from '../../model/drain.js';
 import { WaitError } from '../child-output.js';
+import { programPidOf } from '../tree/keeper.js';
 import { launchChild, type LaunchedChild, type LaunchOptions } from '../launch.js';
 import { type GeneratorStats, type LoadPlan, LoadGenerator } from '../load/generator.js';
 import { Ledger, type LedgerSummary, type ServerState } from '../load/ledger.js';
@@ -45,6 +46,12 @@ export interface LoadAndSignalPlan {
   /** Most timeline buckets kept (default 240). */
   maxTimelineBuckets?: number;
   ulimit?: number;
+  /**
+   * Start the server under the process-tree keeper (`repro drain`: a server nobody wrote for repro may
+   * run behind a shell or daemonize): the signal goes to the program, and nothing of its tree outlives the
+   * run, SIGKILL of repro included. The server is gone when its whole tree is.
+   */
+  keeper?: { graceMs: number };
 }
 
 export interface LoadAndSignalHooks {
@@ -111,12 +118,33 @@ async function awaitHttpReady(host: string, port: number, path: string, timeoutM
 }
 
 export async function runLoadAndSignal(plan: LoadAndSignalPlan, hooks: LoadAndSignalHooks = {}): Promise<LoadAndSignalResult> {
-  const child = (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit });
+  const child = (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit, ...(plan.keeper ? { keeper: plan.keeper } : {}) });
   hooks.onChild?.(child);
+  /** The server's own pid: under the keeper the program it started, once it says so. */
+  let serverPid = child.pid;
+  /**
+   * Signals go to the server: under the keeper, the program, or, when it exited and left a process
+   * running (it daemonized), the process it left, as a service manager would signal a daemon.
+   */
+  const signalServer = (sig: NodeJS.Signals): void => {
+    if (plan.keeper && child.tree?.programExit()) {
+      const daemon = programPidOf(child.pid);
+      if (daemon !== undefined) {
+        try {
+          process.kill(daemon, sig);
+        } catch {
+          // gone meanwhile
+        }
+        serverPid = daemon;
+        return;
+      }
+    }
+    child.signal(sig);
+  };
   const events: PhaseEvent[] = [];
   let ledger: Ledger | undefined;
   let killAt: number | undefined;
-  const serverState = (): ServerState => (killAt !== undefined ? 'killed' : !child.isRunning() || gone(child.pid) ? 'exited' : 'running');
+  const serverState = (): ServerState => (killAt !== undefined ? 'killed' : !child.isRunning() || (!plan.keeper && gone(serverPid)) ? 'exited' : 'running');
   child.output.onOtherEvent((event) => {
     const now = performance.now();
     const signalAt = ledger?.signalAt;
@@ -145,7 +173,8 @@ export async function runLoadAndSignal(plan: LoadAndSignalPlan, hooks: LoadAndSi
       if (typeof p !== 'number' || !Number.isInteger(p) || p <= 0) throw new RunEnded('ready-timeout', 'the ready event has no "port" field: the load has nowhere to go');
       port = p;
     }
-    await hooks.onReady?.(child.pid, port);
+    if (plan.keeper) serverPid = (await child.tree?.program) ?? child.pid;
+    await hooks.onReady?.(serverPid, port);
     ledger = new Ledger(performance.now(), plan.lagMs, plan.graceMs, new Timeline(ledger.timeline.bucketMs, ledger.timeline.maxBuckets));
     const theLedger = ledger;
     generator = new LoadGenerator({ ...plan.load, host, port, seed: plan.seed, lagMs: plan.lagMs, maxDurationMs }, theLedger, serverState);
@@ -155,14 +184,14 @@ export async function runLoadAndSignal(plan: LoadAndSignalPlan, hooks: LoadAndSi
     if (!child.isRunning()) throw new RunEnded('child-exited', 'the server exited during the warm-up');
 
     theLedger.signalAt = performance.now();
-    child.signal(plan.signal);
+    signalServer(plan.signal);
     let second: NodeJS.Timeout | undefined;
     if (plan.secondSignal) {
       const { signal, afterMs } = plan.secondSignal;
       second = setTimeout(() => {
         if (!child.isRunning()) return;
         theLedger.secondSignalAt = performance.now();
-        child.signal(signal);
+        signalServer(signal);
       }, afterMs);
     }
     let graceTimer: NodeJS.Timeout | undefined;
@@ -209,7 +238,7 @@ export async function runLoadAndSignal(plan: LoadAndSignalPlan, hooks: LoadAndSi
   const exit = await child.stop(500);
   return {
     ended,
-    pid: child.pid > 0 ? child.pid : null,
+    pid: serverPid > 0 ? serverPid : null,
     port,
     ledger: ledger.summary(),
     timeline: ledger.timelineData(),
