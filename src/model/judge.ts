@@ -35,7 +35,16 @@ function survivorsCheck(run: MeasuredRun, e: Expectation): Check[] {
   const s = run.survivors;
   if (e.gate !== 'survivors' || !s) return [];
   const kinds = Object.entries(s.survivedKinds).map(([k, n]) => `${n} ${k}`).join(', ');
-  const where = run.tree?.grew && s.survivorsCounted > 0 ? ` in pid ${run.tree.grew.pid}` : '';
+  // Where they are: one process, or each of several (two forked workers leaking alike hold half each).
+  const holders = (s.byProcess ?? []).filter((p) => p.survived > 0);
+  const where =
+    s.survivorsCounted === 0
+      ? ''
+      : holders.length > 1
+        ? ` in ${holders.length} processes: ${holders.slice(0, 3).map((p) => `pid ${p.pid} ${p.survived}`).join(', ')}${holders.length > 3 ? ', …' : ''}`
+        : run.tree?.grew
+          ? ` in pid ${run.tree.grew.pid}`
+          : '';
   const span = s.reloadsCounted === 1 ? 'reload 1' : `reloads 1–${s.reloadsCounted}`;
   return [
     {
