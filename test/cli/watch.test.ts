@@ -18,6 +18,7 @@ const bin = (name: string) => join(dir, name);
 
 beforeAll(() => {
   for (const name of ['leaks-signalfd-per-hup', 'reloads-cleanly', 'churns-fds']) execFileSync('gcc', ['-O2', '-Wall', '-o', bin(name), service(`${name}.c`)]);
+  execFileSync('gcc', ['-O2', '-Wall', '-pthread', '-o', bin('spins-a-thread'), service('spins-a-thread.c')]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -92,6 +93,15 @@ describe('repro watch reports programs that cannot take reloads, without hanging
     expect(run?.end.reason, `${run?.end.detail}\n${run?.stderr.text}`).toBe('never-settled');
     expect(run?.end.detail).toBe('start-up: fd count still changing after 500 ms');
     expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('a program with a thread always running and a steady fd count: the thread is named, with --ready-after as the way out', async () => {
+    const { exitCode, run } = await watch(['--ready-timeout', '800', '--', bin('spins-a-thread')]);
+    expect(exitCode).toBe(4);
+    expect(run?.end.reason).toBe('never-settled');
+    const pid = run?.tree?.programPid;
+    expect(run?.end.detail).toMatch(new RegExp(`^start-up: thread \\d+ of pid ${pid} \\(spins-a-thread\\) kept running for 800 ms \\(never asleep; the fd count held at \\d+\\).*--ready-after MS`));
+    expect(run?.end.detail).not.toContain('fd count still changing');
   });
 });
 
