@@ -50,6 +50,16 @@ describe('repro watch flags leaky services with the growth per reload and the ki
   });
 });
 
+describe('repro watch --help', () => {
+  it('describes --max-growth as the survivors gate it is, not as fd growth', async () => {
+    const { exitCode, stdout } = await repro(['watch', '--help']);
+    expect(exitCode).toBe(0);
+    const help = stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('--max-growth <fds> largest number of fds per reload still open at the end that passes (default: 0.1)');
+    expect(help).not.toContain('largest fd growth per reload');
+  });
+});
+
 describe('repro watch passes services that reload cleanly', () => {
   it.each([
     ['Python, log reopened', () => ['--', 'python3', service('reopens-log-cleanly.py'), log]],
