@@ -34,14 +34,29 @@ export function formatKinds(kinds: KindCounts): string {
   return parts.length ? parts.join(', ') : 'none';
 }
 
-/** A check as the views print it: `ok: …` or `FAIL: …`. */
-export function checkLine(check: Check): string {
-  return `${check.ok ? 'ok' : 'FAIL'}: ${check.text}`;
+/**
+ * A check's label: `ok`, `FAIL`, or, in an inconclusive verdict, `could not
+ * tell` for a check that did not pass: what the run could not tell (it ended
+ * early, nothing was measured) is not a failure of the program.
+ */
+export function checkLabel(check: Check, inconclusive = false): 'ok' | 'FAIL' | 'could not tell' {
+  if (check.ok) return 'ok';
+  return inconclusive ? 'could not tell' : 'FAIL';
+}
+
+/** A check as the views print it: `ok: …`, `FAIL: …` or (inconclusive verdict) `could not tell: …`. */
+export function checkLine(check: Check, inconclusive = false): string {
+  return `${checkLabel(check, inconclusive)}: ${check.text}`;
 }
 
 /** The verdict's checks as lines, failed first (the order the verdict keeps). */
 export function checkLines(doc: ReproDocument): string[] {
-  return doc.verdict.checks.map(checkLine);
+  return doc.verdict.checks.map((c) => checkLine(c, isInconclusive(doc)));
+}
+
+/** A run the verdict could not judge (a compare never is: its runs are). */
+export function isInconclusive(doc: ReproDocument): boolean {
+  return doc.kind === 'run' && doc.verdict.inconclusive === true;
 }
 
 /** The scenario options of a run, e.g. `channel pipe`; empty for none. */
