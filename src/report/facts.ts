@@ -125,10 +125,19 @@ function childEnd(run: RunDocument): string {
   return c.forced ? `${how}: SIGKILLed, still running when the grace period after SIGTERM ran out (teardown ${c.teardownMs} ms)` : `${how} (teardown ${c.teardownMs} ms)`;
 }
 
+const DISPOSITION: Record<NonNullable<RunDocument['signalDisposition']>, string> = {
+  caught: 'the program has a handler',
+  ignored: 'the program ignores it',
+  blocked: 'the program blocks it (it may take it through sigwait or a signalfd)',
+  default: 'the program has no handler (default action)',
+};
+
+/** The watched signal and what the program (the started one, or --pid) does with it; where it went when not only to the program. */
 function signalRow(run: RunDocument): string {
-  return run.signalDisposition === undefined
-    ? `${run.signal}; whether the program catches it: ${notMeasured('not read before the run ended')}`
-    : `${run.signal}, ${run.signalDisposition} by the program`;
+  if (run.signalDisposition === undefined) return `${run.signal}; whether the program catches it: ${notMeasured('not read before the run ended')}`;
+  const to = run.tree?.signalTo;
+  const sent = to === 'tree' ? '; sent to every process of the tree that takes it' : to === 'group' ? '; sent to its process group' : '';
+  return `${run.signal}: ${DISPOSITION[run.signalDisposition]}${sent}`;
 }
 
 const ended = (run: RunDocument) => `${visibleLine(run.end.detail)}; ${(run.end.wallMs / 1000).toFixed(2)} s`;

@@ -13,6 +13,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
+import { formatRun } from '../../src/report/summary.js';
 import { BIN, repro } from '../support/cli.js';
 import { childrenOf, goneWithin, isAlive, waitFor } from '../support/processes.js';
 
@@ -221,6 +222,9 @@ describe('reloads that are not delivered or do not finish are inconclusive (exit
     expect(exitCode).toBe(1);
     expect(run?.tree?.signalTo).toBe('tree');
     expect(run?.survivors?.survivorsPerReload).toBe(2);
+    // The signal row says what the wrapper does with it and where it went instead, not "default by the program".
+    const text = formatRun(run as RunDocument, { color: false, width: 80, chart: false });
+    expect(text).toMatch(/\n {2}signal {11}SIGHUP: the program has no handler \(default action\); sent to every process of the tree that takes it\n/);
   });
 });
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
+import { formatRun } from '../../src/report/summary.js';
 import { repro } from '../support/cli.js';
 import { isAlive } from '../support/processes.js';
 
@@ -79,6 +80,15 @@ describe('repro watch reports programs that cannot take reloads, without hanging
     expect(run?.end.reason).toBe('child-exited');
     expect(run?.end.detail).toBe('killed by SIGHUP during reload 1 (it has no handler for SIGHUP, whose default action ends it)');
     expect(run?.signalDisposition).toBe('default');
+  });
+
+  it('a program with no handler for the watched SIGUSR1: the signal row names SIGUSR1 and says there is no handler', async () => {
+    const { exitCode, run } = await watch(['--signal', 'USR1', '--', 'sleep', '600']);
+    expect(exitCode).toBe(4);
+    expect(run?.signalDisposition).toBe('default');
+    const text = formatRun(run as RunDocument, { color: false, width: 80, chart: false });
+    expect(text).toMatch(/\n {2}signal {11}SIGUSR1: the program has no handler \(default action\)\n/);
+    expect(text).not.toContain('SIGHUP');
   });
 
   it('a program that ignores SIGHUP', async () => {
