@@ -297,7 +297,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       if (other) {
         throw new RunEnded(
           'no-handler',
-          `the started program (pid ${target}, ${commOf(target)}) has no handler for ${plan.signal}, whose default action would end it, but its descendant pid ${other.pid} (${commandLine(other.pid, other.comm)}) has one: start the service with exec (e.g. \`exec python3 app.py\` in the wrapper), watch it with --pid ${other.pid}, or send the signal to it with --signal-to tree`,
+          `the started program (pid ${target}, ${commOf(target)}) has no handler for ${plan.signal}, whose default action would end it, but its descendant pid ${other.pid} (${commandLine(other.pid, other.comm)}) has one: start the service with exec (e.g. \`exec python3 app.py\` in the wrapper), start the service yourself and watch it with --pid of the process that has the handler, or send the signal to it with --signal-to tree`,
         );
       }
     }
