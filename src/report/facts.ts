@@ -305,12 +305,43 @@ export function growthSentence(run: RunDocument): string {
 export const COMMAND_WIDTH = 60;
 
 /** The run's one-line title; the watched command quoted like a shell and cut visibly at `commandWidth`. */
+/** The limit in a watch header: `ulimit -n 30` when --ulimit set it, `limit 20000 (its own)` when the program kept its own, `limit not read (…)` when the run ended first. */
+function watchLimitText(run: RunDocument): string {
+  if (run.ulimitGiven === false) return run.ulimit === null ? 'limit not read (the run ended first)' : `limit ${run.ulimit} (its own)`;
+  return `ulimit -n ${limitText(run)}`;
+}
+
+/**
+ * A command, shell-quoted, in at most `width` characters: a cut ends in `…`,
+ * and a cut inside a quoted argument closes its quote (`'/a b/c…'`), so the
+ * header never shows an opening quote without its closing one.
+ */
+export function commandInTitle(argv: readonly string[], width: number): string {
+  const whole = shellCommand(argv);
+  const chars = [...whole];
+  if (chars.length <= width) return whole;
+  for (let keep = Math.max(0, width - 1); keep >= 0; keep--) {
+    let quoted = false;
+    let escaped = false;
+    for (const c of chars.slice(0, keep)) {
+      if (escaped) escaped = false;
+      else if (!quoted && c === '\\') escaped = true;
+      else if (c === "'") quoted = !quoted;
+    }
+    // A cut right after a backslash would leave half an escape: cut before it.
+    if (escaped) continue;
+    const cut = `${chars.slice(0, keep).join('')}…${quoted ? "'" : ''}`;
+    if ([...cut].length <= width) return cut;
+  }
+  return ellipsize(whole, width);
+}
+
 export function runTitle(run: RunDocument, commandWidth = COMMAND_WIDTH): string {
   if (isDrainRun(run) && run.roleKind === 'watch') {
-    return `repro drain · ${ellipsize(shellCommand(run.command), commandWidth)} · ${run.signal} · lag ${run.drain.plan.lagMs} ms · grace ${run.drain.plan.graceMs} ms`;
+    return `repro drain · ${commandInTitle(run.command, commandWidth)} · ${run.signal} · lag ${run.drain.plan.lagMs} ms · grace ${run.drain.plan.graceMs} ms`;
   }
   return run.roleKind === 'watch'
-    ? `repro watch · ${ellipsize(shellCommand(run.command), commandWidth)} · ${run.signal} × ${run.reloadsPlanned} · ulimit -n ${limitText(run)}`
+    ? `repro watch · ${commandInTitle(run.command, commandWidth)} · ${run.signal} × ${run.reloadsPlanned} · ${watchLimitText(run)}`
     : `repro ${run.role} · ${run.scenario} · ${runtimeText(run)} · ulimit -n ${limitText(run)} · ${run.platform.node}`;
 }
 

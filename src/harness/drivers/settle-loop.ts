@@ -367,6 +367,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     stdout: child?.output.stdout.view(),
     extra: {
       attached: !child,
+      ulimitGiven: plan.ulimit !== undefined,
       ...(child ? {} : { leftRunning: processExists(rootPid) }),
       signalDisposition: disposition,
       emfileObserved,

@@ -30,9 +30,11 @@ details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
 .muted { color: ${COLORS.muted}; }
 `;
 
-/** Escaped heading text in which "ulimit -n N" never breaks across lines. */
+/** Escaped heading text in which "ulimit -n N" (or "limit N (its own)") never breaks across lines. */
 function keepTogether(escaped: string): string {
-  return escaped.replace(/ulimit -n (\S+)/g, (_, n: string) => tag('span', `ulimit&#160;-n&#160;${n}`, { class: 'nowrap' }));
+  return escaped
+    .replace(/ulimit -n (\S+)/g, (_, n: string) => tag('span', `ulimit&#160;-n&#160;${n}`, { class: 'nowrap' }))
+    .replace(/limit (\d+) \(its own\)/g, (_, n: string) => tag('span', `limit&#160;${n}&#160;(its&#160;own)`, { class: 'nowrap' }));
 }
 
 function tag(name: string, body: string, attributes: Record<string, string | number | undefined> = {}): string {
