@@ -427,15 +427,35 @@ function plusKinds(kinds: KindCounts): string {
     .join(', ');
 }
 
-/** watch: one line per reload of the survivors strip ("reload 3: +2 pipe, still open"); the uncounted tail is marked. */
+/**
+ * watch: the survivors strip as lines ("reload 3: +2 pipe, still open"); a
+ * run of reloads that left nothing is one line ("reloads 1–11: nothing new
+ * still open"); the uncounted tail is marked.
+ */
 export function survivorLines(run: RunDocument, most = Infinity): string[] {
   const s = run.survivors;
   if (!s) return [];
-  const lines = s.byReload.map((r) => {
+  const lines: string[] = [];
+  const rows = s.byReload;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as (typeof rows)[number];
     const counted = r.counted ? '' : ' (not counted: too close to the end to be cleaned up)';
-    if (r.survived === 0) return `reload ${r.reload}: nothing new still open${r.opened ? ` (${r.opened} opened, all closed)` : ''}${counted}`;
-    return `reload ${r.reload}: ${plusKinds(r.survivedKinds)}, still open${counted}`;
-  });
+    if (r.survived !== 0) {
+      lines.push(`reload ${r.reload}: ${plusKinds(r.survivedKinds)}, still open${counted}`);
+      continue;
+    }
+    // The run of clean reloads from here: consecutive, all counted or all not.
+    let j = i;
+    let opened = r.opened ?? 0;
+    for (let next = rows[j + 1]; next && next.survived === 0 && next.counted === r.counted && next.reload === (rows[j] as typeof r).reload + 1; next = rows[j + 1]) {
+      j++;
+      opened += next.opened ?? 0;
+    }
+    const last = rows[j] as typeof r;
+    const which = j === i ? `reload ${r.reload}` : `reloads ${r.reload}–${last.reload}`;
+    lines.push(`${which}: nothing new still open${opened ? ` (${opened} opened, all closed)` : ''}${counted}`);
+    i = j;
+  }
   const shown = lines.length > most ? [...lines.slice(0, most - 1), `… ${lines.length - most + 1} more reloads`] : lines;
   if (s.byReloadNotShown > 0) shown.push(`… ${s.byReloadNotShown} later reloads not kept`);
   return shown;

@@ -70,6 +70,12 @@ describe('repro watch passes services that reload cleanly', () => {
     expect(exitCode, stdout.slice(0, 500)).toBe(0);
     expect(run?.measured.growthPerReload).toBe(0);
     expect(run?.measured.reloadsDone).toBe(10);
+    // Clean reloads in a row are one line, not ten (counted and uncounted ones apart).
+    const clean = formatRun(run as RunDocument, { color: false, width: 80, chart: false })
+      .split('\n')
+      .filter((l) => l.includes('nothing new still open'));
+    expect(clean[0]).toMatch(/^ +reloads 1–\d+: nothing new still open/);
+    expect(clean.length).toBeLessThanOrEqual(2);
   });
 });
 
