@@ -142,6 +142,14 @@ function signalRow(run: RunDocument): string {
 
 const ended = (run: RunDocument) => `${visibleLine(run.end.detail)}; ${(run.end.wallMs / 1000).toFixed(2)} s`;
 
+/** watch's EMFILE row: where it was seen, or (`ahead`) that the next reload cannot open its fds, predicted from the free slots: no call failed. */
+function emfileRow(run: RunDocument): string {
+  const e = run.emfileObserved;
+  if (!e) return run.samples.length ? 'not seen' : notMeasured(NO_BASELINE);
+  if (e.ahead) return `reload ${e.reload + 1} cannot open its fds (predicted from the free slots after reload ${e.reload}; no call failed): ${visibleLine(e.evidence)}`;
+  return `${e.logFile === undefined ? '' : `in ${visibleLine(e.logFile)} `}at reload ${e.reload}: ${visibleLine(e.evidence)}`;
+}
+
 function watchRows(run: RunDocument): [string, string][] {
   const v = run.measured;
   const settles = run.samples.flatMap((s) => (s.settleMs === undefined ? [] : [s.settleMs]));
@@ -150,7 +158,7 @@ function watchRows(run: RunDocument): [string, string][] {
     ['baseline fds', baselineFds(run)],
     ['final fds', finalFds(run)],
     ['growth', `${growthText(run, ' fd/reload')}${kinds}`],
-    ['EMFILE', run.emfileObserved ? `${run.emfileObserved.logFile === undefined ? '' : `in ${visibleLine(run.emfileObserved.logFile)} `}at reload ${run.emfileObserved.reload}: ${visibleLine(run.emfileObserved.evidence)}` : run.samples.length ? 'not seen' : notMeasured(NO_BASELINE)],
+    ['EMFILE', emfileRow(run)],
     ['signal', signalRow(run)],
     ['reloads', `${v.reloadsDone} of ${run.reloadsPlanned} settled`],
     ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → reload finished)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],
@@ -296,7 +304,9 @@ export function growthSentence(run: RunDocument): string {
   const emfile =
     at === null
       ? `no EMFILE in ${v.reloadsDone} reloads`
-      : `${v.registerFailure ?? 'EMFILE'} at reload ${at}${v.predictedEmfileAtReload === null ? '' : ` (predicted ${v.predictedEmfileAtReload})`}`;
+      : run.emfileObserved?.ahead
+        ? `EMFILE ahead: reload ${at + 1} cannot open its fds (predicted from the free slots after reload ${at}; no call failed)`
+        : `${v.registerFailure ?? 'EMFILE'} at reload ${at}${v.predictedEmfileAtReload === null ? '' : ` (predicted ${v.predictedEmfileAtReload})`}`;
   const kinds = Object.keys(v.growthByKind).length ? `; what grew: ${formatKinds(v.growthByKind)}` : '';
   return `${grew}; ${emfile}${kinds}`;
 }

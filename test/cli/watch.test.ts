@@ -49,6 +49,19 @@ describe('repro watch flags leaky services with the growth per reload and the ki
     expect(run?.emfileObserved?.evidence).toMatch(/every slot below the limit 24 is taken|Too many open files/);
     expect(run?.measured.reloadsDone).toBeLessThan(50);
   });
+
+  it('a leak stopped by the free-slot rule (no call failed): the EMFILE row, the check and the prediction name the same next reload', async () => {
+    const { exitCode, run } = await watch(['--ulimit', '30', '--reloads', '50', '--', 'python3', service('leaks-pipe-per-hup.py')]);
+    expect(exitCode).toBe(1);
+    const doc = run as RunDocument;
+    expect(doc.emfileObserved?.ahead).toBe(true);
+    const after = doc.emfileObserved?.reload as number;
+    expect(doc.tree?.grew?.predictedEmfileAtReload).toBe(after + 1);
+    const text = formatRun(doc, { color: false, width: 80, chart: false });
+    expect(text).toMatch(new RegExp(`\\n {2}EMFILE {11}reload ${after + 1} cannot open its fds \\(predicted from the free slots after reload ${after}; no call failed\\)`));
+    expect(text).toContain(`FAIL: EMFILE ahead under ulimit 30: reload ${after + 1} cannot open its fds`);
+    expect(text).not.toContain(`EMFILE at reload ${after}`);
+  });
 });
 
 describe('repro watch --help', () => {

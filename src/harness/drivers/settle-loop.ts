@@ -186,7 +186,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       { fds: taken.tree.totalFds, fdsByKind: taken.tree.byKind ?? {}, processes: taken.processes, processCount: taken.tree.processes.length, rssKb: taken.rssKb, aboveLimit },
       at,
     );
-    if (!emfileObserved && taken.emfile) emfileObserved = { reload, evidence: taken.emfile };
+    if (!emfileObserved && taken.emfile) emfileObserved = { reload, evidence: taken.emfile, ...(taken.emfileAhead ? { ahead: true } : {}) };
     const said = outputSaysEmfile();
     if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said)}` };
     const logged = log?.poll();
@@ -321,7 +321,14 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       if (k === plan.reloadsPlanned) await awaitFinished(k, performance.now(), 'the final drain');
       await takeSample(k, { settleMs: settledMs, deliveredMs });
       if (emfileObserved) {
-        recorder.end(new RunEnded('emfile', `EMFILE ${emfileObserved.logFile === undefined ? '' : `in ${emfileObserved.logFile} `}at reload ${k}: ${emfileObserved.evidence}`));
+        recorder.end(
+          new RunEnded(
+            'emfile',
+            emfileObserved.ahead
+              ? `stopped after reload ${k}: reload ${k + 1} cannot open its fds (predicted from the free slots; no call failed): ${emfileObserved.evidence}`
+              : `EMFILE ${emfileObserved.logFile === undefined ? '' : `in ${emfileObserved.logFile} `}at reload ${k}: ${emfileObserved.evidence}`,
+          ),
+        );
         break;
       }
     }
