@@ -9,6 +9,8 @@
  * The tracer is a descendant of the keeper (a subreaper: the tracer
  * re-parents to it), so it goes with the tree: SIGTERM at the end of a run
  * (strace detaches and exits, which ends the trace), SIGKILL when repro dies.
+ * The FIFO and its directory are removed as soon as strace has opened it, so
+ * a SIGKILLed repro leaves no /tmp/repro-trace-* behind.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, open as openFile, openSync, closeSync, constants as fsConstants, readFileSync, rmSync } from 'node:fs';
@@ -113,6 +115,8 @@ export class AttributionSession implements TraceHook {
     this.#opening = true;
     openFile(this.#fifo, fsConstants.O_RDONLY, (error, fd) => {
       this.#opening = false;
+      // Both ends are open now (strace opens its -o output once): the name is no longer needed, so the FIFO and its directory go at once and nothing is left behind even if repro is SIGKILLed.
+      rmSync(this.#dir, { recursive: true, force: true });
       if (error) return this.#markEnded();
       if (this.#closed) {
         closeSync(fd);

@@ -94,7 +94,7 @@ export const OPTIONS = {
   },
   maxGrowth: {
     flag: '--max-growth <fds>',
-    help: { scenario: 'largest fd growth per reload that still counts as flat', watch: 'largest fd growth per reload that passes' },
+    help: { scenario: 'largest fd growth per reload that still counts as flat', watch: 'largest number of fds per reload still open at the end that passes' },
     parse: decimal('--max-growth', 0, 1_000_000),
     defaults: { scenario: 0.01, watch: 0.1 },
   },

@@ -61,7 +61,7 @@ export interface RunFinish {
   stdout?: KeptOutput;
   stderr?: KeptOutput;
   /** Document fields only some drivers know (watch: attached, signalDisposition, emfileObserved; a command read back from /proc). */
-  extra?: Partial<Pick<RunDocument, 'attached' | 'signalDisposition' | 'emfileObserved' | 'command' | 'tree' | 'survivors' | 'leftRunning'>>;
+  extra?: Partial<Pick<RunDocument, 'attached' | 'signalDisposition' | 'emfileObserved' | 'command' | 'tree' | 'survivors' | 'leftRunning' | 'ulimitGiven'>>;
 }
 
 export class RunRecorder {

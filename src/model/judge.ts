@@ -58,6 +58,10 @@ function survivorsCheck(run: MeasuredRun, e: Expectation): Check[] {
 function failureChecks(m: Measured, run: MeasuredRun, e: Expectation): Check[] {
   const limit = run.ulimit !== null ? ` under ulimit ${run.ulimit}` : '';
   if (e.registerFailure === 'forbidden') {
+    if (m.registerFailure && run.emfileObserved?.ahead) {
+      const at = m.emfileAtReload as number;
+      return [{ id: 'register-failure', ok: false, text: `EMFILE ahead${limit}: reload ${at + 1} cannot open its fds (predicted from the free slots after reload ${at}; no call failed)` }];
+    }
     if (m.registerFailure) return [{ id: 'register-failure', ok: false, text: `${m.registerFailure} at reload ${m.emfileAtReload}${limit}` }];
     // No EMFILE is only seen over reloads that were taken.
     return [m.reloadsDone > 0 ? { id: 'register-failure', ok: true, text: `no EMFILE seen in ${m.reloadsDone} reloads` } : { id: 'register-failure', ok: false, text: 'EMFILE not checked: no reload was taken' }];

@@ -355,8 +355,10 @@ export interface RunDocument {
   attached?: boolean;
   /** watch --pid: the process was still running when the run ended (absent: not known, older documents). */
   leftRunning?: boolean;
+  /** watch: true when --ulimit set the limit, false when the program ran under its own (absent: older documents). */
+  ulimitGiven?: boolean;
   /** watch: EMFILE seen without the protocol: fds at the limit, or the program saying so (on its output, or in the `--log` file: then `logFile` is its path and `evidence` the line). */
-  emfileObserved?: { reload: number; evidence: string; logFile?: string };
+  emfileObserved?: { reload: number; evidence: string; logFile?: string; /** No call failed: after `reload` too few slots are free for the next reload's fds (predicted from the free slots). */ ahead?: boolean };
   /** watch: the watched process tree, the signal's target, and how reloads were known finished. */
   tree?: WatchedTree;
   /** watch: survivors by reload, the leak gate. */

@@ -34,14 +34,29 @@ export function formatKinds(kinds: KindCounts): string {
   return parts.length ? parts.join(', ') : 'none';
 }
 
-/** A check as the views print it: `ok: …` or `FAIL: …`. */
-export function checkLine(check: Check): string {
-  return `${check.ok ? 'ok' : 'FAIL'}: ${check.text}`;
+/**
+ * A check's label: `ok`, `FAIL`, or, in an inconclusive verdict, `could not
+ * tell` for a check that did not pass: what the run could not tell (it ended
+ * early, nothing was measured) is not a failure of the program.
+ */
+export function checkLabel(check: Check, inconclusive = false): 'ok' | 'FAIL' | 'could not tell' {
+  if (check.ok) return 'ok';
+  return inconclusive ? 'could not tell' : 'FAIL';
+}
+
+/** A check as the views print it: `ok: …`, `FAIL: …` or (inconclusive verdict) `could not tell: …`. */
+export function checkLine(check: Check, inconclusive = false): string {
+  return `${checkLabel(check, inconclusive)}: ${check.text}`;
 }
 
 /** The verdict's checks as lines, failed first (the order the verdict keeps). */
 export function checkLines(doc: ReproDocument): string[] {
-  return doc.verdict.checks.map(checkLine);
+  return doc.verdict.checks.map((c) => checkLine(c, isInconclusive(doc)));
+}
+
+/** A run the verdict could not judge (a compare never is: its runs are). */
+export function isInconclusive(doc: ReproDocument): boolean {
+  return doc.kind === 'run' && doc.verdict.inconclusive === true;
 }
 
 /** The scenario options of a run, e.g. `channel pipe`; empty for none. */
@@ -110,13 +125,30 @@ function childEnd(run: RunDocument): string {
   return c.forced ? `${how}: SIGKILLed, still running when the grace period after SIGTERM ran out (teardown ${c.teardownMs} ms)` : `${how} (teardown ${c.teardownMs} ms)`;
 }
 
+const DISPOSITION: Record<NonNullable<RunDocument['signalDisposition']>, string> = {
+  caught: 'the program has a handler',
+  ignored: 'the program ignores it',
+  blocked: 'the program blocks it (it may take it through sigwait or a signalfd)',
+  default: 'the program has no handler (default action)',
+};
+
+/** The watched signal and what the program (the started one, or --pid) does with it; where it went when not only to the program. */
 function signalRow(run: RunDocument): string {
-  return run.signalDisposition === undefined
-    ? `${run.signal}; whether the program catches it: ${notMeasured('not read before the run ended')}`
-    : `${run.signal}, ${run.signalDisposition} by the program`;
+  if (run.signalDisposition === undefined) return `${run.signal}; whether the program catches it: ${notMeasured('not read before the run ended')}`;
+  const to = run.tree?.signalTo;
+  const sent = to === 'tree' ? '; sent to every process of the tree that takes it' : to === 'group' ? '; sent to its process group' : '';
+  return `${run.signal}: ${DISPOSITION[run.signalDisposition]}${sent}`;
 }
 
 const ended = (run: RunDocument) => `${visibleLine(run.end.detail)}; ${(run.end.wallMs / 1000).toFixed(2)} s`;
+
+/** watch's EMFILE row: where it was seen, or (`ahead`) that the next reload cannot open its fds, predicted from the free slots: no call failed. */
+function emfileRow(run: RunDocument): string {
+  const e = run.emfileObserved;
+  if (!e) return run.samples.length ? 'not seen' : notMeasured(NO_BASELINE);
+  if (e.ahead) return `reload ${e.reload + 1} cannot open its fds (predicted from the free slots after reload ${e.reload}; no call failed): ${visibleLine(e.evidence)}`;
+  return `${e.logFile === undefined ? '' : `in ${visibleLine(e.logFile)} `}at reload ${e.reload}: ${visibleLine(e.evidence)}`;
+}
 
 function watchRows(run: RunDocument): [string, string][] {
   const v = run.measured;
@@ -126,7 +158,7 @@ function watchRows(run: RunDocument): [string, string][] {
     ['baseline fds', baselineFds(run)],
     ['final fds', finalFds(run)],
     ['growth', `${growthText(run, ' fd/reload')}${kinds}`],
-    ['EMFILE', run.emfileObserved ? `${run.emfileObserved.logFile === undefined ? '' : `in ${visibleLine(run.emfileObserved.logFile)} `}at reload ${run.emfileObserved.reload}: ${visibleLine(run.emfileObserved.evidence)}` : run.samples.length ? 'not seen' : notMeasured(NO_BASELINE)],
+    ['EMFILE', emfileRow(run)],
     ['signal', signalRow(run)],
     ['reloads', `${v.reloadsDone} of ${run.reloadsPlanned} settled`],
     ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → reload finished)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],
@@ -272,7 +304,9 @@ export function growthSentence(run: RunDocument): string {
   const emfile =
     at === null
       ? `no EMFILE in ${v.reloadsDone} reloads`
-      : `${v.registerFailure ?? 'EMFILE'} at reload ${at}${v.predictedEmfileAtReload === null ? '' : ` (predicted ${v.predictedEmfileAtReload})`}`;
+      : run.emfileObserved?.ahead
+        ? `EMFILE ahead: reload ${at + 1} cannot open its fds (predicted from the free slots after reload ${at}; no call failed)`
+        : `${v.registerFailure ?? 'EMFILE'} at reload ${at}${v.predictedEmfileAtReload === null ? '' : ` (predicted ${v.predictedEmfileAtReload})`}`;
   const kinds = Object.keys(v.growthByKind).length ? `; what grew: ${formatKinds(v.growthByKind)}` : '';
   return `${grew}; ${emfile}${kinds}`;
 }
@@ -281,12 +315,43 @@ export function growthSentence(run: RunDocument): string {
 export const COMMAND_WIDTH = 60;
 
 /** The run's one-line title; the watched command quoted like a shell and cut visibly at `commandWidth`. */
+/** The limit in a watch header: `ulimit -n 30` when --ulimit set it, `limit 20000 (its own)` when the program kept its own, `limit not read (…)` when the run ended first. */
+function watchLimitText(run: RunDocument): string {
+  if (run.ulimitGiven === false) return run.ulimit === null ? 'limit not read (the run ended first)' : `limit ${run.ulimit} (its own)`;
+  return `ulimit -n ${limitText(run)}`;
+}
+
+/**
+ * A command, shell-quoted, in at most `width` characters: a cut ends in `…`,
+ * and a cut inside a quoted argument closes its quote (`'/a b/c…'`), so the
+ * header never shows an opening quote without its closing one.
+ */
+export function commandInTitle(argv: readonly string[], width: number): string {
+  const whole = shellCommand(argv);
+  const chars = [...whole];
+  if (chars.length <= width) return whole;
+  for (let keep = Math.max(0, width - 1); keep >= 0; keep--) {
+    let quoted = false;
+    let escaped = false;
+    for (const c of chars.slice(0, keep)) {
+      if (escaped) escaped = false;
+      else if (!quoted && c === '\\') escaped = true;
+      else if (c === "'") quoted = !quoted;
+    }
+    // A cut right after a backslash would leave half an escape: cut before it.
+    if (escaped) continue;
+    const cut = `${chars.slice(0, keep).join('')}…${quoted ? "'" : ''}`;
+    if ([...cut].length <= width) return cut;
+  }
+  return ellipsize(whole, width);
+}
+
 export function runTitle(run: RunDocument, commandWidth = COMMAND_WIDTH): string {
   if (isDrainRun(run) && run.roleKind === 'watch') {
-    return `repro drain · ${ellipsize(shellCommand(run.command), commandWidth)} · ${run.signal} · lag ${run.drain.plan.lagMs} ms · grace ${run.drain.plan.graceMs} ms`;
+    return `repro drain · ${commandInTitle(run.command, commandWidth)} · ${run.signal} · lag ${run.drain.plan.lagMs} ms · grace ${run.drain.plan.graceMs} ms`;
   }
   return run.roleKind === 'watch'
-    ? `repro watch · ${ellipsize(shellCommand(run.command), commandWidth)} · ${run.signal} × ${run.reloadsPlanned} · ulimit -n ${limitText(run)}`
+    ? `repro watch · ${commandInTitle(run.command, commandWidth)} · ${run.signal} × ${run.reloadsPlanned} · ${watchLimitText(run)}`
     : `repro ${run.role} · ${run.scenario} · ${runtimeText(run)} · ulimit -n ${limitText(run)} · ${run.platform.node}`;
 }
 
@@ -372,15 +437,35 @@ function plusKinds(kinds: KindCounts): string {
     .join(', ');
 }
 
-/** watch: one line per reload of the survivors strip ("reload 3: +2 pipe, still open"); the uncounted tail is marked. */
+/**
+ * watch: the survivors strip as lines ("reload 3: +2 pipe, still open"); a
+ * run of reloads that left nothing is one line ("reloads 1–11: nothing new
+ * still open"); the uncounted tail is marked.
+ */
 export function survivorLines(run: RunDocument, most = Infinity): string[] {
   const s = run.survivors;
   if (!s) return [];
-  const lines = s.byReload.map((r) => {
+  const lines: string[] = [];
+  const rows = s.byReload;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as (typeof rows)[number];
     const counted = r.counted ? '' : ' (not counted: too close to the end to be cleaned up)';
-    if (r.survived === 0) return `reload ${r.reload}: nothing new still open${r.opened ? ` (${r.opened} opened, all closed)` : ''}${counted}`;
-    return `reload ${r.reload}: ${plusKinds(r.survivedKinds)}, still open${counted}`;
-  });
+    if (r.survived !== 0) {
+      lines.push(`reload ${r.reload}: ${plusKinds(r.survivedKinds)}, still open${counted}`);
+      continue;
+    }
+    // The run of clean reloads from here: consecutive, all counted or all not.
+    let j = i;
+    let opened = r.opened ?? 0;
+    for (let next = rows[j + 1]; next && next.survived === 0 && next.counted === r.counted && next.reload === (rows[j] as typeof r).reload + 1; next = rows[j + 1]) {
+      j++;
+      opened += next.opened ?? 0;
+    }
+    const last = rows[j] as typeof r;
+    const which = j === i ? `reload ${r.reload}` : `reloads ${r.reload}–${last.reload}`;
+    lines.push(`${which}: nothing new still open${opened ? ` (${opened} opened, all closed)` : ''}${counted}`);
+    i = j;
+  }
   const shown = lines.length > most ? [...lines.slice(0, most - 1), `… ${lines.length - most + 1} more reloads`] : lines;
   if (s.byReloadNotShown > 0) shown.push(`… ${s.byReloadNotShown} later reloads not kept`);
   return shown;

@@ -188,8 +188,9 @@ function tracedProgram(script: string): Promise<number> {
 }
 
 describe('the tracer goes with the run', () => {
-  it('after SIGKILL of repro, the program and its tracer are gone within 2 s', async () => {
-    const run = execa(process.execPath, [BIN, 'watch', '--attribute', '--reloads', '1000', '--', PYTHON, service('leaks-pipe-per-hup.py')], { reject: false, env: { NO_COLOR: '1' } });
+  it('after SIGKILL of repro, the program and its tracer are gone within 2 s, and no repro-trace-* directory of the run remains', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'repro-killed-'));
+    const run = execa(process.execPath, [BIN, 'watch', '--attribute', '--reloads', '1000', '--', PYTHON, service('leaks-pipe-per-hup.py')], { reject: false, env: { NO_COLOR: '1', TMPDIR: tmp } });
     const program = await tracedProgram('leaks-pipe-per-hup.py');
     const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${program}/status`, 'utf8'))?.[1]);
     expect(readFileSync(`/proc/${tracer}/comm`, 'utf8').trim()).toBe('strace');
@@ -200,6 +201,9 @@ describe('the tracer goes with the run', () => {
     expect(await goneWithin(program, 2000)).toBe(true);
     expect(await goneWithin(tracer, 2000)).toBe(true);
     expect(isAlive(tracer)).toBe(false);
+    const left = readdirSync(tmp).filter((name) => name.startsWith('repro-trace-'));
+    rmSync(tmp, { recursive: true, force: true });
+    expect(left).toEqual([]);
   });
 
   it('after a normal run the tracer is gone too', async () => {

@@ -13,6 +13,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
+import { formatRun } from '../../src/report/summary.js';
 import { BIN, repro } from '../support/cli.js';
 import { childrenOf, goneWithin, isAlive, waitFor } from '../support/processes.js';
 
@@ -212,7 +213,9 @@ describe('reloads that are not delivered or do not finish are inconclusive (exit
     const { exitCode, run } = await watch(['--', service('leaky-child-under-sh-c.sh')]);
     expect(exitCode).toBe(4);
     expect(run?.end.reason).toBe('no-handler');
-    expect(run?.end.detail).toMatch(/^the started program \(pid \d+, sh\) has no handler for SIGHUP, .* but its descendant pid \d+ \(.*leaks-pipe-per-hup.py\) has one: start the service with exec .*, watch it with --pid \d+, or send the signal to it with --signal-to tree$/);
+    expect(run?.end.detail).toMatch(/^the started program \(pid \d+, sh\) has no handler for SIGHUP, .* but its descendant pid \d+ \(.*leaks-pipe-per-hup.py\) has one: start the service with exec .*, start the service yourself and watch it with --pid of the process that has the handler, or send the signal to it with --signal-to tree$/);
+    // The descendant's pid is named once, as the one with the handler, never as a --pid to use: repro ends it at teardown.
+    expect(run?.end.detail).not.toMatch(/--pid \d/);
     expect(run?.samples).toHaveLength(0);
   });
 
@@ -221,6 +224,9 @@ describe('reloads that are not delivered or do not finish are inconclusive (exit
     expect(exitCode).toBe(1);
     expect(run?.tree?.signalTo).toBe('tree');
     expect(run?.survivors?.survivorsPerReload).toBe(2);
+    // The signal row says what the wrapper does with it and where it went instead, not "default by the program".
+    const text = formatRun(run as RunDocument, { color: false, width: 80, chart: false });
+    expect(text).toMatch(/\n {2}signal {11}SIGHUP: the program has no handler \(default action\); sent to every process of the tree that takes it\n/);
   });
 });
 

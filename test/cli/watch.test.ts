@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
+import { formatRun } from '../../src/report/summary.js';
 import { repro } from '../support/cli.js';
 import { isAlive } from '../support/processes.js';
 
@@ -18,6 +19,7 @@ const bin = (name: string) => join(dir, name);
 
 beforeAll(() => {
   for (const name of ['leaks-signalfd-per-hup', 'reloads-cleanly', 'churns-fds']) execFileSync('gcc', ['-O2', '-Wall', '-o', bin(name), service(`${name}.c`)]);
+  execFileSync('gcc', ['-O2', '-Wall', '-pthread', '-o', bin('spins-a-thread'), service('spins-a-thread.c')]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -47,6 +49,29 @@ describe('repro watch flags leaky services with the growth per reload and the ki
     expect(run?.emfileObserved?.evidence).toMatch(/every slot below the limit 24 is taken|Too many open files/);
     expect(run?.measured.reloadsDone).toBeLessThan(50);
   });
+
+  it('a leak stopped by the free-slot rule (no call failed): the EMFILE row, the check and the prediction name the same next reload', async () => {
+    const { exitCode, run } = await watch(['--ulimit', '30', '--reloads', '50', '--', 'python3', service('leaks-pipe-per-hup.py')]);
+    expect(exitCode).toBe(1);
+    const doc = run as RunDocument;
+    expect(doc.emfileObserved?.ahead).toBe(true);
+    const after = doc.emfileObserved?.reload as number;
+    expect(doc.tree?.grew?.predictedEmfileAtReload).toBe(after + 1);
+    const text = formatRun(doc, { color: false, width: 80, chart: false });
+    expect(text).toMatch(new RegExp(`\\n {2}EMFILE {11}reload ${after + 1} cannot open its fds \\(predicted from the free slots after reload ${after}; no call failed\\)`));
+    expect(text).toContain(`FAIL: EMFILE ahead under ulimit 30: reload ${after + 1} cannot open its fds`);
+    expect(text).not.toContain(`EMFILE at reload ${after}`);
+  });
+});
+
+describe('repro watch --help', () => {
+  it('describes --max-growth as the survivors gate it is, not as fd growth', async () => {
+    const { exitCode, stdout } = await repro(['watch', '--help']);
+    expect(exitCode).toBe(0);
+    const help = stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('--max-growth <fds> largest number of fds per reload still open at the end that passes (default: 0.1)');
+    expect(help).not.toContain('largest fd growth per reload');
+  });
 });
 
 describe('repro watch passes services that reload cleanly', () => {
@@ -58,6 +83,12 @@ describe('repro watch passes services that reload cleanly', () => {
     expect(exitCode, stdout.slice(0, 500)).toBe(0);
     expect(run?.measured.growthPerReload).toBe(0);
     expect(run?.measured.reloadsDone).toBe(10);
+    // Clean reloads in a row are one line, not ten (counted and uncounted ones apart).
+    const clean = formatRun(run as RunDocument, { color: false, width: 80, chart: false })
+      .split('\n')
+      .filter((l) => l.includes('nothing new still open'));
+    expect(clean[0]).toMatch(/^ +reloads 1–\d+: nothing new still open/);
+    expect(clean.length).toBeLessThanOrEqual(2);
   });
 });
 
@@ -68,6 +99,15 @@ describe('repro watch reports programs that cannot take reloads, without hanging
     expect(run?.end.reason).toBe('child-exited');
     expect(run?.end.detail).toBe('killed by SIGHUP during reload 1 (it has no handler for SIGHUP, whose default action ends it)');
     expect(run?.signalDisposition).toBe('default');
+  });
+
+  it('a program with no handler for the watched SIGUSR1: the signal row names SIGUSR1 and says there is no handler', async () => {
+    const { exitCode, run } = await watch(['--signal', 'USR1', '--', 'sleep', '600']);
+    expect(exitCode).toBe(4);
+    expect(run?.signalDisposition).toBe('default');
+    const text = formatRun(run as RunDocument, { color: false, width: 80, chart: false });
+    expect(text).toMatch(/\n {2}signal {11}SIGUSR1: the program has no handler \(default action\)\n/);
+    expect(text).not.toContain('SIGHUP');
   });
 
   it('a program that ignores SIGHUP', async () => {
@@ -92,6 +132,15 @@ describe('repro watch reports programs that cannot take reloads, without hanging
     expect(run?.end.reason, `${run?.end.detail}\n${run?.stderr.text}`).toBe('never-settled');
     expect(run?.end.detail).toBe('start-up: fd count still changing after 500 ms');
     expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('a program with a thread always running and a steady fd count: the thread is named, with --ready-after as the way out', async () => {
+    const { exitCode, run } = await watch(['--ready-timeout', '800', '--', bin('spins-a-thread')]);
+    expect(exitCode).toBe(4);
+    expect(run?.end.reason).toBe('never-settled');
+    const pid = run?.tree?.programPid;
+    expect(run?.end.detail).toMatch(new RegExp(`^start-up: thread \\d+ of pid ${pid} \\(spins-a-thread\\) kept running for 800 ms \\(never asleep; the fd count held at \\d+\\).*--ready-after MS`));
+    expect(run?.end.detail).not.toContain('fd count still changing');
   });
 });
 

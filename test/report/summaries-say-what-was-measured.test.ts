@@ -13,7 +13,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareDocument, RunDocument } from '../../src/model/run-document.js';
 import { renderChart } from '../../src/report/chart.js';
-import { emfileMark } from '../../src/report/facts.js';
+import { commandInTitle, emfileMark } from '../../src/report/facts.js';
 import { shellCommand } from '../../src/report/text.js';
 import { BIN, type CliResult, repro } from '../support/cli.js';
 
@@ -33,7 +33,7 @@ let inherited: CliResult;
 beforeAll(async () => {
   [unmeasured, quoted, gated, died, inherited] = await Promise.all([
     // Exits at once: nothing about it is ever measured.
-    repro(['watch', '--reloads', '3', '--junit', at('unmeasured.xml'), '--', 'python3', '-c', 'import sys; sys.exit(3)']),
+    repro(['watch', '--reloads', '3', '--junit', at('unmeasured.xml'), '--markdown', at('unmeasured.md'), '--html', at('unmeasured.html'), '--', 'python3', '-c', 'import sys; sys.exit(3)']),
     // Run from the fixtures' directory, so the command is short enough to show its quoting before the cut.
     repro(['watch', '--reloads', '2', '--settle', '60', '--svg', at('quoted.svg'), '--html', at('quoted.html'), '--', 'python3', 'banner-mentions-emfile.py', 'a b', "it's", 'x'.repeat(80)], { cwd: service('.') }),
     repro(['watch', '--reloads', '5', '--settle', '60', '--max-growth', '5', '--', 'python3', service('leaks-pipe-per-hup.py')]),
@@ -52,12 +52,24 @@ describe('values never measured', () => {
   it('are a dash with the reason, not zeros or "unknown"', () => {
     expect(unmeasured.exitCode).toBe(4);
     const out = unmeasured.stdout;
+    // No --ulimit: the header says the limit is the program's own, or that it was never read; never "ulimit -n —".
+    expect(out.split('\n')[0]).toMatch(/ · (limit \d+ \(its own\)|limit not read \(the run ended first\))$/);
+    expect(out).not.toContain('ulimit -n —');
+    // With --ulimit: the header says so.
+    expect(died.stdout.split('\n')[0]).toMatch(/ · ulimit -n 32$/);
     expect(out).toMatch(/\n {2}baseline fds {5}— \(never sampled: the run ended before its baseline\)\n/);
     expect(out).toMatch(/\n {2}final fds {8}— \(/);
     expect(out).toMatch(/\n {2}growth {11}— \(/);
     expect(out).not.toMatch(/ulimit -n 0\b|of limit 0\b|fds 0 → 0|unknown by the program|\n {2}baseline fds {5}0\n/);
-    expect(out).toContain('FAIL: fds not measured: the run ended before its baseline sample');
-    expect(out).toMatch(/signal {11}SIGHUP; whether the program catches it: — \(not read before the run ended\)|signal {11}SIGHUP, (caught|default) by the program/);
+    // Inconclusive: what the run could not tell is not a FAIL of the program, in any view.
+    expect(out).toContain('could not tell: fds not measured: the run ended before its baseline sample');
+    expect(out).toContain('could not tell: run ended early: exited with code 3');
+    expect(out).not.toContain('FAIL:');
+    for (const view of ['unmeasured.md', 'unmeasured.html', 'unmeasured.xml']) {
+      expect(read(view), view).toContain('could not tell: fds not measured');
+      expect(read(view), view).not.toContain('FAIL:');
+    }
+    expect(out).toMatch(/signal {11}SIGHUP; whether the program catches it: — \(not read before the run ended\)|signal {11}SIGHUP: the program has (a|no) handler/);
     expect(read('unmeasured.xml')).toContain('fds not measured: the run ended before its baseline sample');
   });
 });
@@ -66,22 +78,32 @@ describe('the command in headers', () => {
   it('is quoted like a shell and cut with a visible ellipsis in the terminal', () => {
     expect(quoted.exitCode, quoted.stdout).toBe(0);
     const title = quoted.stdout.split('\n')[0] as string;
-    const command = /^repro watch · (.*) · SIGHUP × 2 · ulimit -n \d+$/.exec(title)?.[1];
+    const command = /^repro watch · (.*) · SIGHUP × 2 · limit \d+ \(its own\)$/.exec(title)?.[1];
     expect(command).toBe(`python3 banner-mentions-emfile.py 'a b' 'it'\\''s' ${'x'.repeat(9)}…`);
     expect([...(command ?? '')]).toHaveLength(60);
   });
 
-  it('is given whole, quoted, in the HTML environment table, and the title never breaks inside "ulimit -n"', () => {
+  it('is cut inside a quoted argument with its quote closed', () => {
+    const argv = ['/root/.pyenv/versions/3.11.7/bin/python3 x', '/tmp/ru/svc/leak.py'];
+    const cut = commandInTitle(argv, 40);
+    expect(cut).toBe(`'/root/.pyenv/versions/3.11.7/bin/pyth…'`);
+    expect([...cut]).toHaveLength(40);
+    expect(commandInTitle(['a b c d e'], 6)).toBe("'a b…'");
+    expect(commandInTitle(["it's a", 'x'.repeat(40)], 8)).toBe("'it'\\'…");
+    expect(commandInTitle(argv, 200)).toBe(shellCommand(argv));
+  });
+
+  it('is given whole, quoted, in the HTML environment table, and the title never breaks inside the limit', () => {
     const text = read('quoted.html');
     const expected = `python3 banner-mentions-emfile.py 'a b' 'it'\\''s' ${'x'.repeat(80)}`;
     expect(text).toContain(`<th scope="row">watch command</th><td>${expected.replace(/'/g, '&#39;')}</td>`);
-    expect(text).toMatch(/<h1>repro watch · .* · <span class="nowrap">ulimit&#160;-n&#160;\d+<\/span><\/h1>/);
+    expect(text).toMatch(/<h1>repro watch · .* · <span class="nowrap">limit&#160;\d+&#160;\(its&#160;own\)<\/span><\/h1>/);
   });
 
   it('fits the SVG heading inside the picture', () => {
     const svg = xml.parse(read('quoted.svg')).svg;
     const heading = (svg.text as { '@class'?: string; '#text': string }[]).find((t) => t['@class'] === 'heading')?.['#text'] ?? '';
-    expect(heading).toMatch(/^repro watch · python3 .*… · SIGHUP × 2 · ulimit -n \d+$/);
+    expect(heading).toMatch(/^repro watch · python3 .*… · SIGHUP × 2 · limit \d+ \(its own\)$/);
     // 17 px text in a sans-serif font: about 0.6 em a glyph, and the heading starts 16 px in.
     expect(16 + [...heading].length * 17 * 0.6).toBeLessThanOrEqual(Number(svg['@width']));
   });

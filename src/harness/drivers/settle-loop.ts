@@ -20,7 +20,7 @@ import { processExists } from '../../util/process-exists.js';
 import { exitSentence, launchChild } from '../launch.js';
 import { LogFollower } from '../log-follower.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
-import { addIdleReadings, awaitReloadFinished, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
+import { addIdleReadings, awaitReloadFinished, type BusyThread, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
 import { keeperBinary, programPidOf } from '../tree/keeper.js';
 import { EnvironmentError } from '../../errors.js';
@@ -75,6 +75,22 @@ async function sleep(ms: number, abort: AbortSignal | undefined, phase: string):
     if (abort?.aborted) throw new RunEnded('aborted', `aborted during ${phase}`);
     throw error;
   }
+}
+
+/**
+ * Why start-up did not end within `timeoutMs`. With the fd count steady
+ * (`steadyFds`), a thread never asleep since start-up began (a CPU-busy
+ * thread) is what kept it from ending: that thread is named, with the way
+ * out (--ready-after). Otherwise the fd count kept changing.
+ */
+export function startUpNotEnded(timeoutMs: number, busy: readonly BusyThread[], steadyFds: number | undefined): string {
+  if (steadyFds === undefined || busy.length === 0) return `start-up: fd count still changing after ${timeoutMs} ms`;
+  const never = busy.filter((b) => b.sinceSignal);
+  const shown = never.length > 0 ? never : busy;
+  const named = shown.slice(0, 2).map((b) => `thread ${b.tid} of pid ${b.pid} (${b.comm})`);
+  const more = shown.length > 2 ? ` and ${shown.length - 2} more` : '';
+  const what = never.length > 0 ? `kept running for ${timeoutMs} ms (never asleep` : `kept waking: the threads never all slept through one settle window in ${timeoutMs} ms (`;
+  return `start-up: ${named.join(', ')}${more} ${what}; the fd count held at ${steadyFds}), so start-up never looked finished: use --ready-after MS to start the reloads after a fixed wait`;
 }
 
 export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): Promise<MeasuredRun> {
@@ -133,6 +149,8 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     // No idle places are known yet: every thread must be asleep (in any syscall) with its CPU time still, so an interpreter still importing is not "up".
     const floor = new ReloadCompletion(new Map(), { settleMs: plan.settleMs, startMs: started, anyIdle: true });
     const window: { atMs: number; threads: ThreadReading[] }[] = [];
+    let fdsNow = -1;
+    let fdsSinceMs = started;
     for (;;) {
       if (hooks.abort?.aborted) throw new RunEnded('aborted', 'aborted during start-up');
       const tree = countTreeFds(rootPid, treeOptions, walker);
@@ -143,7 +161,11 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       while ((window[0] as { atMs: number }).atMs < t - plan.settleMs) window.shift();
       // Finished means every thread was asleep at every poll of the last window: those readings are where each one idles.
       if (floor.observe(t, threads, tree.totalFds).finished) return idleBaselineOf(window.map((w) => w.threads));
-      if (t - started > plan.readyTimeoutMs) throw new RunEnded('never-settled', `start-up: fd count still changing after ${plan.readyTimeoutMs} ms`);
+      if (tree.totalFds !== fdsNow) {
+        fdsNow = tree.totalFds;
+        fdsSinceMs = t;
+      }
+      if (t - started > plan.readyTimeoutMs) throw new RunEnded('never-settled', startUpNotEnded(plan.readyTimeoutMs, floor.busy, t - fdsSinceMs >= plan.settleMs ? fdsNow : undefined));
       await sleep(POLL_MS, hooks.abort, 'start-up');
     }
   };
@@ -164,7 +186,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       { fds: taken.tree.totalFds, fdsByKind: taken.tree.byKind ?? {}, processes: taken.processes, processCount: taken.tree.processes.length, rssKb: taken.rssKb, aboveLimit },
       at,
     );
-    if (!emfileObserved && taken.emfile) emfileObserved = { reload, evidence: taken.emfile };
+    if (!emfileObserved && taken.emfile) emfileObserved = { reload, evidence: taken.emfile, ...(taken.emfileAhead ? { ahead: true } : {}) };
     const said = outputSaysEmfile();
     if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said)}` };
     const logged = log?.poll();
@@ -275,7 +297,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       if (other) {
         throw new RunEnded(
           'no-handler',
-          `the started program (pid ${target}, ${commOf(target)}) has no handler for ${plan.signal}, whose default action would end it, but its descendant pid ${other.pid} (${commandLine(other.pid, other.comm)}) has one: start the service with exec (e.g. \`exec python3 app.py\` in the wrapper), watch it with --pid ${other.pid}, or send the signal to it with --signal-to tree`,
+          `the started program (pid ${target}, ${commOf(target)}) has no handler for ${plan.signal}, whose default action would end it, but its descendant pid ${other.pid} (${commandLine(other.pid, other.comm)}) has one: start the service with exec (e.g. \`exec python3 app.py\` in the wrapper), start the service yourself and watch it with --pid of the process that has the handler, or send the signal to it with --signal-to tree`,
         );
       }
     }
@@ -299,7 +321,14 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       if (k === plan.reloadsPlanned) await awaitFinished(k, performance.now(), 'the final drain');
       await takeSample(k, { settleMs: settledMs, deliveredMs });
       if (emfileObserved) {
-        recorder.end(new RunEnded('emfile', `EMFILE ${emfileObserved.logFile === undefined ? '' : `in ${emfileObserved.logFile} `}at reload ${k}: ${emfileObserved.evidence}`));
+        recorder.end(
+          new RunEnded(
+            'emfile',
+            emfileObserved.ahead
+              ? `stopped after reload ${k}: reload ${k + 1} cannot open its fds (predicted from the free slots; no call failed): ${emfileObserved.evidence}`
+              : `EMFILE ${emfileObserved.logFile === undefined ? '' : `in ${emfileObserved.logFile} `}at reload ${k}: ${emfileObserved.evidence}`,
+          ),
+        );
         break;
       }
     }
@@ -345,6 +374,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     stdout: child?.output.stdout.view(),
     extra: {
       attached: !child,
+      ulimitGiven: plan.ulimit !== undefined,
       ...(child ? {} : { leftRunning: processExists(rootPid) }),
       signalDisposition: disposition,
       emfileObserved,

@@ -31,6 +31,8 @@ export interface TreeSampleResult {
   rssKb: number | undefined;
   /** EMFILE for some process of the tree: the evidence sentence; undefined when every process has room for another reload. */
   emfile?: string;
+  /** The EMFILE is ahead, not seen: slots are still free, but fewer than the next reload opens (no call failed). */
+  emfileAhead?: boolean;
 }
 
 interface Known {
@@ -62,6 +64,7 @@ export class TreeSampler {
     const tree = listTreeFds(this.rootPid, this.#probe, this.options);
     const ids: FdIdentity[] = [];
     let emfile: string | undefined;
+    let emfileAhead = false;
     let rssKb: number | undefined;
     for (const p of tree.processes) {
       const entries = p.entries ?? [];
@@ -79,7 +82,10 @@ export class TreeSampler {
         const opened = known.measured.lastReload === this.#lastReload && known.measured.lastReload < reload ? below - known.belowLimit : 0;
         const who = `process ${p.pid} (${p.command.slice(0, 60)})`;
         if (free <= 0) emfile = `${who}: ${p.fds} fds open, every slot below the limit ${known.limit} is taken`;
-        else if (opened > 0 && free < opened) emfile = `${who} has ${free} free slot${free === 1 ? '' : 's'} below its limit ${known.limit}, fewer than the ${opened} fds reload ${reload} opened there: the next reload cannot open them`;
+        else if (opened > 0 && free < opened) {
+          emfileAhead = true;
+          emfile = `${who} has ${free} free slot${free === 1 ? '' : 's'} below its limit ${known.limit}, fewer than the ${opened} fds reload ${reload} opened there: the next reload cannot open them`;
+        }
       }
       known.belowLimit = below;
       known.measured.lastReload = reload;
@@ -94,7 +100,7 @@ export class TreeSampler {
       .map((p): ProcessSample => ({ pid: p.pid, ppid: p.ppid, command: p.command, fds: p.fds, byKind: p.byKind ?? countKinds((p.entries ?? []).map((e) => e.kind)) }))
       .sort((a, b) => b.fds - a.fds || a.pid - b.pid)
       .slice(0, MAX_SAMPLE_PROCESSES);
-    return { tree, processes, rssKb, ...(emfile ? { emfile } : {}) };
+    return { tree, processes, rssKb, ...(emfile ? { emfile } : {}), ...(emfile && emfileAhead ? { emfileAhead } : {}) };
   }
 
   /** The survivors of the run: `reloads` is the number of reloads done (the last sample is the one after the final drain). */

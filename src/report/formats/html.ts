@@ -8,7 +8,7 @@
 import { FD_KINDS } from '../../fdprobe/kinds.js';
 import { BASELINE_WORDS, runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
-import { checkLine, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines, attributionHeadline, attributionDetails, attributionTitle } from '../facts.js';
+import { checkLine, isInconclusive, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines, attributionHeadline, attributionDetails, attributionTitle } from '../facts.js';
 import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../drain-facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { COLORS, renderSvg, seriesColor } from './svg.js';
@@ -21,7 +21,7 @@ h1 { font-size: 20px; margin: 0 0 8px; overflow-wrap: anywhere; }
 h2 { font-size: 16px; margin: 28px 0 8px; border-bottom: 1px solid ${COLORS.grid}; padding-bottom: 4px; }
 .verdict { font-weight: 700; font-size: 17px; padding: 8px 12px; border-radius: 6px; display: inline-block; }
 .pass { color: ${COLORS.green}; background: #e8f5e9; } .fail { color: ${COLORS.red}; background: #ffebee; } .inconclusive { color: ${COLORS.amber}; background: #fff8e1; }
-ul.reasons { margin: 8px 0 0; padding-left: 20px; } ul.reasons li.failed { color: ${COLORS.red}; }
+ul.reasons { margin: 8px 0 0; padding-left: 20px; } ul.reasons li.failed { color: ${COLORS.red}; } ul.reasons li.untold { color: ${COLORS.amber}; }
 figure { margin: 16px 0; overflow-x: auto; } figure svg { max-width: 100%; height: auto; border: 1px solid ${COLORS.grid}; border-radius: 6px; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; } th, td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid ${COLORS.grid}; vertical-align: top; }
 th { font-weight: 600; color: ${COLORS.muted}; } td.num { text-align: right; }
@@ -30,9 +30,11 @@ details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
 .muted { color: ${COLORS.muted}; }
 `;
 
-/** Escaped heading text in which "ulimit -n N" never breaks across lines. */
+/** Escaped heading text in which "ulimit -n N" (or "limit N (its own)") never breaks across lines. */
 function keepTogether(escaped: string): string {
-  return escaped.replace(/ulimit -n (\S+)/g, (_, n: string) => tag('span', `ulimit&#160;-n&#160;${n}`, { class: 'nowrap' }));
+  return escaped
+    .replace(/ulimit -n (\S+)/g, (_, n: string) => tag('span', `ulimit&#160;-n&#160;${n}`, { class: 'nowrap' }))
+    .replace(/limit (\d+) \(its own\)/g, (_, n: string) => tag('span', `limit&#160;${n}&#160;(its&#160;own)`, { class: 'nowrap' }));
 }
 
 function tag(name: string, body: string, attributes: Record<string, string | number | undefined> = {}): string {
@@ -173,7 +175,8 @@ export function renderHtml(doc: ReproDocument): string {
   const allDrain = runs.every(isDrainRun);
   const { status, text } = headline(doc);
   const title = documentTitle(doc);
-  const reasons = doc.verdict.checks.map((c) => tag('li', esc(visibleLine(checkLine(c))), c.ok ? {} : { class: 'failed' })).join('');
+  const untold = isInconclusive(doc);
+  const reasons = doc.verdict.checks.map((c) => tag('li', esc(visibleLine(checkLine(c, untold))), c.ok ? {} : { class: untold ? 'untold' : 'failed' })).join('');
   const legend = runs.map((r) => tag('span', esc(`■ ${runLabel(r)}`), { style: `color: ${seriesColor(r)}; margin-right: 16px;` })).join('');
   return [
     '<!DOCTYPE html>',

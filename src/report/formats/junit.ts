@@ -39,7 +39,7 @@ function caseOf(run: RunDocument): Case {
   const measured = processLines(run).map((l) => `process: ${l}`);
   const survivors = survivorLines(run, 40).map((l) => `survivors: ${l}`);
   const attributed = attributionLines(run, 16).map((l) => `attribution: ${l}`);
-  const body = [...v.checks.map(checkLine), `ended: ${run.end.detail}`, ...(over ? [over] : []), ...measured, ...survivors, ...attributed].map(visibleLine).join('\n');
+  const body = [...v.checks.map((c) => checkLine(c, v.inconclusive === true)), `ended: ${run.end.detail}`, ...(over ? [over] : []), ...measured, ...survivors, ...attributed].map(visibleLine).join('\n');
   if (v.inconclusive) return { ...base, error: { message: `inconclusive: ${visibleLine(run.end.detail)}`, body } };
   if (!v.pass && isDrainRun(run)) return { ...base, failure: { message: visibleLine(drainFailureMessage(run)), body, type: 'request-loss' } };
   const ended = v.checks.find((c) => c.id === 'ended' && !c.ok);
