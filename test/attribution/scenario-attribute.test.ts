@@ -82,7 +82,7 @@ describe('repro broken|compare --attribute on the scenario children', () => {
     expect(correct.attribution).toMatchObject({ survivors: 0, attributed: 0, groups: [] });
     expect(correct.measured.reloadsDone).toBe(12);
     expect(result.stdout).toContain('where the leaked fds of broken came from (--attribute):');
-    expect(result.stdout).toMatch(/8 per reload from openat\(AT_FDCWD, "\/proc\/self\/exe", O_RDONLY\|O_CLOEXEC\) in pid \d+ \(\S+\/child br.*\), first at reload 1, still open\n\s+program frames: round_ ← main/);
+    expect(result.stdout).toMatch(/8 per reload from openat\(AT_FDCWD, "\/proc\/self\/exe", O_RDONLY\|O_CLOEXEC\) in pid \d+ \(\/.*\), first at reload 1, still open\n\s+program frames: round_ ← main/);
     expect(result.stdout).toContain('where the leaked fds of correct came from (--attribute):\n  no fd leaked: none open at the last sample that was not open at the baseline, so nothing to attribute');
     expect(html).toContain('<h2>Where the leaked fds of correct came from</h2>');
     expect(md).toContain('**Where the leaked fds of correct came from** (no fd leaked');
