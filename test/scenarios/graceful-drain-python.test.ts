@@ -6,8 +6,7 @@
  * kernel's accept queue (read from /proc/net/tcp).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runLoadAndSignal } from '../../src/harness/drivers/load-and-signal.js';
 import { launchChild } from '../../src/harness/launch.js';
@@ -15,37 +14,9 @@ import type { CompareDocument, RunDocument } from '../../src/model/run-document.
 import { pythonChild } from '../../src/runtimes/index.js';
 import { repro } from '../support/cli.js';
 import { goneWithin } from '../support/processes.js';
+import { acceptQueue, drain, open } from '../support/raw-http.js';
 
 const SERVER = 'src/scenarios/graceful-drain/python/server.py';
-
-function open(port: number): Promise<{ socket: Socket; error?: string }> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.on('connect', () => resolve({ socket }));
-    socket.on('error', (e: NodeJS.ErrnoException) => resolve({ socket, error: e.code ?? e.message }));
-  });
-}
-
-/** Connections waiting in the accept queue of the LISTEN socket on `port` (rx_queue of a listener in /proc/net/tcp). */
-function acceptQueue(port: number): number | undefined {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[1] === `0100007F:${hexPort}` && f[3] === '0A') return Number.parseInt((f[4] ?? '0:0').split(':')[1] as string, 16);
-  }
-  return undefined;
-}
-
-/** Bytes received on `socket` until it ends, and whether it ended by a reset. */
-function drain(socket: Socket): Promise<{ bytes: number; text: string; reset: boolean }> {
-  return new Promise((resolve) => {
-    let text = '';
-    let reset = false;
-    socket.on('data', (b: Buffer) => (text += b.toString('latin1')));
-    socket.on('error', (e: NodeJS.ErrnoException) => (reset = e.code === 'ECONNRESET'));
-    socket.on('close', () => resolve({ bytes: text.length, text, reset }));
-  });
-}
 
 describe('graceful-drain, Python children', () => {
   it('repro compare --scenario graceful-drain --runtime python exits 0: each broken server loses requests, each with its cause; correct loses none', async () => {

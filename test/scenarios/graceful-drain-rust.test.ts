@@ -8,8 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { get, type IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { judgeDrain, killedSentence } from '../../src/harness/load/verdict.js';
 import { DEBIAN_REGISTRY, ensureRustBinaries, GRACEFUL_DRAIN_PROJECT, missingForBuild } from '../../src/runtimes/cargo.js';
 import { repro } from '../support/cli.js';
 import { goneWithin, isAlive } from '../support/processes.js';
+import { acceptQueue, httpGet, open } from '../support/raw-http.js';
 
 const LAG_MS = 300;
 const GRACE_MS = 2000;
@@ -55,38 +55,6 @@ function plan(variant: string, seed: number, over: Partial<LoadAndSignalPlan> = 
 }
 
 const phases = (events: { event: string }[]) => events.map((e) => e.event);
-
-/** GET on a new connection with Node's own client. */
-function httpGet(port: number, path: string): Promise<IncomingMessage & { body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(Object.assign(res, { body })));
-    });
-    req.on('error', reject);
-  });
-}
-
-/** A raw connection to the port; resolves once connected (or with the error code). */
-function open(port: number): Promise<{ socket: Socket; error?: string }> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.on('connect', () => resolve({ socket }));
-    socket.on('error', (e: NodeJS.ErrnoException) => resolve({ socket, error: e.code ?? e.message }));
-  });
-}
-
-/** Connections waiting in the accept queue of the LISTEN socket on `port`, from /proc/net/tcp (rx_queue of a listener). */
-function acceptQueue(port: number): number | undefined {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[1] === `0100007F:${hexPort}` && f[3] === '0A') return Number.parseInt((f[4] ?? '0:0').split(':')[1] as string, 16);
-  }
-  return undefined;
-}
 
 describe.skipIf(missing.length > 0)(`graceful-drain, Rust children (hyper + tokio from Debian's crates)${needs}`, () => {
   it('repro compare --scenario graceful-drain --runtime rust exits 0: each broken server loses requests, each with its cause; correct loses none', async () => {

@@ -6,7 +6,6 @@
  * child with Node's own http client, independently of repro's client and ledger.
  */
 import { spawn } from 'node:child_process';
-import { get, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type LoadAndSignalPlan, runLoadAndSignal } from '../../src/harness/drivers/load-and-signal.js';
@@ -14,6 +13,7 @@ import { launchChild } from '../../src/harness/launch.js';
 import { judgeDrain, killedSentence } from '../../src/harness/load/verdict.js';
 import { nodeChild } from '../../src/runtimes/index.js';
 import { goneWithin } from '../support/processes.js';
+import { httpGet } from '../support/raw-http.js';
 
 const LAG_MS = 300;
 const GRACE_MS = 2000;
@@ -118,19 +118,6 @@ describe('graceful-drain, Node children under load', () => {
     expect(judgeDrain(run, { shows: 'killed', losses: 'some', minRequests: 300, exit: 'killed' }).pass).toBe(true);
   });
 });
-
-/** GET on a new connection with Node's own client. */
-function httpGet(port: number, path: string): Promise<IncomingMessage & { body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(Object.assign(res, { body })));
-    });
-    req.on('error', reject);
-  });
-}
 
 describe('graceful-drain correct child, checked with Node’s own http client', () => {
   it('readiness 503 and Connection: close during the lag, work still served; then the port refuses', async () => {
