@@ -234,13 +234,7 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
         // (a SIGKILL that beat the SIGUSR1 left a program that ignores SIGTERM running, re-parented to
         // init). Every process below it gets SIGKILL from here too, and the keeper, alone, exits.
         signalKeeper(KEEPER_SIGNALS.killTreeNow);
-        for (const p of descendants(pid, { includeRoot: false })) {
-          try {
-            process.kill(p.pid, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }
+        signalBelow(pid, 'SIGKILL');
         return;
       }
       killGroup('SIGKILL');
@@ -292,6 +286,17 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
   };
 }
 
+/** Sends `sig` to every process below `rootPid` (not to it); one that is gone meanwhile is skipped. */
+function signalBelow(rootPid: number, sig: NodeJS.Signals): void {
+  for (const p of descendants(rootPid, { includeRoot: false })) {
+    try {
+      process.kill(p.pid, sig);
+    } catch {
+      // gone
+    }
+  }
+}
+
 /**
  * Ends a tree through its keeper: SIGTERM to the keeper (it sends SIGTERM to
  * every process of the tree and SIGKILL after its grace), SIGCONT to every
@@ -303,13 +308,7 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
 async function stopTree(keeperPid: number, exited: Promise<unknown>, graceMs: number, signalKeeper: (sig: NodeJS.Signals) => void): Promise<boolean> {
   const started = performance.now();
   signalKeeper(KEEPER_SIGNALS.stopGracefully);
-  for (const p of descendants(keeperPid, { includeRoot: false })) {
-    try {
-      process.kill(p.pid, 'SIGCONT');
-    } catch {
-      // gone
-    }
-  }
+  signalBelow(keeperPid, 'SIGCONT');
   const within = async (ms: number) => {
     let timer: NodeJS.Timeout | undefined;
     const over = new Promise<'timeout'>((r) => {

@@ -6,7 +6,7 @@
  * request fails (exit 1); a run that could not tell is inconclusive (exit 4).
  * The load goes to loopback only.
  */
-import { keeperBinary } from '../../harness/tree/keeper.js';
+import { keeperUnavailable } from '../../harness/tree/keeper.js';
 import { connect } from 'node:net';
 import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
@@ -111,7 +111,8 @@ export async function drainCommand(command: string[], options: DrainOptions, hoo
         url: target.url,
         load: {
           command,
-          ...(keeperUsable() ? { keeper: { graceMs: options.grace } } : {}),
+          // Without the keeper (no C compiler to build it) the server runs as a plain child in its own group.
+          ...(keeperUnavailable() === undefined ? { keeper: { graceMs: options.grace } } : {}),
           readyTimeoutMs: options.readyTimeout,
           target: { host: target.host, port: target.port },
           signal: options.signal,
@@ -152,13 +153,3 @@ export async function drainCommand(command: string[], options: DrainOptions, hoo
   return { ...run, verdict: judge(run, drainCommandExpectation(options.requests)) };
 }
 
-/** Whether the process-tree keeper can be built here (it needs a C compiler on first use); without it the server runs as a plain child. */
-function keeperUsable(): boolean {
-  try {
-    keeperBinary();
-    return true;
-  } catch (error) {
-    if (error instanceof EnvironmentError) return false;
-    throw error;
-  }
-}

@@ -22,8 +22,7 @@ import { LogFollower } from '../log-follower.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
 import { addIdleReadings, awaitReloadFinished, type BusyThread, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
-import { keeperBinary, programPidOf } from '../tree/keeper.js';
-import { EnvironmentError } from '../../errors.js';
+import { keeperUnavailable, programPidOf } from '../tree/keeper.js';
 import { readProcText } from '../tree/proc-stat.js';
 import { synchronousWait } from '../tree/safety.js';
 import { TreeSampler } from '../tree/sampler.js';
@@ -106,7 +105,8 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
 
   // Followed from its size now, before the program starts: what was there before is not this run's.
   const log = plan.logFile === undefined ? undefined : new LogFollower(plan.logFile);
-  const keeperNote = plan.pid === undefined ? keeperUnavailable() : undefined;
+  const cannotKeep = plan.pid === undefined ? keeperUnavailable() : undefined;
+  const keeperNote = cannotKeep && `${cannotKeep}; the program ran without it, so a process that daemonizes (re-parents to init) leaves the watch`;
   const keeper = plan.pid === undefined && !keeperNote ? { graceMs: plan.graceMs } : undefined;
   const child = plan.pid === undefined ? (hooks.launch ?? launchChild)({ command: plan.trace ? plan.trace.command(plan.command) : plan.command, ulimit: plan.ulimit, keeper }) : undefined;
   if (child) hooks.onChild?.(child);
@@ -438,16 +438,6 @@ async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => bool
   return { disposition, waited };
 }
 
-/** Why the keeper cannot run here (no C compiler to build it on first use, not Linux), or undefined when it can. */
-function keeperUnavailable(): string | undefined {
-  try {
-    keeperBinary();
-    return undefined;
-  } catch (error) {
-    if (error instanceof EnvironmentError) return `${error.message}; the program ran without it, so a process that daemonizes (re-parents to init) leaves the watch`;
-    throw error;
-  }
-}
 
 /** A log line as evidence: at most 500 characters. */
 function ellipsis(line: string): string {

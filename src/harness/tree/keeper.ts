@@ -93,6 +93,17 @@ export function keeperArgv(command: readonly string[], options: KeeperArgvOption
   return [options.binary ?? keeperBinary(), '--parent', String(options.parentPid ?? process.pid), '--grace-ms', String(options.graceMs ?? 2000), '--', ...command];
 }
 
+/** Why the keeper cannot run here (not Linux, no C compiler to build it on first use), or undefined when it can. */
+export function keeperUnavailable(): string | undefined {
+  try {
+    keeperBinary();
+    return undefined;
+  } catch (error) {
+    if (error instanceof EnvironmentError) return error.message;
+    throw error;
+  }
+}
+
 /**
  * The program the keeper started: its oldest child. Undefined until it has
  * forked. Read it right after the start: once the program has exited, a
