@@ -19,7 +19,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareDocument, RunDocument } from '../../src/model/run-document.js';
 import { BIN, repro } from '../support/cli.js';
-import { goneWithin, procFile, waitFor } from '../support/processes.js';
+import { goneWithin, waitFor } from '../support/processes.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../schema/run-document.schema.json', import.meta.url), 'utf8')) as object;
 const validate = new Ajv2020({ strict: true, allErrors: true, validateFormats: false }).compile(schema);
@@ -117,10 +117,14 @@ function tracedChild(marker: string): Promise<{ child: number; tracer: number }>
   return waitFor('the traced child', () => {
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
-      if (!procFile(name, 'environ', 'latin1')?.includes(marker)) continue;
-      if (procFile(name, 'comm')?.trim() === 'strace') continue;
-      const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(procFile(name, 'status') ?? '')?.[1] ?? 0);
-      if (tracer > 0) return { child: Number(name), tracer };
+      try {
+        if (!readFileSync(`/proc/${name}/environ`, 'latin1').includes(marker)) continue;
+        if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() === 'strace') continue;
+        const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1] ?? 0);
+        if (tracer > 0) return { child: Number(name), tracer };
+      } catch {
+        // gone, or not readable (environ needs ptrace access: pid 1 here)
+      }
     }
     return undefined;
   }, 30_000);

@@ -20,7 +20,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { BIN, repro } from '../support/cli.js';
-import { argvOf, goneWithin, isAlive, procFile, waitFor } from '../support/processes.js';
+import { goneWithin, isAlive, waitFor } from '../support/processes.js';
 
 const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
 const schema = JSON.parse(readFileSync(new URL('../../schema/run-document.schema.json', import.meta.url), 'utf8')) as object;
@@ -178,10 +178,14 @@ function tracedProgram(script: string): Promise<{ program: number; tracer: numbe
   return waitFor('the traced program', () => {
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
-      const argv = argvOf(name);
-      if (argv?.[0] !== PYTHON || !argv[1]?.endsWith(script)) continue;
-      const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(procFile(name, 'status') ?? '')?.[1] ?? 0);
-      if (tracer > 0) return { program: Number(name), tracer };
+      try {
+        const argv = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0');
+        if (argv[0] !== PYTHON || !argv[1]?.endsWith(script)) continue;
+        const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1] ?? 0);
+        if (tracer > 0) return { program: Number(name), tracer };
+      } catch {
+        // gone
+      }
     }
     return undefined;
   }, 20_000);
