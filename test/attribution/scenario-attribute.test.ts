@@ -112,17 +112,18 @@ describe('repro broken|correct|compare --attribute cannot run', () => {
   });
 });
 
-/** The traced child of the run whose environment holds `marker` (not its tracer). */
-function tracedChild(marker: string): Promise<number> {
+/** The traced child of the run whose environment holds `marker` (not its tracer), and its tracer's pid, from one read. */
+function tracedChild(marker: string): Promise<{ child: number; tracer: number }> {
   return waitFor('the traced child', () => {
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
       try {
         if (!readFileSync(`/proc/${name}/environ`, 'latin1').includes(marker)) continue;
         if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() === 'strace') continue;
-        if (/^TracerPid:\s+[1-9]/m.test(readFileSync(`/proc/${name}/status`, 'utf8'))) return Number(name);
+        const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1] ?? 0);
+        if (tracer > 0) return { child: Number(name), tracer };
       } catch {
-        // gone
+        // gone, or not readable (environ needs ptrace access: pid 1 here)
       }
     }
     return undefined;
@@ -134,8 +135,7 @@ describe('the tracer goes with a scenario run', () => {
     const marker = `REPRO_SCENARIO_ATTRIBUTE=${randomUUID()}`;
     const [key, value] = marker.split('=') as [string, string];
     const running = execa(process.execPath, [BIN, 'broken', '--attribute', '--ulimit', '4096', '--reloads', '100000', '--json'], { reject: false, env: { NO_COLOR: '1', [key]: value } });
-    const child = await tracedChild(marker);
-    const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${child}/status`, 'utf8'))?.[1]);
+    const { child, tracer } = await tracedChild(marker);
     expect(readFileSync(`/proc/${tracer}/comm`, 'utf8').trim()).toBe('strace');
     await new Promise((r) => setTimeout(r, 500));
     running.kill('SIGKILL');

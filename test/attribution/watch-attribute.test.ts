@@ -170,15 +170,19 @@ int main(int argc, char **argv) {
   });
 });
 
-/** The pid of the python process running `script` under a tracer (strace attaches before the exec). */
-function tracedProgram(script: string): Promise<number> {
+/**
+ * The python process running `script` under a tracer (strace attaches before the exec), and its tracer's pid,
+ * both from one read: a short run's program may be gone by the time the test looks again.
+ */
+function tracedProgram(script: string): Promise<{ program: number; tracer: number }> {
   return waitFor('the traced program', () => {
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
       try {
         const argv = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0');
         if (argv[0] !== PYTHON || !argv[1]?.endsWith(script)) continue;
-        if (/^TracerPid:\s+[1-9]/m.test(readFileSync(`/proc/${name}/status`, 'utf8'))) return Number(name);
+        const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1] ?? 0);
+        if (tracer > 0) return { program: Number(name), tracer };
       } catch {
         // gone
       }
@@ -191,8 +195,7 @@ describe('the tracer goes with the run', () => {
   it('after SIGKILL of repro, the program and its tracer are gone within 2 s, and no repro-trace-* directory of the run remains', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'repro-killed-'));
     const run = execa(process.execPath, [BIN, 'watch', '--attribute', '--reloads', '1000', '--', PYTHON, service('leaks-pipe-per-hup.py')], { reject: false, env: { NO_COLOR: '1', TMPDIR: tmp } });
-    const program = await tracedProgram('leaks-pipe-per-hup.py');
-    const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${program}/status`, 'utf8'))?.[1]);
+    const { program, tracer } = await tracedProgram('leaks-pipe-per-hup.py');
     expect(readFileSync(`/proc/${tracer}/comm`, 'utf8').trim()).toBe('strace');
     // Let a few reloads run under the tracer first.
     await new Promise((r) => setTimeout(r, 700));
@@ -208,8 +211,7 @@ describe('the tracer goes with the run', () => {
 
   it('after a normal run the tracer is gone too', async () => {
     const run = execa(process.execPath, [BIN, 'watch', '--attribute', '--reloads', '3', '--json', '--', PYTHON, service('leaks-pipe-per-hup.py')], { reject: false, env: { NO_COLOR: '1' } });
-    const program = await tracedProgram('leaks-pipe-per-hup.py');
-    const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${program}/status`, 'utf8'))?.[1]);
+    const { program, tracer } = await tracedProgram('leaks-pipe-per-hup.py');
     const result = await run;
     expect(result.exitCode).toBe(1);
     expect(isAlive(tracer)).toBe(false);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { BIN } from '../support/cli.js';
 import { marker, markedLeftAfter, pathWithoutSetpriv } from '../support/marked.js';
-import { childrenOf, goneWithin, isAlive, waitFor } from '../support/processes.js';
+import { childrenOf, goneWithin, isAlive, procFile, waitFor } from '../support/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repro-signals-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,7 +81,7 @@ describe('repro gets a signal mid-run', () => {
       const cli = execa(process.execPath, [BIN, command, '--reloads', '10000000'], { reject: false, stdin: 'ignore', env, extendEnv: false });
       try {
         // The correct child runs until it is told to stop; wait until it is up and being sampled.
-        await waitFor('the correct child', () => mark.alive().find((pid) => pid !== cli.pid && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('sighup-listener/node/correct')));
+        await waitFor('the correct child', () => mark.alive().find((pid) => pid !== cli.pid && procFile(pid, 'cmdline', 'latin1')?.includes('sighup-listener/node/correct')));
         await new Promise((r) => setTimeout(r, 500));
         cli.kill('SIGKILL');
         await cli;
@@ -119,7 +119,7 @@ describe('every wait of every command wakes on SIGINT / SIGTERM', () => {
   /** [what, argv, resolves once the command is inside the long wait] */
   const brokenAtDeadCheck = async (mark: ReturnType<typeof marker>, cli: number) => {
     // After EMFILE (the child's fd table full at the limit of 64) the harness waits --dead-check ms for one more reload.
-    const child = await waitFor('the broken child', () => mark.alive().find((pid) => pid !== cli && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('sighup-listener')));
+    const child = await waitFor('the broken child', () => mark.alive().find((pid) => pid !== cli && procFile(pid, 'cmdline', 'latin1')?.includes('sighup-listener')));
     await waitFor('EMFILE in the broken child', () => (fdCount(child) >= 63 ? true : undefined));
     await new Promise((r) => setTimeout(r, 300));
   };

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { formatRun } from '../../src/report/summary.js';
 import { BIN, repro } from '../support/cli.js';
-import { childrenOf, goneWithin, isAlive, waitFor } from '../support/processes.js';
+import { childrenOf, goneWithin, isAlive, procFile, waitFor } from '../support/processes.js';
 
 const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'repro-watch-tree-'));
@@ -303,8 +303,9 @@ describe('--pid of a process that takes the signal synchronously (no handler) is
       await waitFor('the service ready', () => {
         const svc = shim ? treeBelow(pid)[0] : pid;
         if (svc === undefined) return undefined;
-        const status = readFileSync(`/proc/${svc}/status`, 'utf8');
-        return /^(SigCgt|SigBlk):\s+\S*[13579bdf]$/m.test(status) ? true : undefined;
+        // Listed a moment ago, it may be gone when read: look again then (a service that never comes up times out).
+        const status = procFile(svc, 'status');
+        return status !== undefined && /^(SigCgt|SigBlk):\s+\S*[13579bdf]$/m.test(status) ? true : undefined;
       });
       const { exitCode, run, stderr } = await watch(['--reloads', '6', '--pid', String(pid)]);
       expect(exitCode, stderr).toBe(1);
@@ -409,8 +410,9 @@ describe('nginx (master + 2 workers on 127.0.0.1)', () => {
     try {
       tree = await waitFor('nginx master and 2 workers', () => {
         const below = treeBelow(cli.pid as number);
-        const names = below.map((p) => readFileSync(`/proc/${p}/cmdline`, 'latin1'));
-        return names.filter((n) => n.startsWith('nginx: worker')).length >= 2 ? below : undefined;
+        // Start-up runs short-lived processes below repro: one listed may be gone when its argv is read.
+        const names = below.map((p) => procFile(p, 'cmdline', 'latin1'));
+        return names.filter((n) => n?.startsWith('nginx: worker')).length >= 2 ? below : undefined;
       });
       await new Promise((r) => setTimeout(r, 500));
       tree = [...new Set([...tree, ...treeBelow(cli.pid as number)])];

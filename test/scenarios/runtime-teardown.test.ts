@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { runCompare, SCENARIO_DEFAULTS, type ScenarioOptions } from '../../src/cli/commands/scenario.js';
 import type { LaunchedChild } from '../../src/harness/launch.js';
 import type { RunDocument } from '../../src/model/run-document.js';
+import { argvOf } from '../support/processes.js';
 
 const options = (runtime: string): ScenarioOptions => ({
   ...SCENARIO_DEFAULTS,
@@ -45,11 +46,15 @@ const rounds = (run: RunDocument) => run.events.filter((e) => e.event === 'round
 async function compare(runtime: string) {
   const launched: number[] = [];
   const pids = new Map<string, number>();
-  /** The pid of a role's child: read from its argv once it has exec'd (at launch it may still be a fork of this process). */
+  /**
+   * The pid of a role's child: read from its argv once it has exec'd (at launch it may still be a fork of this process).
+   * A child launched earlier may have exited by then (on a loaded machine broken can reach EMFILE and be
+   * stopped before correct's first sample): skip it, as `ENOENT /proc/PID/cmdline` once failed the suite.
+   */
   const pidOf = (role: string): number => {
     for (const pid of launched) {
       if (pids.has(role)) break;
-      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').includes(role)) pids.set(role, pid);
+      if (argvOf(pid)?.includes(role)) pids.set(role, pid);
     }
     return pids.get(role) as number;
   };

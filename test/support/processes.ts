@@ -1,6 +1,26 @@
 /** Small facts about live processes, read from /proc. */
 import { readdirSync, readFileSync } from 'node:fs';
 
+/**
+ * A file under /proc/PID, or undefined when the process is gone (ENOENT, or ESRCH
+ * for a pid that exited while the file was read). For pids that may exit on their
+ * own while a test looks at them: one found in a /proc scan or a tree listing, or a
+ * short run's child. Any other error (EACCES) still throws.
+ */
+export function procFile(pid: number | string, file: string, encoding: BufferEncoding = 'utf8'): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, encoding);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+    throw e;
+  }
+}
+
+/** The process's argv, or undefined when it is gone. */
+export function argvOf(pid: number | string): string[] | undefined {
+  return procFile(pid, 'cmdline', 'latin1')?.split('\0');
+}
+
 export function isAlive(pid: number): boolean {
   try {
     // A zombie is dead for our purposes: it holds no fds and runs no code.
