@@ -26,6 +26,31 @@ export default tseslint.config(
     },
   },
   {
+    // Kinds: their records, expectations, judges and facts are pure, so the CLI, the harness and `repro report` can all use them.
+    files: ['src/kinds/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/cli/**', '**/harness/**', '**/fdprobe/procfs*', '**/fdprobe/lsof*'], message: 'a kind\'s record, expectation, judge and facts are pure: they must not import the CLI, the harness or a probe back end.' }] },
+      ],
+    },
+  },
+  {
+    // report/ reaches a kind only through its pure parts (the table in kinds/index.ts, its judge and facts), never a driver or a plan.
+    files: ['src/report/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/cli/**', '**/harness/**'], message: 'model/, report/, fdprobe/ and protocol/ must not import the CLI or the harness: move what they share to src/errors.ts or src/model/.' },
+            { group: ['**/kinds/*/plan*', '**/kinds/*/step*', '**/kinds/*/driver*', '**/kinds/*/run*'], message: 'report/ reads kinds only through what is pure: kinds/index.ts, a kind\'s judge, record and facts.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.js', 'test/fixtures/**/*.{js,cjs,mjs}'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
   },

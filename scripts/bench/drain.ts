@@ -18,7 +18,15 @@ import { type LoadAndSignalPlan, runLoadAndSignal } from '../../src/harness/driv
 import { launchChild } from '../../src/harness/launch.js';
 import { LoadGenerator } from '../../src/harness/load/generator.js';
 import { type ClientKind, Ledger } from '../../src/harness/load/ledger.js';
-import { type DrainExpectation, judgeDrain, killedSentence, lossSentence } from '../../src/harness/load/verdict.js';
+import { drainExpectation } from '../../src/kinds/drain/expectation.js';
+import { judgeDrain } from '../../src/kinds/drain/judge.js';
+import { type DrainExpectation as LedgerRules, killedSentence, lossSentence } from '../../src/model/drain.js';
+
+/** A role's ledger rules with the line that says what it shows. */
+type DrainExpectation = LedgerRules & { shows: string };
+
+/** A load-and-signal run judged by the drain kind's judge (the one the CLI uses). */
+const judged = (run: Awaited<ReturnType<typeof runLoadAndSignal>>, { shows, ...rules }: DrainExpectation) => judgeDrain({ drain: run, end: { detail: run.ended.detail } }, drainExpectation(shows, rules));
 import { ensureRustBinaries, GRACEFUL_DRAIN_PROJECT, rustBuilt } from '../../src/runtimes/cargo.js';
 import { nodeChild, pythonChild } from '../../src/runtimes/index.js';
 import { findOnPath } from '../../src/util/find-executable.js';
@@ -81,9 +89,9 @@ async function verdicts(runs: number): Promise<void> {
     const notes = new Set<string>();
     for (let seed = 1; seed <= runs; seed++) {
       const run = await runLoadAndSignal(await plan(variant, seed));
-      const verdict = judgeDrain(run, expect);
+      const verdict = judged(run, expect);
       if (verdict.pass) passed += 1;
-      else console.log(`  seed ${seed}: ${verdict.headline}`);
+      else console.log(`  seed ${seed}: FAIL: ${verdict.checks[0]?.text ?? ''}`);
       totals.push(run.ledger.total);
       losses.push(run.ledger.lost);
       for (const c of run.ledger.causes) {
@@ -108,7 +116,7 @@ async function second(runs: number, runtime = RUNTIME, load?: Partial<LoadAndSig
     const run = await runLoadAndSignal({ ...base, load: { ...base.load, ...load } });
     const ms = run.ledger.timings.secondSignalToExitMs;
     if (ms !== undefined) times.push(ms);
-    if (judgeDrain(run, { shows: 'forced exit', losses: 'some', minRequests: 0, exit: 'any', secondSignalWithinMs: 250 }).checks.find((c) => c.id === 'second-signal')?.ok) ok += 1;
+    if (judged(run, { shows: 'forced exit', losses: 'some', minRequests: 0, exit: 'any', secondSignalWithinMs: 250 }).checks.find((c) => c.id === 'drain:second-signal')?.ok) ok += 1;
   }
   console.log(`${runtime} correct child, second signal (SIGINT/SIGTERM) 100 ms into a 1.5 s lag: ${ok} of ${runs} runs gone within 250 ms of it; second signal → exit seen by the harness: p50 ${pct(times, 50)} ms, max ${Math.max(...times)} ms`);
 }

@@ -197,7 +197,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option(OPTIONS.maxGrowth.flag, 'judge the saved runs again with this gate for runs that should stay flat (fd/reload)').argParser(OPTIONS.maxGrowth.parse))
     .action(async (file: string, options: OutputOptions & { maxGrowth?: number }) => {
     const saved = (await load.loadDocument()).loadDocument(file, 'repro report');
-    const doc = await report(options, runsOf(saved).map((r) => r.role), async () => (options.maxGrowth === undefined ? saved : (await import('../model/judge.js')).rejudgeDocument(saved, { maxGrowth: options.maxGrowth })));
+    const doc = await report(options, runsOf(saved).map((r) => r.role), async () => (await import('../kinds/index.js')).rejudgeDocument(saved, options.maxGrowth === undefined ? {} : { maxGrowth: options.maxGrowth }));
     setExit(exitForDocument(doc));
   });
 

@@ -87,9 +87,11 @@ function expectationOf(run: V1Run): Expectation {
 function convertRun(run: V1Run): RunDocument {
   const { pattern, channel, verdict: v, samples, schemaVersion: _v, maxGrowthPerReload: _gate, ...rest } = run;
   const protocol = pattern !== 'watch';
-  const converted: RunDocument = {
+  const converted = {
     ...(rest as unknown as Omit<RunDocument, 'role' | 'roleKind' | 'runtime' | 'options' | 'metrics' | 'samples' | 'measured' | 'verdict'>),
     schemaVersion: SCHEMA_VERSION,
+    // Version 1 knew two kinds: protocol reloads and watch.
+    ...(protocol ? { measurement: 'reloads' as const } : { measurement: 'tree' as const }),
     role: pattern,
     roleKind: pattern,
     runtime: protocol ? 'node' : '-',
@@ -111,7 +113,7 @@ function convertRun(run: V1Run): RunDocument {
       metrics: protocol ? { listeners: { start: v.listenersStart, end: v.listenersEnd, growthPerReload: 0 } } : {},
     },
     verdict: { pass: v.pass, ...(v.inconclusive ? { inconclusive: true } : {}), checks: checksOf(v.reasons, 'v1:'), expectation: expectationOf(run) },
-  };
+  } as RunDocument;
   return converted;
 }
 

@@ -5,7 +5,11 @@
  */
 import type { KindCounts } from '../fdprobe/kinds.js';
 import type { ProtocolEvent } from '../protocol/events.js';
-import type { DrainExpectation, DrainRecord } from './drain.js';
+import type { DrainExpectation } from './drain.js';
+import type { DrainRunRecord } from '../kinds/drain/record.js';
+import type { ReloadsRecord } from '../kinds/reloads/record.js';
+import type { RoundsRecord } from '../kinds/rounds/record.js';
+import type { TreeRecord } from '../kinds/tree/record.js';
 
 /** 2: roles, runtimes, scenario options, generic metrics, measured apart from the verdict, checks as data. */
 export const SCHEMA_VERSION = 2 as const;
@@ -333,7 +337,8 @@ export interface BaselineCheck {
   pass: boolean;
 }
 
-export interface RunDocument {
+/** What every run carries, whatever it measured. */
+export interface RunCommon {
   schemaVersion: typeof SCHEMA_VERSION;
   kind: 'run';
   /** Scenario name, or `watch` for `repro watch`. */
@@ -351,26 +356,8 @@ export interface RunDocument {
   command: string[];
   /** RLIMIT_NOFILE (soft limit) the child ran under: lowered by --ulimit, or what it had; null when never read (the process was gone first). */
   ulimit: number | null;
-  /** watch: attached to a running process (`--pid`) rather than spawned. */
-  attached?: boolean;
-  /** watch --pid: the process was still running when the run ended (absent: not known, older documents). */
-  leftRunning?: boolean;
-  /** watch: true when --ulimit set the limit, false when the program ran under its own (absent: older documents). */
-  ulimitGiven?: boolean;
-  /** watch: EMFILE seen without the protocol: fds at the limit, or the program saying so (on its output, or in the `--log` file: then `logFile` is its path and `evidence` the line). */
-  emfileObserved?: { reload: number; evidence: string; logFile?: string; /** No call failed: after `reload` too few slots are free for the next reload's fds (predicted from the free slots). */ ahead?: boolean };
-  /** watch: the watched process tree, the signal's target, and how reloads were known finished. */
-  tree?: WatchedTree;
-  /** watch: survivors by reload, the leak gate. */
-  survivors?: SurvivorSummary;
-  /** --attribute: the call, reload and stack that made each surviving (watch) or leaked (scenario runs) fd. */
-  attribution?: Attribution;
-  /** watch: what the process did with the signal when the run started. */
-  signalDisposition?: 'caught' | 'ignored' | 'blocked' | 'default';
   /** Reloads asked for. */
   reloadsPlanned: number;
-  /** watch: the gate the growth was judged by (`--max-growth`, fd/reload). */
-  maxGrowthPerReload?: number;
   /**
    * fds the child held at the baseline with numbers at or above the limit
    * (inherited from whoever started the harness). They count, but take no
@@ -411,14 +398,35 @@ export interface RunDocument {
   measured: Measured;
   verdict: Verdict;
   baseline?: BaselineCheck;
-  /** A load-and-signal run: the ledger of every request, the shutdown timings, the bounded timeline, phase events and plan. */
-  drain?: DrainRecord;
 }
+
+/** Every kind's part of the document, flat: what the harness fills before the kind is named. */
+type AnyRecord = Omit<ReloadsRecord, 'measurement'> & Omit<RoundsRecord, 'measurement'> & Omit<TreeRecord, 'measurement'> & Omit<DrainRunRecord, 'measurement'>;
+
+/** Fields of the other kinds, which a run of this kind never carries. */
+type Absent<T> = { [K in keyof T]?: undefined };
+
+/** A run of one kind: the common fields, its own part, and none of the others'. */
+type RunOf<R extends { measurement: Measurement }> = RunCommon & R & Absent<Omit<AnyRecord, keyof R>>;
+
+/** What a run measured: the kind it is, which picks its judge and its facts (src/kinds/index.ts). */
+export type Measurement = 'reloads' | 'rounds' | 'tree' | 'drain';
+
+export type ReloadsRun = RunOf<ReloadsRecord>;
+export type RoundsRun = RunOf<RoundsRecord>;
+export type TreeRun = RunOf<TreeRecord>;
+export type DrainRun = RunOf<DrainRunRecord>;
+
+/** A judged run: a union on `measurement` (top-level `kind` tells a run from a compare). */
+export type RunDocument = ReloadsRun | RoundsRun | TreeRun | DrainRun;
 
 export type RoleKind = 'broken' | 'correct' | 'variant' | 'watch';
 
 /** A run before judging: what the harness returns. */
-export type MeasuredRun = Omit<RunDocument, 'verdict' | 'baseline'>;
+export type MeasuredRun = Omit<RunCommon, 'verdict' | 'baseline'> & Partial<AnyRecord> & {
+  /** Set by the command from its driver; derived from the fields when absent (src/kinds/index.ts). */
+  measurement?: Measurement;
+};
 
 /** A compare's verdict: every run as its role expects. */
 export interface CompareVerdict {

@@ -5,7 +5,7 @@
 import type { KindCounts } from '../fdprobe/kinds.js';
 import type { AttributionGroup, AttributionOrigin, Check, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { maxOf, percentile } from '../model/stats.js';
-import { drainCompareRows, drainRunRows, isDrainRun, lostSentence } from './drain-facts.js';
+import { drainCompareRows, drainRunRows, isDrainRun, lostSentence } from '../kinds/drain/facts.js';
 import { ellipsize, shellCommand, visibleLine } from './text.js';
 
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);

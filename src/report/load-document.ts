@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { UsageError } from '../errors.js';
+import { withMeasurements } from '../kinds/index.js';
 import { convertV1, type V1Compare, type V1Run } from '../model/convert-v1.js';
 import { type ReproDocument, SCHEMA_VERSION } from '../model/run-document.js';
 
@@ -100,7 +101,9 @@ export function loadDocument(path: string, flag: string): ReproDocument {
   }
   const problem = documentProblem(value);
   if (problem) throw new UsageError(`${flag} ${path}: ${problem.why}; ${problem.fix}`);
-  const doc = (value as { schemaVersion: number }).schemaVersion === 1 ? convertV1(value as V1Run | V1Compare) : (value as ReproDocument);
+  const saved = (value as { schemaVersion: number }).schemaVersion === 1 ? convertV1(value as V1Run | V1Compare) : (value as ReproDocument);
+  // Older documents name no measurement: their fields say which kind they are.
+  const doc = withMeasurements(saved);
   const undescribed = undescribedMetric(doc);
   if (undescribed) throw new UsageError(`${flag} ${path}: not a valid ${doc.kind} document: ${undescribed}; ${FIX}`);
   return doc;

@@ -5,7 +5,7 @@ import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '..
 import { type ChartSeries, renderChart } from './chart.js';
 import { maxOf } from '../model/stats.js';
 import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, processLines, runLabel, runRows, runTitle, seriesTone, survivorLines, attributionLines, attributionTitle } from './facts.js';
-import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from './drain-facts.js';
+import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../kinds/drain/facts.js';
 import { ellipsize, visibleLine } from './text.js';
 
 

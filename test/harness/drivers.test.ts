@@ -1,7 +1,9 @@
 // The reload-loop driver and the recorder with a fake child and a fake probe: the loop's logic, no processes.
 import { describe, expect, it } from 'vitest';
 import { runReloadLoop, type ReloadLoopPlan } from '../../src/harness/drivers/reload-loop.js';
-import { judge } from '../../src/model/judge.js';
+import { KINDS } from '../../src/kinds/index.js';
+
+const judge = KINDS.reloads.judge;
 import type { Expectation } from '../../src/model/run-document.js';
 import { leaksToEmfile } from '../../src/scenarios/expect.js';
 import { fakeLauncher, fakeProbe } from '../support/fakes.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultProbe } from '../../src/fdprobe/index.js';
 import { type ReloadLoopPlan, runReloadLoop } from '../../src/harness/drivers/reload-loop.js';
-import { judge } from '../../src/model/judge.js';
+import { judgeRun } from '../../src/kinds/index.js';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { formatRun } from '../../src/report/summary.js';
 import { goneWithin, isAlive } from '../support/processes.js';
@@ -34,10 +34,7 @@ function plan(name: string, args: string[] = [], over: Partial<ReloadLoopPlan> =
 /** A run judged as a correct child should be: flat, every reload taken. */
 const run = async (p: ReloadLoopPlan, abort?: AbortSignal): Promise<RunDocument> => {
   const measured = await runReloadLoop(p, { probe: defaultProbe(), abort });
-  return {
-    ...measured,
-    verdict: judge(measured, { shows: 'flat', fdsPerReload: 0, maxGrowth: 0.01, registerFailure: 'forbidden', flatMetrics: [], growingMetrics: [], allReloads: true, earlyIsInconclusive: false }),
-  };
+  return judgeRun(measured, { shows: 'flat', fdsPerReload: 0, maxGrowth: 0.01, registerFailure: 'forbidden', flatMetrics: [], growingMetrics: [], allReloads: true, earlyIsInconclusive: false }, 'reloads');
 };
 
 describe('a child that ignores SIGTERM', () => {

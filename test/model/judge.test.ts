@@ -1,9 +1,12 @@
 // Pure measuring and judging on hand-made samples: no processes. Expectations are data.
 import { describe, expect, it } from 'vitest';
-import { judge, rejudge } from '../../src/model/judge.js';
+import { judgeRun, KINDS, rejudge } from '../../src/kinds/index.js';
 import { measure, type RecordedRun } from '../../src/model/measure.js';
 import type { Expectation, MeasuredRun, RunDocument, Sample } from '../../src/model/run-document.js';
 import { leaksToEmfile } from '../../src/scenarios/expect.js';
+
+/** The judge the CLI uses for a protocol reload run. */
+const judge = KINDS.reloads.judge;
 
 function run(role: 'broken' | 'correct', samples: Sample[], extra: Partial<RecordedRun> = {}): MeasuredRun {
   const recorded: RecordedRun = {
@@ -123,7 +126,7 @@ describe('rejudge (repro report --max-growth)', () => {
   it('judges a saved run again with another gate, and nothing else changes', () => {
     const slow = Array.from({ length: 501 }, (_, k) => sample(k, 25 + Math.floor(k / 50)));
     const measured = run('correct', slow);
-    const saved: RunDocument = { ...measured, verdict: judge(measured, FLAT) };
+    const saved: RunDocument = judgeRun(measured, FLAT, 'reloads');
     expect(saved.verdict.pass).toBe(false);
     const again = rejudge(saved, { maxGrowth: 0.05 });
     expect(again.verdict.pass).toBe(true);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type DrainRun, drainChecks, exitSentence, type LedgerSummary, OUTCOMES, type Outcome, type Phase, PHASES } from '../../src/model/drain.js';
 import type { RunDocument } from '../../src/model/run-document.js';
-import { drainRunRows, textTimeline, timingLine, timingRows } from '../../src/report/drain-facts.js';
+import { drainRunRows, textTimeline, timingLine, timingRows } from '../../src/kinds/drain/facts.js';
 
 function ledger(over: Partial<LedgerSummary> = {}): LedgerSummary {
   const counts = Object.fromEntries(OUTCOMES.map((o) => [o, Object.fromEntries(PHASES.map((p) => [p, 0]))])) as Record<Outcome, Record<Phase, number>>;

@@ -15,11 +15,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareDocument, RunDocument } from '../../src/model/run-document.js';
 import { type LoadAndSignalPlan, runLoadAndSignal } from '../../src/harness/drivers/load-and-signal.js';
 import { launchChild } from '../../src/harness/launch.js';
-import { judgeDrain, killedSentence } from '../../src/harness/load/verdict.js';
+import { type DrainExpectation, drainExpectation } from '../../src/kinds/drain/expectation.js';
+import { judgeDrain } from '../../src/kinds/drain/judge.js';
+import { type DrainRecord, killedSentence, type LedgerSummary } from '../../src/model/drain.js';
 import { DEBIAN_REGISTRY, ensureRustBinaries, GRACEFUL_DRAIN_PROJECT, missingForBuild } from '../../src/runtimes/cargo.js';
 import { repro } from '../support/cli.js';
 import { goneWithin, isAlive } from '../support/processes.js';
 import { acceptQueue, httpGet, open } from '../support/raw-http.js';
+
+/** A load-and-signal run judged by the drain kind's judge, the one the CLI uses. */
+function judged(run: { ended: DrainRecord['ended']; ledger: LedgerSummary }, rules: DrainExpectation) {
+  return judgeDrain({ drain: run, end: { detail: run.ended.detail } }, drainExpectation('', rules));
+}
 
 const LAG_MS = 300;
 const GRACE_MS = 2000;
@@ -98,7 +105,7 @@ describe.skipIf(missing.length > 0)(`graceful-drain, Rust children (hyper + toki
     expect(run.events.filter((e) => e.event === 'cleanup').map((e) => e.name)).toEqual(['metrics-flusher', 'job-queue', 'request-log']);
     expect(ledger.exit).toEqual({ code: 0, signal: null, killed: false });
     expect(ledger.counts.refused['after-exit']).toBe(3);
-    expect(judgeDrain(run, { shows: 'no request lost', losses: 'none', minRequests: 300, exit: 'clean' }).pass).toBe(true);
+    expect(judged(run, { losses: 'none', minRequests: 300, exit: 'clean' }).pass).toBe(true);
   });
 
   it.each([
@@ -110,7 +117,7 @@ describe.skipIf(missing.length > 0)(`graceful-drain, Rust children (hyper + toki
     expect(phases(run.events)).toEqual(['draining', 'forced-exit']);
     expect(run.events[1]?.signal).toBe(second);
     expect(run.ledger.timings.secondSignalToExitMs as number).toBeLessThanOrEqual(250);
-    expect(judgeDrain(run, { shows: 'second signal', losses: 'some', minRequests: 0, exit: 'clean', secondSignalWithinMs: 250 }).checks.find((c) => c.id === 'second-signal')?.ok).toBe(true);
+    expect(judged(run, { losses: 'some', minRequests: 0, exit: 'clean', secondSignalWithinMs: 250 }).checks.find((c) => c.id === 'drain:second-signal')?.ok).toBe(true);
   });
 
   it('exit-at-once: requests in flight are cut and the lag window is refused; every loss has its cause', async () => {
@@ -193,7 +200,7 @@ describe.skipIf(missing.length > 0)(`graceful-drain, Rust children (hyper + toki
     expect(ledger.idle.closedByServer).toBe(0);
     expect(ledger.connectionsOpenAtKill).toBeGreaterThanOrEqual(ledger.idle.held);
     expect(killedSentence(ledger)).toBe(`killed after the grace period with ${ledger.connectionsOpenAtKill} connections open`);
-    expect(judgeDrain(run, { shows: 'killed', losses: 'some', minRequests: 300, exit: 'killed' }).pass).toBe(true);
+    expect(judged(run, { losses: 'some', minRequests: 300, exit: 'killed' }).pass).toBe(true);
   });
 
   it('drains-forever: one idle keep-alive connection holds it (a second SIGTERM is swallowed); it exits 0 once that client leaves', async () => {

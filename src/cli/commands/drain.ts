@@ -14,7 +14,7 @@ import type { FdProbe } from '../../fdprobe/probe.js';
 import { runDrain } from '../../harness/drivers/drain-run.js';
 import type { LaunchedChild } from '../../harness/launch.js';
 import { isLoopback } from '../../harness/load/generator.js';
-import { judge } from '../../model/judge.js';
+import { judgeRun } from '../../kinds/index.js';
 import type { Expectation, RunDocument } from '../../model/run-document.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
 import { checkCommand } from './watch.js';
@@ -150,6 +150,6 @@ export async function drainCommand(command: string[], options: DrainOptions, hoo
   // A program that never ran is not a server that could not be judged (4): the machine could not run it (3).
   const cannotRun = run.drain?.port === null || run.end.reason !== 'shutdown-done' ? child?.execFailure() : undefined;
   if (cannotRun) throw new EnvironmentError(`${cannotRun}; check the program after --`);
-  return { ...run, verdict: judge(run, drainCommandExpectation(options.requests)) };
+  return judgeRun(run, drainCommandExpectation(options.requests), 'drain');
 }
 

@@ -7,7 +7,7 @@ import { type DriverHooks, type ReloadLoopPlan, runReloadLoop } from '../../harn
 import { type DrainRunPlan, runDrain } from '../../harness/drivers/drain-run.js';
 import { runRounds } from '../../harness/drivers/rounds.js';
 import { launchChild } from '../../harness/launch.js';
-import { judge, judgeCompare } from '../../model/judge.js';
+import { judgeCompare, judgeRun, measurementOfDriver } from '../../kinds/index.js';
 import type { CompareDocument, Expectation, MeasuredRun, RunDocument } from '../../model/run-document.js';
 import { SCHEMA_VERSION } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
@@ -272,7 +272,7 @@ async function runOne({ driver, role, plan, expectation, drain }: Prepared, opti
         const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
         throw new EnvironmentError(`the ${run.role} server ${run.end.detail}${said ? `: ${said}` : ''}`);
       }
-      return { ...run, verdict: judge(run, expectation) };
+      return judgeRun(run, expectation, measurementOfDriver(driver));
     }
     run = await (driver === 'rounds' ? runRounds : runReloadLoop)(trace ? { ...plan, trace } : plan, {
       probe,
@@ -287,7 +287,7 @@ async function runOne({ driver, role, plan, expectation, drain }: Prepared, opti
   } finally {
     trace?.close();
   }
-  return { ...run, verdict: judge(run, expectation) };
+  return judgeRun(run, expectation, measurementOfDriver(driver));
 }
 
 /** The reloads a run's leaked fds are spread over (per reload = fds / this): the last sample's, less the reload that failed at EMFILE (it registered nothing). */

@@ -8,7 +8,7 @@ import type { LaunchedChild } from '../../harness/launch.js';
 import { runSettleLoop, type SignalTo } from '../../harness/drivers/settle-loop.js';
 import { refuseSignal } from '../../harness/tree/safety.js';
 import { AttributionSession, checkTracer } from '../../attribution/session.js';
-import { judge } from '../../model/judge.js';
+import { judgeRun } from '../../kinds/index.js';
 import { findOnPath, isExecutableFile } from '../../util/find-executable.js';
 import { processExists } from '../../util/process-exists.js';
 import type { Expectation, RunDocument, Sample } from '../../model/run-document.js';
@@ -140,7 +140,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
     );
     const lastReload = measured.samples.at(-1)?.reload ?? 0;
     const attribution = trace && measured.survivors ? await trace.result(lastReload) : undefined;
-    run = { ...measured, ...(attribution ? { attribution } : {}), verdict: judge(measured, watchExpectation(options.maxGrowth)) };
+    run = judgeRun({ ...measured, ...(attribution ? { attribution } : {}) }, watchExpectation(options.maxGrowth), 'tree');
   } catch (error) {
     if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
     throw error;

@@ -7,7 +7,7 @@
  * ends up in the ledger. Optionally a second signal is sent `afterMs` after
  * the first, to time the forced exit.
  *
- * It measures; it does not judge (load/verdict.ts does, after the run).
+ * It measures; it does not judge (src/kinds/drain/judge.ts does, after the run).
  */
 import { readFileSync } from 'node:fs';
 import type { ChildExit, KeptOutput } from '../../model/run-document.js';

@@ -7,7 +7,7 @@
 import { BASELINE_WORDS, runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { expectation, overLimitSentence, growthSentence, runLabel, checkLine, processLines, survivorLines, treeRows, attributionLines, attributionHeadline } from '../facts.js';
-import { drainFailureMessage, isDrainRun } from '../drain-facts.js';
+import { drainFailureMessage, isDrainRun } from '../../kinds/drain/facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { attrs, esc } from './xml.js';
 

@@ -9,7 +9,7 @@ import { maxOf } from '../../model/stats.js';
 import { resample } from '../chart.js';
 import { checkLines, compareRows, roundLines, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines, attributionTitle } from '../facts.js';
 import { formatDocument } from '../summary.js';
-import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../drain-facts.js';
+import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../../kinds/drain/facts.js';
 import { visible, visibleLine } from '../text.js';
 import { niceTicks } from './scale.js';
 import { COLORS, seriesColor } from './svg.js';

@@ -4,7 +4,7 @@
  * EMFILE after a few dozen reloads while the correct one runs hundreds: on one
  * shared x axis the climb would be a sliver. Each panel has the fd limit as a
  * dashed line and the EMFILE point marked. No scripts, fonts or links.
- * A document of load-and-signal runs gets the requests timeline instead (drain-svg.ts).
+ * A document of load-and-signal runs gets the requests timeline instead (src/kinds/drain/svg.ts).
  */
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { runsOf } from '../../model/baseline.js';
@@ -12,8 +12,8 @@ import { maxOf } from '../../model/stats.js';
 import { documentTitle, emfileMark, headline, runLabel, seriesTone } from '../facts.js';
 import { ellipsize } from '../text.js';
 import { decimate, niceTicks, type Point } from './scale.js';
-import { isDrainRun } from '../drain-facts.js';
-import { renderDrainSvg } from './drain-svg.js';
+import { isDrainRun } from '../../kinds/drain/facts.js';
+import { renderDrainSvg } from '../../kinds/drain/svg.js';
 import { attrs, esc } from './xml.js';
 
 export const COLORS = { red: '#c62828', green: '#2e7d32', limit: '#6b7280', grid: '#e5e7eb', axis: '#374151', text: '#111827', muted: '#4b5563', amber: '#b45309' };

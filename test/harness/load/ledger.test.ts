@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import type { Exchange, Outcome } from '../../../src/harness/load/http-exchange.js';
 import { isLoss, Ledger, phaseAt } from '../../../src/harness/load/ledger.js';
 import { Timeline } from '../../../src/harness/load/timeline.js';
-import { judgeDrain, killedSentence } from '../../../src/harness/load/verdict.js';
+import { drainExpectation } from '../../../src/kinds/drain/expectation.js';
+import { judgeDrain } from '../../../src/kinds/drain/judge.js';
+import { killedSentence } from '../../../src/model/drain.js';
+import { checkLine } from '../../../src/report/facts.js';
 
 const exchange = (outcome: Outcome, cause: string = outcome, at = 0): Exchange => ({ outcome, bytes: 0, serverClose: false, reused: false, cause, endedAt: at });
 
@@ -88,17 +91,18 @@ describe('the drain verdict', () => {
     ledger.record({ kind: 'long', method: 'GET', path: '/stream', startedAt: 500 }, exchange('truncated', 'body cut short, then ECONNRESET'), 'killed');
     const summary = ledger.summary();
     expect(killedSentence(summary)).toBe('killed after the grace period with 3 connections open');
-    const verdict = judgeDrain({ ended: { reason: 'done', detail: '' }, ledger: summary }, { shows: 'x', losses: 'some', minRequests: 1, exit: 'killed' });
+    const verdict = judgeDrain({ drain: { ended: { reason: 'done', detail: '' }, ledger: summary }, end: { detail: '' } }, drainExpectation('x', { losses: 'some', minRequests: 1, exit: 'killed' }));
     expect(verdict.pass).toBe(true);
-    expect(verdict.checks.find((c) => c.id === 'causes')?.text).toContain('1 × truncated (drain, server killed): body cut short, then ECONNRESET');
+    expect(verdict.checks.find((c) => c.id === 'drain:causes')?.text).toContain('1 × truncated (drain, server killed): body cut short, then ECONNRESET');
   });
 
   it('correct fails on a single loss, naming it', () => {
     const ledger = base();
     ledger.exit = { code: 0, signal: null, killed: false };
     ledger.record({ kind: 'post', method: 'POST', path: '/work', startedAt: 200 }, exchange('reset', 'ECONNRESET before any response byte'), 'running');
-    const verdict = judgeDrain({ ended: { reason: 'done', detail: '' }, ledger: ledger.summary() }, { shows: 'x', losses: 'none', minRequests: 1, exit: 'clean' });
+    const verdict = judgeDrain({ drain: { ended: { reason: 'done', detail: '' }, ledger: ledger.summary() }, end: { detail: '' } }, drainExpectation('x', { losses: 'none', minRequests: 1, exit: 'clean' }));
     expect(verdict.pass).toBe(false);
-    expect(verdict.headline).toBe('FAIL: lost 1 of 1 requests: 1 × reset (lag window, server running): ECONNRESET before any response byte');
+    // Failed checks come first: the verdict's first line names the loss.
+    expect(checkLine(verdict.checks[0] as (typeof verdict.checks)[number])).toBe('FAIL: lost 1 of 1 requests: 1 × reset (lag window, server running): ECONNRESET before any response byte');
   });
 });

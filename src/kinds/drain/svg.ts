@@ -12,10 +12,10 @@
 import type { Outcome, TimelineBucket, TimelineMarks } from '../../model/drain.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { killedSentence } from '../../model/drain.js';
-import { documentTitle, headline, runLabel } from '../facts.js';
-import { isDrainRun } from '../drain-facts.js';
-import { ellipsize } from '../text.js';
-import { attrs, esc } from './xml.js';
+import { documentTitle, headline, runLabel } from '../../report/facts.js';
+import { isDrainRun } from './facts.js';
+import { ellipsize } from '../../report/text.js';
+import { attrs, esc } from '../../report/formats/xml.js';
 
 type DrainRun = RunDocument & { drain: NonNullable<RunDocument['drain']> };
 

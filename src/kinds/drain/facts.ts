@@ -4,8 +4,8 @@
  * the shutdown timings, the summary rows and a compact text timeline. Every
  * view (terminal, HTML, Markdown, JUnit) takes these, so they never disagree. Pure.
  */
-import { exitSentence, isLoss, killedSentence, type LedgerSummary, lossSentence, OUTCOMES, type Outcome, type Phase, PHASES, phaseWords, signalSent, type TimelineData, type TimelineMarks } from '../model/drain.js';
-import type { RunDocument } from '../model/run-document.js';
+import { exitSentence, isLoss, killedSentence, type LedgerSummary, lossSentence, OUTCOMES, type Outcome, type Phase, PHASES, phaseWords, signalSent, type TimelineData, type TimelineMarks } from '../../model/drain.js';
+import type { RunDocument } from '../../model/run-document.js';
 
 type DrainDoc = RunDocument & { drain: NonNullable<RunDocument['drain']> };
 
