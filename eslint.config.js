@@ -17,11 +17,11 @@ export default tseslint.config(
   },
   {
     // Layers: model and report are views of data; they never reach into the CLI or the harness.
-    files: ['src/model/**/*.ts', 'src/report/**/*.ts', 'src/fdprobe/**/*.ts', 'src/protocol/**/*.ts'],
+    files: ['src/model/**/*.ts', 'src/report/**/*.ts', 'src/fdprobe/**/*.ts', 'src/proc/**/*.ts', 'src/protocol/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/cli/**', '**/harness/**'], message: 'model/, report/, fdprobe/ and protocol/ must not import the CLI or the harness: move what they share to src/errors.ts or src/model/.' }] },
+        { patterns: [{ group: ['**/cli/**', '**/harness/**'], message: 'model/, report/, fdprobe/, proc/ and protocol/ must not import the CLI or the harness: move what they share to src/errors.ts or src/model/.' }] },
       ],
     },
   },

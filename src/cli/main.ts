@@ -165,6 +165,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('[command...]', 'the program and its arguments, after --')
     .passThroughOptions();
   for (const name of ['pid', 'signal', 'reloads', 'ulimit', 'settle', 'settleTimeout', 'readyAfter', 'readyTimeout', 'maxGrowth', 'grace', 'signalTo', 'attribute', 'log'] as const) watch.addOption(optionFor(name, 'watch'));
+  // Hidden: a trace of every /proc reading, for the recorded-view tests (src/proc/recorded.ts).
+  watch.addOption(new Option('--record-trace <file>', 'write every /proc reading to this NDJSON trace').hideHelp());
   addReportOptions(watch).action(async (command: string[], options: WatchOptions & OutputOptions) => {
     checkSettleWindows(options);
     await withHooks(async (hooks, interruption) => {

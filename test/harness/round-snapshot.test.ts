@@ -71,3 +71,23 @@ describe('round snapshots', () => {
     expect(processState(pid)).toBeNull();
   });
 });
+
+describe('round snapshots key fds by the one fd identity', () => {
+  it('the keys are src/proc/identity.ts keys (pid, fd, device, inode, birth time), and the values the round event shape', async () => {
+    const { identitiesOf, identityKey } = await import('../../src/proc/identity.js');
+    const dir = mkdtempSync(join(tmpdir(), 'repro-ids-'));
+    try {
+      writeFileSync(join(dir, 'a'), 'a');
+      const fd = openSync(join(dir, 'a'), 'r');
+      const entry = [{ fd, kind: 'file' as const, target: join(dir, 'a') }];
+      const ids = identities(process.pid, entry);
+      const one = identitiesOf(process.pid, entry, { statAll: true, eventfdIds: false });
+      expect([...ids.keys()]).toEqual(one.map(identityKey));
+      expect([...ids.keys()][0]).toMatch(new RegExp(`^${process.pid}:${fd}:file@\\d+:\\d+`));
+      expect([...ids.values()]).toEqual([{ fd, kind: 'file', inode: one[0]?.inode }]);
+      closeSync(fd);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

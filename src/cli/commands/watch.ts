@@ -31,6 +31,8 @@ export interface WatchOptions {
   attribute?: boolean;
   /** A log file the program writes, followed for EMFILE text (`--log`). */
   log?: string;
+  /** Write every /proc reading of the run to this NDJSON trace (`--record-trace`, hidden). */
+  recordTrace?: string;
 }
 
 export interface WatchCommandHooks {
@@ -135,6 +137,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
         signalTo: options.signalTo,
         trace,
         logFile: options.log === undefined ? undefined : resolve(options.log),
+        recordTrace: options.recordTrace === undefined ? undefined : resolve(options.recordTrace),
       },
       { probe, abort: hooks.abort, onSample: hooks.onSample, onChild },
     );

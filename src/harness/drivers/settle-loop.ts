@@ -10,11 +10,13 @@
  * reload a final drain comes before the last sample. Every way the program
  * can fail to take the reloads ends the run with a reason, never a hang.
  */
-import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ProbeError } from '../../fdprobe/errors.js';
-import { ProcfsProbe, type SignalDisposition, signalDisposition } from '../../fdprobe/procfs.js';
+import { parseSignalDisposition, ProcfsProbe, type SignalDisposition } from '../../fdprobe/procfs.js';
+import { ProcfsView } from '../../proc/procfs-view.js';
+import { RecordingView } from '../../proc/recording.js';
+import type { ProcessView } from '../../proc/view.js';
 import type { MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
 import { processExists } from '../../util/process-exists.js';
 import { exitSentence, launchChild } from '../launch.js';
@@ -23,7 +25,6 @@ import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
 import { addIdleReadings, awaitReloadFinished, type BusyThread, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
 import { keeperUnavailable, programPidOf } from '../tree/keeper.js';
-import { readProcText } from '../tree/proc-stat.js';
 import { synchronousWait } from '../tree/safety.js';
 import { TreeSampler } from '../tree/sampler.js';
 import { commandLine, countTreeFds, descendants, type TreeOptions, TreeWalker } from '../tree/tree.js';
@@ -52,6 +53,8 @@ export interface SettleLoopPlan extends RecordPlan {
   trace?: TraceHook;
   /** A log file the program writes (`--log`): EMFILE text appended there after the first signal is EMFILE seen, as on its own stderr. */
   logFile?: string;
+  /** Write every /proc reading to this NDJSON trace (src/proc/recording.ts). */
+  recordTrace?: string;
 }
 
 const POLL_MS = 2;
@@ -95,6 +98,10 @@ export function startUpNotEnded(timeoutMs: number, busy: readonly BusyThread[], 
 export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): Promise<MeasuredRun> {
   const recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
   const procfs = hooks.probe instanceof ProcfsProbe ? hooks.probe : new ProcfsProbe();
+  // Every reading of the process world goes through one view; with --record-trace, a recording one.
+  const liveView = new ProcfsView(undefined, procfs);
+  const recording = plan.recordTrace === undefined ? undefined : new RecordingView(liveView, plan.recordTrace, { command: plan.command, pid: plan.pid, signal: plan.signal });
+  const view: ProcessView = recording ?? liveView;
   const signalTo = plan.signalTo ?? 'program';
   const signo = osConstants.signals[plan.signal];
   let emfileObserved: RunDocument['emfileObserved'];
@@ -112,7 +119,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
   if (child) hooks.onChild?.(child);
   // Under the keeper the tree's root is the keeper, which is not watched; with --pid (or without a keeper), the process itself.
   const rootPid = child ? child.pid : (plan.pid as number);
-  const treeOptions: TreeOptions = { includeRoot: !keeper, ...(plan.trace ? { exclude: plan.trace.excluded } : {}) };
+  const treeOptions: TreeOptions = { includeRoot: !keeper, view, ...(plan.trace ? { exclude: plan.trace.excluded } : {}) };
   const sampler = new TreeSampler(rootPid, treeOptions, procfs);
   const walker = new TreeWalker(rootPid, treeOptions);
   let programPid: number | null = plan.pid ?? null;
@@ -156,11 +163,11 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       const tree = countTreeFds(rootPid, treeOptions, walker);
       const t = performance.now();
       if (!alive() || tree.processes.length === 0) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
-      const threads = readThreads(tree.processes.map((p) => p.pid));
+      const threads = readThreads(tree.processes.map((p) => p.pid), undefined, view);
       window.push({ atMs: t, threads });
       while ((window[0] as { atMs: number }).atMs < t - plan.settleMs) window.shift();
       // Finished means every thread was asleep at every poll of the last window: those readings are where each one idles.
-      if (floor.observe(t, threads, tree.totalFds).finished) return idleBaselineOf(window.map((w) => w.threads));
+      if (floor.observe(t, threads, tree.totalFds).finished) return idleBaselineOf(window.map((w) => w.threads), undefined, view);
       if (tree.totalFds !== fdsNow) {
         fdsNow = tree.totalFds;
         fdsSinceMs = t;
@@ -199,8 +206,8 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       .filter((p) => p.state !== 'Z' && p.state !== 'X')
       .filter((p) => {
         try {
-          const d = signalDisposition(p.pid, signo);
-          return d === 'caught' || d === 'blocked' || (d === 'default' && synchronousWait(p.pid, signo) !== null);
+          const d = dispositionOf(view, p.pid, signo);
+          return d === 'caught' || d === 'blocked' || (d === 'default' && synchronousWait(p.pid, signo, undefined, view) !== null);
         } catch {
           return false;
         }
@@ -221,10 +228,10 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       return [target];
     }
     if (signalTo === 'group') {
-      const pgid = pgidOf(target);
+      const pgid = pgidOf(view, target);
       if (pgid === undefined) throw new RunEnded('child-exited', `the process was gone before reload ${k}`);
       kill(-pgid);
-      const members = takers().filter((p) => pgidOf(p.pid) === pgid).map((p) => p.pid);
+      const members = takers().filter((p) => pgidOf(view, p.pid) === pgid).map((p) => p.pid);
       return members.length ? members : [target];
     }
     const all = takers().map((p) => p.pid);
@@ -238,13 +245,13 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
 
   /** Ends the run when reload k's signal was not taken: a gone program is its exit, anything else `not-delivered`. */
   const checkDelivery = async (k: number, pids: number[]): Promise<number> => {
-    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, plan.signal, { timeoutMs: DELIVERY_TIMEOUT_MS, tracingStopIsTransient: plan.trace !== undefined })));
+    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, plan.signal, { timeoutMs: DELIVERY_TIMEOUT_MS, tracingStopIsTransient: plan.trace !== undefined, view })));
     for (const [i, r] of results.entries()) {
       if (r.outcome === 'delivered') continue;
       const pid = pids[i] as number;
       if ((r.outcome === 'gone' || r.outcome === 'zombie') && pid === target && child) throw new RunEnded('child-exited', `${await exitDetail()} during reload ${k}`);
       if (r.outcome === 'gone' && !alive()) throw new RunEnded('child-exited', `${await exitDetail()} during reload ${k}`);
-      throw new RunEnded('not-delivered', `reload ${k}: ${plan.signal} was not delivered to pid ${pid} (${commOf(pid)}): ${r.detail}`);
+      throw new RunEnded('not-delivered', `reload ${k}: ${plan.signal} was not delivered to pid ${pid} (${commOf(view, pid)}): ${r.detail}`);
     }
     return Math.max(0, ...results.map((r) => r.waitedMs));
   };
@@ -281,27 +288,28 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     if (child && programEnd) {
       const daemon = programPidOf(rootPid);
       if (daemon === undefined) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
-      signalTargetNote = `the program (pid ${programPid}) ${exitSentence(programEnd)} during start-up and left pid ${daemon} (${commandLine(daemon, commOf(daemon))}) running: signals go to pid ${daemon}, as to a daemon`;
+      signalTargetNote = `the program (pid ${programPid}) ${exitSentence(programEnd)} during start-up and left pid ${daemon} (${commandLine(daemon, commOf(view, daemon), undefined, view)}) running: signals go to pid ${daemon}, as to a daemon`;
       target = daemon;
       startIdle = undefined;
     }
     limit = (await procfs.limits(target)).soft ?? limit;
-    const handler = await awaitHandler(target, plan, alive, recorder, hooks.abort);
+    const handler = await awaitHandler(target, plan, alive, recorder, hooks.abort, view);
     disposition = handler.disposition;
     // The program moved while its handler was awaited: where its threads idle is read again.
     if (handler.waited) startIdle = undefined;
     // An init shim (tini) blocks every signal and takes them in sigtimedwait, which unblocks the waited ones while it sleeps: it takes the signal.
-    if (disposition === 'default' && synchronousWait(target, signo) !== null) disposition = 'blocked';
+    if (disposition === 'default' && synchronousWait(target, signo, undefined, view) !== null) disposition = 'blocked';
     if (signalTo === 'program' && disposition === 'default') {
       const other = takers().find((p) => p.pid !== target);
       if (other) {
         throw new RunEnded(
           'no-handler',
-          `the started program (pid ${target}, ${commOf(target)}) has no handler for ${plan.signal}, whose default action would end it, but its descendant pid ${other.pid} (${commandLine(other.pid, other.comm)}) has one: start the service with exec (e.g. \`exec python3 app.py\` in the wrapper), start the service yourself and watch it with --pid of the process that has the handler, or send the signal to it with --signal-to tree`,
+          `the started program (pid ${target}, ${commOf(view, target)}) has no handler for ${plan.signal}, whose default action would end it, but its descendant pid ${other.pid} (${commandLine(other.pid, other.comm, undefined, view)}) has one: start the service with exec (e.g. \`exec python3 app.py\` in the wrapper), start the service yourself and watch it with --pid of the process that has the handler, or send the signal to it with --signal-to tree`,
         );
       }
     }
     idle = startIdle ?? (await idleBaseline(rootPid, treeOptions, plan.settleMs, hooks.abort));
+    view.mark('baseline', { rootPid, includeRoot: treeOptions.includeRoot, target, settleMs: plan.settleMs, confirmMs: Math.min(CONFIRM_MS, plan.settleMs), timeoutMs: plan.settleTimeoutMs, idle: [...idle] });
     if (![...idle.values()].every((s) => !s.syscalls.includes(null)) || idle.size === 0) {
       completionNote = 'the threads of the tree could not be read (/proc/PID/task/TID/syscall): the fd floor alone decided when a reload finished';
     }
@@ -314,11 +322,15 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
         child?.output.mark();
         log?.mark();
       }
-      const sentAt = performance.now();
+      view.mark('signal', { reload: k });
+      const sentAt = view.now();
       const deliveredMs = await checkDelivery(k, send(k));
       const settledMs = (await awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
       // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
-      if (k === plan.reloadsPlanned) await awaitFinished(k, performance.now(), 'the final drain');
+      if (k === plan.reloadsPlanned) {
+        view.mark('drain', { reload: k });
+        await awaitFinished(k, view.now(), 'the final drain');
+      }
       await takeSample(k, { settleMs: settledMs, deliveredMs });
       if (emfileObserved) {
         recorder.end(
@@ -337,6 +349,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     if (error instanceof ProbeError) ended = new RunEnded(error.failure === 'gone' ? 'child-exited' : 'probe-failed', error.message);
     if (!(ended instanceof RunEnded)) {
       await child?.stop(plan.graceMs);
+      recording?.close();
       throw error;
     }
     let detail = ended.detail;
@@ -366,6 +379,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
     ...(completionNote ? { completionNote } : {}),
     ...sampler.processes(survived),
   };
+  recording?.close();
   return recorder.finish({
     pid: programPid,
     child: exit,
@@ -378,7 +392,7 @@ export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): P
       ...(child ? {} : { leftRunning: processExists(rootPid) }),
       signalDisposition: disposition,
       emfileObserved,
-      command: child ? plan.command : [readCmdline(rootPid)],
+      command: child ? plan.command : [readCmdline(view, rootPid)],
       tree,
       ...(survived ? { survivors: survived } : {}),
     },
@@ -409,11 +423,11 @@ async function programStarted(program: Promise<number | undefined> | undefined, 
  */
 async function idleBaseline(rootPid: number, options: TreeOptions, settleMs: number, abort: AbortSignal | undefined): Promise<IdleBaseline> {
   const pids = () => descendants(rootPid, options).map((p) => p.pid);
-  const baseline = recordIdleBaseline(pids());
+  const baseline = recordIdleBaseline(pids(), undefined, options.view);
   const until = performance.now() + Math.min(100, Math.max(20, settleMs));
   while (performance.now() < until) {
     await sleep(POLL_MS, abort, 'the idle baseline');
-    addIdleReadings(baseline, readThreads(pids()));
+    addIdleReadings(baseline, readThreads(pids(), undefined, options.view));
   }
   return baseline;
 }
@@ -424,16 +438,16 @@ async function idleBaseline(rootPid: number, options: TreeOptions, settleMs: num
  * action, keep looking for a handler for up to a second (within the ready
  * timeout), so the first signal does not kill a program that was about to catch it.
  */
-async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => boolean, recorder: RunRecorder, abort: AbortSignal | undefined): Promise<{ disposition: SignalDisposition; waited: boolean }> {
+async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => boolean, recorder: RunRecorder, abort: AbortSignal | undefined, view: ProcessView): Promise<{ disposition: SignalDisposition; waited: boolean }> {
   const signo = osConstants.signals[plan.signal];
   const until = Math.min(performance.now() + HANDLER_WAIT_MS, performance.now() - recorder.elapsedMs() + plan.readyTimeoutMs);
-  let disposition = signalDisposition(pid, signo);
+  let disposition = dispositionOf(view, pid, signo);
   let waited = false;
   // A process that takes the signal synchronously (tini in rt_sigtimedwait, a signalfd) has no handler to wait for.
-  while (disposition === 'default' && synchronousWait(pid, signo) === null && performance.now() < until && alive()) {
+  while (disposition === 'default' && synchronousWait(pid, signo, undefined, view) === null && performance.now() < until && alive()) {
     await sleep(10, abort, 'the wait for a signal handler');
     waited = true;
-    disposition = signalDisposition(pid, signo);
+    disposition = dispositionOf(view, pid, signo);
   }
   return { disposition, waited };
 }
@@ -444,22 +458,23 @@ function ellipsis(line: string): string {
   return line.length > 500 ? `${line.slice(0, 499)}…` : line;
 }
 
+/** What a process does with a signal (its status masks); throws ProbeError `gone` when it is gone, as the probe did. */
+function dispositionOf(view: ProcessView, pid: number, signo: number): SignalDisposition {
+  const status = view.status(pid);
+  if (status === undefined) throw new ProbeError('gone', pid, `process ${pid} is gone`);
+  return parseSignalDisposition(status, signo);
+}
+
 /** Process group of a process (field 5 of stat); undefined when it is gone. */
-function pgidOf(pid: number): number | undefined {
-  const text = readProcText(`/proc/${pid}/stat`);
-  if (!text) return undefined;
-  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[2]);
+function pgidOf(view: ProcessView, pid: number): number | undefined {
+  return view.stat(pid)?.pgid;
 }
 
 /** Short name of a process (comm), or `gone`. */
-function commOf(pid: number): string {
-  return readProcText(`/proc/${pid}/comm`)?.trim() ?? 'gone';
+function commOf(view: ProcessView, pid: number): string {
+  return view.comm(pid)?.trim() ?? 'gone';
 }
 
-function readCmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim();
-  } catch {
-    return `pid ${pid}`;
-  }
+function readCmdline(view: ProcessView, pid: number): string {
+  return view.cmdline(pid, 'latin1')?.replaceAll('\0', ' ').trim() ?? `pid ${pid}`;
 }

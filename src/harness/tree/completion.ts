@@ -27,24 +27,13 @@
  * `awaitReloadFinished` is the loop over the real tree.
  */
 import { arch } from 'node:os';
-import { countFdDir, descendants, fdDirOf, type TreeOptions, TreeWalker } from './tree.js';
-import { PROC_ROOT, readProcText, readStat, threadIds } from './proc-stat.js';
+import { type SyscallSite } from '../../proc/parse.js';
+import { procfsView } from '../../proc/procfs-view.js';
+import type { ProcessView, ThreadReading } from '../../proc/view.js';
+import { descendants, type TreeOptions, TreeWalker, viewOf } from './tree.js';
 
-/** Where a thread is, from its syscall file: a syscall number, `running` (in user space or on a CPU), or null when unreadable. */
-export type SyscallSite = number | 'running' | null;
-
-/** One thread at one poll. */
-export interface ThreadReading {
-  pid: number;
-  tid: number;
-  /** Thread name (comm of the task). */
-  comm: string;
-  /** One-letter state. */
-  state: string;
-  syscall: SyscallSite;
-  /** utime + stime in clock ticks (100 per second). */
-  cpuTicks: number;
-}
+export { parseSyscall, type SyscallSite } from '../../proc/parse.js';
+export type { ThreadReading } from '../../proc/view.js';
 
 /** A thread's idle place, recorded at the baseline. */
 export interface IdleSite {
@@ -76,35 +65,18 @@ export function syscallName(site: SyscallSite, machine = arch()): string {
   return names[site] ?? `syscall ${site}`;
 }
 
-/** Parses a syscall file: `230 0x0 …` → 230; `running` → 'running'; `-1 …` (stopped outside a syscall) → 'running'. */
-export function parseSyscall(text: string | undefined): SyscallSite {
-  if (text === undefined) return null;
-  const first = text.trim().split(/\s+/)[0] ?? '';
-  if (first === 'running') return 'running';
-  const n = Number(first);
-  if (!Number.isInteger(n)) return null;
-  return n < 0 ? 'running' : n;
-}
-
 /** Reads every thread of the given processes (stat + syscall; wchan only with `withWchan`). */
-export function readThreads(pids: readonly number[], procRoot = PROC_ROOT): ThreadReading[] {
+export function readThreads(pids: readonly number[], procRoot?: string, view: ProcessView = procfsView(procRoot)): ThreadReading[] {
   const out: ThreadReading[] = [];
-  for (const pid of pids) {
-    for (const tid of threadIds(pid, procRoot)) {
-      const base = `${procRoot}/${pid}/task/${tid}`;
-      const stat = readStat(`${base}/stat`);
-      if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
-      out.push({ pid, tid, comm: stat.comm, state: stat.state, syscall: parseSyscall(readProcText(`${base}/syscall`)), cpuTicks: stat.cpuTicks });
-    }
-  }
+  for (const pid of pids) for (const t of view.threads(pid)) out.push(t);
   return out;
 }
 
 /** The baseline: where each live thread of the processes idles now (call when the program has settled, before the first signal). */
-export function recordIdleBaseline(pids: readonly number[], procRoot = PROC_ROOT): IdleBaseline {
+export function recordIdleBaseline(pids: readonly number[], procRoot?: string, view: ProcessView = procfsView(procRoot)): IdleBaseline {
   const baseline: IdleBaseline = new Map();
-  for (const t of readThreads(pids, procRoot)) {
-    const wchan = readProcText(`${procRoot}/${t.pid}/task/${t.tid}/wchan`)?.trim() || '0';
+  for (const t of readThreads(pids, undefined, view)) {
+    const wchan = view.wchan(t.pid, t.tid)?.trim() || '0';
     baseline.set(t.tid, { syscalls: [t.syscall], wchan, state: t.state });
   }
   return baseline;
@@ -115,14 +87,14 @@ export function recordIdleBaseline(pids: readonly number[], procRoot = PROC_ROOT
  * taken while every thread slept): every syscall each thread was seen in.
  * Start-up's last settle window gives them, so no separate window is needed.
  */
-export function idleBaselineOf(polls: readonly (readonly ThreadReading[])[], procRoot = PROC_ROOT): IdleBaseline {
+export function idleBaselineOf(polls: readonly (readonly ThreadReading[])[], procRoot?: string, view: ProcessView = procfsView(procRoot)): IdleBaseline {
   const baseline: IdleBaseline = new Map();
   const pidOf = new Map<number, number>();
   for (const readings of polls) {
     addIdleReadings(baseline, readings);
     for (const t of readings) pidOf.set(t.tid, t.pid);
   }
-  for (const [tid, site] of baseline) site.wchan = readProcText(`${procRoot}/${pidOf.get(tid)}/task/${tid}/wchan`)?.trim() || '0';
+  for (const [tid, site] of baseline) site.wchan = view.wchan(pidOf.get(tid) as number, tid)?.trim() || '0';
   return baseline;
 }
 
@@ -341,31 +313,31 @@ export type ReloadFinished =
  * was delivered; take the full sample when it resolves `finished`.
  */
 export async function awaitReloadFinished(options: AwaitReloadOptions): Promise<ReloadFinished> {
-  const procRoot = options.procRoot ?? PROC_ROOT;
-  const startMs = options.signalSentAtMs ?? performance.now();
+  const view = viewOf(options);
+  const startMs = options.signalSentAtMs ?? view.now();
   const completion = new ReloadCompletion(options.baseline, { settleMs: options.settleMs, startMs, confirmMs: options.confirmMs });
   const walker = new TreeWalker(options.rootPid, options);
   let polls = 0;
   let pollCostMs = 0;
   for (;;) {
-    const now = performance.now();
+    const now = view.now();
     const tree = walker.walk();
     if (tree.length === 0) return { finished: false, reason: 'gone', sentence: `reload ${options.reload} did not finish: the process is gone`, busy: [], waitedMs: now - startMs, polls };
     let total = 0;
     for (const p of tree) {
-      const dir = fdDirOf(p.pid, p.state, procRoot);
-      if (dir) total += countFdDir(dir);
+      const dir = view.fdDir(p.pid, p.state);
+      if (dir) total += view.countFds(dir);
     }
-    const status = completion.observe(now, readThreads(tree.map((p) => p.pid), procRoot), total);
+    const status = completion.observe(now, readThreads(tree.map((p) => p.pid), undefined, view), total);
     polls++;
-    pollCostMs = performance.now() - now;
+    pollCostMs = view.now() - now;
     if (status.finished) return { finished: true, evidence: status.evidence, rule: status.rule, waitedMs: now - startMs, fds: status.fds, polls };
     if (options.abort?.aborted) return { finished: false, reason: 'aborted', sentence: `reload ${options.reload} aborted`, busy: status.busy, waitedMs: now - startMs, polls };
     if (now - startMs > options.timeoutMs) {
       return { finished: false, reason: 'timeout', sentence: notFinishedSentence(options.reload, status.busy, now, `the fd count did not hold for ${options.settleMs} ms within ${options.timeoutMs} ms`), busy: status.busy, waitedMs: now - startMs, polls };
     }
     // A big tree makes a poll cost milliseconds: sleep at least as long as it took, so polling stays under half a core.
-    await new Promise((r) => setTimeout(r, Math.max(options.pollMs ?? 2, pollCostMs)));
+    await view.sleep(Math.max(options.pollMs ?? 2, pollCostMs));
   }
 }
 

@@ -10,7 +10,9 @@
  * a zombie (or that has none) is a zombie here.
  */
 import { constants as osConstants } from 'node:os';
-import { hasSignal, PROC_ROOT, readProcText, statusMask, statusState, threadIds } from './proc-stat.js';
+import { hasSignal, statusMask, statusState } from '../../proc/parse.js';
+import { procfsView } from '../../proc/procfs-view.js';
+import type { ProcessView } from '../../proc/view.js';
 
 /** One thread's view of one signal, from its status file. */
 export interface ThreadSignalState {
@@ -37,10 +39,10 @@ export interface DeliveryResult {
 }
 
 /** Reads the signal state of every thread of `pid`; an empty list when the process is gone. */
-export function readSignalStates(pid: number, signo: number, procRoot = PROC_ROOT): ThreadSignalState[] {
+export function readSignalStates(pid: number, signo: number, procRoot?: string, view: ProcessView = procfsView(procRoot)): ThreadSignalState[] {
   const out: ThreadSignalState[] = [];
-  for (const tid of threadIds(pid, procRoot)) {
-    const status = readProcText(`${procRoot}/${pid}/task/${tid}/status`);
+  for (const tid of view.threadIds(pid)) {
+    const status = view.status(pid, tid);
     if (status === undefined) continue;
     out.push({
       tid,
@@ -77,6 +79,8 @@ export interface AwaitDeliveryOptions {
   /** Between readings (default 1 ms; the first reading is immediate). */
   pollMs?: number;
   procRoot?: string;
+  /** Where the process world is read (default: /proc, at `procRoot`). */
+  view?: ProcessView;
   /** The process runs under repro's own tracer: `t` (tracing stop) passes, it is not a stopped process. */
   tracingStopIsTransient?: boolean;
 }
@@ -93,16 +97,17 @@ export async function awaitDelivery(pid: number, signal: NodeJS.Signals, options
   const signo = osConstants.signals[signal];
   const timeoutMs = options.timeoutMs ?? 1000;
   const pollMs = options.pollMs ?? 1;
-  const started = performance.now();
+  const view = options.view ?? procfsView(options.procRoot);
+  const started = view.now();
   for (;;) {
-    const reading = deliveryFrom(readSignalStates(pid, signo, options.procRoot), signal, options.tracingStopIsTransient);
-    const waitedMs = performance.now() - started;
+    const reading = deliveryFrom(readSignalStates(pid, signo, undefined, view), signal, options.tracingStopIsTransient);
+    const waitedMs = view.now() - started;
     const final = reading.outcome !== 'waiting' && reading.outcome !== 'blocked';
     if (final) return { outcome: reading.outcome as DeliveryOutcome, detail: reading.detail, waitedMs };
     if (waitedMs >= timeoutMs) {
       const outcome = reading.outcome === 'blocked' ? 'blocked' : 'still-pending';
       return { outcome, detail: outcome === 'blocked' ? reading.detail : `${signal} still pending after ${Math.round(waitedMs)} ms`, waitedMs };
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await view.sleep(pollMs);
   }
 }

@@ -1,98 +1,27 @@
 /**
- * fd identity, and the leak judged by the fds that survive.
- *
- * Every fd gets an identity: pid, fd number and the object it refers to.
- * - pipes and sockets: the inode in the link target (`pipe:[1234]`);
- * - files, directories, devices: device:inode, and the birth time where the
- *   filesystem keeps one (stat of /proc/PID/fd/N follows the link to the open
- *   object, so a file replaced under the same path is a different object, and
- *   so is a new file that got a recycled inode); the path is kept for views
- *   but is not part of the key, since a rename or delete changes it;
- * - anon inodes: every eventfd, signalfd, epoll... shares one anon inode, so
- *   the inode says nothing; eventfds carry a unique `eventfd-id` in
- *   /proc/PID/fdinfo/N, which is used where present. For the others the
- *   identity is (pid, fd, kind): the same fd number closed and reopened as the
- *   same kind between two samples looks like one fd (documented limit).
+ * The leak judged by the fds that survive. The fd identity itself (pid, fd,
+ * device, inode, birth time) is src/proc/identity.ts, the one every driver
+ * and attribution use; the wrappers here keep the tree's call shapes.
  *
  * An fd "opened in reload k" is one first seen in the sample after signal k
  * (or seen again after being absent from the sample before: the same
  * identity closed and opened again is a new fd); a survivor is one still
  * open in the last sample. `survivors()` is pure.
  */
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { classifyTarget, countKinds, type FdKind, type KindCounts } from '../../fdprobe/kinds.js';
+import { countKinds, type FdKind, type KindCounts } from '../../fdprobe/kinds.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
-import { PROC_ROOT } from './proc-stat.js';
+import { type FdIdentity, identitiesOf as procIdentitiesOf, identityKey, type IdentityOptions, readIdentities as procReadIdentities } from '../../proc/identity.js';
 
-/** One fd and what it refers to. */
-export interface FdIdentity {
-  pid: number;
-  fd: number;
-  kind: FdKind;
-  /** The object: `pipe:[ino]`, `socket:[ino]`, `/path@dev:ino`, `anon_inode:[eventfd]#id`, `anon_inode:[signalfd]`. */
-  object: string;
+export { type FdIdentity, identityKey } from '../../proc/identity.js';
+
+/** Identities from a probe listing; `where` is the fd directory it was read from, or the options (a view). */
+export function identitiesOf(pid: number, entries: readonly FdEntry[], where?: string | IdentityOptions): FdIdentity[] {
+  return procIdentitiesOf(pid, entries, typeof where === 'string' ? { fdDir: where } : where);
 }
 
-/**
- * The key two samples compare: pid, fd number and object. A file is the same object under another
- * name: a rotation renames it (`app.log` → `app.log.1`), a delete adds ` (deleted)` to its link, and the
- * fd is still the one opened before. So a file's key is its device, inode and birth time, never its path.
- */
-export function identityKey(id: Pick<FdIdentity, 'pid' | 'fd' | 'object'>): string {
-  const at = id.object.startsWith('/') ? id.object.lastIndexOf('@') : -1;
-  return `${id.pid}:${id.fd}:${at >= 0 ? `file${id.object.slice(at)}` : id.object}`;
-}
-
-/**
- * Identities from a listing the probe already made (FdEntry: fd, kind,
- * target): pipes and sockets cost nothing more, files one stat, eventfds
- * one fdinfo read. `fdDir` is where the listing was read (`/proc/PID/fd`, or
- * a thread's fd directory when the leader has exited). A fd closed meanwhile
- * keeps its target as the object.
- */
-export function identitiesOf(pid: number, entries: readonly FdEntry[], fdDir = `${PROC_ROOT}/${pid}/fd`): FdIdentity[] {
-  return entries.map((e) => ({ pid, fd: e.fd, kind: e.kind, object: objectOf(e.target, `${fdDir}/${e.fd}`, fdDir.replace(/\/fd$/, `/fdinfo/${e.fd}`)) }));
-}
-
-/** The object an fd refers to, from its link target, and stat / fdinfo where the target is not enough. */
-export function objectOf(target: string, fdPath: string, fdinfoPath: string): string {
-  if (target.startsWith('pipe:') || target.startsWith('socket:')) return target;
-  if (target.startsWith('anon_inode:')) {
-    if (target === 'anon_inode:[eventfd]') {
-      try {
-        const id = /^eventfd-id:\s*(\d+)/m.exec(readFileSync(fdinfoPath, 'utf8'))?.[1];
-        if (id) return `${target}#${id}`;
-      } catch {
-        // closed meanwhile
-      }
-    }
-    return target;
-  }
-  if (target.startsWith('/')) {
-    try {
-      const st = statSync(fdPath, { bigint: true });
-      // Inode numbers are recycled (ext4 hands a freed one to the next file): the birth time tells them apart where the filesystem has one.
-      return st.birthtimeNs > 0n ? `${target}@${st.dev}:${st.ino}:${st.birthtimeNs}` : `${target}@${st.dev}:${st.ino}`;
-    } catch {
-      return target;
-    }
-  }
-  return target;
-}
-
-/** Reads the identities of every fd of one process (readlink + the extra reads above): for tests and one-off use. */
-export function readIdentities(pid: number, fdDir = `${PROC_ROOT}/${pid}/fd`): FdIdentity[] {
-  const entries: FdEntry[] = [];
-  for (const name of readdirSync(fdDir)) {
-    try {
-      const target = readlinkSync(`${fdDir}/${name}`);
-      entries.push({ fd: Number(name), kind: classifyTarget(target), target });
-    } catch {
-      // closed between readdir and readlink
-    }
-  }
-  entries.sort((a, b) => a.fd - b.fd);
-  return identitiesOf(pid, entries, fdDir);
+/** Reads the identities of every fd of one process: for tests and one-off use. */
+export function readIdentities(pid: number, where?: string | IdentityOptions): FdIdentity[] {
+  return procReadIdentities(pid, typeof where === 'string' ? { fdDir: where } : where);
 }
 
 /**

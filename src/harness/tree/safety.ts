@@ -3,9 +3,11 @@
  * signal that could harm the target or repro itself. `refusalFor(facts)` is
  * pure; `refuseSignal(pid, signal)` reads the facts from /proc.
  */
-import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { hasSignal, PF_KTHREAD, PROC_ROOT, readProcText, readStat, statusMask, statusState, threadIds } from './proc-stat.js';
+import { signalfdMask } from '../../proc/fd-kinds.js';
+import { hasSignal, PF_KTHREAD, statusMask, statusState } from '../../proc/parse.js';
+import { procfsView } from '../../proc/procfs-view.js';
+import type { ProcessView } from '../../proc/view.js';
 
 /** Default action of each signal without a handler (signal(7)); real-time signals terminate. */
 export type DefaultAction = 'terminate' | 'core' | 'stop' | 'ignore' | 'continue';
@@ -66,11 +68,11 @@ export function refusalFor(signal: NodeJS.Signals, facts: TargetFacts): string |
 }
 
 /** repro's own pid and every ancestor up to pid 1, from the ppid links. */
-export function selfAndAncestors(self = process.pid, procRoot = PROC_ROOT): number[] {
+export function selfAndAncestors(self = process.pid, procRoot?: string, view: ProcessView = procfsView(procRoot)): number[] {
   const out: number[] = [];
   for (let pid = self; pid > 0 && !out.includes(pid); ) {
     out.push(pid);
-    const stat = readStat(`${procRoot}/${pid}/stat`);
+    const stat = view.stat(pid);
     if (!stat) break;
     pid = stat.ppid;
   }
@@ -78,26 +80,21 @@ export function selfAndAncestors(self = process.pid, procRoot = PROC_ROOT): numb
 }
 
 /** Reads the facts about `pid` for `signal` from /proc. */
-export function targetFacts(pid: number, signal: NodeJS.Signals, procRoot = PROC_ROOT): TargetFacts {
+export function targetFacts(pid: number, signal: NodeJS.Signals, procRoot?: string, view: ProcessView = procfsView(procRoot), self = process.pid): TargetFacts {
   const signo = osConstants.signals[signal];
-  const stat = readStat(`${procRoot}/${pid}/stat`);
-  const status = readProcText(`${procRoot}/${pid}/status`);
-  const protectedPids = selfAndAncestors(process.pid, procRoot);
+  const stat = view.stat(pid);
+  const status = view.status(pid);
+  const protectedPids = selfAndAncestors(self, undefined, view);
   if (!stat || status === undefined) return { pid, exists: false, zombie: false, kernelThread: false, caught: false, ignored: false, protectedPids };
-  let hasExe = true;
-  try {
-    readlinkSync(`${procRoot}/${pid}/exe`);
-  } catch (error) {
-    // A zombie's exe is gone too: only a live process without one is a kernel thread.
-    hasExe = (error as NodeJS.ErrnoException).code !== 'ENOENT';
-  }
+  // A zombie's exe is gone too: only a live process without one is a kernel thread.
+  const hasExe = view.hasExe(pid);
   const caught = hasSignal(statusMask(status, 'SigCgt'), signo);
   const ignored = hasSignal(statusMask(status, 'SigIgn'), signo);
   let zombie = statusState(status) === 'Z';
   if (zombie) {
     // An exited leader whose other threads run is not a zombie process.
-    zombie = !threadIds(pid, procRoot).some((tid) => {
-      const s = readStat(`${procRoot}/${pid}/task/${tid}/stat`);
+    zombie = !view.threadIds(pid).some((tid) => {
+      const s = view.stat(pid, tid);
       return s !== undefined && s.state !== 'Z' && s.state !== 'X';
     });
   }
@@ -109,7 +106,7 @@ export function targetFacts(pid: number, signal: NodeJS.Signals, procRoot = PROC
     caught,
     ignored,
     // Only asked when it matters: the signalfd search reads every fd's link.
-    waited: !caught && !ignored && synchronousWait(pid, signo, procRoot) !== null,
+    waited: !caught && !ignored && synchronousWait(pid, signo, undefined, view) !== null,
     protectedPids,
   };
 }
@@ -118,9 +115,9 @@ export function targetFacts(pid: number, signal: NodeJS.Signals, procRoot = PROC
  * Null when `signal` may be sent to `pid`, else the one-line reason to refuse
  * (before anything is sent; the caller exits 2 for KILL/STOP, 4 otherwise).
  */
-export function refuseSignal(pid: number, signal: NodeJS.Signals): string | null {
+export function refuseSignal(pid: number, signal: NodeJS.Signals, view?: ProcessView): string | null {
   if (signal === 'SIGKILL' || signal === 'SIGSTOP') return refusalFor(signal, { pid, exists: true, zombie: false, kernelThread: false, caught: false, ignored: false, protectedPids: [] });
-  return refusalFor(signal, targetFacts(pid, signal));
+  return refusalFor(signal, targetFacts(pid, signal, undefined, view));
 }
 
 /** rt_sigtimedwait's number on x64 and arm64 (sigwait, sigtimedwait and sigwaitinfo all end there). */
@@ -141,14 +138,14 @@ export type SynchronousWait = { how: 'sigtimedwait'; tid: number } | { how: 'sig
  * A thread that neither blocks nor waits could take it with the default
  * action: then null.
  */
-export function synchronousWait(pid: number, signo: number, procRoot = PROC_ROOT): SynchronousWait | null {
+export function synchronousWait(pid: number, signo: number, procRoot?: string, view: ProcessView = procfsView(procRoot)): SynchronousWait | null {
   let waiting: number | undefined;
   let live = 0;
-  for (const tid of threadIds(pid, procRoot)) {
-    const status = readProcText(`${procRoot}/${pid}/task/${tid}/status`);
+  for (const tid of view.threadIds(pid)) {
+    const status = view.status(pid, tid);
     if (status === undefined || ['Z', 'X'].includes(statusState(status))) continue;
     live++;
-    if (waiting === undefined && sigtimedwaitHolds(pid, tid, signo, procRoot)) {
+    if (waiting === undefined && sigtimedwaitHolds(pid, tid, signo, view)) {
       waiting = tid;
       continue;
     }
@@ -156,50 +153,32 @@ export function synchronousWait(pid: number, signo: number, procRoot = PROC_ROOT
   }
   if (live === 0) return null;
   if (waiting !== undefined) return { how: 'sigtimedwait', tid: waiting };
-  const fd = signalfdFor(pid, signo, procRoot);
+  const fd = signalfdFor(pid, signo, view);
   return fd === undefined ? null : { how: 'signalfd', fd };
 }
 
 /** Thread `tid` sleeps in rt_sigtimedwait and its waited set holds `signo`. */
-function sigtimedwaitHolds(pid: number, tid: number, signo: number, procRoot: string): boolean {
-  const fields = readProcText(`${procRoot}/${pid}/task/${tid}/syscall`)?.trim().split(/\s+/);
+function sigtimedwaitHolds(pid: number, tid: number, signo: number, view: ProcessView): boolean {
+  const fields = view.syscall(pid, tid)?.trim().split(/\s+/);
   if (!fields || Number(fields[0]) !== SIGTIMEDWAIT_NR) return false;
   // rt_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout, size_t sigsetsize)
   const address = BigInt(fields[1] ?? '0');
   const size = Math.min(Number(fields[4] ?? 0), 16);
   if (address === 0n || size <= 0 || (signo - 1) >> 3 >= size) return false;
-  let fd: number | undefined;
-  try {
-    fd = openSync(`${procRoot}/${pid}/mem`, 'r');
-    const set = Buffer.alloc(size);
-    if (readSync(fd, set, 0, size, address) !== size) return false;
-    return (((set[(signo - 1) >> 3] as number) >> ((signo - 1) & 7)) & 1) === 1;
-  } catch {
-    // No ptrace rights over it (or it moved on): not known to wait.
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  // Unreadable without ptrace rights over it (or it moved on): not known to wait.
+  const set = view.readMem(pid, address, size);
+  return set !== undefined && (((set[(signo - 1) >> 3] as number) >> ((signo - 1) & 7)) & 1) === 1;
 }
 
 /** The first open signalfd of `pid` whose mask (fdinfo `sigmask:`) holds `signo`. */
-function signalfdFor(pid: number, signo: number, procRoot: string): number | undefined {
-  let names: string[];
-  try {
-    names = readdirSync(`${procRoot}/${pid}/fd`);
-  } catch {
-    return undefined;
-  }
-  for (const name of names) {
-    let target: string;
-    try {
-      target = readlinkSync(`${procRoot}/${pid}/fd/${name}`);
-    } catch {
-      continue;
-    }
+function signalfdFor(pid: number, signo: number, view: ProcessView): number | undefined {
+  const dir = `${view.root}/${pid}/fd`;
+  for (const fd of view.fdNumbers(dir) ?? []) {
+    const target = view.fdTarget(dir, fd);
     if (target !== 'anon_inode:[signalfd]') continue;
-    const info = readProcText(`${procRoot}/${pid}/fdinfo/${name}`);
-    if (info !== undefined && hasSignal(statusMask(info, 'sigmask'), signo)) return Number(name);
+    const info = view.fdinfo(dir, fd);
+    const mask = info === undefined ? undefined : signalfdMask(info);
+    if (mask !== undefined && hasSignal(mask, signo)) return fd;
   }
   return undefined;
 }

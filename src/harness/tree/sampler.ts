@@ -5,9 +5,10 @@
  * process's own fd limit, and EMFILE where it happens: a process with fewer
  * free slots below its limit than the fds this reload opened in it.
  */
-import { readFileSync } from 'node:fs';
 import { countKinds } from '../../fdprobe/kinds.js';
 import { parseLimits, ProcfsProbe } from '../../fdprobe/procfs.js';
+import { ProcfsView } from '../../proc/procfs-view.js';
+import type { ProcessView } from '../../proc/view.js';
 import {
   MAX_SAMPLE_PROCESSES,
   MAX_SURVIVOR_LINES,
@@ -19,7 +20,6 @@ import {
 } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
 import { FirstSeen, type FdIdentity, identitiesOf, identityKey, survivors } from './identity.js';
-import { PROC_ROOT, readProcText } from './proc-stat.js';
 import { listTreeFds, type TreeFdSample, type TreeOptions } from './tree.js';
 
 /** What one sample of the tree gives the driver. */
@@ -49,30 +49,32 @@ export class TreeSampler {
   readonly #order: string[] = [];
   #last: FdIdentity[] = [];
   #lastReload = 0;
-  readonly #probe: ProcfsProbe;
+  readonly #view: ProcessView;
 
+  /** `probe`: a procfs probe to share (its socket-kind cache) when `options.view` is not given. */
   constructor(
     readonly rootPid: number,
     readonly options: TreeOptions,
     probe?: ProcfsProbe,
   ) {
-    this.#probe = probe ?? new ProcfsProbe(options.procRoot ?? PROC_ROOT);
+    this.#view = options.view ?? new ProcfsView(options.procRoot, probe ?? new ProcfsProbe(options.procRoot));
   }
 
   /** Lists the whole tree for the sample of `reload` (0: the baseline) and feeds every fd's identity to FirstSeen. */
   sample(reload: number): TreeSampleResult {
-    const tree = listTreeFds(this.rootPid, this.#probe, this.options);
+    const view = this.#view;
+    const tree = listTreeFds(this.rootPid, undefined, { ...this.options, view });
     const ids: FdIdentity[] = [];
     let emfile: string | undefined;
     let emfileAhead = false;
     let rssKb: number | undefined;
     for (const p of tree.processes) {
       const entries = p.entries ?? [];
-      ids.push(...identitiesOf(p.pid, entries, p.fdDir));
-      const key = `${p.pid}:${startTicks(p.pid)}`;
+      ids.push(...identitiesOf(p.pid, entries, { fdDir: p.fdDir, view }));
+      const key = `${p.pid}:${view.stat(p.pid)?.startTicks ?? 0}`;
       let known = this.#known.get(key);
       if (!known) {
-        known = { measured: { pid: p.pid, ppid: p.ppid, command: p.command, firstReload: reload, lastReload: reload, fdsFirst: p.fds, fdsLast: p.fds }, limit: limitOf(p.pid), belowLimit: 0 };
+        known = { measured: { pid: p.pid, ppid: p.ppid, command: p.command, firstReload: reload, lastReload: reload, fdsFirst: p.fds, fdsLast: p.fds }, limit: limitOf(view, p.pid), belowLimit: 0 };
         this.#known.set(key, known);
         this.#order.push(key);
       }
@@ -90,7 +92,7 @@ export class TreeSampler {
       known.belowLimit = below;
       known.measured.lastReload = reload;
       known.measured.fdsLast = p.fds;
-      const rss = rssOf(p.pid);
+      const rss = rssOf(view, p.pid);
       if (rss !== undefined) rssKb = (rssKb ?? 0) + rss;
     }
     this.#firstSeen.observe(reload, ids);
@@ -149,22 +151,12 @@ export class TreeSampler {
   }
 }
 
-/** Start time in clock ticks (field 22 of stat): with the pid, names a process even across pid reuse; 0 when gone. */
-function startTicks(pid: number): number {
-  const text = readProcText(`${PROC_ROOT}/${pid}/stat`);
-  if (!text) return 0;
-  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
+function limitOf(view: ProcessView, pid: number): number | null {
+  const text = view.limits(pid);
+  return text === undefined ? null : parseLimits(text).soft;
 }
 
-function limitOf(pid: number): number | null {
-  try {
-    return parseLimits(readFileSync(`${PROC_ROOT}/${pid}/limits`, 'utf8')).soft;
-  } catch {
-    return null;
-  }
-}
-
-function rssOf(pid: number): number | undefined {
-  const kb = /^VmRSS:\s+(\d+)/m.exec(readProcText(`${PROC_ROOT}/${pid}/status`) ?? '')?.[1];
+function rssOf(view: ProcessView, pid: number): number | undefined {
+  const kb = /^VmRSS:\s+(\d+)/m.exec(view.status(pid) ?? '')?.[1];
   return kb === undefined ? undefined : Number(kb);
 }

@@ -10,32 +10,28 @@
  * and an empty /proc/PID/fd while its other threads run and hold the fds:
  * those are read from /proc/PID/task/TID/fd of a live thread (`fdDirOf`).
  */
-import { readdirSync, statSync } from 'node:fs';
 import { countKinds, type KindCounts } from '../../fdprobe/kinds.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
 import { ProcfsProbe } from '../../fdprobe/procfs.js';
-import { PROC_ROOT, readProcText, readStat, threadIds } from './proc-stat.js';
+import { procfsView, ProcfsView } from '../../proc/procfs-view.js';
+import type { ProcessView, TreeProcess, TreeWalk } from '../../proc/view.js';
 
-/** One process of the tree. */
-export interface TreeProcess {
-  pid: number;
-  /** Parent's pid (tgid). */
-  ppid: number;
-  /** Short name from stat (15 characters at most). */
-  comm: string;
-  /** One-letter state of the leader thread (a `Z` leader may still have live threads: see `fdDirOf`). */
-  state: string;
-  /** Start time after boot in clock ticks: with pid, names the process even if the pid is reused later. */
-  startTicks: number;
-}
+export type { TreeProcess } from '../../proc/view.js';
 
 export interface TreeOptions {
   /** Include the root itself (default true). False for a keeper, which is the root but not watched. */
   includeRoot?: boolean;
-  /** /proc (tests may point elsewhere). */
+  /** /proc (tests may point elsewhere); ignored when `view` is given. */
   procRoot?: string;
   /** Pids left out with their descendants (strace's tracer, which re-parents to the keeper); read at every walk, so it may fill later. */
   exclude?: ReadonlySet<number>;
+  /** Where the process world is read (default: /proc, at `procRoot`). */
+  view?: ProcessView;
+}
+
+/** The view the options name: theirs, or the shared procfs view of their root. */
+export function viewOf(options: Pick<TreeOptions, 'procRoot' | 'view'> = {}): ProcessView {
+  return options.view ?? procfsView(options.procRoot);
 }
 
 /**
@@ -50,57 +46,21 @@ export function descendants(rootPid: number, options: TreeOptions = {}): TreePro
 }
 
 /**
- * `descendants` for polling: remembers which pids are outside the tree and
- * does not read their stat again. Sound because a process outside the tree
- * cannot join it (a process only moves by re-parenting, to a subreaper or
- * init, both outside; new members are new pids, read on sight). A pid that
- * died and was reused between two calls would be missed, so every
- * `fullScanEvery` calls everything is read again.
+ * `descendants` for polling: the view's walker, which remembers which pids
+ * are outside the tree and does not read their stat again (see ProcfsView).
  */
 export class TreeWalker {
-  readonly #outside = new Set<number>();
-  #calls = 0;
+  readonly #walk: TreeWalk;
 
   constructor(
     readonly rootPid: number,
-    private readonly options: TreeOptions & { fullScanEvery?: number } = {},
-  ) {}
+    options: TreeOptions & { fullScanEvery?: number } = {},
+  ) {
+    this.#walk = viewOf(options).walker(rootPid, options);
+  }
 
   walk(): TreeProcess[] {
-    const root = this.options.procRoot ?? PROC_ROOT;
-    const rootPid = this.rootPid;
-    if (this.#calls++ % (this.options.fullScanEvery ?? 50) === 0) this.#outside.clear();
-    const byParent = new Map<number, TreeProcess[]>();
-    let rootEntry: TreeProcess | undefined;
-    const present = new Set<number>();
-    for (const name of readdirSync(root)) {
-      const code = name.charCodeAt(0);
-      if (code < 48 || code > 57) continue;
-      const pid = Number(name);
-      present.add(pid);
-      if (this.#outside.has(pid)) continue;
-      const stat = readStat(`${root}/${name}/stat`);
-      if (!stat) continue;
-      const entry: TreeProcess = { pid, ppid: stat.ppid, comm: stat.comm, state: stat.state, startTicks: stat.startTicks };
-      if (pid === rootPid) rootEntry = entry;
-      let siblings = byParent.get(stat.ppid);
-      if (!siblings) byParent.set(stat.ppid, (siblings = []));
-      siblings.push(entry);
-    }
-    for (const pid of this.#outside) if (!present.has(pid)) this.#outside.delete(pid);
-    if (!rootEntry) return [];
-    const out: TreeProcess[] = [rootEntry];
-    const inTree = new Set([rootPid]);
-    for (let i = 0; i < out.length; i++) {
-      for (const child of byParent.get((out[i] as TreeProcess).pid) ?? []) {
-        // A pid cannot be its own ancestor, but guard against a cycle from a pid reused mid-walk.
-        if (inTree.has(child.pid) || this.options.exclude?.has(child.pid)) continue;
-        inTree.add(child.pid);
-        out.push(child);
-      }
-    }
-    for (const list of byParent.values()) for (const p of list) if (!inTree.has(p.pid)) this.#outside.add(p.pid);
-    return this.options.includeRoot === false ? out.slice(1) : out;
+    return this.#walk.walk();
   }
 }
 
@@ -109,24 +69,13 @@ export class TreeWalker {
  * leader thread has exited (state Z) while other threads live, the fd
  * directory of the first live thread. Undefined for a real zombie or a gone process.
  */
-export function fdDirOf(pid: number, leaderState: string, procRoot = PROC_ROOT): string | undefined {
-  if (leaderState !== 'Z' && leaderState !== 'X') return `${procRoot}/${pid}/fd`;
-  for (const tid of threadIds(pid, procRoot)) {
-    if (tid === pid) continue;
-    const stat = readStat(`${procRoot}/${pid}/task/${tid}/stat`);
-    if (stat && stat.state !== 'Z' && stat.state !== 'X') return `${procRoot}/${pid}/task/${tid}/fd`;
-  }
-  return undefined;
+export function fdDirOf(pid: number, leaderState: string, procRoot?: string, view: ProcessView = procfsView(procRoot)): string | undefined {
+  return view.fdDir(pid, leaderState);
 }
 
 /** Number of fds in an fd directory: stat size on Linux >= 6.2 (one syscall), readdir otherwise; 0 when gone. */
-export function countFdDir(dir: string): number {
-  try {
-    const size = statSync(dir).size;
-    return size > 0 ? size : readdirSync(dir).length;
-  } catch {
-    return 0;
-  }
+export function countFdDir(dir: string, view: ProcessView = procfsView()): number {
+  return view.countFds(dir);
 }
 
 /** One process's fds in a tree sample. */
@@ -160,12 +109,12 @@ export interface TreeFdSample {
  * directory. Pass the same `walker` at every poll.
  */
 export function countTreeFds(rootPid: number, options: TreeOptions = {}, walker?: TreeWalker): TreeFdSample {
-  const procRoot = options.procRoot ?? PROC_ROOT;
+  const view = viewOf(options);
   const processes: ProcessFdSample[] = [];
   let totalFds = 0;
   for (const p of walker ? walker.walk() : descendants(rootPid, options)) {
-    const dir = fdDirOf(p.pid, p.state, procRoot);
-    const fds = dir ? countFdDir(dir) : 0;
+    const dir = view.fdDir(p.pid, p.state);
+    const fds = dir ? view.countFds(dir) : 0;
     totalFds += fds;
     processes.push({ pid: p.pid, ppid: p.ppid, command: p.comm, fds });
   }
@@ -173,8 +122,8 @@ export function countTreeFds(rootPid: number, options: TreeOptions = {}, walker?
 }
 
 /** Command line of a process, argv joined by spaces, at most 200 characters; comm in brackets when empty. */
-export function commandLine(pid: number, comm: string, procRoot = PROC_ROOT): string {
-  const text = readProcText(`${procRoot}/${pid}/cmdline`)?.replaceAll('\0', ' ').trim();
+export function commandLine(pid: number, comm: string, procRoot?: string, view: ProcessView = procfsView(procRoot)): string {
+  const text = view.cmdline(pid)?.replaceAll('\0', ' ').trim();
   return text ? text.slice(0, 200) : `[${comm}]`;
 }
 
@@ -183,36 +132,23 @@ export function commandLine(pid: number, comm: string, procRoot = PROC_ROOT): st
  * the procfs probe, which caches socket kinds: pass the same probe each time).
  * A process that exits between the walk and its listing is left out.
  */
-export function listTreeFds(rootPid: number, probe: ProcfsProbe = new ProcfsProbe(), options: TreeOptions = {}): TreeFdSample {
-  const procRoot = options.procRoot ?? PROC_ROOT;
+export function listTreeFds(rootPid: number, probe?: ProcfsProbe, options: TreeOptions = {}): TreeFdSample {
+  // A probe given without a view brings its socket-kind cache to a view of its own.
+  const view = options.view ?? (probe ? new ProcfsView(options.procRoot, probe) : new ProcfsView(options.procRoot));
   const processes: ProcessFdSample[] = [];
   const all: FdEntry[] = [];
   for (const p of descendants(rootPid, options)) {
-    const dir = fdDirOf(p.pid, p.state, procRoot);
+    const dir = view.fdDir(p.pid, p.state);
     let entries: FdEntry[] = [];
     if (dir) {
       try {
-        entries = listFdDir(probe, dir, procRoot);
+        entries = view.listFds(dir);
       } catch {
         continue; // gone meanwhile
       }
     }
     all.push(...entries);
-    processes.push({ pid: p.pid, ppid: p.ppid, command: commandLine(p.pid, p.comm, procRoot), fds: entries.length, byKind: countKinds(entries.map((e) => e.kind)), entries, fdDir: dir });
+    processes.push({ pid: p.pid, ppid: p.ppid, command: commandLine(p.pid, p.comm, undefined, view), fds: entries.length, byKind: countKinds(entries.map((e) => e.kind)), entries, fdDir: dir });
   }
   return { processes, totalFds: all.length, byKind: countKinds(all.map((e) => e.kind)) };
-}
-
-/** Thread fd directories are listed by pointing a probe at /proc/PID/task as its root. */
-const threadProbes = new Map<string, ProcfsProbe>();
-function listFdDir(probe: ProcfsProbe, dir: string, procRoot: string): FdEntry[] {
-  const match = /\/(\d+)\/task\/(\d+)\/fd$/.exec(dir);
-  if (!match) return probe.listSync(Number(/\/(\d+)\/fd$/.exec(dir)?.[1]));
-  const taskRoot = `${procRoot}/${match[1]}/task`;
-  let threadProbe = threadProbes.get(taskRoot);
-  if (!threadProbe) {
-    if (threadProbes.size > 64) threadProbes.clear();
-    threadProbes.set(taskRoot, (threadProbe = new ProcfsProbe(taskRoot)));
-  }
-  return threadProbe.listSync(Number(match[2]));
 }
