@@ -76,6 +76,8 @@ export interface Strategy<Result> {
    * (the child is torn down and the error thrown on).
    */
   ended(error: unknown, run: RunContext): Promise<boolean>;
+  /** After the last step or the end of the run, before teardown (the child is still there): what the run concludes from its samples. */
+  end?(run: RunContext): Promise<void>;
   /**
    * Before teardown under --attribute: the fds to pin as survivors, or
    * undefined to pin none. Absent: the leaked fds of the samples fed to
@@ -111,6 +113,7 @@ export async function runLoop<Result>(strategy: Strategy<Result>, hooks: Pick<Dr
       throw error;
     }
   }
+  await strategy.end?.(run);
   if (trace) {
     const survivors = strategy.survivors ? strategy.survivors() : leaked?.seen ? leaked.leaked() : undefined;
     if (survivors) trace.pin(survivors);
