@@ -243,47 +243,63 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
       return ended ? execFailure(options.command[0] ?? '', ended, output.stderr.view().text) : undefined;
     },
     stop(graceMs) {
-      stopping ??= (async () => {
-        const started = performance.now();
-        let forced = false;
-        // stdin stays open until the child is gone: the bundled children leave at once on its EOF (the
-        // harness-died path), and closing it first would race their SIGTERM shutdown.
-        if (running && keeper) {
-          forced = await stopTree(pid, exited, graceMs, signalKeeper);
-        } else if (running) {
-          killGroup('SIGTERM');
-          // A stopped process (state T) holds SIGTERM pending until it runs again: let it act on it (as systemd does).
-          // Again through the grace period: one that stops itself after the first SIGCONT (a child that raises
-          // SIGSTOP at a phase marker, its SIGTERM read from a signalfd only once it runs) would otherwise sit
-          // stopped until SIGKILL.
-          killGroup('SIGCONT');
-          const resume = setInterval(() => killGroup('SIGCONT'), RESUME_EVERY_MS);
-          let timer: NodeJS.Timeout | undefined;
-          const graceOver = new Promise<'timeout'>((r) => {
-            timer = setTimeout(() => r('timeout'), graceMs);
-          });
-          const first = await Promise.race([exited, graceOver]);
-          clearTimeout(timer);
-          clearInterval(resume);
-          if (first === 'timeout') {
-            forced = true;
-            killGroup('SIGKILL');
-          }
-        }
-        const how = await exited;
-        // Whatever else is in the group (grandchildren that ignored SIGTERM) goes too.
-        killGroup('SIGKILL');
-        subprocess.stdin?.destroy();
-        // Read what is still in the pipes (a last `shutdown` line), but never wait on a pipe a stray holds open.
-        await drained(subprocess, 250);
-        subprocess.stdout?.destroy();
-        subprocess.stderr?.destroy();
-        (subprocess.stdio as unknown as ({ destroy(): void } | null | undefined)[])[3]?.destroy();
-        return { exitCode: how.exitCode, signal: how.signal, forced, teardownMs: Math.round(performance.now() - started) };
-      })();
+      stopping ??= stopChild({ subprocess, exited, running: () => running, keeper: keeper !== undefined, pid, killGroup, signalKeeper }, graceMs);
       return stopping;
     },
   };
+}
+
+/** What stopping a launched child needs of it. */
+interface Stopping {
+  subprocess: ResultPromise;
+  exited: Promise<{ exitCode: number | null; signal: string | null }>;
+  running: () => boolean;
+  /** Launched under the keeper: the tree is ended through it. */
+  keeper: boolean;
+  pid: number;
+  killGroup: (sig: NodeJS.Signals) => void;
+  signalKeeper: (sig: NodeJS.Signals) => void;
+}
+
+/** LaunchedChild.stop: SIGTERM (and SIGCONT), the grace period, SIGKILL; then the pipes are read out and closed. */
+async function stopChild(child: Stopping, graceMs: number): Promise<ChildExit> {
+  const { subprocess, exited, killGroup } = child;
+  const started = performance.now();
+  let forced = false;
+  // stdin stays open until the child is gone: the bundled children leave at once on its EOF (the
+  // harness-died path), and closing it first would race their SIGTERM shutdown.
+  if (child.running() && child.keeper) {
+    forced = await stopTree(child.pid, exited, graceMs, child.signalKeeper);
+  } else if (child.running()) {
+    killGroup('SIGTERM');
+    // A stopped process (state T) holds SIGTERM pending until it runs again: let it act on it (as systemd does).
+    // Again through the grace period: one that stops itself after the first SIGCONT (a child that raises
+    // SIGSTOP at a phase marker, its SIGTERM read from a signalfd only once it runs) would otherwise sit
+    // stopped until SIGKILL.
+    killGroup('SIGCONT');
+    const resume = setInterval(() => killGroup('SIGCONT'), RESUME_EVERY_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), graceMs);
+    });
+    const first = await Promise.race([exited, graceOver]);
+    clearTimeout(timer);
+    clearInterval(resume);
+    if (first === 'timeout') {
+      forced = true;
+      killGroup('SIGKILL');
+    }
+  }
+  const how = await exited;
+  // Whatever else is in the group (grandchildren that ignored SIGTERM) goes too.
+  killGroup('SIGKILL');
+  subprocess.stdin?.destroy();
+  // Read what is still in the pipes (a last `shutdown` line), but never wait on a pipe a stray holds open.
+  await drained(subprocess, 250);
+  subprocess.stdout?.destroy();
+  subprocess.stderr?.destroy();
+  (subprocess.stdio as unknown as ({ destroy(): void } | null | undefined)[])[3]?.destroy();
+  return { exitCode: how.exitCode, signal: how.signal, forced, teardownMs: Math.round(performance.now() - started) };
 }
 
 /** Sends `sig` to every process below `rootPid` (not to it); one that is gone meanwhile is skipped. */

@@ -14,6 +14,12 @@ export class LeakedFds {
   readonly #first = new FirstSeen();
   #baseline = new Set<string>();
   #last: FdIdentity[] = [];
+  #seen = false;
+
+  /** Whether any sample was observed (nothing to pin before the baseline). */
+  get seen(): boolean {
+    return this.#seen;
+  }
 
   /** The fds of the sample after signal `reload` (0: the baseline). */
   observe(pid: number, reload: number, entries: readonly FdEntry[]): void {
@@ -21,6 +27,7 @@ export class LeakedFds {
     if (reload === 0) this.#baseline = new Set(ids.map(identityKey));
     this.#first.observe(reload, ids);
     this.#last = ids;
+    this.#seen = true;
   }
 
   /** fds open at the last sample that were not open at the baseline, each with the reload it was first seen after. */

@@ -10,11 +10,12 @@
  * It measures; it does not judge (src/kinds/drain/judge.ts does, after the run).
  */
 import { readFileSync } from 'node:fs';
+import { runLoop, type RunContext, type Strategy } from '../../core/lifecycle.js';
+import { programLeft } from '../../core/program.js';
 import type { ChildExit, KeptOutput } from '../../model/run-document.js';
 import type { PhaseEvent } from '../../model/drain.js';
 import { WaitError } from '../child-output.js';
-import { programPidOf } from '../tree/keeper.js';
-import { launchChild, type LaunchedChild, type LaunchOptions } from '../launch.js';
+import type { LaunchedChild, LaunchOptions } from '../launch.js';
 import { type GeneratorStats, type LoadPlan, LoadGenerator } from '../load/generator.js';
 import { Ledger, type LedgerSummary, type ServerState } from '../load/ledger.js';
 import { Timeline, type TimelineData } from '../load/timeline.js';
@@ -117,135 +118,188 @@ async function awaitHttpReady(host: string, port: number, path: string, timeoutM
   throw new RunEnded('ready-timeout', `${url} did not answer 200 within ${timeoutMs} ms`);
 }
 
-export async function runLoadAndSignal(plan: LoadAndSignalPlan, hooks: LoadAndSignalHooks = {}): Promise<LoadAndSignalResult> {
-  const child = (hooks.launch ?? launchChild)({ command: plan.command, ulimit: plan.ulimit, ...(plan.keeper ? { keeper: plan.keeper } : {}) });
-  hooks.onChild?.(child);
+/** How an error thrown before the server's end ends the run, or undefined when it is not a way for a run to end. */
+function loadEnd(error: unknown): LoadAndSignalResult['ended'] | undefined {
+  if (error instanceof WaitError) return { reason: error.reason === 'aborted' ? 'aborted' : error.reason === 'exited' ? 'child-exited' : 'ready-timeout', detail: `${error.phase}: ${error.message}` };
+  if (!(error instanceof RunEnded)) return undefined;
+  return { reason: error.reason === 'aborted' || error.reason === 'child-exited' || error.reason === 'ready-timeout' ? error.reason : 'child-exited', detail: error.detail };
+}
+
+/** A deadline, not one timer: Node's timers run on the loop's cached clock and can fire up to a millisecond before performance.now() says it is over. */
+function deadline(atMs: number): { over: Promise<'grace'>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const over = new Promise<'grace'>((r) => {
+    const check = () => {
+      const left = atMs - performance.now();
+      if (left <= 0) r('grace');
+      else timer = setTimeout(check, Math.ceil(left));
+    };
+    check();
+  });
+  return { over, cancel: () => clearTimeout(timer) };
+}
+
+/**
+ * The load driver as a strategy of the lifecycle: ready is the server up
+ * (its port known, the baseline probe taken), and its one step is the load,
+ * the signal at a seeded moment, the lag, and the grace period.
+ */
+class LoadAndSignal implements Strategy<LoadAndSignalResult> {
+  readonly launch;
+  readonly readyTimeoutMs;
+  readonly steps = 1;
+  readonly graceMs = 500;
+  readonly #maxDurationMs: number;
+  #child: LaunchedChild | undefined;
   /** The server's own pid: under the keeper the program it started, once it says so. */
-  let serverPid = child.pid;
+  #serverPid = -1;
+  readonly #events: PhaseEvent[] = [];
+  #ledger: Ledger;
+  #killAt: number | undefined;
+  #port: number | null = null;
+  #host: string;
+  #generator: LoadGenerator | undefined;
+  #stats: GeneratorStats = { started: 0, readinessPolls: 0, durationMs: 0, peakConnections: 0 };
+  #ended: LoadAndSignalResult['ended'] = { reason: 'done', detail: '' };
+
+  constructor(
+    readonly plan: LoadAndSignalPlan,
+    readonly hooks: LoadAndSignalHooks,
+  ) {
+    this.launch = { command: plan.command, ulimit: plan.ulimit, ...(plan.keeper ? { keeper: plan.keeper } : {}) };
+    this.readyTimeoutMs = plan.readyTimeoutMs;
+    this.#host = plan.target?.host ?? '127.0.0.1';
+    this.#maxDurationMs = plan.load.maxDurationMs ?? plan.warmupMs + plan.signalJitterMs + Math.max(plan.lagMs, plan.graceMs) + plan.load.requestTimeoutMs + 2000;
+    const buckets = plan.maxTimelineBuckets ?? 240;
+    this.#ledger = new Ledger(performance.now(), plan.lagMs, plan.graceMs, new Timeline(Math.max(5, Math.ceil(this.#maxDurationMs / buckets)), buckets));
+  }
+
+  /** The server is up: its `ready` event named its port, or the target answered its readiness path; then the baseline probe. */
+  async ready(run: RunContext): Promise<undefined> {
+    const child = run.child as LaunchedChild;
+    const { plan } = this;
+    this.#child = child;
+    this.#serverPid = child.pid;
+    child.output.onOtherEvent((event) => {
+      const now = performance.now();
+      const signalAt = this.#ledger.signalAt;
+      if (this.#events.length < 200) this.#events.push({ ...event, harnessMs: signalAt === undefined ? -0 : Math.round((now - signalAt) * 10) / 10 });
+      if (event.event === 'listener-closed') {
+        this.#ledger.listenerClosedAt = now;
+        this.#ledger.listenerClosedFrom = 'child-event';
+      }
+    });
+    if (plan.target) {
+      this.#port = plan.target.port;
+      await awaitHttpReady(this.#host, this.#port, plan.load.paths?.ready ?? '/ready', plan.readyTimeoutMs, () => child.isRunning(), this.hooks.abort);
+    } else {
+      const ready = await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', this.hooks.abort);
+      const p = (ready.event as unknown as Record<string, unknown>).port;
+      if (typeof p !== 'number' || !Number.isInteger(p) || p <= 0) throw new RunEnded('ready-timeout', 'the ready event has no "port" field: the load has nowhere to go');
+      this.#port = p;
+    }
+    if (plan.keeper) this.#serverPid = (await child.tree?.program) ?? child.pid;
+    await this.hooks.onReady?.(this.#serverPid, this.#port);
+    this.#ledger = new Ledger(performance.now(), plan.lagMs, plan.graceMs, new Timeline(this.#ledger.timeline.bucketMs, this.#ledger.timeline.maxBuckets));
+    return undefined;
+  }
+
+  /** Load, the warm-up, the signal (and a second one), then the server's exit or SIGKILL at the grace period. */
+  async step(): Promise<'end'> {
+    const { plan } = this;
+    const child = this.#child as LaunchedChild;
+    const ledger = this.#ledger;
+    const generator = new LoadGenerator({ ...plan.load, host: this.#host, port: this.#port as number, seed: plan.seed, lagMs: plan.lagMs, maxDurationMs: this.#maxDurationMs }, ledger, () => this.#serverState());
+    this.#generator = generator;
+    generator.start();
+    await sleep(plan.warmupMs + generator.random().int(0, plan.signalJitterMs), this.hooks.abort);
+    if (this.hooks.abort?.aborted) throw new RunEnded('aborted', 'aborted during the warm-up');
+    if (!child.isRunning()) throw new RunEnded('child-exited', 'the server exited during the warm-up');
+
+    ledger.signalAt = performance.now();
+    this.#signalServer(plan.signal);
+    const second = plan.secondSignal && setTimeout(() => this.#secondSignal(), plan.secondSignal.afterMs);
+    const grace = deadline(ledger.signalAt + plan.graceMs);
+    const first = await Promise.race([child.exited.then(() => 'exited' as const), grace.over]);
+    grace.cancel();
+    clearTimeout(second);
+    if (first === 'grace') {
+      this.#killAt = performance.now();
+      ledger.killAt = this.#killAt;
+      ledger.connectionsOpenAtKill = generator.openConnections();
+      child.killNow();
+    }
+    const how = await child.exited;
+    ledger.exitAt = performance.now();
+    ledger.exit = { code: how.exitCode, signal: how.signal, killed: first === 'grace' };
+    if (ledger.listenerClosedAt === undefined) {
+      ledger.listenerClosedAt = ledger.exitAt;
+      ledger.listenerClosedFrom = 'exit';
+    }
+    generator.serverGone();
+    this.#stats = await generator.finish();
+    return 'end';
+  }
+
+  async ended(error: unknown): Promise<boolean> {
+    this.#generator?.stop();
+    if (this.#generator) this.#stats = await this.#generator.finish();
+    const ended = loadEnd(error);
+    if (ended) this.#ended = ended;
+    return ended !== undefined;
+  }
+
+  async end(): Promise<void> {
+    const exit = this.#ledger.exit;
+    if (this.#ended.reason === 'done') this.#ended.detail = exit?.killed ? `killed after the grace period (${this.plan.graceMs} ms)` : `the server exited ${exit?.signal ? `on ${exit.signal}` : `with code ${exit?.code}`}`;
+  }
+
+  finish(exit: ChildExit | null): LoadAndSignalResult {
+    const child = this.#child as LaunchedChild;
+    return {
+      ended: this.#ended,
+      pid: this.#serverPid > 0 ? this.#serverPid : null,
+      port: this.#port,
+      ledger: this.#ledger.summary(),
+      timeline: this.#ledger.timelineData(),
+      events: this.#events,
+      generator: this.#stats,
+      child: exit,
+      stdout: child.output.stdout.view(),
+      stderr: child.output.stderr.view(),
+    };
+  }
+
+  #serverState(): ServerState {
+    if (this.#killAt !== undefined) return 'killed';
+    return !(this.#child as LaunchedChild).isRunning() || (!this.plan.keeper && gone(this.#serverPid)) ? 'exited' : 'running';
+  }
+
+  #secondSignal(): void {
+    if (!(this.#child as LaunchedChild).isRunning() || !this.plan.secondSignal) return;
+    this.#ledger.secondSignalAt = performance.now();
+    this.#signalServer(this.plan.secondSignal.signal);
+  }
+
   /**
    * Signals go to the server: under the keeper, the program, or, when it exited and left a process
    * running (it daemonized), the process it left, as a service manager would signal a daemon.
    */
-  const signalServer = (sig: NodeJS.Signals): void => {
-    if (plan.keeper && child.tree?.programExit()) {
-      const daemon = programPidOf(child.pid);
-      if (daemon !== undefined) {
-        try {
-          process.kill(daemon, sig);
-        } catch {
-          // gone meanwhile
-        }
-        serverPid = daemon;
-        return;
-      }
+  #signalServer(sig: NodeJS.Signals): void {
+    const daemon = this.plan.keeper ? programLeft(this.#child)?.daemon : undefined;
+    if (daemon === undefined) {
+      (this.#child as LaunchedChild).signal(sig);
+      return;
     }
-    child.signal(sig);
-  };
-  const events: PhaseEvent[] = [];
-  let ledger: Ledger | undefined;
-  let killAt: number | undefined;
-  const serverState = (): ServerState => (killAt !== undefined ? 'killed' : !child.isRunning() || (!plan.keeper && gone(serverPid)) ? 'exited' : 'running');
-  child.output.onOtherEvent((event) => {
-    const now = performance.now();
-    const signalAt = ledger?.signalAt;
-    if (events.length < 200) events.push({ ...event, harnessMs: signalAt === undefined ? -0 : Math.round((now - signalAt) * 10) / 10 });
-    if (event.event === 'listener-closed' && ledger) {
-      ledger.listenerClosedAt = now;
-      ledger.listenerClosedFrom = 'child-event';
+    try {
+      process.kill(daemon, sig);
+    } catch {
+      // gone meanwhile
     }
-  });
-
-  let port: number | null = null;
-  let generator: LoadGenerator | undefined;
-  let stats: GeneratorStats = { started: 0, readinessPolls: 0, durationMs: 0, peakConnections: 0 };
-  let ended: LoadAndSignalResult['ended'] = { reason: 'done', detail: '' };
-  const maxDurationMs = plan.load.maxDurationMs ?? plan.warmupMs + plan.signalJitterMs + Math.max(plan.lagMs, plan.graceMs) + plan.load.requestTimeoutMs + 2000;
-  ledger = new Ledger(performance.now(), plan.lagMs, plan.graceMs, new Timeline(Math.max(5, Math.ceil(maxDurationMs / (plan.maxTimelineBuckets ?? 240))), plan.maxTimelineBuckets ?? 240));
-
-  try {
-    const host = plan.target?.host ?? '127.0.0.1';
-    if (plan.target) {
-      port = plan.target.port;
-      await awaitHttpReady(host, port, plan.load.paths?.ready ?? '/ready', plan.readyTimeoutMs, () => child.isRunning(), hooks.abort);
-    } else {
-      const ready = await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
-      const p = (ready.event as unknown as Record<string, unknown>).port;
-      if (typeof p !== 'number' || !Number.isInteger(p) || p <= 0) throw new RunEnded('ready-timeout', 'the ready event has no "port" field: the load has nowhere to go');
-      port = p;
-    }
-    if (plan.keeper) serverPid = (await child.tree?.program) ?? child.pid;
-    await hooks.onReady?.(serverPid, port);
-    ledger = new Ledger(performance.now(), plan.lagMs, plan.graceMs, new Timeline(ledger.timeline.bucketMs, ledger.timeline.maxBuckets));
-    const theLedger = ledger;
-    generator = new LoadGenerator({ ...plan.load, host, port, seed: plan.seed, lagMs: plan.lagMs, maxDurationMs }, theLedger, serverState);
-    generator.start();
-    await sleep(plan.warmupMs + generator.random().int(0, plan.signalJitterMs), hooks.abort);
-    if (hooks.abort?.aborted) throw new RunEnded('aborted', 'aborted during the warm-up');
-    if (!child.isRunning()) throw new RunEnded('child-exited', 'the server exited during the warm-up');
-
-    theLedger.signalAt = performance.now();
-    signalServer(plan.signal);
-    let second: NodeJS.Timeout | undefined;
-    if (plan.secondSignal) {
-      const { signal, afterMs } = plan.secondSignal;
-      second = setTimeout(() => {
-        if (!child.isRunning()) return;
-        theLedger.secondSignalAt = performance.now();
-        signalServer(signal);
-      }, afterMs);
-    }
-    let graceTimer: NodeJS.Timeout | undefined;
-    // A deadline, not one timer: Node's timers run on the loop's cached clock and can fire up to a
-    // millisecond before performance.now() says the grace period is over.
-    const graceEnds = theLedger.signalAt + plan.graceMs;
-    const graceOver = new Promise<'grace'>((r) => {
-      const check = () => {
-        const left = graceEnds - performance.now();
-        if (left <= 0) r('grace');
-        else graceTimer = setTimeout(check, Math.ceil(left));
-      };
-      check();
-    });
-    const first = await Promise.race([child.exited.then(() => 'exited' as const), graceOver]);
-    clearTimeout(graceTimer);
-    clearTimeout(second);
-    if (first === 'grace') {
-      killAt = performance.now();
-      theLedger.killAt = killAt;
-      theLedger.connectionsOpenAtKill = generator.openConnections();
-      child.killNow();
-    }
-    const how = await child.exited;
-    theLedger.exitAt = performance.now();
-    theLedger.exit = { code: how.exitCode, signal: how.signal, killed: first === 'grace' };
-    if (theLedger.listenerClosedAt === undefined) {
-      theLedger.listenerClosedAt = theLedger.exitAt;
-      theLedger.listenerClosedFrom = 'exit';
-    }
-    generator.serverGone();
-    stats = await generator.finish();
-  } catch (error) {
-    generator?.stop();
-    if (generator) stats = await generator.finish();
-    if (error instanceof WaitError) ended = { reason: error.reason === 'aborted' ? 'aborted' : error.reason === 'exited' ? 'child-exited' : 'ready-timeout', detail: `${error.phase}: ${error.message}` };
-    else if (error instanceof RunEnded) ended = { reason: error.reason === 'aborted' || error.reason === 'child-exited' || error.reason === 'ready-timeout' ? error.reason : 'child-exited', detail: error.detail };
-    else {
-      await child.stop(500);
-      throw error;
-    }
+    this.#serverPid = daemon;
   }
-  if (ended.reason === 'done') ended.detail = ledger.exit?.killed ? `killed after the grace period (${plan.graceMs} ms)` : `the server exited ${ledger.exit?.signal ? `on ${ledger.exit.signal}` : `with code ${ledger.exit?.code}`}`;
-  const exit = await child.stop(500);
-  return {
-    ended,
-    pid: serverPid > 0 ? serverPid : null,
-    port,
-    ledger: ledger.summary(),
-    timeline: ledger.timelineData(),
-    events,
-    generator: stats,
-    child: exit,
-    stdout: child.output.stdout.view(),
-    stderr: child.output.stderr.view(),
-  };
+}
+
+export async function runLoadAndSignal(plan: LoadAndSignalPlan, hooks: LoadAndSignalHooks = {}): Promise<LoadAndSignalResult> {
+  return runLoop(new LoadAndSignal(plan, hooks), hooks);
 }

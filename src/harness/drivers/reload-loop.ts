@@ -12,14 +12,15 @@
  * baseline (the leaked fds) are pinned for the trace to attribute.
  */
 import type { TraceHook } from '../../attribution/session.js';
-import type { FdProbe } from '../../fdprobe/probe.js';
-import type { Measured, MeasuredRun, Sample } from '../../model/run-document.js';
+import { type DriverHooks, endFromWait, type RunContext, runLoop, type Strategy } from '../../core/lifecycle.js';
+import type { ChildExit, Measured, MeasuredRun } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
 import type { ChildEvent } from '../../protocol/events.js';
 import { WaitError } from '../child-output.js';
-import { launchChild, type LaunchedChild, type LaunchOptions } from '../launch.js';
+import type { LaunchedChild } from '../launch.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
-import { LeakedFds } from './leaked-fds.js';
+
+export type { DriverHooks } from '../../core/lifecycle.js';
 
 export interface ReloadLoopPlan extends RecordPlan {
   ulimit: number;
@@ -34,77 +35,109 @@ export interface ReloadLoopPlan extends RecordPlan {
   trace?: TraceHook;
 }
 
-export interface DriverHooks {
-  probe: FdProbe;
-  abort?: AbortSignal;
-  onSample?: (sample: Sample) => void;
-  /** Called once the child is spawned, so a caller can kill it on a second Ctrl-C. */
-  onChild?: (child: LaunchedChild) => void;
-  /** Spawns the child; a fake in unit tests. */
-  launch?: (options: LaunchOptions) => LaunchedChild;
+/** The acknowledgement (or register failure) of the reload with sequence number `seq`. */
+export const isAck = (seq: number) => (e: ChildEvent) => (e.event === 'reload' || e.event === 'register-failed') && e.seq === seq;
+
+/** A protocol wait or a `RunEnded` ends the run (recorded); anything else does not. */
+export function recordProtocolEnd(recorder: RunRecorder, error: unknown): boolean {
+  const ended = error instanceof WaitError ? endFromWait(error) : error;
+  if (!(ended instanceof RunEnded)) return false;
+  recorder.end(ended);
+  return true;
 }
 
-const isAck = (seq: number) => (e: ChildEvent) => (e.event === 'reload' || e.event === 'register-failed') && e.seq === seq;
+/** After teardown: a child that exited says how in the run's end. */
+export function noteChildExit(recorder: RunRecorder, exit: ChildExit): void {
+  if (recorder.ending.reason === 'child-exited') recorder.end(new RunEnded('child-exited', `${recorder.ending.detail} (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`})`));
+}
 
-function endFromWait(error: WaitError): RunEnded {
-  if (error.reason === 'aborted') return new RunEnded('aborted', `aborted during ${error.phase}`);
-  if (error.reason === 'exited') return new RunEnded('child-exited', `${error.message} during ${error.phase}`);
-  return new RunEnded(error.phase === 'ready' ? 'ready-timeout' : 'ack-timeout', `${error.phase}: ${error.message}`);
+/** The protocol child (launched, never attached): the reload loop and the rounds always have one. */
+export function childOf(run: RunContext): LaunchedChild {
+  return run.child as LaunchedChild;
+}
+
+/** The reload loop as a step strategy: per reload, signal, await the acknowledgement with that sequence number, sample. */
+class ReloadLoop implements Strategy<MeasuredRun> {
+  readonly recorder: RunRecorder;
+  readonly launch;
+  readonly trace;
+  readonly readyTimeoutMs;
+  readonly steps;
+  readonly graceMs;
+  #signalHandling: Measured['signalHandling'] = 'not-checked';
+  /** The `ready` event, sampled with the baseline. */
+  #ready: ChildEvent | undefined;
+
+  constructor(
+    readonly plan: ReloadLoopPlan,
+    readonly hooks: DriverHooks,
+  ) {
+    this.recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
+    this.launch = { command: plan.command, ulimit: plan.ulimit };
+    this.trace = plan.trace;
+    this.readyTimeoutMs = plan.readyTimeoutMs;
+    this.steps = plan.reloadsPlanned;
+    this.graceMs = plan.graceMs;
+  }
+
+  stepName(k: number): string {
+    return `reload ${k}`;
+  }
+
+  async ready(run: RunContext): Promise<number> {
+    const child = childOf(run);
+    child.output.onEvent(({ event }) => {
+      if (event.event !== 'reload') this.recorder.keep(event);
+    });
+    child.output.onOtherEvent((event) => this.recorder.keep(event));
+    const ready = await child.output.waitFor((e) => e.event === 'ready', this.plan.readyTimeoutMs, 'ready', this.hooks.abort);
+    this.#ready = ready.event;
+    return child.pid;
+  }
+
+  async baseline(run: RunContext): Promise<void> {
+    await this.#sample(run, 0, this.#ready);
+  }
+
+  async step(k: number, run: RunContext): Promise<'next' | 'end'> {
+    const child = childOf(run);
+    this.plan.beforeSignal?.(k);
+    const sentNs = process.hrtime.bigint();
+    if (!child.signal(this.plan.signal)) throw new RunEnded('child-exited', `child gone before reload ${k}`);
+    const ack = await child.output.waitFor(isAck(k), this.plan.ackTimeoutMs, `reload ${k}`, this.hooks.abort);
+    await this.#sample(run, k, ack.event, round(Number(ack.atNs - sentNs) / 1e6, 4));
+    if (ack.event.event !== 'register-failed') return 'next';
+    this.#signalHandling = await checkSignalHandling(child, this.plan, k + 1, this.hooks.abort);
+    this.recorder.end(new RunEnded('emfile', `${ack.event.message} at reload ${k}`));
+    return 'end';
+  }
+
+  async ended(error: unknown): Promise<boolean> {
+    return recordProtocolEnd(this.recorder, error);
+  }
+
+  finish(exit: ChildExit | null, run: RunContext): MeasuredRun {
+    const child = childOf(run);
+    noteChildExit(this.recorder, exit as ChildExit);
+    return this.recorder.finish({
+      pid: child.pid,
+      child: exit,
+      ulimit: this.plan.ulimit,
+      signalHandling: this.#signalHandling,
+      stderr: child.output.stderr.view(),
+      stdout: child.output.stdout.view(),
+    });
+  }
+
+  async #sample(run: RunContext, reload: number, event: ChildEvent | undefined, roundTripMs?: number): Promise<void> {
+    const pid = childOf(run).pid;
+    const fds = await this.recorder.sample(pid, reload, { limit: this.plan.ulimit, event: event as Record<string, unknown> | undefined, roundTripMs });
+    run.observeFds(pid, reload, fds);
+  }
 }
 
 export async function runReloadLoop(plan: ReloadLoopPlan, hooks: DriverHooks): Promise<MeasuredRun> {
-  const recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
-  let signalHandling: Measured['signalHandling'] = 'not-checked';
-  const child = (hooks.launch ?? launchChild)({ command: plan.trace ? plan.trace.command(plan.command) : plan.command, ulimit: plan.ulimit });
-  hooks.onChild?.(child);
-  const leaked = plan.trace ? new LeakedFds() : undefined;
-  const sample = async (reload: number, taken: Parameters<RunRecorder['sample']>[2]): Promise<void> => {
-    const fds = await recorder.sample(child.pid, reload, taken);
-    leaked?.observe(child.pid, reload, fds);
-  };
-  child.output.onEvent(({ event }) => {
-    if (event.event !== 'reload') recorder.keep(event);
-  });
-  child.output.onOtherEvent((event) => recorder.keep(event));
-  const at = (event: ChildEvent | undefined, roundTripMs?: number) => ({ limit: plan.ulimit, event: event as Record<string, unknown> | undefined, roundTripMs });
-
-  try {
-    const ready = await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
-    await plan.trace?.attached(child.pid, plan.readyTimeoutMs);
-    await sample(0, at(ready.event));
-    for (let k = 1; k <= plan.reloadsPlanned; k++) {
-      if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
-      plan.beforeSignal?.(k);
-      const sentNs = process.hrtime.bigint();
-      if (!child.signal(plan.signal)) throw new RunEnded('child-exited', `child gone before reload ${k}`);
-      const ack = await child.output.waitFor(isAck(k), plan.ackTimeoutMs, `reload ${k}`, hooks.abort);
-      await sample(k, at(ack.event, round(Number(ack.atNs - sentNs) / 1e6, 4)));
-      if (ack.event.event === 'register-failed') {
-        signalHandling = await checkSignalHandling(child, plan, k + 1, hooks.abort);
-        recorder.end(new RunEnded('emfile', `${ack.event.message} at reload ${k}`));
-        break;
-      }
-    }
-  } catch (error) {
-    const ended = error instanceof WaitError ? endFromWait(error) : error;
-    if (!(ended instanceof RunEnded)) {
-      await child.stop(plan.graceMs);
-      throw error;
-    }
-    recorder.end(ended);
-  }
-
-  if (leaked && recorder.last()) plan.trace?.pin(leaked.leaked());
-  const exit = await child.stop(plan.graceMs);
-  if (recorder.ending.reason === 'child-exited') recorder.end(new RunEnded('child-exited', `${recorder.ending.detail} (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`})`));
-  return recorder.finish({
-    pid: child.pid,
-    child: exit,
-    ulimit: plan.ulimit,
-    signalHandling,
-    stderr: child.output.stderr.view(),
-    stdout: child.output.stdout.view(),
-  });
+  return runLoop(new ReloadLoop(plan, hooks), hooks);
 }
 
 /**

@@ -23,13 +23,12 @@ import type { ChildEvent } from '../../protocol/events.js';
 import type { KindCounts } from '../../fdprobe/kinds.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
 import { ProbeError } from '../../fdprobe/errors.js';
-import type { MeasuredRun } from '../../model/run-document.js';
+import type { ChildExit, MeasuredRun } from '../../model/run-document.js';
 import { round as roundTo } from '../../model/stats.js';
-import { WaitError } from '../child-output.js';
-import { launchChild, type LaunchedChild } from '../launch.js';
+import { runLoop, type RunContext, type Strategy } from '../../core/lifecycle.js';
+import type { LaunchedChild } from '../launch.js';
 import { RunEnded, RunRecorder } from '../record.js';
-import { LeakedFds } from './leaked-fds.js';
-import type { DriverHooks, ReloadLoopPlan } from './reload-loop.js';
+import { childOf, type DriverHooks, isAck, noteChildExit, recordProtocolEnd, type ReloadLoopPlan } from './reload-loop.js';
 import { added, type FdIdentity, identities, kindsOf, processState, readRingPending, type RingPending } from './round-snapshot.js';
 
 export interface RoundsPlan extends ReloadLoopPlan {
@@ -75,141 +74,173 @@ class PhaseQueue {
   }
 }
 
-const isAck = (seq: number) => (e: ChildEvent) => (e.event === 'reload' || e.event === 'register-failed') && e.seq === seq;
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
-function endFromWait(error: WaitError): RunEnded {
-  if (error.reason === 'aborted') return new RunEnded('aborted', `aborted during ${error.phase}`);
-  if (error.reason === 'exited') return new RunEnded('child-exited', `${error.message} during ${error.phase}`);
-  return new RunEnded(error.phase === 'ready' ? 'ready-timeout' : 'ack-timeout', `${error.phase}: ${error.message}`);
-}
+/** The rounds as a step strategy: per round, signal, snapshot each held phase, await the acknowledgement, count what the round left by identity. */
+class Rounds implements Strategy<MeasuredRun> {
+  readonly recorder: RunRecorder;
+  readonly launch;
+  readonly trace;
+  readonly readyTimeoutMs;
+  readonly steps;
+  readonly graceMs;
+  readonly #settleMs: number;
+  readonly #phases = new PhaseQueue();
+  /** The `ready` event, sampled with the baseline. */
+  #ready: ChildEvent | undefined;
+  #baseline = new Map<string, FdIdentity>();
+  #previous = this.#baseline;
 
-export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<MeasuredRun> {
-  const recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
-  const settleMs = plan.settleMs ?? 10;
-  const child = (hooks.launch ?? launchChild)({ command: plan.trace ? plan.trace.command(plan.command) : plan.command, ulimit: plan.ulimit });
-  hooks.onChild?.(child);
-  const leakedFds = plan.trace ? new LeakedFds() : undefined;
-  const phases = new PhaseQueue();
-  child.output.onEvent(({ event }) => {
-    if (event.event !== 'reload') recorder.keep(event);
-  });
-  child.output.onOtherEvent((event) => (event.event === 'phase' ? phases.push(event) : recorder.keep(event)));
+  constructor(
+    readonly plan: RoundsPlan,
+    readonly hooks: DriverHooks,
+  ) {
+    this.recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
+    this.launch = { command: plan.command, ulimit: plan.ulimit };
+    this.trace = plan.trace;
+    this.readyTimeoutMs = plan.readyTimeoutMs;
+    this.steps = plan.reloadsPlanned;
+    this.graceMs = plan.graceMs;
+    this.#settleMs = plan.settleMs ?? 10;
+  }
 
-  const list = async (at: string): Promise<FdEntry[]> => {
+  stepName(k: number): string {
+    return `reload ${k}`;
+  }
+
+  async ready(run: RunContext): Promise<number> {
+    const child = childOf(run);
+    child.output.onEvent(({ event }) => {
+      if (event.event !== 'reload') this.recorder.keep(event);
+    });
+    child.output.onOtherEvent((event) => (event.event === 'phase' ? this.#phases.push(event) : this.recorder.keep(event)));
+    this.#ready = (await child.output.waitFor((e) => e.event === 'ready', this.plan.readyTimeoutMs, 'ready', this.hooks.abort)).event;
+    return child.pid;
+  }
+
+  async baseline(run: RunContext): Promise<void> {
+    const pid = childOf(run).pid;
+    this.#baseline = identities(pid, await this.#list(pid, 'the baseline'));
+    this.#previous = this.#baseline;
+    const atBaseline = await this.recorder.sample(pid, 0, { limit: this.plan.ulimit, event: { ...this.#ready, leftFds: 0, leakedFds: 0 } });
+    run.observeFds(pid, 0, atBaseline);
+  }
+
+  async step(k: number, run: RunContext): Promise<'next' | 'end'> {
+    const child = childOf(run);
+    this.plan.beforeSignal?.(k);
+    const sentNs = process.hrtime.bigint();
+    if (!child.signal(this.plan.signal)) throw new RunEnded('child-exited', `child gone before reload ${k}`);
+    const ack = child.output.waitFor(isAck(k), this.plan.ackTimeoutMs, `reload ${k}`, this.hooks.abort);
+    const seen = await this.#phasesUntil(ack, child.pid, k);
+    const answer = await ack;
+    await this.#settle(child.pid);
+    const now = identities(child.pid, await this.#list(child.pid, `the end of round ${k}`));
+    const left = added(this.#previous, now);
+    const freed = added(now, this.#previous);
+    const leaked = added(this.#baseline, now);
+    this.#previous = now;
+    const lastRing = seen.filter((s) => s.ring && s.name !== 'runtime-stopped').at(-1)?.ring;
+    const roundFields = { leftFds: left.length, leakedFds: leaked.length, ...(lastRing ? { pendingSqes: lastRing.sqes } : {}) };
+    // Every round that left or freed something, and the first (the phases of a round that left nothing).
+    if (k === 1 || left.length || freed.length) this.recorder.keep(roundEvent(k, left, freed, seen));
+    const atEnd = await this.recorder.sample(child.pid, k, { limit: this.plan.ulimit, event: { ...answer.event, ...roundFields }, roundTripMs: roundTo(Number(answer.atNs - sentNs) / 1e6, 4) });
+    run.observeFds(child.pid, k, atEnd);
+    if (answer.event.event !== 'register-failed') return 'next';
+    this.recorder.end(new RunEnded('emfile', `${answer.event.message} at reload ${k}`));
+    return 'end';
+  }
+
+  async ended(error: unknown): Promise<boolean> {
+    return recordProtocolEnd(this.recorder, error);
+  }
+
+  /** A child stopped at a marker would sit out the whole grace period: resume it first. */
+  async teardown(child: LaunchedChild): Promise<ChildExit> {
+    if (child.isRunning()) {
+      try {
+        process.kill(child.pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+    }
+    return child.stop(this.plan.graceMs);
+  }
+
+  finish(exit: ChildExit | null, run: RunContext): MeasuredRun {
+    const child = childOf(run);
+    noteChildExit(this.recorder, exit as ChildExit);
+    return this.recorder.finish({ pid: child.pid, child: exit, ulimit: this.plan.ulimit, stderr: child.output.stderr.view(), stdout: child.output.stdout.view() });
+  }
+
+  /** Markers until the acknowledgement: a held child cannot acknowledge before it is resumed. */
+  async #phasesUntil(ack: Promise<unknown>, pid: number, k: number): Promise<PhaseSnapshot[]> {
+    let acked = false;
+    void ack.then(
+      () => (acked = true),
+      () => (acked = true),
+    );
+    const seen: PhaseSnapshot[] = [];
+    while (!acked) {
+      await Promise.race([ack, this.#phases.arrival()]);
+      for (let marker = this.#phases.take(); marker; marker = this.#phases.take()) {
+        if (marker.round !== k) continue;
+        if (marker.hold === true) await this.#stopped(pid, `phase ${String(marker.name)} of round ${k}`);
+        seen.push(await this.#snapshot(pid, marker, k));
+        if (marker.hold === true) process.kill(pid, 'SIGCONT');
+      }
+    }
+    return seen;
+  }
+
+  async #list(pid: number, at: string): Promise<FdEntry[]> {
     try {
-      return await hooks.probe.list(child.pid);
+      return await this.hooks.probe.list(pid);
     } catch (error) {
       if (error instanceof ProbeError) throw new RunEnded(error.failure === 'gone' ? 'child-exited' : 'probe-failed', `probe at ${at}: ${error.message}`);
       throw error;
     }
-  };
+  }
 
   /** Waits until the child has stopped itself at a held marker (state T). */
-  const stopped = async (what: string): Promise<void> => {
-    const deadline = performance.now() + plan.ackTimeoutMs;
+  async #stopped(pid: number, what: string): Promise<void> {
+    const deadline = performance.now() + this.plan.ackTimeoutMs;
     for (;;) {
-      const state = processState(child.pid);
+      const state = processState(pid);
       if (state === null || state === 'Z') throw new RunEnded('child-exited', `child gone at ${what}`);
       if (state === 'T' || state === 't') return;
-      if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted at ${what}`);
-      if (performance.now() > deadline) throw new RunEnded('ack-timeout', `${what}: the child did not stop within ${plan.ackTimeoutMs} ms`);
+      if (this.hooks.abort?.aborted) throw new RunEnded('aborted', `aborted at ${what}`);
+      if (performance.now() > deadline) throw new RunEnded('ack-timeout', `${what}: the child did not stop within ${this.plan.ackTimeoutMs} ms`);
       await tick();
     }
-  };
+  }
 
-  const snapshot = async (marker: OtherEvent, k: number): Promise<PhaseSnapshot> => {
+  async #snapshot(pid: number, marker: OtherEvent, k: number): Promise<PhaseSnapshot> {
     const name = String(marker.name);
-    const fds = await list(`${name} of round ${k}`);
+    const fds = await this.#list(pid, `${name} of round ${k}`);
     const ringFd = typeof marker.ring === 'number' ? marker.ring : undefined;
-    const pending = ringFd === undefined ? null : readRingPending(child.pid, ringFd);
+    const pending = ringFd === undefined ? null : readRingPending(pid, ringFd);
     return { name, fds: fds.length, fdsByKind: kindsOfEntries(fds), ...(pending && ringFd !== undefined ? { ring: { fd: ringFd, ...pending } } : {}) };
-  };
+  }
 
-  /** Waits for the fd count to hold still for `settleMs` (bounded by the ack timeout). */
-  const settle = async (): Promise<void> => {
-    const deadline = performance.now() + plan.ackTimeoutMs;
-    let last = await hooks.probe.count(child.pid);
+  /** Waits for the fd count to hold still for the settle time (bounded by the ack timeout). */
+  async #settle(pid: number): Promise<void> {
+    const deadline = performance.now() + this.plan.ackTimeoutMs;
+    let last = await this.hooks.probe.count(pid);
     let since = performance.now();
-    while (performance.now() - since < settleMs && performance.now() < deadline) {
+    while (performance.now() - since < this.#settleMs && performance.now() < deadline) {
       await tick();
-      const now = await hooks.probe.count(child.pid);
+      const now = await this.hooks.probe.count(pid);
       if (now !== last) {
         last = now;
         since = performance.now();
       }
     }
-  };
-
-  let previous = new Map<string, FdIdentity>();
-  let baseline = previous;
-  try {
-    const ready = await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
-    await plan.trace?.attached(child.pid, plan.readyTimeoutMs);
-    baseline = identities(child.pid, await list('the baseline'));
-    previous = baseline;
-    const atBaseline = await recorder.sample(child.pid, 0, { limit: plan.ulimit, event: { ...ready.event, leftFds: 0, leakedFds: 0 } });
-    leakedFds?.observe(child.pid, 0, atBaseline);
-
-    for (let k = 1; k <= plan.reloadsPlanned; k++) {
-      if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
-      plan.beforeSignal?.(k);
-      const sentNs = process.hrtime.bigint();
-      if (!child.signal(plan.signal)) throw new RunEnded('child-exited', `child gone before reload ${k}`);
-      const ack = child.output.waitFor(isAck(k), plan.ackTimeoutMs, `reload ${k}`, hooks.abort);
-      let acked = false;
-      void ack.then(
-        () => (acked = true),
-        () => (acked = true),
-      );
-      const seen: PhaseSnapshot[] = [];
-      // Markers until the acknowledgement: a held child cannot acknowledge before it is resumed.
-      while (!acked) {
-        await Promise.race([ack, phases.arrival()]);
-        for (let marker = phases.take(); marker; marker = phases.take()) {
-          if (marker.round !== k) continue;
-          if (marker.hold === true) await stopped(`phase ${String(marker.name)} of round ${k}`);
-          seen.push(await snapshot(marker, k));
-          if (marker.hold === true) process.kill(child.pid, 'SIGCONT');
-        }
-      }
-      const answer = await ack;
-      await settle();
-      const now = identities(child.pid, await list(`the end of round ${k}`));
-      const left = added(previous, now);
-      const freed = added(now, previous);
-      const leaked = added(baseline, now);
-      previous = now;
-      const lastRing = seen.filter((s) => s.ring && s.name !== 'runtime-stopped').at(-1)?.ring;
-      const roundFields = { leftFds: left.length, leakedFds: leaked.length, ...(lastRing ? { pendingSqes: lastRing.sqes } : {}) };
-      // Every round that left or freed something, and the first (the phases of a round that left nothing).
-      if (k === 1 || left.length || freed.length) recorder.keep(roundEvent(k, left, freed, seen));
-      const atEnd = await recorder.sample(child.pid, k, { limit: plan.ulimit, event: { ...answer.event, ...roundFields }, roundTripMs: roundTo(Number(answer.atNs - sentNs) / 1e6, 4) });
-      leakedFds?.observe(child.pid, k, atEnd);
-      if (answer.event.event === 'register-failed') {
-        recorder.end(new RunEnded('emfile', `${answer.event.message} at reload ${k}`));
-        break;
-      }
-    }
-  } catch (error) {
-    const ended = error instanceof WaitError ? endFromWait(error) : error;
-    if (!(ended instanceof RunEnded)) {
-      await stop(child, plan.graceMs);
-      throw error;
-    }
-    recorder.end(ended);
   }
+}
 
-  if (leakedFds && recorder.last()) plan.trace?.pin(leakedFds.leaked());
-  const exit = await stop(child, plan.graceMs);
-  if (recorder.ending.reason === 'child-exited') recorder.end(new RunEnded('child-exited', `${recorder.ending.detail} (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`})`));
-  return recorder.finish({
-    pid: child.pid,
-    child: exit,
-    ulimit: plan.ulimit,
-    stderr: child.output.stderr.view(),
-    stdout: child.output.stdout.view(),
-  });
+export async function runRounds(plan: RoundsPlan, hooks: DriverHooks): Promise<MeasuredRun> {
+  return runLoop(new Rounds(plan, hooks), hooks);
 }
 
 /** The `round` event kept in the run: what the round left and freed, by kind and by identity, and each phase's snapshot. */
@@ -228,16 +259,4 @@ export function roundEvent(k: number, left: readonly FdIdentity[], freed: readon
 
 function kindsOfEntries(fds: readonly FdEntry[]): KindCounts {
   return kindsOf(fds.map((f) => ({ fd: f.fd, kind: f.kind, inode: null })));
-}
-
-/** A child stopped at a marker would sit out the whole grace period: resume it first. */
-async function stop(child: LaunchedChild, graceMs: number) {
-  if (child.isRunning()) {
-    try {
-      process.kill(child.pid, 'SIGCONT');
-    } catch {
-      // already gone
-    }
-  }
-  return child.stop(graceMs);
 }

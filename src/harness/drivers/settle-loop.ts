@@ -12,27 +12,28 @@
  */
 import { constants as osConstants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { TraceHook } from '../../attribution/session.js';
+import { type DriverHooks, runLoop, type RunContext, type Strategy } from '../../core/lifecycle.js';
+import { programLeft, programStarted } from '../../core/program.js';
 import { ProbeError } from '../../fdprobe/errors.js';
-import { parseSignalDisposition, ProcfsProbe, type SignalDisposition } from '../../fdprobe/procfs.js';
+import { ProcfsProbe, type SignalDisposition } from '../../fdprobe/procfs.js';
 import { ProcfsView } from '../../proc/procfs-view.js';
 import { RecordingView } from '../../proc/recording.js';
 import type { ProcessView } from '../../proc/view.js';
-import type { MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
+import type { ChildExit, MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
 import { processExists } from '../../util/process-exists.js';
-import { exitSentence, launchChild } from '../launch.js';
+import { exitSentence, type LaunchedChild, type LaunchOptions } from '../launch.js';
 import { LogFollower } from '../log-follower.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
 import { addIdleReadings, awaitReloadFinished, type BusyThread, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
-import { keeperUnavailable, programPidOf } from '../tree/keeper.js';
+import { keeperUnavailable } from '../tree/keeper.js';
 import { synchronousWait } from '../tree/safety.js';
 import { TreeSampler } from '../tree/sampler.js';
 import { commandLine, countTreeFds, descendants, type TreeOptions, TreeWalker } from '../tree/tree.js';
-import type { DriverHooks } from './reload-loop.js';
-import type { TraceHook } from '../../attribution/session.js';
+import { commOf, dispositionOf, sendReload, type SignalTo, takers } from './settle-signals.js';
 
-/** Where the reload signal goes. */
-export type SignalTo = WatchedTree['signalTo'];
+export type { SignalTo } from './settle-signals.js';
 
 export interface SettleLoopPlan extends RecordPlan {
   /** Attach to this running process (and its descendants) instead of spawning `command`. */
@@ -95,326 +96,376 @@ export function startUpNotEnded(timeoutMs: number, busy: readonly BusyThread[], 
   return `start-up: ${named.join(', ')}${more} ${what}; the fd count held at ${steadyFds}), so start-up never looked finished: use --ready-after MS to start the reloads after a fixed wait`;
 }
 
-export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): Promise<MeasuredRun> {
-  const recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
-  const procfs = hooks.probe instanceof ProcfsProbe ? hooks.probe : new ProcfsProbe();
-  // Every reading of the process world goes through one view; with --record-trace, a recording one.
-  const liveView = new ProcfsView(undefined, procfs);
-  const recording = plan.recordTrace === undefined ? undefined : new RecordingView(liveView, plan.recordTrace, { command: plan.command, pid: plan.pid, signal: plan.signal });
-  const view: ProcessView = recording ?? liveView;
-  const signalTo = plan.signalTo ?? 'program';
-  const signo = osConstants.signals[plan.signal];
-  let emfileObserved: RunDocument['emfileObserved'];
+/**
+ * The watch driver as a step strategy, its state in fields and its phases in
+ * named methods: ready (the program is up: the keeper's report), baseline
+ * (start-up held still, the daemon followed, the handler awaited, where the
+ * threads idle, the reload-0 sample), step (one reload: send, delivered,
+ * finished, sampled), end (survivors) and finish (the document).
+ */
+class SettleLoop implements Strategy<MeasuredRun> {
+  readonly recorder: RunRecorder;
+  readonly launch: Strategy<MeasuredRun>['launch'];
+  readonly trace: TraceHook | undefined;
+  readonly readyTimeoutMs: number;
+  readonly steps: number;
+  readonly graceMs: number;
+  readonly #procfs: ProcfsProbe;
+  /** Every reading of the process world goes through this view; with --record-trace, a recording one. */
+  readonly #view: ProcessView;
+  readonly #recording: RecordingView | undefined;
+  readonly #signalTo: SignalTo;
+  readonly #signo: number;
+  /** Followed from its size when the run is planned, before the program starts: what was there before is not this run's. */
+  readonly #log: LogFollower | undefined;
+  readonly #keeperNote: string | undefined;
+  readonly #keeper: LaunchOptions['keeper'];
+  readonly #treeOptions: TreeOptions;
+  /** Set in ready(), first: under the keeper the tree's root is the keeper (not watched); with --pid (or without a keeper), the process itself. */
+  #child: LaunchedChild | undefined;
+  #rootPid = -1;
+  #sampler: TreeSampler | undefined;
+  #walker: TreeWalker | undefined;
+  #emfileObserved: RunDocument['emfileObserved'];
   /** The reload whose signal was sent last. */
-  let inFlight = 0;
-  let disposition: SignalDisposition | undefined;
-  let limit: number | null = plan.ulimit ?? null;
-
-  // Followed from its size now, before the program starts: what was there before is not this run's.
-  const log = plan.logFile === undefined ? undefined : new LogFollower(plan.logFile);
-  const cannotKeep = plan.pid === undefined ? keeperUnavailable() : undefined;
-  const keeperNote = cannotKeep && `${cannotKeep}; the program ran without it, so a process that daemonizes (re-parents to init) leaves the watch`;
-  const keeper = plan.pid === undefined && !keeperNote ? { graceMs: plan.graceMs } : undefined;
-  const child = plan.pid === undefined ? (hooks.launch ?? launchChild)({ command: plan.trace ? plan.trace.command(plan.command) : plan.command, ulimit: plan.ulimit, keeper }) : undefined;
-  if (child) hooks.onChild?.(child);
-  // Under the keeper the tree's root is the keeper, which is not watched; with --pid (or without a keeper), the process itself.
-  const rootPid = child ? child.pid : (plan.pid as number);
-  const treeOptions: TreeOptions = { includeRoot: !keeper, view, ...(plan.trace ? { exclude: plan.trace.excluded } : {}) };
-  const sampler = new TreeSampler(rootPid, treeOptions, procfs);
-  const walker = new TreeWalker(rootPid, treeOptions);
-  let programPid: number | null = plan.pid ?? null;
+  #inFlight = 0;
+  #disposition: SignalDisposition | undefined;
+  #limit: number | null;
+  #programPid: number | null;
   /** Where a `program` signal goes: the program, or the daemon it left. */
-  let target = plan.pid ?? -1;
-  let signalTargetNote: string | undefined;
-  let idle: IdleBaseline = new Map();
-  let completionNote: string | undefined;
+  #target: number;
+  #signalTargetNote: string | undefined;
+  #idle: IdleBaseline = new Map();
+  #completionNote: string | undefined;
+  #survived: SurvivorSummary | undefined;
 
-  const alive = () => (child ? child.isRunning() : processExists(rootPid));
+  constructor(
+    readonly plan: SettleLoopPlan,
+    readonly hooks: DriverHooks,
+  ) {
+    this.recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
+    this.#procfs = hooks.probe instanceof ProcfsProbe ? hooks.probe : new ProcfsProbe();
+    const liveView = new ProcfsView(undefined, this.#procfs);
+    this.#recording = plan.recordTrace === undefined ? undefined : new RecordingView(liveView, plan.recordTrace, { command: plan.command, pid: plan.pid, signal: plan.signal });
+    this.#view = this.#recording ?? liveView;
+    this.#signalTo = plan.signalTo ?? 'program';
+    this.#signo = osConstants.signals[plan.signal];
+    this.#limit = plan.ulimit ?? null;
+    this.#log = plan.logFile === undefined ? undefined : new LogFollower(plan.logFile);
+    const cannotKeep = plan.pid === undefined ? keeperUnavailable() : undefined;
+    this.#keeperNote = cannotKeep && `${cannotKeep}; the program ran without it, so a process that daemonizes (re-parents to init) leaves the watch`;
+    this.#keeper = plan.pid === undefined && !this.#keeperNote ? { graceMs: plan.graceMs } : undefined;
+    this.launch = plan.pid === undefined ? { command: plan.command, ulimit: plan.ulimit, keeper: this.#keeper } : undefined;
+    this.trace = plan.trace;
+    this.#treeOptions = { includeRoot: !this.#keeper, view: this.#view, ...(plan.trace ? { exclude: plan.trace.excluded } : {}) };
+    this.#programPid = plan.pid ?? null;
+    this.#target = plan.pid ?? -1;
+    this.readyTimeoutMs = plan.readyTimeoutMs;
+    this.steps = plan.reloadsPlanned;
+    this.graceMs = plan.graceMs;
+  }
+
+  /** The program is up: launched (under the keeper, its `program PID` line came), or attached. Resolves to the pid the tracer attaches to. */
+  async ready(run: RunContext): Promise<number | undefined> {
+    const child = run.child;
+    this.#child = child;
+    this.#rootPid = child ? child.pid : (this.plan.pid as number);
+    this.#sampler = new TreeSampler(this.#rootPid, this.#treeOptions, this.#procfs);
+    this.#walker = new TreeWalker(this.#rootPid, this.#treeOptions);
+    if (child && child.pid <= 0) throw new RunEnded('child-exited', await this.#exitDetail());
+    if (child && !this.#keeper) this.#programPid = this.#target = child.pid;
+    if (!child || !this.#keeper) return undefined;
+    const abort = this.hooks.abort;
+    const started = await programStarted(child.tree?.program, this.plan.readyTimeoutMs, abort);
+    if (!started) throw new RunEnded(abort?.aborted ? 'aborted' : 'child-exited', abort?.aborted ? 'aborted during start-up' : `${await this.#exitDetail()} before it was up`);
+    this.#programPid = this.#target = started;
+    return started;
+  }
+
+  /** Start-up held still, the daemon followed, the handler awaited, the idle places read, and the reload-0 sample. */
+  async baseline(): Promise<void> {
+    /** Where the threads slept while start-up held still; read again below when the handler came later or the target changed. */
+    let startIdle: IdleBaseline | undefined;
+    if (this.plan.readyAfterMs !== undefined) {
+      await sleep(this.plan.readyAfterMs, this.hooks.abort, 'start-up');
+      if (!this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} before it was up`);
+    } else {
+      startIdle = await this.#settleStart();
+    }
+    if (await this.#followDaemon()) startIdle = undefined;
+    this.#limit = (await this.#procfs.limits(this.#target)).soft ?? this.#limit;
+    // The program moved while its handler was awaited: where its threads idle is read again.
+    if (await this.#awaitHandler()) startIdle = undefined;
+    this.#idle = startIdle ?? (await idleBaseline(this.#rootPid, this.#treeOptions, this.plan.settleMs, this.hooks.abort));
+    this.#view.mark('baseline', { rootPid: this.#rootPid, includeRoot: this.#treeOptions.includeRoot, target: this.#target, settleMs: this.plan.settleMs, confirmMs: Math.min(CONFIRM_MS, this.plan.settleMs), timeoutMs: this.plan.settleTimeoutMs, idle: [...this.#idle] });
+    if (![...this.#idle.values()].every((s) => !s.syscalls.includes(null)) || this.#idle.size === 0) {
+      this.#completionNote = 'the threads of the tree could not be read (/proc/PID/task/TID/syscall): the fd floor alone decided when a reload finished';
+    }
+    await this.#takeSample(0, {});
+    if (this.#disposition === 'ignored' && this.#signalTo === 'program') throw new RunEnded('signal-ignored', `the program ignores ${this.plan.signal} (SigIgn), so reloads cannot be tested`);
+  }
+
+  /** One reload: send, make sure it was delivered, wait until it finished (after the last, a final drain), sample. */
+  async step(k: number): Promise<'next' | 'end'> {
+    this.#inFlight = k;
+    if (this.hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
+    if (k === 1) {
+      this.#child?.output.mark();
+      this.#log?.mark();
+    }
+    this.#view.mark('signal', { reload: k });
+    const sentAt = this.#view.now();
+    const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, takers: () => this.#takers(), view: this.#view });
+    const deliveredMs = await this.#checkDelivery(k, sentTo);
+    const settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+    // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
+    if (k === this.plan.reloadsPlanned) {
+      this.#view.mark('drain', { reload: k });
+      await this.#awaitFinished(k, this.#view.now(), 'the final drain');
+    }
+    await this.#takeSample(k, { settleMs: settledMs, deliveredMs });
+    const seen = this.#emfileObserved;
+    if (!seen) return 'next';
+    this.recorder.end(
+      new RunEnded(
+        'emfile',
+        seen.ahead
+          ? `stopped after reload ${k}: reload ${k + 1} cannot open its fds (predicted from the free slots; no call failed): ${seen.evidence}`
+          : `EMFILE ${seen.logFile === undefined ? '' : `in ${seen.logFile} `}at reload ${k}: ${seen.evidence}`,
+      ),
+    );
+    return 'end';
+  }
+
+  async ended(error: unknown): Promise<boolean> {
+    let ended = error;
+    if (error instanceof ProbeError) ended = new RunEnded(error.failure === 'gone' ? 'child-exited' : 'probe-failed', error.message);
+    if (!(ended instanceof RunEnded)) {
+      this.#recording?.close();
+      return false;
+    }
+    let detail = ended.detail;
+    const child = this.#child;
+    if (ended.reason === 'child-exited' && this.#disposition === 'default' && child) {
+      const how = child.isRunning() ? child.tree?.programExit() : await child.exited;
+      if (how?.signal === this.plan.signal) detail += ` (it has no handler for ${this.plan.signal}, whose default action ends it)`;
+    }
+    this.recorder.end(new RunEnded(ended.reason, detail));
+    return true;
+  }
+
+  /** The fds still open at the last sample that were first seen after a reload: the survivors. */
+  async end(): Promise<void> {
+    const lastReload = this.recorder.last()?.reload ?? 0;
+    this.#survived = lastReload > 0 ? this.#sampler?.survivors(lastReload) : undefined;
+  }
+
+  survivors() {
+    const lastReload = this.recorder.last()?.reload ?? 0;
+    return this.#survived ? this.#sampler?.survivorIdentities(lastReload) : undefined;
+  }
+
+  finish(exit: ChildExit | null): MeasuredRun {
+    const child = this.#child;
+    // A program that dies of EMFILE says so on its way out (a traceback, an error line): that is EMFILE seen too.
+    const said = this.recorder.ending.reason === 'child-exited' && !this.#emfileObserved ? this.#outputSaysEmfile() : null;
+    if (said) this.#emfileObserved = { reload: this.#inFlight, evidence: `the program said ${JSON.stringify(said)} and exited` };
+    // What the log got during the reload that ended the run (or while the program went) counts at that reload.
+    const logged = this.#log?.close();
+    if (logged && !this.#emfileObserved && this.#inFlight > 0) this.#emfileObserved = { reload: this.#inFlight, evidence: ellipsis(logged.line), logFile: this.#log?.path };
+    const completionNote = this.#completionNote;
+    const tree: WatchedTree = {
+      signalTo: this.#signalTo,
+      programPid: this.#programPid,
+      ...(this.#signalTargetNote ? { signalTargetNote: this.#signalTargetNote } : {}),
+      ...(this.#keeperNote ? { keeperNote: this.#keeperNote } : {}),
+      completion: completionNote ? 'fd-floor-only' : 'threads-and-fd-floor',
+      ...(completionNote ? { completionNote } : {}),
+      ...(this.#sampler as TreeSampler).processes(this.#survived),
+    };
+    this.#recording?.close();
+    return this.recorder.finish({
+      pid: this.#programPid,
+      child: exit,
+      ulimit: this.#limit,
+      stderr: child?.output.stderr.view(),
+      stdout: child?.output.stdout.view(),
+      extra: {
+        attached: !child,
+        ulimitGiven: this.plan.ulimit !== undefined,
+        ...(child ? {} : { leftRunning: processExists(this.#rootPid) }),
+        signalDisposition: this.#disposition,
+        emfileObserved: this.#emfileObserved,
+        command: child ? this.plan.command : [readCmdline(this.#view, this.#rootPid)],
+        tree,
+        ...(this.#survived ? { survivors: this.#survived } : {}),
+      },
+    });
+  }
+
+  #alive(): boolean {
+    return this.#child ? this.#child.isRunning() : processExists(this.#rootPid);
+  }
+
+  #takers() {
+    return takers(this.#rootPid, this.#treeOptions, this.#signo);
+  }
+
   /** How the program ended, in words: the keeper mirrors it when the tree is empty; its report line tells it while others live on. */
-  const exitDetail = async () => {
+  async #exitDetail(): Promise<string> {
+    const child = this.#child;
     if (!child) return 'the process is gone';
     // An empty tree: the keeper is about to exit with the program's own status.
-    for (let i = 0; i < 50 && child.isRunning() && descendants(rootPid, treeOptions).length === 0; i++) await delay(10);
+    for (let i = 0; i < 50 && child.isRunning() && descendants(this.#rootPid, this.#treeOptions).length === 0; i++) await delay(10);
     if (!child.isRunning()) return exitSentence(await child.exited);
     for (let i = 0; i < 30 && !child.tree?.programExit(); i++) await delay(10);
     const how = child.tree?.programExit();
-    return how ? `the program (pid ${programPid}) ${how.signal ? 'was ' : ''}${exitSentence(how)}` : 'the program is gone';
-  };
+    return how ? `the program (pid ${this.#programPid}) ${how.signal ? 'was ' : ''}${exitSentence(how)}` : 'the program is gone';
+  }
+
   /** EMFILE text the program wrote after the first signal (its whole output is scanned; a start-up banner does not count). */
-  const outputSaysEmfile = () => {
-    const seen = child?.output.emfileSeen();
+  #outputSaysEmfile(): string | null {
+    const seen = this.#child?.output.emfileSeen();
     return seen?.afterMark ? seen.text : null;
-  };
+  }
 
   /**
    * Start-up: the tree's fd count or its floor holds for the settle window (a
    * service that churns fds settles by its floor). Returns where every thread
    * slept over that window: the idle baseline, read while nothing moved.
    */
-  const settleStart = async (): Promise<IdleBaseline> => {
+  async #settleStart(): Promise<IdleBaseline> {
+    const { settleMs, readyTimeoutMs } = this.plan;
     const started = performance.now();
     // No idle places are known yet: every thread must be asleep (in any syscall) with its CPU time still, so an interpreter still importing is not "up".
-    const floor = new ReloadCompletion(new Map(), { settleMs: plan.settleMs, startMs: started, anyIdle: true });
+    const floor = new ReloadCompletion(new Map(), { settleMs, startMs: started, anyIdle: true });
     const window: { atMs: number; threads: ThreadReading[] }[] = [];
     let fdsNow = -1;
     let fdsSinceMs = started;
     for (;;) {
-      if (hooks.abort?.aborted) throw new RunEnded('aborted', 'aborted during start-up');
-      const tree = countTreeFds(rootPid, treeOptions, walker);
+      if (this.hooks.abort?.aborted) throw new RunEnded('aborted', 'aborted during start-up');
+      const tree = countTreeFds(this.#rootPid, this.#treeOptions, this.#walker);
       const t = performance.now();
-      if (!alive() || tree.processes.length === 0) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
-      const threads = readThreads(tree.processes.map((p) => p.pid), undefined, view);
+      if (!this.#alive() || tree.processes.length === 0) throw new RunEnded('child-exited', `${await this.#exitDetail()} during start-up`);
+      const threads = readThreads(tree.processes.map((p) => p.pid), undefined, this.#view);
       window.push({ atMs: t, threads });
-      while ((window[0] as { atMs: number }).atMs < t - plan.settleMs) window.shift();
+      while ((window[0] as { atMs: number }).atMs < t - settleMs) window.shift();
       // Finished means every thread was asleep at every poll of the last window: those readings are where each one idles.
-      if (floor.observe(t, threads, tree.totalFds).finished) return idleBaselineOf(window.map((w) => w.threads), undefined, view);
+      if (floor.observe(t, threads, tree.totalFds).finished) return idleBaselineOf(window.map((w) => w.threads), undefined, this.#view);
       if (tree.totalFds !== fdsNow) {
         fdsNow = tree.totalFds;
         fdsSinceMs = t;
       }
-      if (t - started > plan.readyTimeoutMs) throw new RunEnded('never-settled', startUpNotEnded(plan.readyTimeoutMs, floor.busy, t - fdsSinceMs >= plan.settleMs ? fdsNow : undefined));
-      await sleep(POLL_MS, hooks.abort, 'start-up');
+      if (t - started > readyTimeoutMs) throw new RunEnded('never-settled', startUpNotEnded(readyTimeoutMs, floor.busy, t - fdsSinceMs >= settleMs ? fdsNow : undefined));
+      await sleep(POLL_MS, this.hooks.abort, 'start-up');
     }
-  };
+  }
 
-  const takeSample = async (reload: number, at: { settleMs?: number; deliveredMs?: number }) => {
+  /**
+   * A program that exited during start-up and left processes behind
+   * daemonized: signals go to what it left, as to a daemon. True when the
+   * target moved there.
+   */
+  async #followDaemon(): Promise<boolean> {
+    const left = programLeft(this.#child);
+    if (!left) return false;
+    if (left.daemon === undefined) throw new RunEnded('child-exited', `${await this.#exitDetail()} during start-up`);
+    const daemon = left.daemon;
+    this.#signalTargetNote = `the program (pid ${this.#programPid}) ${exitSentence(left.exit)} during start-up and left pid ${daemon} (${commandLine(daemon, commOf(daemon, this.#view), undefined, this.#view)}) running: signals go to pid ${daemon}, as to a daemon`;
+    this.#target = daemon;
+    return true;
+  }
+
+  /** Waits for the target's handler (see awaitHandler) and refuses a wrapper without one whose descendant has it. True when it waited. */
+  async #awaitHandler(): Promise<boolean> {
+    const target = this.#target;
+    const handler = await awaitHandler(target, this.plan, () => this.#alive(), this.recorder, this.hooks.abort, this.#view);
+    this.#disposition = handler.disposition;
+    // An init shim (tini) blocks every signal and takes them in sigtimedwait, which unblocks the waited ones while it sleeps: it takes the signal.
+    if (this.#disposition === 'default' && synchronousWait(target, this.#signo, undefined, this.#view) !== null) this.#disposition = 'blocked';
+    if (this.#signalTo === 'program' && this.#disposition === 'default') {
+      const other = this.#takers().find((p) => p.pid !== target);
+      if (other) {
+        throw new RunEnded(
+          'no-handler',
+          `the started program (pid ${target}, ${commOf(target, this.#view)}) has no handler for ${this.plan.signal}, whose default action would end it, but its descendant pid ${other.pid} (${commandLine(other.pid, other.comm, undefined, this.#view)}) has one: start the service with exec (e.g. \`exec python3 app.py\` in the wrapper), start the service yourself and watch it with --pid of the process that has the handler, or send the signal to it with --signal-to tree`,
+        );
+      }
+    }
+    return handler.waited;
+  }
+
+  async #takeSample(reload: number, at: { settleMs?: number; deliveredMs?: number }): Promise<void> {
     let taken: ReturnType<TreeSampler['sample']> | undefined;
     try {
-      taken = sampler.sample(reload);
+      taken = (this.#sampler as TreeSampler).sample(reload);
     } catch (error) {
       if (!(error instanceof ProbeError && error.failure === 'gone')) throw error;
     }
     // The program left between the finished reload and its sample: say how it ended, as during the reload.
-    if (!taken || taken.tree.processes.length === 0) throw new RunEnded('child-exited', `${await exitDetail()} ${reload === 0 ? 'during start-up' : `during reload ${reload}`}`);
-    const own = taken.tree.processes.find((p) => p.pid === target);
-    const aboveLimit = reload === 0 && limit !== null ? (own?.entries ?? []).filter((e) => e.fd >= (limit as number)).length : undefined;
-    recorder.treeSample(
+    if (!taken || taken.tree.processes.length === 0) throw new RunEnded('child-exited', `${await this.#exitDetail()} ${reload === 0 ? 'during start-up' : `during reload ${reload}`}`);
+    const own = taken.tree.processes.find((p) => p.pid === this.#target);
+    const limit = this.#limit;
+    const aboveLimit = reload === 0 && limit !== null ? (own?.entries ?? []).filter((e) => e.fd >= limit).length : undefined;
+    this.recorder.treeSample(
       reload,
       { fds: taken.tree.totalFds, fdsByKind: taken.tree.byKind ?? {}, processes: taken.processes, processCount: taken.tree.processes.length, rssKb: taken.rssKb, aboveLimit },
       at,
     );
-    if (!emfileObserved && taken.emfile) emfileObserved = { reload, evidence: taken.emfile, ...(taken.emfileAhead ? { ahead: true } : {}) };
-    const said = outputSaysEmfile();
-    if (!emfileObserved && said) emfileObserved = { reload, evidence: `the program said ${JSON.stringify(said)}` };
-    const logged = log?.poll();
-    if (!emfileObserved && logged) emfileObserved = { reload, evidence: ellipsis(logged.line), logFile: log?.path };
-  };
+    const seen = this.#emfileEvidence(reload, taken);
+    this.#emfileObserved ??= seen;
+  }
 
-  /** Processes of the tree that take the signal: a handler (SigCgt) or a wait for it (blocked: sigwait, signalfd). */
-  const takers = () =>
-    descendants(rootPid, treeOptions)
-      .filter((p) => p.state !== 'Z' && p.state !== 'X')
-      .filter((p) => {
-        try {
-          const d = dispositionOf(view, p.pid, signo);
-          return d === 'caught' || d === 'blocked' || (d === 'default' && synchronousWait(p.pid, signo, undefined, view) !== null);
-        } catch {
-          return false;
-        }
-      });
-
-  /** Sends the signal of reload k; returns the pids whose delivery is checked. */
-  const send = (k: number): number[] => {
-    const kill = (pid: number) => {
-      try {
-        process.kill(pid, plan.signal);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ESRCH') throw new RunEnded('child-exited', `the process was gone before reload ${k}`);
-        throw new RunEnded('probe-failed', `cannot send ${plan.signal} to ${pid}: ${(error as NodeJS.ErrnoException).code}`);
-      }
-    };
-    if (signalTo === 'program') {
-      kill(target);
-      return [target];
-    }
-    if (signalTo === 'group') {
-      const pgid = pgidOf(view, target);
-      if (pgid === undefined) throw new RunEnded('child-exited', `the process was gone before reload ${k}`);
-      kill(-pgid);
-      const members = takers().filter((p) => pgidOf(view, p.pid) === pgid).map((p) => p.pid);
-      return members.length ? members : [target];
-    }
-    const all = takers().map((p) => p.pid);
-    if (all.length === 0) {
-      kill(target);
-      return [target];
-    }
-    for (const pid of all) kill(pid);
-    return all;
-  };
+  /** EMFILE seen at this sample: a call that failed, the program's output, or its log (followed at every sample, seen or not). */
+  #emfileEvidence(reload: number, taken: ReturnType<TreeSampler['sample']>): RunDocument['emfileObserved'] {
+    const failed = taken.emfile ? { reload, evidence: taken.emfile, ...(taken.emfileAhead ? { ahead: true } : {}) } : undefined;
+    const said = this.#outputSaysEmfile();
+    const logged = this.#log?.poll();
+    if (failed) return failed;
+    if (said) return { reload, evidence: `the program said ${JSON.stringify(said)}` };
+    if (logged) return { reload, evidence: ellipsis(logged.line), logFile: this.#log?.path };
+    return undefined;
+  }
 
   /** Ends the run when reload k's signal was not taken: a gone program is its exit, anything else `not-delivered`. */
-  const checkDelivery = async (k: number, pids: number[]): Promise<number> => {
-    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, plan.signal, { timeoutMs: DELIVERY_TIMEOUT_MS, tracingStopIsTransient: plan.trace !== undefined, view })));
+  async #checkDelivery(k: number, pids: number[]): Promise<number> {
+    const { signal, trace } = this.plan;
+    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, signal, { timeoutMs: DELIVERY_TIMEOUT_MS, tracingStopIsTransient: trace !== undefined, view: this.#view })));
     for (const [i, r] of results.entries()) {
       if (r.outcome === 'delivered') continue;
       const pid = pids[i] as number;
-      if ((r.outcome === 'gone' || r.outcome === 'zombie') && pid === target && child) throw new RunEnded('child-exited', `${await exitDetail()} during reload ${k}`);
-      if (r.outcome === 'gone' && !alive()) throw new RunEnded('child-exited', `${await exitDetail()} during reload ${k}`);
-      throw new RunEnded('not-delivered', `reload ${k}: ${plan.signal} was not delivered to pid ${pid} (${commOf(view, pid)}): ${r.detail}`);
+      if ((r.outcome === 'gone' || r.outcome === 'zombie') && pid === this.#target && this.#child) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
+      if (r.outcome === 'gone' && !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
+      throw new RunEnded('not-delivered', `reload ${k}: ${signal} was not delivered to pid ${pid} (${commOf(pid, this.#view)}): ${r.detail}`);
     }
     return Math.max(0, ...results.map((r) => r.waitedMs));
-  };
+  }
 
   /** Waits until reload k (or the final drain) finished; ends the run when it does not. */
-  const awaitFinished = async (k: number, sentAtMs: number, phase: string) => {
-    const done = await awaitReloadFinished({ rootPid, ...treeOptions, baseline: idle, reload: k, settleMs: plan.settleMs, confirmMs: Math.min(CONFIRM_MS, plan.settleMs), timeoutMs: plan.settleTimeoutMs, signalSentAtMs: sentAtMs, abort: hooks.abort, pollMs: POLL_MS });
+  async #awaitFinished(k: number, sentAtMs: number, phase: string) {
+    const { settleMs, settleTimeoutMs } = this.plan;
+    const done = await awaitReloadFinished({
+      rootPid: this.#rootPid,
+      ...this.#treeOptions,
+      baseline: this.#idle,
+      reload: k,
+      settleMs,
+      confirmMs: Math.min(CONFIRM_MS, settleMs),
+      timeoutMs: settleTimeoutMs,
+      signalSentAtMs: sentAtMs,
+      abort: this.hooks.abort,
+      pollMs: POLL_MS,
+    });
     if (done.finished) return done;
     if (done.reason === 'aborted') throw new RunEnded('aborted', `aborted during ${phase}`);
-    if (done.reason === 'gone' || !alive()) throw new RunEnded('child-exited', `${await exitDetail()} during ${phase}`);
+    if (done.reason === 'gone' || !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during ${phase}`);
     if (done.busy.length > 0) throw new RunEnded('reload-unfinished', phase === `reload ${k}` ? done.sentence : done.sentence.replace(`reload ${k} did not finish`, `${phase} did not finish`));
-    throw new RunEnded('never-settled', `${phase}: fd count still changing after ${plan.settleTimeoutMs} ms`);
-  };
-
-  try {
-    if (child && child.pid <= 0) throw new RunEnded('child-exited', await exitDetail());
-    if (child && !keeper) programPid = target = child.pid;
-    if (child && keeper) {
-      const started = await programStarted(child.tree?.program, plan.readyTimeoutMs, hooks.abort);
-      if (!started) throw new RunEnded(hooks.abort?.aborted ? 'aborted' : 'child-exited', hooks.abort?.aborted ? 'aborted during start-up' : `${await exitDetail()} before it was up`);
-      programPid = target = started;
-      await plan.trace?.attached(started, plan.readyTimeoutMs);
-    }
-    /** Where the threads slept while start-up held still; recorded again below when the handler came later or the target changed. */
-    let startIdle: IdleBaseline | undefined;
-    if (plan.readyAfterMs !== undefined) {
-      await sleep(plan.readyAfterMs, hooks.abort, 'start-up');
-      if (!alive()) throw new RunEnded('child-exited', `${await exitDetail()} before it was up`);
-    } else {
-      startIdle = await settleStart();
-    }
-    // A program that exited during start-up and left processes behind daemonized: signals go to what it left, as to a daemon.
-    const programEnd = child?.tree?.programExit();
-    if (child && programEnd) {
-      const daemon = programPidOf(rootPid);
-      if (daemon === undefined) throw new RunEnded('child-exited', `${await exitDetail()} during start-up`);
-      signalTargetNote = `the program (pid ${programPid}) ${exitSentence(programEnd)} during start-up and left pid ${daemon} (${commandLine(daemon, commOf(view, daemon), undefined, view)}) running: signals go to pid ${daemon}, as to a daemon`;
-      target = daemon;
-      startIdle = undefined;
-    }
-    limit = (await procfs.limits(target)).soft ?? limit;
-    const handler = await awaitHandler(target, plan, alive, recorder, hooks.abort, view);
-    disposition = handler.disposition;
-    // The program moved while its handler was awaited: where its threads idle is read again.
-    if (handler.waited) startIdle = undefined;
-    // An init shim (tini) blocks every signal and takes them in sigtimedwait, which unblocks the waited ones while it sleeps: it takes the signal.
-    if (disposition === 'default' && synchronousWait(target, signo, undefined, view) !== null) disposition = 'blocked';
-    if (signalTo === 'program' && disposition === 'default') {
-      const other = takers().find((p) => p.pid !== target);
-      if (other) {
-        throw new RunEnded(
-          'no-handler',
-          `the started program (pid ${target}, ${commOf(view, target)}) has no handler for ${plan.signal}, whose default action would end it, but its descendant pid ${other.pid} (${commandLine(other.pid, other.comm, undefined, view)}) has one: start the service with exec (e.g. \`exec python3 app.py\` in the wrapper), start the service yourself and watch it with --pid of the process that has the handler, or send the signal to it with --signal-to tree`,
-        );
-      }
-    }
-    idle = startIdle ?? (await idleBaseline(rootPid, treeOptions, plan.settleMs, hooks.abort));
-    view.mark('baseline', { rootPid, includeRoot: treeOptions.includeRoot, target, settleMs: plan.settleMs, confirmMs: Math.min(CONFIRM_MS, plan.settleMs), timeoutMs: plan.settleTimeoutMs, idle: [...idle] });
-    if (![...idle.values()].every((s) => !s.syscalls.includes(null)) || idle.size === 0) {
-      completionNote = 'the threads of the tree could not be read (/proc/PID/task/TID/syscall): the fd floor alone decided when a reload finished';
-    }
-    await takeSample(0, {});
-    if (disposition === 'ignored' && signalTo === 'program') throw new RunEnded('signal-ignored', `the program ignores ${plan.signal} (SigIgn), so reloads cannot be tested`);
-    for (let k = 1; k <= plan.reloadsPlanned; k++) {
-      inFlight = k;
-      if (hooks.abort?.aborted) throw new RunEnded('aborted', `aborted before reload ${k}`);
-      if (k === 1) {
-        child?.output.mark();
-        log?.mark();
-      }
-      view.mark('signal', { reload: k });
-      const sentAt = view.now();
-      const deliveredMs = await checkDelivery(k, send(k));
-      const settledMs = (await awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
-      // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
-      if (k === plan.reloadsPlanned) {
-        view.mark('drain', { reload: k });
-        await awaitFinished(k, view.now(), 'the final drain');
-      }
-      await takeSample(k, { settleMs: settledMs, deliveredMs });
-      if (emfileObserved) {
-        recorder.end(
-          new RunEnded(
-            'emfile',
-            emfileObserved.ahead
-              ? `stopped after reload ${k}: reload ${k + 1} cannot open its fds (predicted from the free slots; no call failed): ${emfileObserved.evidence}`
-              : `EMFILE ${emfileObserved.logFile === undefined ? '' : `in ${emfileObserved.logFile} `}at reload ${k}: ${emfileObserved.evidence}`,
-          ),
-        );
-        break;
-      }
-    }
-  } catch (error) {
-    let ended = error;
-    if (error instanceof ProbeError) ended = new RunEnded(error.failure === 'gone' ? 'child-exited' : 'probe-failed', error.message);
-    if (!(ended instanceof RunEnded)) {
-      await child?.stop(plan.graceMs);
-      recording?.close();
-      throw error;
-    }
-    let detail = ended.detail;
-    if (ended.reason === 'child-exited' && disposition === 'default' && child) {
-      const how = child.isRunning() ? child.tree?.programExit() : await child.exited;
-      if (how?.signal === plan.signal) detail += ` (it has no handler for ${plan.signal}, whose default action ends it)`;
-    }
-    recorder.end(new RunEnded(ended.reason, detail));
+    throw new RunEnded('never-settled', `${phase}: fd count still changing after ${settleTimeoutMs} ms`);
   }
-
-  const lastReload = recorder.last()?.reload ?? 0;
-  const survived: SurvivorSummary | undefined = lastReload > 0 ? sampler.survivors(lastReload) : undefined;
-  if (survived) plan.trace?.pin(sampler.survivorIdentities(lastReload));
-  const exit = child ? await child.stop(plan.graceMs) : null;
-  // A program that dies of EMFILE says so on its way out (a traceback, an error line): that is EMFILE seen too.
-  const said = recorder.ending.reason === 'child-exited' && !emfileObserved ? outputSaysEmfile() : null;
-  if (said) emfileObserved = { reload: inFlight, evidence: `the program said ${JSON.stringify(said)} and exited` };
-  // What the log got during the reload that ended the run (or while the program went) counts at that reload.
-  const logged = log?.close();
-  if (logged && !emfileObserved && inFlight > 0) emfileObserved = { reload: inFlight, evidence: ellipsis(logged.line), logFile: log?.path };
-  const tree: WatchedTree = {
-    signalTo,
-    programPid,
-    ...(signalTargetNote ? { signalTargetNote } : {}),
-    ...(keeperNote ? { keeperNote } : {}),
-    completion: completionNote ? 'fd-floor-only' : 'threads-and-fd-floor',
-    ...(completionNote ? { completionNote } : {}),
-    ...sampler.processes(survived),
-  };
-  recording?.close();
-  return recorder.finish({
-    pid: programPid,
-    child: exit,
-    ulimit: limit,
-    stderr: child?.output.stderr.view(),
-    stdout: child?.output.stdout.view(),
-    extra: {
-      attached: !child,
-      ulimitGiven: plan.ulimit !== undefined,
-      ...(child ? {} : { leftRunning: processExists(rootPid) }),
-      signalDisposition: disposition,
-      emfileObserved,
-      command: child ? plan.command : [readCmdline(view, rootPid)],
-      tree,
-      ...(survived ? { survivors: survived } : {}),
-    },
-  });
 }
 
-/** The keeper's `program PID` line, or undefined after `timeoutMs` or an abort (the timer never outlives the wait). */
-async function programStarted(program: Promise<number | undefined> | undefined, timeoutMs: number, abort: AbortSignal | undefined): Promise<number | undefined> {
-  if (!program) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const giveUp = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), timeoutMs);
-    onAbort = () => resolve(undefined);
-    abort?.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([program, giveUp]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) abort?.removeEventListener('abort', onAbort);
-  }
+export async function runSettleLoop(plan: SettleLoopPlan, hooks: DriverHooks): Promise<MeasuredRun> {
+  return runLoop(new SettleLoop(plan, hooks), hooks);
 }
 
 /**
@@ -456,23 +507,6 @@ async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => bool
 /** A log line as evidence: at most 500 characters. */
 function ellipsis(line: string): string {
   return line.length > 500 ? `${line.slice(0, 499)}…` : line;
-}
-
-/** What a process does with a signal (its status masks); throws ProbeError `gone` when it is gone, as the probe did. */
-function dispositionOf(view: ProcessView, pid: number, signo: number): SignalDisposition {
-  const status = view.status(pid);
-  if (status === undefined) throw new ProbeError('gone', pid, `process ${pid} is gone`);
-  return parseSignalDisposition(status, signo);
-}
-
-/** Process group of a process (field 5 of stat); undefined when it is gone. */
-function pgidOf(view: ProcessView, pid: number): number | undefined {
-  return view.stat(pid)?.pgid;
-}
-
-/** Short name of a process (comm), or `gone`. */
-function commOf(view: ProcessView, pid: number): string {
-  return view.comm(pid)?.trim() ?? 'gone';
 }
 
 function readCmdline(view: ProcessView, pid: number): string {
