@@ -190,59 +190,10 @@ export class ReloadCompletion {
   }
 
   observe(nowMs: number, threads: readonly ThreadReading[], totalFds: number): CompletionStatus {
-    // fd count: unchanged since, and the floor over the last window, unchanged since.
-    if (totalFds !== this.#lastFds) {
-      this.#lastFds = totalFds;
-      this.#fdsSinceMs = nowMs;
-    }
-    this.#fds.push({ atMs: nowMs, fds: totalFds });
-    while (this.#fds.length > 1 && (this.#fds[0] as { atMs: number }).atMs < nowMs - this.#settleMs) this.#fds.shift();
-    const floor = Math.min(...this.#fds.map((s) => s.fds));
-    if (floor !== this.#floor) {
-      this.#floor = floor;
-      this.#floorSinceMs = nowMs;
-    }
+    const floor = this.#observeFds(nowMs, totalFds);
     const fdsHeldFor = (ms: number) => nowMs - this.#fdsSinceMs >= ms || nowMs - this.#floorSinceMs >= ms;
     const fdsHeld = fdsHeldFor(this.#settleMs);
-
-    let threadsIdle = true;
-    /** Some thread could not be judged at this poll: the confirmation rule does not apply. */
-    let unjudged = false;
-    const busy: BusyThread[] = [];
-    if (this.#syscallsReadable) {
-      for (const t of threads) {
-        // Unreadable now (the thread exited between its stat and its syscall file): no evidence either way.
-        if (t.syscall === null) {
-          unjudged = true;
-          continue;
-        }
-        let track = this.#threads.get(t.tid);
-        const cpuAdvancing = track !== undefined && t.cpuTicks !== track.lastCpu;
-        if (!track) {
-          track = { lastCpu: t.cpuTicks, lastSite: t.syscall, siteSinceMs: nowMs, backIdle: false };
-          this.#threads.set(t.tid, track);
-        } else if (track.lastSite !== t.syscall) {
-          track.lastSite = t.syscall;
-          track.siteSinceMs = nowMs;
-        }
-        track.lastCpu = t.cpuTicks;
-        const idle = this.#baseline.get(t.tid)?.syscalls;
-        // A thread that was on a CPU at the baseline (a busy loop) cannot be judged by where it is: skip it.
-        if (idle?.includes('running')) {
-          unjudged = true;
-          continue;
-        }
-        // `t` (tracing stop): held by a tracer in the middle of a call (under --attribute, strace recording a traced call), not idle.
-        const asleep = typeof t.syscall === 'number' && t.state !== 'R' && t.state !== 't';
-        const atIdleSite = asleep && (idle === undefined || idle.includes(t.syscall));
-        if (atIdleSite && !cpuAdvancing) {
-          track.backIdle = true;
-          continue;
-        }
-        threadsIdle = false;
-        busy.push({ pid: t.pid, tid: t.tid, comm: t.comm, now: t.syscall, idle, sinceMs: track.siteSinceMs, sinceSignal: !track.backIdle, cpuAdvancing });
-      }
-    }
+    const { threadsIdle, unjudged, busy } = this.#syscallsReadable ? this.#judgeThreads(nowMs, threads) : { threadsIdle: true, unjudged: false, busy: [] };
     if (!threadsIdle) this.#allIdleSinceMs = undefined;
     else this.#allIdleSinceMs ??= nowMs;
     this.#busy = busy;
@@ -261,6 +212,71 @@ export class ReloadCompletion {
       return { finished: true, evidence: this.#syscallsReadable ? 'threads-and-fd-floor' : 'fd-floor-only', rule: 'settle-window', fds: totalFds, floorFds: floor };
     }
     return { finished: false, busy };
+  }
+
+  /** The fd count (unchanged since) and its floor over the last window (unchanged since); returns the floor. */
+  #observeFds(nowMs: number, totalFds: number): number {
+    if (totalFds !== this.#lastFds) {
+      this.#lastFds = totalFds;
+      this.#fdsSinceMs = nowMs;
+    }
+    this.#fds.push({ atMs: nowMs, fds: totalFds });
+    while (this.#fds.length > 1 && (this.#fds[0] as { atMs: number }).atMs < nowMs - this.#settleMs) this.#fds.shift();
+    const floor = Math.min(...this.#fds.map((s) => s.fds));
+    if (floor !== this.#floor) {
+      this.#floor = floor;
+      this.#floorSinceMs = nowMs;
+    }
+    return floor;
+  }
+
+  /**
+   * Every thread at this poll: back where it idled with its CPU time still, or busy.
+   * `unjudged`: some thread could not be judged at this poll (the confirmation rule does not apply).
+   */
+  #judgeThreads(nowMs: number, threads: readonly ThreadReading[]): { threadsIdle: boolean; unjudged: boolean; busy: BusyThread[] } {
+    let threadsIdle = true;
+    let unjudged = false;
+    const busy: BusyThread[] = [];
+    for (const t of threads) {
+      // Unreadable now (the thread exited between its stat and its syscall file): no evidence either way.
+      if (t.syscall === null) {
+        unjudged = true;
+        continue;
+      }
+      const { track, cpuAdvancing } = this.#track(nowMs, t);
+      const idle = this.#baseline.get(t.tid)?.syscalls;
+      // A thread that was on a CPU at the baseline (a busy loop) cannot be judged by where it is: skip it.
+      if (idle?.includes('running')) {
+        unjudged = true;
+        continue;
+      }
+      // `t` (tracing stop): held by a tracer in the middle of a call (under --attribute, strace recording a traced call), not idle.
+      const asleep = typeof t.syscall === 'number' && t.state !== 'R' && t.state !== 't';
+      const atIdleSite = asleep && (idle === undefined || idle.includes(t.syscall));
+      if (atIdleSite && !cpuAdvancing) {
+        track.backIdle = true;
+        continue;
+      }
+      threadsIdle = false;
+      busy.push({ pid: t.pid, tid: t.tid, comm: t.comm, now: t.syscall, idle, sinceMs: track.siteSinceMs, sinceSignal: !track.backIdle, cpuAdvancing });
+    }
+    return { threadsIdle, unjudged, busy };
+  }
+
+  /** The thread's track: where it has been since when, and whether its CPU time moved since the last poll. */
+  #track(nowMs: number, t: ThreadReading): { track: ThreadTrack; cpuAdvancing: boolean } {
+    let track = this.#threads.get(t.tid);
+    const cpuAdvancing = track !== undefined && t.cpuTicks !== track.lastCpu;
+    if (!track) {
+      track = { lastCpu: t.cpuTicks, lastSite: t.syscall, siteSinceMs: nowMs, backIdle: false };
+      this.#threads.set(t.tid, track);
+    } else if (track.lastSite !== t.syscall) {
+      track.lastSite = t.syscall;
+      track.siteSinceMs = nowMs;
+    }
+    track.lastCpu = t.cpuTicks;
+    return { track, cpuAdvancing };
   }
 
   /** Threads not back idle at the last observation. */
