@@ -33,25 +33,11 @@ export function measure(run: RecordedRun): Measured {
   const last = samples.at(-1);
   const baselineFds = first?.fds ?? 0;
   const slotsUsed = baselineFds - run.fdsAboveLimitAtStart;
-  // watch: the process that kept fds has its own limit; the tree's total against the program's limit predicts nothing.
-  const predictedEmfileAtReload = run.tree
-    ? (run.tree.grew?.predictedEmfileAtReload ?? null)
-    : growthPerReload > 0 && run.ulimit !== null
-      ? predictEmfile(run.ulimit - slotsUsed, growthPerReload, run.peakFdsPerReload)
-      : null;
+  const predictedEmfileAtReload = predictedFor(run, slotsUsed, growthPerReload);
   const latencies = samples.flatMap((s) => (s.roundTripMs === undefined ? [] : [s.roundTripMs]));
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
-  const metrics: Measured['metrics'] = {};
-  for (const { id } of run.metrics) {
-    const with_ = samples.filter((s) => s.metrics?.[id] !== undefined);
-    const upTo = with_.filter((s) => emfileAtReload === null || s.reload < emfileAtReload);
-    metrics[id] = {
-      start: with_[0]?.metrics?.[id] ?? null,
-      end: with_.at(-1)?.metrics?.[id] ?? null,
-      growthPerReload: round(slope(upTo.map((s) => s.reload), upTo.map((s) => s.metrics?.[id] as number))),
-    };
-  }
+  const metrics = measureMetrics(run, emfileAtReload);
   return {
     baselineFds,
     finalFds: last?.fds ?? 0,
@@ -67,6 +53,27 @@ export function measure(run: RecordedRun): Measured {
     rssKb: { start: first?.rssKb ?? null, end: last?.rssKb ?? null },
     metrics,
   };
+}
+
+/** watch: the process that kept fds has its own limit; the tree's total against the program's limit predicts nothing. */
+function predictedFor(run: RecordedRun, slotsUsed: number, growthPerReload: number): number | null {
+  if (run.tree) return run.tree.grew?.predictedEmfileAtReload ?? null;
+  return growthPerReload > 0 && run.ulimit !== null ? predictEmfile(run.ulimit - slotsUsed, growthPerReload, run.peakFdsPerReload) : null;
+}
+
+/** Each recorded metric: first and last value, and its slope over the reloads before any register failure. */
+function measureMetrics(run: RecordedRun, emfileAtReload: number | null): Measured['metrics'] {
+  const metrics: Measured['metrics'] = {};
+  for (const { id } of run.metrics) {
+    const with_ = run.samples.filter((s) => s.metrics?.[id] !== undefined);
+    const upTo = with_.filter((s) => emfileAtReload === null || s.reload < emfileAtReload);
+    metrics[id] = {
+      start: with_[0]?.metrics?.[id] ?? null,
+      end: with_.at(-1)?.metrics?.[id] ?? null,
+      growthPerReload: round(slope(upTo.map((s) => s.reload), upTo.map((s) => s.metrics?.[id] as number))),
+    };
+  }
+  return metrics;
 }
 
 /** Kinds as `pipe +2.000, unix +1.000`, or `none`. */
