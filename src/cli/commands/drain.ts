@@ -17,7 +17,7 @@ import { isLoopback } from '../../harness/load/generator.js';
 import { judge } from '../../model/judge.js';
 import type { Expectation, RunDocument } from '../../model/run-document.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
-import { checkCommand } from './watch.js';
+import { checkCommand } from '../preflight.js';
 
 export interface DrainOptions {
   url?: string;
