@@ -17,11 +17,9 @@ import type { Role, RunSetup, Scenario, ScenarioOptionValues } from '../../scena
 import { EnvironmentError, UsageError } from '../../errors.js';
 import { startWaitMs } from '../preflight.js';
 import { firstLimitsProblem, type Held, type LimitsPlan, limitsFor, reloadsMayBeTooFew, slotsBelow } from '../../kinds/reloads/plan.js';
-import type { ScenarioOptions } from './scenario-options.js';
+import { SCENARIO_DEFAULTS, type ScenarioOptions } from '../scenario-options.js';
 
-import { SCENARIO_DEFAULTS } from './scenario-options.js';
-
-export { SCENARIO_DEFAULTS, type ScenarioOptions } from './scenario-options.js';
+export { SCENARIO_DEFAULTS, type ScenarioOptions } from '../scenario-options.js';
 
 export interface CommandHooks {
   probe?: FdProbe;
@@ -47,7 +45,7 @@ function resolve(options: ScenarioOptions): Resolved {
   if (!scenario.runtimes.includes(runtime)) throw new UsageError(`--runtime ${runtime} has no children for ${scenario.name}; use one of: ${scenario.runtimes.join(', ')}`);
   const values: ScenarioOptionValues = {};
   for (const option of scenario.options) {
-    const value = String((options as unknown as Record<string, unknown>)[option.key] ?? option.default);
+    const value = String(options[option.key] ?? option.default);
     if (!option.choices.includes(value)) throw new UsageError(`${option.flag.split(' ')[0]} ${value} is not available for ${scenario.name}; use one of: ${option.choices.join(', ')}`);
     if (option.runtimes && !option.runtimes.includes(runtime)) {
       if (value !== option.default) throw new UsageError(`${option.flag.split(' ')[0]} applies to the ${option.runtimes.join('/')} children only; leave it out with --runtime ${runtime}`);
@@ -56,7 +54,7 @@ function resolve(options: ScenarioOptions): Resolved {
     values[option.key] = value;
   }
   for (const other of SCENARIOS.flatMap((s) => (s === scenario ? [] : s.options))) {
-    const given = (options as unknown as Record<string, unknown>)[other.key];
+    const given = options[other.key];
     if (given !== undefined && given !== other.default && !scenario.options.some((o) => o.key === other.key)) {
       throw new UsageError(`${other.flag.split(' ')[0]} is not an option of ${scenario.name}; leave it out`);
     }
