@@ -10,9 +10,9 @@ import type { ReproDocument, Sample } from '../model/run-document.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportOptions } from '../report/formats-list.js';
 import type { ViewOptions } from '../report/summary.js';
 import type { CommandHooks } from './commands/scenario.js';
-import type { ScenarioOptions } from './commands/scenario-options.js';
+import type { ScenarioOptions } from './scenario-options.js';
 import type { DrainOptions } from './commands/drain.js';
-import { OPTIONS, optionFor } from './options.js';
+import { OPTIONS, optionFor, scenarioCommandOptions } from './options.js';
 import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
 import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
@@ -35,10 +35,9 @@ function addReportOptions(command: Command): Command {
     .option('--no-chart', 'leave the terminal chart out of the summary');
 }
 
+/** broken/correct/compare: the shared run options and every scenario's own (declared in the scenario). */
 function addScenarioOptions(command: Command): Command {
-  for (const name of ['scenario', 'runtime', 'channel', 'ulimit', 'reloads', 'ackTimeout', 'readyTimeout', 'deadCheck', 'grace', 'maxGrowth', 'lag', 'requests', 'concurrency', 'seed', 'attribute'] as const) {
-    command.addOption(optionFor(name, 'scenario'));
-  }
+  for (const option of scenarioCommandOptions()) command.addOption(option);
   return command;
 }
 

@@ -2,10 +2,13 @@
  * Every option a run command takes, declared once: its flag, the range its
  * parser accepts, its help, and its default in each command that has it.
  * `broken`/`correct`/`compare` ("scenario"), `watch` and `drain` build their commander
- * options from this table, so a flag never has two ranges or two meanings.
+ * options from this table, so a flag never has two ranges or two meanings; the
+ * options a scenario adds (`--channel`) are declared in the scenario and join
+ * the scenario commands' table from there (`scenarioCommandOptions`).
  */
 import { Option } from 'commander';
-import { CHANNEL_KINDS } from '../native/channel-kinds.js';
+import { SCENARIOS } from '../scenarios/index.js';
+import type { Scenario } from '../scenarios/types.js';
 import { decimal, oneOf, signalName, wholeNumber } from './parse.js';
 
 type Command = 'scenario' | 'watch' | 'drain';
@@ -28,12 +31,6 @@ interface Spec {
 export const OPTIONS = {
   scenario: { flag: '--scenario <name>', help: { scenario: 'which scenario (repro list shows them)' }, defaults: { scenario: 'sighup-listener' } },
   runtime: { flag: '--runtime <name>', help: { scenario: "runtime of the children (default: the scenario's first; repro list shows which exist)" } },
-  channel: {
-    flag: '--channel <kind>',
-    help: { scenario: `sighup-listener's native wake-up channel (Node children): ${CHANNEL_KINDS.join(' or ')}` },
-    parse: oneOf('--channel', CHANNEL_KINDS),
-    defaults: { scenario: 'pipe' },
-  },
   pid: { flag: '--pid <pid>', help: { watch: 'attach to a running process instead of starting one' }, parse: wholeNumber('--pid', 1, 2 ** 22) },
   signal: {
     flag: '--signal <name>',
@@ -130,4 +127,45 @@ export function optionFor(name: OptionName, command: Command): Option {
 /** The default of `name` in `command` (what a run gets when the flag is not given). */
 export function defaultOf<T>(name: OptionName, command: Command): T {
   return (OPTIONS[name] as Spec).defaults?.[command] as T;
+}
+
+/** The shared options of broken/correct/compare, in --help order; the scenarios' own options go after `runtime`. */
+const SCENARIO_COMMAND_HEAD = ['scenario', 'runtime'] as const satisfies readonly OptionName[];
+const SCENARIO_COMMAND_RUN = ['ulimit', 'reloads', 'ackTimeout', 'readyTimeout', 'deadCheck', 'grace', 'maxGrowth', 'lag', 'requests', 'concurrency', 'seed', 'attribute'] as const satisfies readonly OptionName[];
+
+/** The commander option a scenario declares, its help naming the scenario. */
+function scenarioOption(scenario: Scenario, declared: Scenario['options'][number]): Option {
+  return new Option(declared.flag, `${scenario.name}'s ${declared.help}`).argParser(oneOf(declared.flag.split(' ')[0] as string, declared.choices)).default(declared.default);
+}
+
+/**
+ * The option table of broken/correct/compare: the shared run options, and
+ * every option a scenario declares (each flag once: two scenarios declaring the
+ * same flag is a mistake caught when the table is built).
+ */
+export function scenarioCommandOptions(scenarios: readonly Scenario[] = SCENARIOS): Option[] {
+  const sharedFlags = new Set((Object.values(OPTIONS) as Spec[]).map((spec) => spec.flag.split(' ')[0]));
+  const declared = new Map<string, string>();
+  const own: Option[] = [];
+  for (const scenario of scenarios) {
+    for (const option of scenario.options) {
+      const flag = option.flag.split(' ')[0] as string;
+      const taken = declared.get(flag) ?? (sharedFlags.has(flag) ? 'the shared run options' : undefined);
+      if (taken) throw new Error(`${scenario.name} declares ${flag}, which ${taken} already has`);
+      declared.set(flag, scenario.name);
+      own.push(scenarioOption(scenario, option));
+    }
+  }
+  return [...SCENARIO_COMMAND_HEAD.map((name) => optionFor(name, 'scenario')), ...own, ...SCENARIO_COMMAND_RUN.map((name) => optionFor(name, 'scenario'))];
+}
+
+/** What broken/correct/compare get for each option the user leaves out: the shared defaults and every scenario option's own. */
+export function scenarioCommandDefaults(scenarios: readonly Scenario[] = SCENARIOS): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of [...SCENARIO_COMMAND_HEAD, ...SCENARIO_COMMAND_RUN]) {
+    const value = defaultOf(name, 'scenario');
+    if (value !== undefined) out[name] = value;
+  }
+  for (const option of scenarios.flatMap((s) => s.options)) out[option.key] = option.default;
+  return out;
 }

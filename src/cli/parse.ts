@@ -3,22 +3,31 @@ import { constants as osConstants } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { UsageError } from '../errors.js';
 
-/** A whole number in [min, max]; `what` is how the help names it. */
+/**
+ * The one number grammar of every numeric option: decimal digits, with a
+ * fraction where the option takes one. `Number()` alone would also take hex
+ * (`0x10`), binary, octal and exponents (`1e3`), so a value a user meant one
+ * way could be read another; blanks around the value are forgiven.
+ */
+const WHOLE = /^\d+$/;
+const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
+
+/** A whole number in [min, max], in decimal digits. */
 export function wholeNumber(flag: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    if (!WHOLE.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(`${flag} takes a whole number from ${min} to ${max}, got '${value}'.`);
     }
     return n;
   };
 }
 
-/** A non-negative decimal in [min, max]. */
+/** A non-negative number in [min, max], in decimal digits with an optional fraction (0.05, 2, .5). */
 export function decimal(flag: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    if (!DECIMAL.test(value.trim()) || !Number.isFinite(n) || n < min || n > max) {
       throw new InvalidArgumentError(`${flag} takes a number from ${min} to ${max}, got '${value}'.`);
     }
     return n;

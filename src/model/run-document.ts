@@ -217,7 +217,10 @@ export type EndReason =
 
 /** How the child ended. */
 export interface ChildExit {
-  /** Exit code, when it exited. */
+  /**
+   * Exit code, when it exited.
+   * @integer
+   */
   exitCode: number | null;
   /** Signal name, when a signal ended it. */
   signal: string | null;

@@ -18,13 +18,21 @@ export interface Role {
   runtimes?: readonly string[];
 }
 
-/** An option the scenario adds to broken/correct/compare (e.g. `--channel`). */
+/**
+ * An option the scenario adds to broken/correct/compare (e.g. `--channel`),
+ * declared here only: the CLI builds its commander option, its parser, its
+ * default and `repro list`'s line from this.
+ */
 export interface ScenarioOption {
-  /** Key in the run's `options` and in the parsed CLI options. */
+  /** Key in the run's `options` and in the parsed CLI options (commander's camel-cased flag name). */
   key: string;
+  /** Commander's flag text, e.g. `--channel <kind>`. */
   flag: string;
+  /** What --help says after "<scenario>'s ", e.g. "native wake-up channel (Node children): pipe or signalfd". */
   help: string;
+  /** The values it takes; anything else is refused naming the flag and these. */
   choices: readonly string[];
+  /** The value when the flag is not given (one of `choices`). */
   default: string;
   /** Runtimes that honour it; elsewhere it is refused unless left at its default. */
   runtimes?: readonly string[];

@@ -17,7 +17,7 @@ import { isLoopback } from '../../harness/load/generator.js';
 import { judgeRun } from '../../kinds/index.js';
 import type { Expectation, RunDocument } from '../../model/run-document.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
-import { checkCommand } from './watch.js';
+import { checkCommand } from '../preflight.js';
 
 export interface DrainOptions {
   url?: string;
@@ -69,11 +69,14 @@ export function parseTarget(url: string | undefined): { host: string; port: numb
   } catch {
     throw new UsageError(`--url ${url} is not a URL; give e.g. --url http://127.0.0.1:8080/`);
   }
-  if (parsed.protocol !== 'http:') throw new UsageError(`--url ${url}: only plain http is loaded (no TLS); give e.g. --url http://127.0.0.1:8080/`);
+  if (parsed.protocol === 'https:') throw new UsageError(`--url ${url}: only plain http is loaded (no TLS); give e.g. --url http://127.0.0.1:8080/`);
+  if (parsed.protocol !== 'http:') throw new UsageError(`--url ${url}: ${parsed.protocol.slice(0, -1)} is not HTTP; the load speaks plain http only, give e.g. --url http://127.0.0.1:8080/`);
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   if (!isLoopback(host)) throw new UsageError(`--url ${url}: the load goes to loopback only (127.0.0.1 or [::1]), not ${parsed.hostname}; run the server on 127.0.0.1`);
   if (parsed.username || parsed.password) throw new UsageError(`--url ${url}: leave credentials out of the URL`);
   const port = parsed.port === '' ? 80 : Number(parsed.port);
+  // Port 0 asks the kernel for any free port when binding; nothing can be reached there, so the run could only end unready.
+  if (port === 0) throw new UsageError(`--url ${url}: port 0 is not a port a server can answer on; give the port the server listens on, e.g. --url http://127.0.0.1:8080/`);
   return { host, port, path: `${parsed.pathname || '/'}${parsed.search}`, url: `http://${parsed.host}${parsed.pathname || '/'}${parsed.search}` };
 }
 

@@ -10,7 +10,7 @@ import { formatKinds } from '../../report/facts.js';
 import { ExitCode } from '../../errors.js';
 import { canRedraw } from '../../report/progress.js';
 import { exitCodeFor, Interruption, workingProbe } from '../context.js';
-import { translateProbeError } from './probe.js';
+import { translateProbeError } from '../preflight.js';
 
 interface WatchView {
   color: boolean;

@@ -1,20 +1,11 @@
 /** `repro probe <pid>`: what a process holds now, or over time with --watch. */
-import { ProbeError } from '../../fdprobe/errors.js';
 import { countKinds } from '../../fdprobe/kinds.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
-import { EnvironmentError, UsageError } from '../../errors.js';
 import type { ProbeSnapshot } from '../../model/probe-snapshot.js';
 import { workingProbe } from '../context.js';
+import { translateProbeError } from '../preflight.js';
 
 export type { ProbeSnapshot };
-
-export function translateProbeError(error: unknown, pid: number): never {
-  if (error instanceof ProbeError) {
-    if (error.failure === 'gone') throw new UsageError(`no such process: ${pid}; check the pid (e.g. with pgrep)`, { cause: error });
-    throw new EnvironmentError(error.message, { cause: error });
-  }
-  throw error;
-}
 
 export async function probeOnce(pid: number, given?: FdProbe): Promise<ProbeSnapshot> {
   const probe = given ?? (await workingProbe());

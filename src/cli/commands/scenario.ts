@@ -15,13 +15,11 @@ import { requireRuntime } from '../../runtimes/index.js';
 import { findScenario, SCENARIOS } from '../../scenarios/index.js';
 import type { Role, RunSetup, Scenario, ScenarioOptionValues } from '../../scenarios/types.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
-import { ATTRIBUTE_START_FACTOR } from './watch.js';
-import { emfileReload, type LimitsPlan, limitsProblem, slotsBelow, ulimitNeeded } from './plan-limits.js';
-import type { ScenarioOptions } from './scenario-options.js';
+import { startWaitMs } from '../preflight.js';
+import { firstLimitsProblem, type Held, type LimitsPlan, limitsFor, reloadsMayBeTooFew, slotsBelow } from '../../kinds/reloads/plan.js';
+import { SCENARIO_DEFAULTS, type ScenarioOptions } from '../scenario-options.js';
 
-import { SCENARIO_DEFAULTS } from './scenario-options.js';
-
-export { SCENARIO_DEFAULTS, type ScenarioOptions } from './scenario-options.js';
+export { SCENARIO_DEFAULTS, type ScenarioOptions } from '../scenario-options.js';
 
 export interface CommandHooks {
   probe?: FdProbe;
@@ -47,7 +45,7 @@ function resolve(options: ScenarioOptions): Resolved {
   if (!scenario.runtimes.includes(runtime)) throw new UsageError(`--runtime ${runtime} has no children for ${scenario.name}; use one of: ${scenario.runtimes.join(', ')}`);
   const values: ScenarioOptionValues = {};
   for (const option of scenario.options) {
-    const value = String((options as unknown as Record<string, unknown>)[option.key] ?? option.default);
+    const value = String(options[option.key] ?? option.default);
     if (!option.choices.includes(value)) throw new UsageError(`${option.flag.split(' ')[0]} ${value} is not available for ${scenario.name}; use one of: ${option.choices.join(', ')}`);
     if (option.runtimes && !option.runtimes.includes(runtime)) {
       if (value !== option.default) throw new UsageError(`${option.flag.split(' ')[0]} applies to the ${option.runtimes.join('/')} children only; leave it out with --runtime ${runtime}`);
@@ -56,7 +54,7 @@ function resolve(options: ScenarioOptions): Resolved {
     values[option.key] = value;
   }
   for (const other of SCENARIOS.flatMap((s) => (s === scenario ? [] : s.options))) {
-    const given = (options as unknown as Record<string, unknown>)[other.key];
+    const given = options[other.key];
     if (given !== undefined && given !== other.default && !scenario.options.some((o) => o.key === other.key)) {
       throw new UsageError(`${other.flag.split(' ')[0]} is not an option of ${scenario.name}; leave it out`);
     }
@@ -129,8 +127,7 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions,
       reloadsPlanned: options.reloads,
       metrics: scenario.metrics,
       ulimit: options.ulimit,
-      // strace -k unwinds a stack at every traced call: a runtime's start-up (hundreds of opens) is many times slower under it.
-      readyTimeoutMs: resolved.tracer ? options.readyTimeout * ATTRIBUTE_START_FACTOR : options.readyTimeout,
+      readyTimeoutMs: startWaitMs(options.readyTimeout, resolved.tracer !== undefined),
       ackTimeoutMs: options.ackTimeout,
       deadCheckMs: options.deadCheck,
       graceMs: options.grace,
@@ -180,9 +177,8 @@ function drainExpectation(expectation: Expectation, options: ScenarioOptions): E
   return { ...expectation, drain: { ...expectation.drain, minRequests: Math.min(expectation.drain.minRequests, options.requests) } };
 }
 
-/** What --ulimit and --reloads must allow for a role: a role expected to reach EMFILE must leak there. */
 function limitsOf({ role, plan, expectation, peakFds }: Prepared): LimitsPlan {
-  return { role: role.name, leaks: expectation.registerFailure === 'expected' && expectation.fdsPerReload > 0, ulimit: plan.ulimit, reloads: plan.reloadsPlanned, fdsPerReload: expectation.fdsPerReload, peakFds };
+  return limitsFor(role.name, expectation, { ulimit: plan.ulimit, reloads: plan.reloadsPlanned, peakFds });
 }
 
 /**
@@ -203,20 +199,10 @@ async function measureStart(plan: ReloadLoopPlan, hooks: CommandHooks, probe: Fd
   }
 }
 
-/** What a role's child holds below its limit when ready. */
-interface Held {
-  limits: LimitsPlan;
-  slots: number;
-}
-
-/** A usage error for the first role its child cannot carry out; the child that needs the most speaks first, so the advice covers every role. */
+/** A usage error for the first role its child cannot carry out. */
 function refuseUnusable(held: Held[]): void {
-  const known = held.map((h) => ({ ...h, need: ulimitNeeded(h.limits, h.slots) })).sort((a, b) => b.need - a.need);
-  const advise = known[0]?.need;
-  for (const { limits, slots } of known) {
-    const problem = limitsProblem(limits, slots, advise);
-    if (problem) throw new UsageError(problem);
-  }
+  const problem = firstLimitsProblem(held);
+  if (problem) throw new UsageError(problem);
 }
 
 /** Each role's child started once with no lowered limit; the roles whose child never got to ready are left out. */
@@ -228,13 +214,9 @@ async function measureAll(prepared: readonly Prepared[], hooks: CommandHooks, pr
   });
 }
 
-/**
- * Before the run: --reloads too few for a leaking child to reach EMFILE. Only
- * fewer than floor(ulimit / fds per reload) + 1 can be too few whatever the
- * child holds, so only then is it measured (with every other role, for advice).
- */
+/** Before the run: --reloads too few for a leaking child to reach EMFILE (measured only when it can be, with every other role, for advice). */
 async function checkBeforeRun(prepared: readonly Prepared[], hooks: CommandHooks, probe: FdProbe): Promise<void> {
-  if (!prepared.map(limitsOf).some((l) => l.leaks && l.reloads < emfileReload(l, 0))) return;
+  if (!reloadsMayBeTooFew(prepared.map(limitsOf))) return;
   refuseUnusable(await measureAll(prepared, hooks, probe));
 }
 

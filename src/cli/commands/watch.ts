@@ -6,10 +6,10 @@ import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { LaunchedChild } from '../../harness/launch.js';
 import { runSettleLoop, type SignalTo } from '../../harness/drivers/settle-loop.js';
-import { refuseSignal } from '../../harness/tree/safety.js';
+import { refusalFor, targetFacts } from '../../harness/tree/safety.js';
 import { AttributionSession, checkTracer } from '../../attribution/session.js';
 import { judgeRun } from '../../kinds/index.js';
-import { findOnPath, isExecutableFile } from '../../util/find-executable.js';
+import { checkCommand, startWaitMs } from '../preflight.js';
 import { processExists } from '../../util/process-exists.js';
 import type { Expectation, RunDocument, Sample } from '../../model/run-document.js';
 import { EnvironmentError, ExitCode, ReproError, UsageError } from '../../errors.js';
@@ -62,20 +62,6 @@ export function watchExpectation(maxGrowth: number): Expectation {
   };
 }
 
-/** Under --attribute the start-up wait (--ready-timeout) is this many times longer. */
-export const ATTRIBUTE_START_FACTOR = 6;
-
-/** The program must exist before we spawn it: a clear usage error beats a shell's exit 127. */
-export function checkCommand(command: readonly string[]): void {
-  const [program] = command;
-  if (!program) throw new UsageError('repro watch needs a command after --, or --pid PID');
-  if (program.includes('/')) {
-    if (!isExecutableFile(program)) throw new UsageError(`command not found: ${program} (no executable file there); check the path after --`);
-    return;
-  }
-  if (!findOnPath(program)) throw new UsageError(`command not found: ${program} (not on PATH); give its full path after --`);
-}
-
 export async function watchCommand(command: string[], options: WatchOptions, hooks: WatchCommandHooks = {}): Promise<RunDocument> {
   if (options.pid !== undefined && command.length > 0) throw new UsageError('give either --pid PID or a command after --, not both');
   if (options.pid === undefined) checkCommand(command);
@@ -104,8 +90,8 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   }
   if (options.pid !== undefined) {
     // Safe by construction: nothing is sent to a process the signal would kill or stop, to a zombie, a kernel thread or repro's own ancestors.
-    const refusal = refuseSignal(options.pid, options.signal);
-    if (refusal) throw new ReproError(`--pid ${options.pid}: ${refusal}`, refusalExit(refusal));
+    const refusal = pidRefusal(options.pid, options.signal);
+    if (refusal) throw new ReproError(`--pid ${options.pid}: ${refusal.reason}`, refusal.exitCode);
   }
   let child: LaunchedChild | undefined;
   const onChild = (started: LaunchedChild) => {
@@ -131,8 +117,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
         settleMs: options.settle,
         settleTimeoutMs: options.settleTimeout,
         readyAfterMs: options.readyAfter,
-        // strace -k unwinds a stack at every traced call: an interpreter's start-up (hundreds of opens) is many times slower under it.
-        readyTimeoutMs: options.attribute ? options.readyTimeout * ATTRIBUTE_START_FACTOR : options.readyTimeout,
+        readyTimeoutMs: startWaitMs(options.readyTimeout, Boolean(options.attribute)),
         graceMs: options.grace,
         signalTo: options.signalTo,
         trace,
@@ -193,7 +178,16 @@ export function checkLogFile(path: string): void {
   }
 }
 
-/** A pid that names the wrong process (repro's ancestor, a kernel thread) is a usage error (2); one that cannot take a reload (a zombie, no handler) is inconclusive (4). */
-function refusalExit(reason: string): ExitCode {
-  return /ancestors|kernel thread|no process/.test(reason) ? ExitCode.USAGE : ExitCode.INCONCLUSIVE;
+/**
+ * Why a signal to `pid` is refused, with the exit read from the facts, not
+ * from the sentence: a pid that names the wrong process (none, repro itself or
+ * an ancestor, a kernel thread) is a usage error (2); one that cannot take a
+ * reload (a zombie, no handler) is inconclusive (4).
+ */
+function pidRefusal(pid: number, signal: NodeJS.Signals): { reason: string; exitCode: ExitCode } | null {
+  const facts = targetFacts(pid, signal);
+  const reason = refusalFor(signal, facts);
+  if (reason === null) return null;
+  const wrongTarget = !facts.exists || facts.protectedPids.includes(pid) || facts.kernelThread;
+  return { reason, exitCode: wrongTarget ? ExitCode.USAGE : ExitCode.INCONCLUSIVE };
 }

@@ -44,7 +44,7 @@ export const sighupListener: Scenario = {
   signal: 'SIGHUP',
   roles,
   runtimes: ['node', 'rust'],
-  options: [{ key: 'channel', flag: '--channel <kind>', help: `native wake-up channel of the Node children: ${CHANNEL_KINDS.join(' or ')}`, choices: CHANNEL_KINDS, default: 'pipe', runtimes: ['node'] }],
+  options: [{ key: 'channel', flag: '--channel <kind>', help: `native wake-up channel (Node children): ${CHANNEL_KINDS.join(' or ')}`, choices: CHANNEL_KINDS, default: 'pipe', runtimes: ['node'] }],
   metrics: [
     { id: 'listeners', label: 'listeners', unit: '', description: 'signal listeners the child has registered for SIGHUP (its own count, from each acknowledgement)', fromEvent: 'listeners' },
     { id: 'threads', label: 'threads', unit: '', description: 'threads of the child process (/proc/PID/status)', fromProcess: (pid) => threads(pid) },

@@ -1,9 +1,12 @@
 /**
- * What a scenario run needs from --ulimit and --reloads, computed from the fds
- * its child holds when ready (measured once with no lowered limit), so that a
- * run that cannot show its pattern is refused before it starts. Pure.
+ * The reloads kind's planning maths: what a scenario run needs from --ulimit
+ * and --reloads, computed from the fds its child holds when ready (measured
+ * once with no lowered limit), and the reload at which a leaking child meets
+ * EMFILE, so that a run that cannot show its pattern is refused before it
+ * starts (or, when only the run can tell, right after it). Pure.
  */
 import { predictEmfile } from '../../model/measure.js';
+import type { Expectation } from '../../model/run-document.js';
 
 /**
  * fds the child takes below `limit`, from its fd numbers read with no lowered
@@ -71,6 +74,39 @@ export function limitsProblem(plan: LimitsPlan, slots: number, advise = ulimitNe
         `and leaks ${plan.fdsPerReload} per reload, so EMFILE comes at reload ${at}; use --reloads ${at} or more (or a lower --ulimit)`
       );
     }
+  }
+  return null;
+}
+
+/** What --ulimit and --reloads must allow for a role: a role expected to reach EMFILE must leak there. */
+export function limitsFor(role: string, expectation: Expectation, run: { ulimit: number; reloads: number; peakFds?: number }): LimitsPlan {
+  return { role, leaks: expectation.registerFailure === 'expected' && expectation.fdsPerReload > 0, ulimit: run.ulimit, reloads: run.reloads, fdsPerReload: expectation.fdsPerReload, peakFds: run.peakFds };
+}
+
+/**
+ * Whether the children must be measured before the run: only fewer reloads
+ * than floor(ulimit / fds per reload) + 1 can be too few whatever a leaking
+ * child holds, so only then is a start-up measured.
+ */
+export function reloadsMayBeTooFew(plans: readonly LimitsPlan[]): boolean {
+  return plans.some((l) => l.leaks && l.reloads < emfileReload(l, 0));
+}
+
+/** What a role's child holds below its limit when ready. */
+export interface Held {
+  /** The role's limits plan. */
+  limits: LimitsPlan;
+  /** fds the child holds below the limit when ready. */
+  slots: number;
+}
+
+/** The first role whose child cannot carry out its plan, as one line, or null; the child that needs the most speaks first, so the advice covers every role. */
+export function firstLimitsProblem(held: readonly Held[]): string | null {
+  const known = held.map((h) => ({ ...h, need: ulimitNeeded(h.limits, h.slots) })).sort((a, b) => b.need - a.need);
+  const advise = known[0]?.need;
+  for (const { limits, slots } of known) {
+    const problem = limitsProblem(limits, slots, advise);
+    if (problem) return problem;
   }
   return null;
 }

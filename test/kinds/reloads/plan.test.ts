@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emfileReload, limitsProblem, slotsBelow, ulimitNeeded } from '../../src/cli/commands/plan-limits.js';
+import { emfileReload, firstLimitsProblem, limitsFor, limitsProblem, reloadsMayBeTooFew, slotsBelow, ulimitNeeded } from '../../../src/kinds/reloads/plan.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -40,5 +40,29 @@ describe('limitsProblem', () => {
     const correct = { role: 'correct', leaks: false, ulimit: 14, reloads: 500, fdsPerReload: 0, peakFds: 12 };
     expect(limitsProblem(correct, 3)).toBe('--ulimit 14 leaves the correct child no room for one reload (3 fds when ready; one reload holds 12 more at its peak); use --ulimit 15 or more');
     expect(limitsProblem({ ...correct, ulimit: 15 }, 3)).toBeNull();
+  });
+});
+
+describe('planning a compare: which child speaks, and when a start-up must be measured', () => {
+  const leaking = { role: 'broken', leaks: true, ulimit: 64, reloads: 500, fdsPerReload: 2 };
+  const flat = { role: 'correct', leaks: false, ulimit: 64, reloads: 500, fdsPerReload: 0 };
+
+  it('measures only when --reloads could be too few for a leaking child whatever it holds', () => {
+    expect(reloadsMayBeTooFew([leaking, flat])).toBe(false);
+    expect(reloadsMayBeTooFew([{ ...leaking, reloads: 32 }, flat])).toBe(true);
+    expect(reloadsMayBeTooFew([{ ...flat, reloads: 1 }])).toBe(false);
+  });
+
+  it('the child that needs the most speaks first, so the advice covers every role', () => {
+    expect(firstLimitsProblem([{ limits: { ...flat, ulimit: 30 }, slots: 40 }, { limits: { ...leaking, ulimit: 30 }, slots: 20 }])).toBe(
+      '--ulimit 30 is below what the correct child needs to start (40 fds when ready); use --ulimit 40 or more',
+    );
+    expect(firstLimitsProblem([{ limits: leaking, slots: 20 }, { limits: flat, slots: 20 }])).toBeNull();
+  });
+
+  it('a role is planned to leak only when it must reach EMFILE', () => {
+    const expectation = { registerFailure: 'expected', fdsPerReload: 2 } as Parameters<typeof limitsFor>[1];
+    expect(limitsFor('broken', expectation, { ulimit: 64, reloads: 500 })).toEqual({ role: 'broken', leaks: true, ulimit: 64, reloads: 500, fdsPerReload: 2, peakFds: undefined });
+    expect(limitsFor('correct', { ...expectation, registerFailure: 'forbidden' }, { ulimit: 64, reloads: 500 }).leaks).toBe(false);
   });
 });
