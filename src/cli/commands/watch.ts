@@ -63,36 +63,12 @@ export function watchExpectation(maxGrowth: number): Expectation {
 }
 
 export async function watchCommand(command: string[], options: WatchOptions, hooks: WatchCommandHooks = {}): Promise<RunDocument> {
-  if (options.pid !== undefined && command.length > 0) throw new UsageError('give either --pid PID or a command after --, not both');
-  if (options.pid === undefined) checkCommand(command);
-  if (options.pid !== undefined) {
-    if (!processExists(options.pid)) throw new UsageError(`--pid ${options.pid}: no such process; check the pid (e.g. with pgrep)`);
-    if (options.ulimit !== undefined) throw new UsageError('--ulimit applies to a program repro starts; with --pid set the limit with prlimit instead');
-  }
-  if (options.ulimit !== undefined && hooks.hardLimit != null && options.ulimit > hooks.hardLimit) {
-    throw new UsageError(`--ulimit ${options.ulimit} is above this shell's hard limit ${hooks.hardLimit}; use --ulimit ${hooks.hardLimit} or less`);
-  }
-  if (options.attribute && options.pid !== undefined) throw new UsageError('--attribute traces a program repro starts; it cannot attach to --pid: start the service after -- instead');
+  checkWatchOptions(command, options, hooks);
   // Before anything runs: no strace, or no ptrace, is one line and exit 3, never a run without attribution.
   const tracer = options.attribute ? checkTracer() : undefined;
   if (options.log !== undefined) checkLogFile(options.log);
   const probe = hooks.probe ?? defaultProbe();
-  if (options.pid !== undefined) {
-    try {
-      await probe.list(options.pid);
-    } catch (error) {
-      if (error instanceof ProbeError) {
-        if (error.failure === 'gone') throw new UsageError(`--pid ${options.pid}: no such process; check the pid (e.g. with pgrep)`, { cause: error });
-        throw new EnvironmentError(error.message, { cause: error });
-      }
-      throw error;
-    }
-  }
-  if (options.pid !== undefined) {
-    // Safe by construction: nothing is sent to a process the signal would kill or stop, to a zombie, a kernel thread or repro's own ancestors.
-    const refusal = pidRefusal(options.pid, options.signal);
-    if (refusal) throw new ReproError(`--pid ${options.pid}: ${refusal.reason}`, refusal.exitCode);
-  }
+  if (options.pid !== undefined) await checkAttachable(options.pid, options.signal, probe);
   let child: LaunchedChild | undefined;
   const onChild = (started: LaunchedChild) => {
     child = started;
@@ -139,6 +115,35 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   const cannotRun = run.samples.length === 0 ? child?.execFailure() : undefined;
   if (cannotRun) throw new EnvironmentError(`${cannotRun}; check the program after --`);
   return run;
+}
+
+/** The flags that go together (or not), before anything is probed. */
+function checkWatchOptions(command: string[], options: WatchOptions, hooks: WatchCommandHooks): void {
+  if (options.pid !== undefined && command.length > 0) throw new UsageError('give either --pid PID or a command after --, not both');
+  if (options.pid === undefined) checkCommand(command);
+  if (options.pid !== undefined) {
+    if (!processExists(options.pid)) throw new UsageError(`--pid ${options.pid}: no such process; check the pid (e.g. with pgrep)`);
+    if (options.ulimit !== undefined) throw new UsageError('--ulimit applies to a program repro starts; with --pid set the limit with prlimit instead');
+  }
+  if (options.ulimit !== undefined && hooks.hardLimit != null && options.ulimit > hooks.hardLimit) {
+    throw new UsageError(`--ulimit ${options.ulimit} is above this shell's hard limit ${hooks.hardLimit}; use --ulimit ${hooks.hardLimit} or less`);
+  }
+  if (options.attribute && options.pid !== undefined) throw new UsageError('--attribute traces a program repro starts; it cannot attach to --pid: start the service after -- instead');
+}
+
+/** --pid: the process can be read, and is safe to signal (never one the signal would kill or stop, a zombie, a kernel thread or repro's own ancestors). */
+async function checkAttachable(pid: number, signal: NodeJS.Signals, probe: FdProbe): Promise<void> {
+  try {
+    await probe.list(pid);
+  } catch (error) {
+    if (error instanceof ProbeError) {
+      if (error.failure === 'gone') throw new UsageError(`--pid ${pid}: no such process; check the pid (e.g. with pgrep)`, { cause: error });
+      throw new EnvironmentError(error.message, { cause: error });
+    }
+    throw error;
+  }
+  const refusal = pidRefusal(pid, signal);
+  if (refusal) throw new ReproError(`--pid ${pid}: ${refusal.reason}`, refusal.exitCode);
 }
 
 /**
