@@ -34,6 +34,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  * Every `#/definitions/X` becomes `#/$defs/<new name of X>`, and a union of
  * two non-null types (`string | number`) becomes an `anyOf`: ajv's strict mode,
  * which load-document uses, refuses a type list other than "T or null".
+ * `measurement` is never required, so older documents still validate.
  */
 function rewrite(value: Json): Json {
   if (Array.isArray(value)) return value.map(rewrite);
@@ -46,6 +47,9 @@ function rewrite(value: Json): Json {
     if (integer && key === 'type') out.type = Array.isArray(inner) ? inner.map((t) => (t === 'number' ? 'integer' : t)) : inner === 'number' ? 'integer' : inner;
     else if (key === 'type' && Array.isArray(inner) && inner.filter((t) => t !== 'null').length > 1) {
       out.anyOf = inner.map((type) => ({ type }));
+    } else if (key === 'required' && Array.isArray(inner)) {
+      // Documents written before runs named their measurement have none: the loader derives it from their fields.
+      out[key] = inner.filter((name) => name !== 'measurement');
     } else if (key === '$ref' && typeof inner === 'string') {
       const name = decodeURIComponent(inner.replace('#/definitions/', ''));
       out[key] = `#/$defs/${RENAMED[name] ?? name}`;
