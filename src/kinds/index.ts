@@ -7,12 +7,16 @@
 import { withBaseline } from '../model/baseline.js';
 import type { Check, CompareVerdict, Expectation, MeasuredRun, Measurement, ReproDocument, RunDocument, Verdict } from '../model/run-document.js';
 import { drainRunSummary, judgeDrain } from './drain/judge.js';
+import { drainView } from './drain/view.js';
 import { judgeReloads } from './reloads/judge.js';
 import { judgeRounds } from './rounds/judge.js';
 import { fdRunSummary } from './shared/fd-judge.js';
+import { roleView } from './shared/role-view.js';
 import { judgeTree } from './tree/judge.js';
+import { treeView } from './tree/view.js';
+import type { KindView } from './view.js';
 
-export type { Measurement };
+export type { Measurement, KindView };
 
 /** What every kind provides to the commands and to `repro report`. */
 export interface KindJudge {
@@ -21,13 +25,15 @@ export interface KindJudge {
   judge(run: MeasuredRun, expectation: Expectation): Verdict;
   /** A run that passed, in a compare's sentence. */
   summary(run: RunDocument): string;
+  /** Its sections in the views: the views ask it rather than test a run's fields. */
+  view: KindView;
 }
 
 export const KINDS: Record<Measurement, KindJudge> = {
-  reloads: { measurement: 'reloads', judge: judgeReloads, summary: fdRunSummary },
-  rounds: { measurement: 'rounds', judge: judgeRounds, summary: fdRunSummary },
-  tree: { measurement: 'tree', judge: judgeTree, summary: fdRunSummary },
-  drain: { measurement: 'drain', judge: judgeDrain, summary: drainRunSummary },
+  reloads: { measurement: 'reloads', judge: judgeReloads, summary: fdRunSummary, view: roleView },
+  rounds: { measurement: 'rounds', judge: judgeRounds, summary: fdRunSummary, view: roleView },
+  tree: { measurement: 'tree', judge: judgeTree, summary: fdRunSummary, view: treeView },
+  drain: { measurement: 'drain', judge: judgeDrain, summary: drainRunSummary, view: drainView },
 };
 
 /**
@@ -46,6 +52,11 @@ export function measurementOf(run: MeasuredRun & { verdict?: Verdict }): Measure
 /** The kind of a run. */
 export function kindOf(run: RunDocument): KindJudge {
   return KINDS[run.measurement];
+}
+
+/** The view of a run's kind: the sections every view (src/report) shows for it. */
+export function viewOf(run: RunDocument): KindView {
+  return KINDS[measurementOf(run)].view;
 }
 
 /** A run with its measurement named, right after `kind` (where readers of the JSON look first). */

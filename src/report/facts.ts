@@ -1,38 +1,17 @@
 /**
  * What a run says, in words: the rows, sentences and labels every view
- * (terminal summary, HTML, Markdown, JUnit) shows, so they never disagree. Pure.
+ * (terminal summary, HTML, Markdown, JUnit) shows, so they never disagree.
+ * What differs by kind the run's kind says (src/kinds/view.ts). Pure.
  */
 import type { KindCounts } from '../fdprobe/kinds.js';
+import type { DrainRecord } from '../model/drain.js';
 import type { AttributionGroup, AttributionOrigin, Check, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
-import { maxOf, percentile } from '../model/stats.js';
-import { drainCompareRows, drainRunRows, isDrainRun, lostSentence } from '../kinds/drain/facts.js';
-import { ellipsize, shellCommand, visibleLine } from './text.js';
+import { viewOf } from '../kinds/index.js';
+import { aboveLimitNote, formatKinds, limitText, metricSpan, runtimeText } from '../kinds/shared/fd-facts.js';
+import { ellipsize, visibleLine } from './text.js';
 
-const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
-const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
-
-/** How a value that was never measured is shown: a dash, and why. */
-const notMeasured = (why: string) => `— (${why})`;
-const NO_BASELINE = 'never sampled: the run ended before its baseline';
-const NO_RELOAD = 'no reload sampled after the baseline';
-
-/** The fd limit, or a dash when it was never read (a program that ended before it could be). */
-function limitText(run: RunDocument): string {
-  return run.ulimit !== null ? String(run.ulimit) : '—';
-}
-
-/** Growth per reload, or why there is none: a slope needs the baseline and at least one reload. */
-function growthText(run: RunDocument, unit: string): string {
-  const v = run.measured;
-  if (run.samples.length === 0) return notMeasured(NO_BASELINE);
-  if (run.samples.length === 1) return notMeasured(NO_RELOAD);
-  return `${v.growthPerReload.toFixed(3)}${unit}`;
-}
-
-export function formatKinds(kinds: KindCounts): string {
-  const parts = Object.entries(kinds).map(([k, v]) => `${k} ${signed(v as number)}`);
-  return parts.length ? parts.join(', ') : 'none';
-}
+export { aboveLimitNote, commandInTitle, formatKinds } from '../kinds/shared/fd-facts.js';
+export { survivorStrip, treeRows } from '../kinds/tree/facts.js';
 
 /**
  * A check's label: `ok`, `FAIL`, or, in an inconclusive verdict, `could not
@@ -59,164 +38,27 @@ export function isInconclusive(doc: ReproDocument): boolean {
   return doc.kind === 'run' && doc.verdict.inconclusive === true;
 }
 
-/** The scenario options of a run, e.g. `channel pipe`; empty for none. */
-function optionsText(run: RunDocument): string {
-  return Object.entries(run.options)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
-}
-
-/** `node`, `rust`, or `node, channel pipe`: what a protocol run ran as. */
-function runtimeText(run: RunDocument): string {
-  const options = optionsText(run);
-  return options ? `${run.runtime}, ${options}` : run.runtime;
-}
-
-/**
- * Why the final fds can be above the limit: the one sentence every view
- * (summary, compare, HTML, Markdown, JUnit) uses, or null when no fd was inherited above it.
- */
-export function aboveLimitNote(run: RunDocument): string | null {
-  const n = run.fdsAboveLimitAtStart;
-  if (!n || run.ulimit === null) return null;
-  return `${n} inherited fd${n === 1 ? '' : 's'} numbered ≥ ${run.ulimit} count${n === 1 ? 's' : ''} as open but take${n === 1 ? 's' : ''} no slot below the limit`;
-}
-
-/** "final fds N of limit L (why N can exceed L)". */
-function finalFds(run: RunDocument): string {
-  if (run.samples.length === 0) return notMeasured(NO_BASELINE);
-  const note = aboveLimitNote(run);
-  return `${run.measured.finalFds} of limit ${run.ulimit !== null ? run.ulimit : notMeasured('not read')}${note ? ` (${note})` : ''}`;
-}
-
-function baselineFds(run: RunDocument): string {
-  return run.samples.length === 0 ? notMeasured(NO_BASELINE) : String(run.measured.baselineFds);
-}
-
-/** A metric over the run: `start → end`, and its peak when that was neither (a number that rises and falls back, e.g. fds left by each round). */
-function metricSpan(run: RunDocument, id: string): string {
-  const m = run.measured.metrics[id];
-  if (!m || (m.start === null && m.end === null)) return '—';
-  const peak = maxOf(run.samples.map((s) => s.metrics?.[id] ?? -Infinity));
-  const showPeak = Number.isFinite(peak) && peak !== m.start && peak !== m.end;
-  return `${m.start ?? '—'} → ${m.end ?? '—'}${showPeak ? ` (peak ${peak})` : ''}`;
-}
-
-/** One row per metric the scenario records: `start → end unit`. */
-function metricRows(run: RunDocument): [string, string][] {
-  return run.metrics.map(({ id, label, unit }) => {
-    const span = metricSpan(run, id);
-    return [label, span === '—' ? notMeasured('never reported') : `${span}${unit ? ` ${unit}` : ''}`];
-  });
-}
-
-function signalHandling(run: RunDocument): string {
-  const v = run.measured;
-  if (v.signalHandling === 'dead') return `DEAD: one more ${run.signal} after ${v.registerFailure} caused no reload (the child is alive and caught it)`;
-  if (v.signalHandling === 'alive') return `alive: a ${run.signal} after ${v.registerFailure} still caused a reload`;
-  return v.reloadsDone > 0 && v.reloadsDone === run.reloadsPlanned ? `alive: all ${v.reloadsDone} reloads acknowledged` : 'not checked';
-}
-
-function childEnd(run: RunDocument): string {
-  const c = run.end.child;
-  if (!c) return 'not started';
-  const how = c.signal ? `killed by ${c.signal}` : `exited with code ${c.exitCode}`;
-  // forced: still running when the grace after SIGTERM ran out (ignoring it, or busy, or stuck): say only that.
-  return c.forced ? `${how}: SIGKILLed, still running when the grace period after SIGTERM ran out (teardown ${c.teardownMs} ms)` : `${how} (teardown ${c.teardownMs} ms)`;
-}
-
-const DISPOSITION: Record<NonNullable<RunDocument['signalDisposition']>, string> = {
-  caught: 'the program has a handler',
-  ignored: 'the program ignores it',
-  blocked: 'the program blocks it (it may take it through sigwait or a signalfd)',
-  default: 'the program has no handler (default action)',
-};
-
-/** The watched signal and what the program (the started one, or --pid) does with it; where it went when not only to the program. */
-function signalRow(run: RunDocument): string {
-  if (run.signalDisposition === undefined) return `${run.signal}; whether the program catches it: ${notMeasured('not read before the run ended')}`;
-  const to = run.tree?.signalTo;
-  const sent = to === 'tree' ? '; sent to every process of the tree that takes it' : to === 'group' ? '; sent to its process group' : '';
-  return `${run.signal}: ${DISPOSITION[run.signalDisposition]}${sent}`;
-}
-
-const ended = (run: RunDocument) => `${visibleLine(run.end.detail)}; ${(run.end.wallMs / 1000).toFixed(2)} s`;
-
-/** watch's EMFILE row: where it was seen, or (`ahead`) that the next reload cannot open its fds, predicted from the free slots: no call failed. */
-function emfileRow(run: RunDocument): string {
-  const e = run.emfileObserved;
-  if (!e) return run.samples.length ? 'not seen' : notMeasured(NO_BASELINE);
-  if (e.ahead) return `reload ${e.reload + 1} cannot open its fds (predicted from the free slots after reload ${e.reload}; no call failed): ${visibleLine(e.evidence)}`;
-  return `${e.logFile === undefined ? '' : `in ${visibleLine(e.logFile)} `}at reload ${e.reload}: ${visibleLine(e.evidence)}`;
-}
-
-function watchRows(run: RunDocument): [string, string][] {
-  const v = run.measured;
-  const settles = run.samples.flatMap((s) => (s.settleMs === undefined ? [] : [s.settleMs]));
-  const kinds = run.samples.length > 1 ? ` (${formatKinds(v.growthByKind)})` : '';
-  return [
-    ['baseline fds', baselineFds(run)],
-    ['final fds', finalFds(run)],
-    ['growth', `${growthText(run, ' fd/reload')}${kinds}`],
-    ['EMFILE', emfileRow(run)],
-    ['signal', signalRow(run)],
-    ['reloads', `${v.reloadsDone} of ${run.reloadsPlanned} settled`],
-    ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → reload finished)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],
-    ['RSS', v.rssKb.start === null ? notMeasured('not read') : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
-    ['ended', ended(run)],
-    ['process', run.attached ? attachedEnd(run) : childEnd(run)],
-    ...treeRows(run),
-  ];
-}
-
-/** watch --pid: "left running" only when the process was still running at the end. */
-function attachedEnd(run: RunDocument): string {
-  if (run.leftRunning === true) return `attached to pid ${run.pid}, left running`;
-  if (run.leftRunning === false) return `attached to pid ${run.pid}; it was no longer running at the end`;
-  return `attached to pid ${run.pid}`;
-}
-
-function patternRows(run: RunDocument): [string, string][] {
-  const v = run.measured;
-  const kinds = run.samples.length > 1 ? ` (${formatKinds(v.growthByKind)})` : '';
-  return [
-    ['runtime', runtimeText(run)],
-    ['baseline fds', baselineFds(run)],
-    ['final fds', finalFds(run)],
-    ['growth', `${growthText(run, ' fd/reload')}${kinds}`],
-    [
-      'register failure',
-      v.emfileAtReload === null ? 'none' : `${v.registerFailure} at reload ${v.emfileAtReload}${v.predictedEmfileAtReload === null ? '' : ` (predicted ${v.predictedEmfileAtReload})`}`,
-    ],
-    ['signal handling', signalHandling(run)],
-    ...metricRows(run),
-    ['reloads', `${v.reloadsDone} of ${run.reloadsPlanned} acknowledged`],
-    ['round trip', v.latencyMs.p50 === null ? notMeasured('no reload acknowledged') : `p50 ${ms(v.latencyMs.p50)}, p99 ${ms(v.latencyMs.p99)} (signal → acknowledgement)`],
-    ['child RSS', v.rssKb.start === null ? notMeasured('not read') : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
-    ['ended', ended(run)],
-    ['child', childEnd(run)],
-  ];
-}
-
 /** What the run is expected to show: the expectation it was judged by, which for watch names the gate. */
 export function expectation(run: RunDocument): string {
-  const e = run.verdict.expectation;
-  // watch's words name its gate, which `repro report --max-growth` may have changed since they were written.
-  if (run.roleKind !== 'watch' || e.fdsPerReload !== 0 || e.drain) return e.shows;
-  return `${e.gate === 'survivors' ? 'fds surviving' : 'fd growth'} ≤ ${e.maxGrowth}/reload and no EMFILE`;
+  return viewOf(run).expectation(run);
+}
+
+/** The request ledger a run shows (a drain's), or undefined: what picks the requests picture and the ledger sections. */
+export function requestsOf(run: RunDocument): DrainRecord | undefined {
+  return viewOf(run).requests(run);
 }
 
 /** The summary rows of one run: label → value. */
 export function runRows(run: RunDocument): [string, string][] {
-  if (isDrainRun(run)) return drainRunRows(run);
-  return run.roleKind === 'watch' ? watchRows(run) : patternRows(run);
+  return viewOf(run).rows(run);
 }
 
 const sampled = (r: RunDocument, value: () => string) => (r.samples.length === 0 ? '—' : value());
 
 /** The side-by-side rows of a compare: label → value of each run; one row per metric any run records. */
 export function compareRows(runs: readonly RunDocument[]): [string, (r: RunDocument) => string][] {
-  if (runs.length > 0 && runs.every(isDrainRun)) return drainCompareRows();
+  const own = runs[0] && viewOf(runs[0]).compareRows(runs);
+  if (own) return own;
   const metrics = new Map<string, string>();
   for (const r of runs) for (const m of r.metrics) if (!metrics.has(m.id)) metrics.set(m.id, m.unit ? `${m.label} (${m.unit})` : m.label);
   return [
@@ -254,9 +96,9 @@ export function compareNotes(doc: ReproDocument): string[] {
 
 /** What the run is called in charts and tables: the role and what it ran as, or the watched program's name. */
 export function runLabel(run: RunDocument): string {
-  if (run.roleKind !== 'watch') return `${run.role} (${runtimeText(run)})`;
-  return ellipsize(visibleLine((run.command[0] ?? 'watched').split('/').at(-1) || 'watched'), 40);
+  return viewOf(run).label(run);
 }
+
 
 /** Every chart draws a run green when it should stay flat and did (correct, a variant, or a watched program that passed), red otherwise. */
 export function seriesTone(run: RunDocument): 'red' | 'green' {
@@ -287,72 +129,17 @@ export function emfileMark(run: RunDocument): EmfileMark | null {
   return { reload: at, fds: sample.fds, index, sampled: sample.reload === at };
 }
 
-/** One line on the growth and EMFILE: what a failure message names. */
+/** One line on the growth and EMFILE (or the requests lost): what a failure message names. */
 export function growthSentence(run: RunDocument): string {
-  if (isDrainRun(run)) return lostSentence(run.drain.ledger);
-  const v = run.measured;
-  const over = run.samples.at(-1)?.reload ?? 0;
-  const note = aboveLimitNote(run);
-  const limit = `limit ${limitText(run)}${note ? `; ${note}` : ''}`;
-  const grew =
-    run.samples.length === 0
-      ? `fds not measured (${NO_BASELINE}; ${limit})`
-      : run.samples.length === 1
-        ? `fds ${v.baselineFds} at the baseline, growth not measured (${NO_RELOAD}; ${limit})`
-        : `fds ${v.growthPerReload >= 0 ? 'grew' : 'changed'} ${v.growthPerReload.toFixed(3)}/reload (${v.baselineFds} → ${v.finalFds} over ${over} reloads, ${limit})`;
-  const at = v.emfileAtReload;
-  const emfile =
-    at === null
-      ? `no EMFILE in ${v.reloadsDone} reloads`
-      : run.emfileObserved?.ahead
-        ? `EMFILE ahead: reload ${at + 1} cannot open its fds (predicted from the free slots after reload ${at}; no call failed)`
-        : `${v.registerFailure ?? 'EMFILE'} at reload ${at}${v.predictedEmfileAtReload === null ? '' : ` (predicted ${v.predictedEmfileAtReload})`}`;
-  const kinds = Object.keys(v.growthByKind).length ? `; what grew: ${formatKinds(v.growthByKind)}` : '';
-  return `${grew}; ${emfile}${kinds}`;
+  return viewOf(run).failureSentence(run);
 }
 
 /** How wide the command may be in a header before it is cut with `…`. */
 export const COMMAND_WIDTH = 60;
 
-/** The run's one-line title; the watched command quoted like a shell and cut visibly at `commandWidth`. */
-/** The limit in a watch header: `ulimit -n 30` when --ulimit set it, `limit 20000 (its own)` when the program kept its own, `limit not read (…)` when the run ended first. */
-function watchLimitText(run: RunDocument): string {
-  if (run.ulimitGiven === false) return run.ulimit === null ? 'limit not read (the run ended first)' : `limit ${run.ulimit} (its own)`;
-  return `ulimit -n ${limitText(run)}`;
-}
-
-/**
- * A command, shell-quoted, in at most `width` characters: a cut ends in `…`,
- * and a cut inside a quoted argument closes its quote (`'/a b/c…'`), so the
- * header never shows an opening quote without its closing one.
- */
-export function commandInTitle(argv: readonly string[], width: number): string {
-  const whole = shellCommand(argv);
-  const chars = [...whole];
-  if (chars.length <= width) return whole;
-  for (let keep = Math.max(0, width - 1); keep >= 0; keep--) {
-    let quoted = false;
-    let escaped = false;
-    for (const c of chars.slice(0, keep)) {
-      if (escaped) escaped = false;
-      else if (!quoted && c === '\\') escaped = true;
-      else if (c === "'") quoted = !quoted;
-    }
-    // A cut right after a backslash would leave half an escape: cut before it.
-    if (escaped) continue;
-    const cut = `${chars.slice(0, keep).join('')}…${quoted ? "'" : ''}`;
-    if ([...cut].length <= width) return cut;
-  }
-  return ellipsize(whole, width);
-}
-
+/** The run's one-line title; a command in it quoted like a shell and cut visibly at `commandWidth`. */
 export function runTitle(run: RunDocument, commandWidth = COMMAND_WIDTH): string {
-  if (isDrainRun(run) && run.roleKind === 'watch') {
-    return `repro drain · ${commandInTitle(run.command, commandWidth)} · ${run.signal} · lag ${run.drain.plan.lagMs} ms · grace ${run.drain.plan.graceMs} ms`;
-  }
-  return run.roleKind === 'watch'
-    ? `repro watch · ${commandInTitle(run.command, commandWidth)} · ${run.signal} × ${run.reloadsPlanned} · ${watchLimitText(run)}`
-    : `repro ${run.role} · ${run.scenario} · ${runtimeText(run)} · ulimit -n ${limitText(run)} · ${run.platform.node}`;
+  return viewOf(run).title(run, commandWidth);
 }
 
 export function documentTitle(doc: ReproDocument, commandWidth = COMMAND_WIDTH): string {
@@ -380,7 +167,8 @@ export function headline(doc: ReproDocument): { status: 'pass' | 'fail' | 'incon
 
 /** What a role that passed showed, in a few words: `broken leaks to EMFILE`, `correct stays flat`. */
 function roleInOneBreath(run: RunDocument): string {
-  if (isDrainRun(run)) return `${run.role} ${run.drain.ledger.lost === 0 ? 'loses none' : `loses ${run.drain.ledger.lost}`} of ${run.drain.ledger.total}`;
+  const own = viewOf(run).inOneBreath(run);
+  if (own !== undefined) return own;
   const m = run.measured;
   if (run.roleKind === 'broken') return `${run.role} leaks to ${m.registerFailure ?? 'EMFILE'}`;
   if (run.roleKind === 'correct') return `${run.role} stays flat`;
@@ -482,7 +270,7 @@ const ORIGIN_WORDS: Record<Exclude<AttributionOrigin, 'call'>, string> = {
 
 /** The title of a run's attribution section: `where the survivors came from` (watch), `where the leaked fds of broken came from` (a scenario run). */
 export function attributionTitle(run: RunDocument): string {
-  return run.roleKind === 'watch' ? 'where the survivors came from' : `where the leaked fds of ${run.role} came from`;
+  return viewOf(run).attribution(run).title;
 }
 
 /** One group's headline: "2 per reload from `pipe2([3, 4], O_CLOEXEC)` in pid 12 (python3 app.py), first at reload 1, still open". */
@@ -521,8 +309,8 @@ export function attributionDetails(g: AttributionGroup): string[] {
 export function attributionLines(run: RunDocument, mostGroups = Infinity): string[] {
   const a = run.attribution;
   if (!a) return [];
-  const what = run.roleKind === 'watch' ? 'surviving fds' : 'leaked fds (open at the last sample, not at the baseline)';
-  if (a.survivors === 0 && run.roleKind !== 'watch') return [`no fd leaked: none open at the last sample that was not open at the baseline, so nothing to attribute (traced by ${a.tracer})`, ...(a.note ? [`note: ${visibleLine(a.note)}`] : [])];
+  const { what, noneInOneLine } = viewOf(run).attribution(run);
+  if (a.survivors === 0 && noneInOneLine) return [`no fd leaked: none open at the last sample that was not open at the baseline, so nothing to attribute (traced by ${a.tracer})`, ...(a.note ? [`note: ${visibleLine(a.note)}`] : [])];
   const share = a.survivors ? Math.round((1000 * a.attributed) / a.survivors) / 10 : 100;
   const out = [`${a.attributed} of ${a.survivors} ${what} (${share}%) attributed to the call that made them, by ${a.tracer}`];
   if (a.note) out.push(`note: ${visibleLine(a.note)}`);
@@ -531,13 +319,6 @@ export function attributionLines(run: RunDocument, mostGroups = Infinity): strin
   const more = a.groups.length - groups.length + a.groupsNotShown;
   if (more > 0) out.push(`… ${more} more groups`);
   return out;
-}
-
-/** watch: the survivors strip in one line of glyphs, one per reload: `█` survivors, `·` none, `░` not counted. */
-export function survivorStrip(run: RunDocument): string | null {
-  const s = run.survivors;
-  if (!s || s.byReload.length === 0) return null;
-  return s.byReload.map((r) => (!r.counted ? '░' : r.survived > 0 ? '█' : '·')).join('');
 }
 
 /** watch: the processes of the last sample as lines: `pid 12 (parent 1) nginx: master process: 10 fds (unix 4, pipe 2)`. */
@@ -554,34 +335,4 @@ export function processLines(run: RunDocument): string[] {
   const more = (last.processCount ?? lines.length) - lines.length;
   if (more > 0) lines.push(`… and ${more} more processes`);
   return lines;
-}
-
-/** watch: rows on the tree (where the signal went, how a reload was known finished, what was measured, what grew); none for older documents. */
-export function treeRows(run: RunDocument): [string, string][] {
-  const t = run.tree;
-  if (!t) return [];
-  const rows: [string, string][] = [];
-  const to = t.signalTo === 'program' ? 'the program' : t.signalTo === 'group' ? "the program's process group" : 'every process of the tree that takes it';
-  rows.push(['signal to', `${to}${t.signalTargetNote ? ` (${visibleLine(t.signalTargetNote)})` : ''}`]);
-  const deliveries = run.samples.flatMap((s) => (s.deliveredMs === undefined ? [] : [s.deliveredMs]));
-  rows.push([
-    'completion',
-    t.completion === 'threads-and-fd-floor'
-      ? `every thread back where it idled, then the fd floor held for a short confirmation (the settle window where a thread could not be judged)${deliveries.length ? `; delivered in p50 ${percentile(deliveries, 50)} ms` : ''}`
-      : `the fd floor alone: ${visibleLine(t.completionNote ?? 'thread evidence unreadable')}`,
-  ]);
-  if (t.keeperNote) rows.push(['keeper', visibleLine(t.keeperNote)]);
-  const lastCount = run.samples.at(-1)?.processCount;
-  rows.push(['processes', `${lastCount ?? '—'} at the last sample, ${t.processesSeen} seen during the run (program pid ${t.programPid ?? '—'})`]);
-  const s = run.survivors;
-  if (s) {
-    const kinds = Object.entries(s.survivedKinds).map(([k, n]) => `${n} ${k}`).join(', ');
-    rows.push(['survivors', `${s.survivorsPerReload}/reload over reloads 1–${s.reloadsCounted}${kinds ? ` (${kinds})` : ''}: ${survivorStrip(run) ?? ''}`]);
-  }
-  if (t.grew) {
-    const g = t.grew;
-    const emfile = g.predictedEmfileAtReload === null ? '' : `; EMFILE predicted at reload ${g.predictedEmfileAtReload} under its limit ${g.limit}`;
-    rows.push(['grew', `pid ${g.pid} ${ellipsize(visibleLine(g.command), 50)}: ${g.fdsAtStart} → ${g.fdsAtEnd} fds, ${g.survivorsPerReload} surviving/reload${emfile}`]);
-  }
-  return rows;
 }

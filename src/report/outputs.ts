@@ -10,7 +10,8 @@
  */
 import { appendFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { checkBaseline, runsOf, withBaseline } from '../model/baseline.js';
+import { checkBaseline } from '../kinds/baseline.js';
+import { runsOf, withBaseline } from '../model/baseline.js';
 import type { ReproDocument } from '../model/run-document.js';
 import { loadDocument } from './load-document.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './formats-list.js';

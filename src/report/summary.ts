@@ -1,11 +1,13 @@
 /** The text people read at the end of a run: a view of the run document, nothing else. */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { ProbeSnapshot } from '../model/probe-snapshot.js';
+import type { DrainRecord } from '../model/drain.js';
 import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { type ChartSeries, renderChart } from './chart.js';
 import { maxOf } from '../model/stats.js';
-import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, processLines, runLabel, runRows, runTitle, seriesTone, survivorLines, attributionLines, attributionTitle } from './facts.js';
-import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../kinds/drain/facts.js';
+import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, processLines, requestsOf, runLabel, runRows, runTitle, seriesTone, survivorLines, attributionLines, attributionTitle } from './facts.js';
+import { viewOf } from '../kinds/index.js';
+import { causeLines, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../kinds/drain/facts.js';
 import { ellipsize, visibleLine } from './text.js';
 
 
@@ -46,10 +48,11 @@ function verdictLines(doc: ReproDocument, paint: ChalkInstance): string[] {
 
 export function formatRun(run: RunDocument, view: ViewOptions): string {
   const paint = new Chalk({ level: view.color ? 1 : 0 });
-  const watch = run.roleKind === 'watch';
+  const streams = viewOf(run).streamHeadings(run);
   const out = [paint.bold(runTitle(run))];
   for (const [k, val] of runRows(run)) out.push(`  ${k.padEnd(17)}${val}`);
-  if (isDrainRun(run)) out.push('', ...drainBlock(run, view));
+  const requests = requestsOf(run);
+  if (requests) out.push('', ...drainBlock(requests, view));
   else if (view.chart && run.samples.length > 0) {
     out.push('', renderChart([seriesOf(run, seriesTone(run))], { limit: run.ulimit ?? undefined, width: view.width, height: 12, color: view.color, lastX: lastReload(run) }));
   }
@@ -61,8 +64,8 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   if (survivors.length > 0) out.push('', paint.bold('fds each reload left open at the end (survivors):'), ...survivors.map((l) => `  ${l}`));
   const attributed = attributionLines(run, 8);
   if (attributed.length > 0) out.push('', paint.bold(`${attributionTitle(run)} (--attribute):`), ...attributed.map((l) => `  ${l}`));
-  if (run.stderr.bytes > 0) out.push('', paint.bold(watch ? 'program stderr:' : 'child stderr (evidence):'), ...tail(run.stderr));
-  if (run.stdout.bytes > 0) out.push('', paint.bold(watch ? 'program stdout:' : 'child stdout outside the protocol:'), ...tail(run.stdout));
+  if (run.stderr.bytes > 0) out.push('', paint.bold(streams.stderr), ...tail(run.stderr));
+  if (run.stdout.bytes > 0) out.push('', paint.bold(streams.stdout), ...tail(run.stdout));
   out.push('', ...verdictLines(run, paint));
   return out.join('\n');
 }
@@ -80,9 +83,12 @@ export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
   out.push(`  ${''.padEnd(labelWidth)}${cells(runs.map((r) => r.role), (i, v) => paint[tones[i] as 'red'](v))}`);
   for (const [label, f] of rows) out.push(`  ${label.padEnd(labelWidth)}${cells(runs.map(f))}`);
   for (const note of compareNotes(doc)) out.push(`  ${note}`);
-  const drains = runs.filter(isDrainRun);
-  if (drains.length === runs.length) {
-    for (const r of drains) out.push('', paint.bold(`${r.role}:`), ...drainBlock(r, view, 4, false).map((l) => `  ${l}`));
+  const ledgers = runs.flatMap((r) => {
+    const requests = requestsOf(r);
+    return requests ? [{ role: r.role, requests }] : [];
+  });
+  if (ledgers.length === runs.length) {
+    for (const r of ledgers) out.push('', paint.bold(`${r.role}:`), ...drainBlock(r.requests, view, 4, false).map((l) => `  ${l}`));
     out.push('', `  ${LEDGER_NOTE}`);
   }
   else if (view.chart) {
@@ -113,8 +119,8 @@ function textTable(header: string[], rows: string[][]): string[] {
 }
 
 /** A drain run's ledger, its loss causes, its timings and (with the chart) its timeline. */
-function drainBlock(run: RunDocument & { drain: NonNullable<RunDocument['drain']> }, view: ViewOptions, causes = 6, note = true): string[] {
-  const { ledger, timeline } = run.drain;
+function drainBlock(drain: DrainRecord, view: ViewOptions, causes = 6, note = true): string[] {
+  const { ledger, timeline } = drain;
   const { header, rows } = ledgerTable(ledger);
   const out = ['  requests by outcome × phase (when each started):', ...textTable(header, rows).map((l) => `    ${l}`), ...(note ? [`    ${LEDGER_NOTE}`] : [])];
   const lines = causeLines(ledger, causes);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkBaseline } from '../../src/model/baseline.js';
+import { checkBaseline } from '../../src/kinds/baseline.js';
 import type { RunDocument } from '../../src/model/run-document.js';
 
 /** Only what checkBaseline reads of a run. */
-const runWith = (growthPerReload: number) => ({ kind: 'run', role: 'watch', measured: { growthPerReload } }) as unknown as RunDocument;
+const runWith = (growthPerReload: number) => ({ kind: 'run', role: 'watch', events: [], measured: { growthPerReload } }) as unknown as RunDocument;
 
 describe('checkBaseline with growth at the ends of the number line', () => {
   it.each([
@@ -24,7 +24,7 @@ describe('checkBaseline with growth at the ends of the number line', () => {
 });
 
 describe('checkBaseline compares like with like', () => {
-  const run = (fields: Record<string, unknown>) => ({ kind: 'run', role: 'correct', scenario: 'runtime-teardown', measured: { growthPerReload: 0 }, ...fields }) as unknown as RunDocument;
+  const run = (fields: Record<string, unknown>) => ({ kind: 'run', role: 'correct', scenario: 'runtime-teardown', events: [], measured: { growthPerReload: 0 }, ...fields }) as unknown as RunDocument;
 
   it('a saved run of another scenario is not compared: a failing check that says so', () => {
     const check = checkBaseline(run({}), run({ scenario: 'graceful-drain' }), 'gd.json', 0.05);

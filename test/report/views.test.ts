@@ -1,6 +1,7 @@
 // Pure pieces of the report views: scales, decimation, escaping, CSV quoting and the baseline gate.
 import { describe, expect, it } from 'vitest';
-import { checkBaseline, withBaseline } from '../../src/model/baseline.js';
+import { checkBaseline } from '../../src/kinds/baseline.js';
+import { withBaseline } from '../../src/model/baseline.js';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { roundLines } from '../../src/report/facts.js';
 import { renderCsv } from '../../src/report/formats/csv.js';
@@ -47,7 +48,7 @@ describe('esc', () => {
 });
 
 function run(role: string, growth: number, samples: RunDocument['samples'] = []): RunDocument {
-  return { kind: 'run', role, samples, metrics: [], events: [], measured: { growthPerReload: growth }, verdict: { pass: true, checks: [{ id: 'growth', ok: true, text: 'flat' }] } } as unknown as RunDocument;
+  return { kind: 'run', measurement: 'reloads', role, samples, metrics: [], events: [], measured: { growthPerReload: growth }, verdict: { pass: true, checks: [{ id: 'growth', ok: true, text: 'flat' }] } } as unknown as RunDocument;
 }
 
 describe('checkBaseline', () => {

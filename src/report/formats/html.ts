@@ -8,8 +8,8 @@
 import { FD_KINDS } from '../../fdprobe/kinds.js';
 import { BASELINE_WORDS, runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
-import { checkLine, isInconclusive, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines, attributionHeadline, attributionDetails, attributionTitle } from '../facts.js';
-import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../../kinds/drain/facts.js';
+import { checkLine, isInconclusive, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, requestsOf, runLabel, runRows, processLines, survivorLines, attributionLines, attributionHeadline, attributionDetails, attributionTitle } from '../facts.js';
+import { causeLines, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../../kinds/drain/facts.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { COLORS, renderSvg, seriesColor } from './svg.js';
 import { attrs, esc } from './xml.js';
@@ -153,7 +153,10 @@ function outputSection(runs: RunDocument[]): string {
 
 /** Drain runs: per run the ledger (losses marked), the causes, the shutdown timings and the timeline as text. */
 function drainSection(runs: RunDocument[]): string {
-  const drains = runs.filter(isDrainRun);
+  const drains = runs.flatMap((r) => {
+    const requests = requestsOf(r);
+    return requests ? [{ role: r.role, drain: requests }] : [];
+  });
   if (drains.length === 0) return '';
   const parts = drains.map((r) => {
     const { header, rows } = ledgerTable(r.drain.ledger);
@@ -172,7 +175,7 @@ function drainSection(runs: RunDocument[]): string {
 
 export function renderHtml(doc: ReproDocument): string {
   const runs = runsOf(doc);
-  const allDrain = runs.every(isDrainRun);
+  const allDrain = runs.every((r) => requestsOf(r) !== undefined);
   const { status, text } = headline(doc);
   const title = documentTitle(doc);
   const untold = isInconclusive(doc);

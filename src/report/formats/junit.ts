@@ -7,8 +7,8 @@
 import { BASELINE_WORDS, runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { expectation, overLimitSentence, growthSentence, runLabel, checkLine, processLines, survivorLines, treeRows, attributionLines, attributionHeadline } from '../facts.js';
-import { drainFailureMessage, isDrainRun } from '../../kinds/drain/facts.js';
-import { shellCommand, visible, visibleLine } from '../text.js';
+import { viewOf } from '../../kinds/index.js';
+import { visible, visibleLine } from '../text.js';
 import { attrs, esc } from './xml.js';
 
 interface Case {
@@ -27,7 +27,7 @@ function caseOf(run: RunDocument): Case {
   const v = run.verdict;
   const base: Case = {
     name: `${runLabel(run)}: ${expectation(run)}`,
-    classname: isDrainRun(run) && run.roleKind === 'watch' ? 'repro.drain' : run.roleKind === 'watch' ? `repro.watch.${runLabel(run)}` : `repro.${[run.scenario, run.runtime, ...Object.values(run.options)].join('.')}`,
+    classname: viewOf(run).junitClass(run),
     seconds: run.end.wallMs / 1000,
     stdout: visible(run.stdout.text) || undefined,
     stderr: visible(run.stderr.text) || undefined,
@@ -41,7 +41,8 @@ function caseOf(run: RunDocument): Case {
   const attributed = attributionLines(run, 16).map((l) => `attribution: ${l}`);
   const body = [...v.checks.map((c) => checkLine(c, v.inconclusive === true)), `ended: ${run.end.detail}`, ...(over ? [over] : []), ...measured, ...survivors, ...attributed].map(visibleLine).join('\n');
   if (v.inconclusive) return { ...base, error: { message: `inconclusive: ${visibleLine(run.end.detail)}`, body } };
-  if (!v.pass && isDrainRun(run)) return { ...base, failure: { message: visibleLine(drainFailureMessage(run)), body, type: 'request-loss' } };
+  const own = v.pass ? undefined : viewOf(run).junitFailure(run);
+  if (own) return { ...base, failure: { ...own, body } };
   const ended = v.checks.find((c) => c.id === 'ended' && !c.ok);
   const leakSeen = run.measured.emfileAtReload !== null || v.checks.some((c) => c.id === 'growth' && !c.ok && run.samples.length > 1);
   // A run cut short before it showed a leak failed for that reason (an abort, a child that died), not for its growth.
@@ -89,7 +90,7 @@ export function renderJunit(doc: ReproDocument): string {
   const failures = cases.filter((c) => c.failure).length;
   const errors = cases.filter((c) => c.error).length;
   const seconds = doc.kind === 'compare' ? doc.wallMs / 1000 : doc.end.wallMs / 1000;
-  const name = doc.kind === 'compare' ? `repro compare ${doc.scenario}` : isDrainRun(doc) && doc.roleKind === 'watch' ? `repro drain ${shellCommand(doc.command)}` : doc.roleKind === 'watch' ? `repro watch ${shellCommand(doc.command)}` : `repro ${doc.role} ${doc.scenario}`;
+  const name = doc.kind === 'compare' ? `repro compare ${doc.scenario}` : viewOf(doc).suiteName(doc);
   const first = runs[0] as RunDocument;
   const counts = { tests: cases.length, failures, errors, skipped: 0, time: seconds.toFixed(3) };
   return [

@@ -4,12 +4,13 @@
  * terminal chart in a fold for viewers that do not draw Mermaid.
  */
 import { runsOf } from '../../model/baseline.js';
+import type { DrainRecord } from '../../model/drain.js';
 import type { KeptOutput, ReproDocument, RunDocument } from '../../model/run-document.js';
 import { maxOf } from '../../model/stats.js';
 import { resample } from '../chart.js';
-import { checkLines, compareRows, roundLines, compareNotes, documentTitle, emfileMark, headline, keptNote, runLabel, runRows, processLines, survivorLines, attributionLines, attributionTitle } from '../facts.js';
+import { checkLines, compareRows, roundLines, compareNotes, documentTitle, emfileMark, headline, keptNote, requestsOf, runLabel, runRows, processLines, survivorLines, attributionLines, attributionTitle } from '../facts.js';
 import { formatDocument } from '../summary.js';
-import { causeLines, isDrainRun, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../../kinds/drain/facts.js';
+import { causeLines, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../../kinds/drain/facts.js';
 import { visible, visibleLine } from '../text.js';
 import { niceTicks } from './scale.js';
 import { COLORS, seriesColor } from './svg.js';
@@ -132,11 +133,11 @@ function outputBlock(run: RunDocument): string[] {
 }
 
 /** A drain run: its ledger (losses marked), causes, shutdown timings and timeline. */
-function drainBlock(run: RunDocument & { drain: NonNullable<RunDocument['drain']> }): string[] {
-  const { header, rows } = ledgerTable(run.drain.ledger);
-  const causes = causeLines(run.drain.ledger, 10);
+function drainBlock(role: string, drain: DrainRecord): string[] {
+  const { header, rows } = ledgerTable(drain.ledger);
+  const causes = causeLines(drain.ledger, 10);
   return [
-    `**${mdText(run.role)}: requests by outcome × phase**`,
+    `**${mdText(role)}: requests by outcome × phase**`,
     '',
     ...table(header, rows),
     '',
@@ -144,9 +145,9 @@ function drainBlock(run: RunDocument & { drain: NonNullable<RunDocument['drain']
     '',
     ...(causes.length ? causes.map((c) => `- ${mdText(c)}`) : ['No request lost.']),
     '',
-    ...table(['shutdown', 'from the signal'], timingRows(run.drain.ledger)),
+    ...table(['shutdown', 'from the signal'], timingRows(drain.ledger)),
     '',
-    ...mdFence(textTimeline(run.drain.timeline, 72).join('\n'), 'text'),
+    ...mdFence(textTimeline(drain.timeline, 72).join('\n'), 'text'),
   ];
 }
 
@@ -166,8 +167,11 @@ function treeBlock(run: RunDocument): string[] {
 export function renderMarkdown(doc: ReproDocument): string {
   const runs = runsOf(doc);
   const out = [`### ${mdText(documentTitle(doc))}`, '', ...verdictBlock(doc), '', ...runTable(doc), ...baselineBlock(doc)];
-  for (const run of runs) if (!isDrainRun(run)) out.push('', ...mermaidChart(run));
-  for (const run of runs.filter(isDrainRun)) out.push('', ...drainBlock(run));
+  for (const run of runs) if (!requestsOf(run)) out.push('', ...mermaidChart(run));
+  for (const run of runs) {
+    const requests = requestsOf(run);
+    if (requests) out.push('', ...drainBlock(run.role, requests));
+  }
   for (const run of runs) out.push(...treeBlock(run));
   out.push('', '<details><summary>Terminal chart</summary>', '', ...mdFence(formatDocument(doc, { color: false, width: 100, chart: true }), 'text'), '', '</details>');
   for (const run of runs) {

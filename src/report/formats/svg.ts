@@ -9,10 +9,9 @@
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { runsOf } from '../../model/baseline.js';
 import { maxOf } from '../../model/stats.js';
-import { documentTitle, emfileMark, headline, runLabel, seriesTone } from '../facts.js';
+import { documentTitle, emfileMark, headline, requestsOf, runLabel, seriesTone } from '../facts.js';
 import { ellipsize } from '../text.js';
 import { decimate, niceTicks, type Point } from './scale.js';
-import { isDrainRun } from '../../kinds/drain/facts.js';
 import { renderDrainSvg } from '../../kinds/drain/svg.js';
 import { attrs, esc } from './xml.js';
 
@@ -125,7 +124,7 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
 export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}): string {
   const runs = runsOf(doc);
   // Load-and-signal runs have one sample, no fd growth: their picture is the requests over time.
-  if (runs.length > 0 && runs.every(isDrainRun)) return renderDrainSvg(doc, runs, options);
+  if (runs.length > 0 && runs.every((r) => requestsOf(r) !== undefined)) return renderDrainSvg(doc, runs, options);
   const header = options.header ?? true;
   const top = header ? HEADER : 8;
   const { ticks, offChart } = yScaleFor(runs);

@@ -1,0 +1,106 @@
+/**
+ * What a watched tree (`repro watch`) says, in words: its summary rows, the
+ * rows on the tree, the survivors strip, its title. Pure.
+ */
+import type { RunDocument } from '../../model/run-document.js';
+import { percentile } from '../../model/stats.js';
+import { ellipsize, visibleLine } from '../../report/text.js';
+import { baselineFds, childEnd, commandInTitle, ended, finalFds, formatKinds, growthText, limitText, NO_BASELINE, NO_RELOAD, notMeasured } from '../shared/fd-facts.js';
+
+const DISPOSITION: Record<NonNullable<RunDocument['signalDisposition']>, string> = {
+  caught: 'the program has a handler',
+  ignored: 'the program ignores it',
+  blocked: 'the program blocks it (it may take it through sigwait or a signalfd)',
+  default: 'the program has no handler (default action)',
+};
+
+/** The watched signal and what the program (the started one, or --pid) does with it; where it went when not only to the program. */
+function signalRow(run: RunDocument): string {
+  if (run.signalDisposition === undefined) return `${run.signal}; whether the program catches it: ${notMeasured('not read before the run ended')}`;
+  const to = run.tree?.signalTo;
+  const sent = to === 'tree' ? '; sent to every process of the tree that takes it' : to === 'group' ? '; sent to its process group' : '';
+  return `${run.signal}: ${DISPOSITION[run.signalDisposition]}${sent}`;
+}
+
+/** watch's EMFILE row: where it was seen, or (`ahead`) that the next reload cannot open its fds, predicted from the free slots: no call failed. */
+function emfileRow(run: RunDocument): string {
+  const e = run.emfileObserved;
+  if (!e) return run.samples.length ? 'not seen' : notMeasured(NO_BASELINE);
+  if (e.ahead) return `reload ${e.reload + 1} cannot open its fds (predicted from the free slots after reload ${e.reload}; no call failed): ${visibleLine(e.evidence)}`;
+  return `${e.logFile === undefined ? '' : `in ${visibleLine(e.logFile)} `}at reload ${e.reload}: ${visibleLine(e.evidence)}`;
+}
+
+/** The summary rows of a watched program. */
+export function watchRows(run: RunDocument): [string, string][] {
+  const v = run.measured;
+  const settles = run.samples.flatMap((s) => (s.settleMs === undefined ? [] : [s.settleMs]));
+  const kinds = run.samples.length > 1 ? ` (${formatKinds(v.growthByKind)})` : '';
+  return [
+    ['baseline fds', baselineFds(run)],
+    ['final fds', finalFds(run)],
+    ['growth', `${growthText(run, ' fd/reload')}${kinds}`],
+    ['EMFILE', emfileRow(run)],
+    ['signal', signalRow(run)],
+    ['reloads', `${v.reloadsDone} of ${run.reloadsPlanned} settled`],
+    ['settle', settles.length ? `p50 ${percentile(settles, 50)} ms, p99 ${percentile(settles, 99)} ms (signal → reload finished)` : notMeasured(run.samples.length ? NO_RELOAD : NO_BASELINE)],
+    ['RSS', v.rssKb.start === null ? notMeasured('not read') : `${v.rssKb.start} → ${v.rssKb.end} KiB`],
+    ['ended', ended(run)],
+    ['process', run.attached ? attachedEnd(run) : childEnd(run)],
+    ...treeRows(run),
+  ];
+}
+
+/** watch --pid: "left running" only when the process was still running at the end. */
+function attachedEnd(run: RunDocument): string {
+  if (run.leftRunning === true) return `attached to pid ${run.pid}, left running`;
+  if (run.leftRunning === false) return `attached to pid ${run.pid}; it was no longer running at the end`;
+  return `attached to pid ${run.pid}`;
+}
+
+/** The limit in a watch header: `ulimit -n 30` when --ulimit set it, `limit 20000 (its own)` when the program kept its own, `limit not read (…)` when the run ended first. */
+function watchLimitText(run: RunDocument): string {
+  if (run.ulimitGiven === false) return run.ulimit === null ? 'limit not read (the run ended first)' : `limit ${run.ulimit} (its own)`;
+  return `ulimit -n ${limitText(run)}`;
+}
+
+/** A watched program's one-line title; the command quoted like a shell and cut visibly at `commandWidth`. */
+export function watchTitle(run: RunDocument, commandWidth: number): string {
+  return `repro watch · ${commandInTitle(run.command, commandWidth)} · ${run.signal} × ${run.reloadsPlanned} · ${watchLimitText(run)}`;
+}
+
+/** watch: the survivors strip in one line of glyphs, one per reload: `█` survivors, `·` none, `░` not counted. */
+export function survivorStrip(run: RunDocument): string | null {
+  const s = run.survivors;
+  if (!s || s.byReload.length === 0) return null;
+  return s.byReload.map((r) => (!r.counted ? '░' : r.survived > 0 ? '█' : '·')).join('');
+}
+
+/** watch: rows on the tree (where the signal went, how a reload was known finished, what was measured, what grew); none for older documents. */
+export function treeRows(run: RunDocument): [string, string][] {
+  const t = run.tree;
+  if (!t) return [];
+  const rows: [string, string][] = [];
+  const to = t.signalTo === 'program' ? 'the program' : t.signalTo === 'group' ? "the program's process group" : 'every process of the tree that takes it';
+  rows.push(['signal to', `${to}${t.signalTargetNote ? ` (${visibleLine(t.signalTargetNote)})` : ''}`]);
+  const deliveries = run.samples.flatMap((s) => (s.deliveredMs === undefined ? [] : [s.deliveredMs]));
+  rows.push([
+    'completion',
+    t.completion === 'threads-and-fd-floor'
+      ? `every thread back where it idled, then the fd floor held for a short confirmation (the settle window where a thread could not be judged)${deliveries.length ? `; delivered in p50 ${percentile(deliveries, 50)} ms` : ''}`
+      : `the fd floor alone: ${visibleLine(t.completionNote ?? 'thread evidence unreadable')}`,
+  ]);
+  if (t.keeperNote) rows.push(['keeper', visibleLine(t.keeperNote)]);
+  const lastCount = run.samples.at(-1)?.processCount;
+  rows.push(['processes', `${lastCount ?? '—'} at the last sample, ${t.processesSeen} seen during the run (program pid ${t.programPid ?? '—'})`]);
+  const s = run.survivors;
+  if (s) {
+    const kinds = Object.entries(s.survivedKinds).map(([k, n]) => `${n} ${k}`).join(', ');
+    rows.push(['survivors', `${s.survivorsPerReload}/reload over reloads 1–${s.reloadsCounted}${kinds ? ` (${kinds})` : ''}: ${survivorStrip(run) ?? ''}`]);
+  }
+  if (t.grew) {
+    const g = t.grew;
+    const emfile = g.predictedEmfileAtReload === null ? '' : `; EMFILE predicted at reload ${g.predictedEmfileAtReload} under its limit ${g.limit}`;
+    rows.push(['grew', `pid ${g.pid} ${ellipsize(visibleLine(g.command), 50)}: ${g.fdsAtStart} → ${g.fdsAtEnd} fds, ${g.survivorsPerReload} surviving/reload${emfile}`]);
+  }
+  return rows;
+}

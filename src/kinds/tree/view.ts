@@ -1,0 +1,31 @@
+/** The view of a watched tree (`repro watch`): the program's name, its rows, its survivors. Pure. */
+import type { RunDocument } from '../../model/run-document.js';
+import { shellCommand } from '../../report/text.js';
+import { fdGrowthSentence, programLabel } from '../shared/fd-facts.js';
+import type { KindView } from '../view.js';
+import { watchRows, watchTitle } from './facts.js';
+
+/** What a watched program is expected to show: its gate's words, which `repro report --max-growth` may have changed since they were written. */
+export function gateExpectation(run: RunDocument): string {
+  const e = run.verdict.expectation;
+  if (e.fdsPerReload !== 0 || e.drain) return e.shows;
+  return `${e.gate === 'survivors' ? 'fds surviving' : 'fd growth'} ≤ ${e.maxGrowth}/reload and no EMFILE`;
+}
+
+export const treeView: KindView = {
+  title: watchTitle,
+  label: programLabel,
+  rows: watchRows,
+  compareRows: () => undefined,
+  expectation: gateExpectation,
+  inOneBreath: () => undefined,
+  failureSentence: fdGrowthSentence,
+  requests: () => undefined,
+  streamHeadings: () => ({ stderr: 'program stderr:', stdout: 'program stdout:' }),
+  attribution: () => ({ title: 'where the survivors came from', what: 'surviving fds', noneInOneLine: false }),
+  junitClass: (run) => `repro.watch.${programLabel(run)}`,
+  suiteName: (run) => `repro watch ${shellCommand(run.command)}`,
+  junitFailure: () => undefined,
+  // Older documents of watched trees carry no survivors: their growth is what was gated.
+  baselineMeasure: (run) => (run.survivors ? { measure: 'survivors', value: run.survivors.survivorsPerReload } : { measure: 'growth', value: run.measured.growthPerReload }),
+};
