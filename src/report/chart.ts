@@ -58,6 +58,50 @@ export function resample(values: readonly number[], totalPoints: number, columns
   return out;
 }
 
+/** A whole number of fds per row; better still, one that puts the limit exactly on a row (inherited fds can take the top a little past it). */
+function rowStep(top: number, options: ChartOptions): number {
+  const step = Math.max(1, Math.ceil(top / options.height));
+  const limit = options.limit;
+  if (limit === undefined || limit <= 0 || top > limit * 1.2) return step;
+  const near = [0, 1, 2, 3, 4, -1, 5, -2, 6, -3].map((d) => options.height + d).find((h) => h > 1 && limit % h === 0);
+  return near === undefined ? step : limit / near;
+}
+
+type Cell = { ch: string; color?: string };
+
+/** Every layer's plot laid over the others, cell by cell, each cell keeping its layer's colour. */
+function overlay(layers: readonly { lines: string[]; color: string }[], rows: number, columns: number): Cell[][] {
+  const grid: Cell[][] = [];
+  for (let r = 0; r < rows; r++) {
+    // asciichart writes the label as one cell, so find the axis by its character, not by column.
+    const base = layers[0]?.lines[r] ?? '';
+    const axisAt = base.search(/[┤┼]/);
+    const label = base.slice(0, axisAt).trim().padStart(LABEL_WIDTH);
+    const row: Cell[] = [...`${label} ┤`].map((ch) => ({ ch }));
+    for (let c = 0; c < columns; c++) row.push({ ch: ' ' });
+    for (const layer of layers) {
+      const line = layer.lines[r] ?? '';
+      const data = line.slice(line.search(/[┤┼]/) + 1);
+      for (let c = 0; c < columns; c++) {
+        const ch = data[c];
+        if (ch && ch !== ' ') row[OFFSET + c] = { ch, color: layer.color };
+      }
+    }
+    grid.push(row);
+  }
+  return grid;
+}
+
+/** The legend line: each series in its style, the limit, a limit far above, the EMFILE mark. */
+function legendOf(series: readonly ChartSeries[], paint: ChalkInstance, limit: number | undefined, offChart: number | undefined): string {
+  return [
+    ...series.map((s, i) => `${paint[s.color](lineOf(i)[4].repeat(2))} ${s.label}`),
+    ...(limit !== undefined ? [`${paint.gray('╌╌')} limit ${limit}`] : []),
+    ...(offChart !== undefined ? [`limit ${offChart} (far above)`] : []),
+    ...(series.some((s) => s.mark) ? ['✖ EMFILE'] : []),
+  ].join('   ');
+}
+
 export function renderChart(series: readonly ChartSeries[], input: ChartOptions): string {
   const paint: ChalkInstance = new Chalk({ level: input.color ? 1 : 0 });
   // A limit far above the data would flatten it to nothing: scale to the data and name the limit instead.
@@ -70,13 +114,7 @@ export function renderChart(series: readonly ChartSeries[], input: ChartOptions)
   const all = series.flatMap((s) => (s.mark ? [...s.values, s.mark.fds] : s.values));
   // A whole number of fds per row, so every row label is exact.
   const top = maxOf(all, Math.max(options.limit ?? 0, 1));
-  let step = Math.max(1, Math.ceil(top / options.height));
-  // Better still, a step that puts the limit exactly on a row (inherited fds can take the top a little past it).
-  const limit = options.limit;
-  if (limit !== undefined && limit > 0 && top <= limit * 1.2) {
-    const near = [0, 1, 2, 3, 4, -1, 5, -2, 6, -3].map((d) => options.height + d).find((h) => h > 1 && limit % h === 0);
-    if (near !== undefined) step = limit / near;
-  }
+  const step = rowStep(top, options);
   const height = Math.ceil(top / step);
   const max = step * height;
   const cfg = {
@@ -96,24 +134,7 @@ export function renderChart(series: readonly ChartSeries[], input: ChartOptions)
     layers.push({ lines: asciichart.plot(values.length > 1 ? values : [...values, ...values], { ...cfg, symbols: lineOf(i) }).split('\n'), color: s.color });
   }
   const rows = layers[0]?.lines.length ?? 0;
-  const grid: { ch: string; color?: string }[][] = [];
-  for (let r = 0; r < rows; r++) {
-    // asciichart writes the label as one cell, so find the axis by its character, not by column.
-    const base = layers[0]?.lines[r] ?? '';
-    const axisAt = base.search(/[┤┼]/);
-    const label = base.slice(0, axisAt).trim().padStart(LABEL_WIDTH);
-    const row: { ch: string; color?: string }[] = [...`${label} ┤`].map((ch) => ({ ch }));
-    for (let c = 0; c < columns; c++) row.push({ ch: ' ' });
-    for (const layer of layers) {
-      const line = layer.lines[r] ?? '';
-      const data = line.slice(line.search(/[┤┼]/) + 1);
-      for (let c = 0; c < columns; c++) {
-        const ch = data[c];
-        if (ch && ch !== ' ') row[OFFSET + c] = { ch, color: layer.color };
-      }
-    }
-    grid.push(row);
-  }
+  const grid = overlay(layers, rows, columns);
   // ✖ where a series hit its register failure, on that value's row.
   const rowOf = (v: number) => {
     const ratio = height / max;
@@ -135,11 +156,6 @@ export function renderChart(series: readonly ChartSeries[], input: ChartOptions)
   const right = `${lastReload}`;
   const xLabels = `${' '.repeat(OFFSET - 1)}0${' '.repeat(Math.max(1, columns - right.length))}${right}`;
   const title = `${' '.repeat(OFFSET - 1)}${'reload →'.padStart(Math.floor(columns / 2) + 4)}`;
-  const legend = [
-    ...series.map((s, i) => `${paint[s.color](lineOf(i)[4].repeat(2))} ${s.label}`),
-    ...(options.limit !== undefined ? [`${paint.gray('╌╌')} limit ${options.limit}`] : []),
-    ...(offChart !== undefined ? [`limit ${offChart} (far above)`] : []),
-    ...(series.some((s) => s.mark) ? ['✖ EMFILE'] : []),
-  ].join('   ');
+  const legend = legendOf(series, paint, options.limit, offChart);
   return [`${' '.repeat(OFFSET - 4)}fds`, ...body, xAxis, xLabels, title, `${' '.repeat(OFFSET - 1)}${legend}`].join('\n');
 }
