@@ -3,7 +3,10 @@
  * TypeScript types (src/model/run-document.ts), so the schema and the types
  * cannot drift. Descriptions come from the doc comments; what a type cannot say
  * (a minimum, a pattern, an integer) comes from JSDoc tags the generator reads
- * (@minimum, @pattern, and this project's @integer). `--check` writes nothing and exits 1
+ * (@minimum, @maximum, @pattern, @maxItems, @propertyNames, and this project's
+ * @integer). A number tag (@minimum, @maximum, @integer) on a field that holds
+ * numbers in an object or a list (`Record<Phase, number>`, `number[]`) holds
+ * for each of those numbers. `--check` writes nothing and exits 1
  * when the checked-in schema differs from what the types generate.
  *
  * The output keeps the shape src/report/load-document.ts relies on: JSON
@@ -30,6 +33,39 @@ const DESCRIPTION =
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** Tags that say something of a number. */
+const NUMBER_TAGS = ['minimum', 'maximum', 'integer'];
+
+const typesOf = (node: { [key: string]: Json }): Json[] => (Array.isArray(node.type) ? node.type : [node.type ?? null]);
+
+/** `tags` copied onto every number schema inside `node`: its properties, the values of a record, the items of a list, the branches of a union. */
+function intoNumbers(node: Json, tags: { [key: string]: Json }): Json {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
+  if (typesOf(node).includes('number')) return { ...node, ...tags };
+  const out: { [key: string]: Json } = { ...node };
+  const properties = node.properties;
+  if (properties && typeof properties === 'object' && !Array.isArray(properties)) {
+    out.properties = Object.fromEntries(Object.entries(properties).map(([name, inner]) => [name, intoNumbers(inner, tags)]));
+  }
+  if (node.additionalProperties !== undefined) out.additionalProperties = intoNumbers(node.additionalProperties, tags);
+  if (node.items !== undefined) out.items = intoNumbers(node.items, tags);
+  if (Array.isArray(node.anyOf)) out.anyOf = node.anyOf.map((inner) => intoNumbers(inner, tags));
+  return out;
+}
+
+/**
+ * A number tag on an object or a list moves onto the numbers it holds: JSON
+ * Schema would apply `minimum` to the object itself, where it means nothing.
+ */
+function numberTagsInward(value: { [key: string]: Json }): { [key: string]: Json } {
+  const types = typesOf(value);
+  if (!types.includes('object') && !types.includes('array')) return value;
+  const tags = Object.fromEntries(Object.entries(value).filter(([key]) => NUMBER_TAGS.includes(key)));
+  if (Object.keys(tags).length === 0) return value;
+  const rest = Object.fromEntries(Object.entries(value).filter(([key]) => !NUMBER_TAGS.includes(key)));
+  return intoNumbers(rest, tags) as { [key: string]: Json };
+}
+
 /**
  * Every `#/definitions/X` becomes `#/$defs/<new name of X>`, and a union of
  * two non-null types (`string | number`) becomes an `anyOf`: ajv's strict mode,
@@ -39,6 +75,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 function rewrite(value: Json): Json {
   if (Array.isArray(value)) return value.map(rewrite);
   if (value === null || typeof value !== 'object') return value;
+  value = numberTagsInward(value);
   const out: { [key: string]: Json } = {};
   // @integer on a field: TypeScript has one number type, JSON Schema an integer (kept nullable: `number | null`).
   const integer = 'integer' in value;

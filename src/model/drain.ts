@@ -43,6 +43,10 @@ export interface LossCause {
   /** What the client saw (`ECONNRESET before any response byte`). */
   cause: string;
   server: ServerState;
+  /**
+   * @minimum 0
+   * @integer
+   */
   count: number;
 }
 
@@ -60,11 +64,18 @@ export interface LossExample {
   /** ms from the signal (negative: before it) to the request's start and to its outcome. */
   startMs: number;
   endMs: number;
+  /**
+   * @minimum 0
+   * @integer
+   */
   bytes: number;
 }
 
 /** How the server process ended. */
 export interface ServerExit {
+  /**
+   * @integer
+   */
   code: number | null;
   signal: string | null;
   /** SIGKILLed by the harness after the grace period. */
@@ -92,43 +103,96 @@ export interface ShutdownTimings {
 
 /** The ledger of one run: every request the load generator sent, as aggregates (bounded whatever the run's length). */
 export interface LedgerSummary {
-  /** Requests recorded (readiness polls not included). */
+  /**
+   * Requests recorded (readiness polls not included).
+   * @minimum 0
+   * @integer
+   */
   total: number;
+  /**
+   * @minimum 0
+   * @integer
+   */
   lost: number;
-  /** Requests that started before the signal and ended after it (the load was on when the signal came). */
+  /**
+   * Requests that started before the signal and ended after it (the load was on when the signal came).
+   * @minimum 0
+   * @integer
+   */
   inFlightAtSignal?: number;
-  /** outcome → phase → requests. */
+  /**
+   * outcome → phase → requests.
+   * @minimum 0
+   * @integer
+   */
   counts: Record<Outcome, Record<Phase, number>>;
-  /** Requests per client kind, and how many of them were lost. */
+  /**
+   * Requests per client kind, and how many of them were lost.
+   * @minimum 0
+   * @integer
+   */
   byKind: Record<ClientKind, { total: number; lost: number }>;
   /** Lost requests grouped by cause, most first; at most 32 groups, the rest in `otherLost`. */
   causes: LossCause[];
+  /**
+   * @minimum 0
+   * @integer
+   */
   otherLost: number;
   /** The first lost requests (at most 20). */
   examples: LossExample[];
   /**
    * Idle keep-alive connections the clients held: how many, how many the running server closed,
    * how many went with the process (exit or kill), how many were still open at the end.
+   * @minimum 0
+   * @integer
    */
   idle: { held: number; closedByServer: number; closedAtExit: number; openAtEnd: number };
-  /** Responses to keep-alive requests that carried `Connection: close`, by phase (a draining server says so). */
+  /**
+   * Responses to keep-alive requests that carried `Connection: close`, by phase (a draining server says so).
+   * @minimum 0
+   * @integer
+   */
   closeAnswers: Record<Phase, number>;
-  /** Client connections still open when the harness SIGKILLed the server (0 when it exited by itself). */
+  /**
+   * Client connections still open when the harness SIGKILLed the server (0 when it exited by itself).
+   * @minimum 0
+   * @integer
+   */
   connectionsOpenAtKill: number;
   timings: ShutdownTimings;
   exit?: ServerExit;
-  /** The routing lag the load kept sending through after the signal, ms. */
+  /**
+   * The routing lag the load kept sending through after the signal, ms.
+   * @minimum 0
+   * @integer
+   */
   lagMs: number;
-  /** Signal → SIGKILL (the orchestrator's grace period), ms. */
+  /**
+   * Signal → SIGKILL (the orchestrator's grace period), ms.
+   * @minimum 0
+   * @integer
+   */
   graceMs: number;
 }
 
 export interface TimelineBucket {
-  /** Start of the bucket, ms since the load started. */
+  /**
+   * Start of the bucket, ms since the load started.
+   * @minimum 0
+   */
   atMs: number;
-  /** Requests started in this bucket, by outcome (outcomes with none left out). */
+  /**
+   * Requests started in this bucket, by outcome (outcomes with none left out).
+   * @minimum 0
+   * @integer
+   */
   counts: Partial<Record<Outcome, number>>;
-  /** Of those, the ones the ledger counts as lost. */
+  /**
+   * Of those, the ones the ledger counts as lost.
+   * @minimum 0
+   * @integer
+   */
   lost: number;
 }
 
@@ -146,20 +210,41 @@ export interface TimelineMarks {
 
 /** Requests by outcome over time, at most a few hundred buckets whatever the run's length. */
 export interface TimelineData {
-  /** Width of each bucket, ms (doubles as the run grows). */
+  /**
+   * Width of each bucket, ms (doubles as the run grows).
+   * @minimum 0
+   */
   bucketMs: number;
+  /**
+   * @maxItems 1000
+   */
   buckets: TimelineBucket[];
   marks: TimelineMarks;
 }
 
 /** What the load generator did. */
 export interface GeneratorStats {
-  /** Requests started (readiness polls not counted). */
+  /**
+   * Requests started (readiness polls not counted).
+   * @minimum 0
+   * @integer
+   */
   started: number;
+  /**
+   * @minimum 0
+   * @integer
+   */
   readinessPolls: number;
-  /** From the first request to the last outcome, ms. */
+  /**
+   * From the first request to the last outcome, ms.
+   * @minimum 0
+   */
   durationMs: number;
-  /** Highest number of client connections open at once. */
+  /**
+   * Highest number of client connections open at once.
+   * @minimum 0
+   * @integer
+   */
   peakConnections: number;
 }
 
@@ -173,35 +258,72 @@ export interface PhaseEvent {
 
 /** The plan of a load-and-signal run: what the numbers in the ledger were measured under. */
 export interface DrainPlan {
-  /** Clients keep opening connections this long after the signal (the routing lag), ms. */
+  /**
+   * Clients keep opening connections this long after the signal (the routing lag), ms.
+   * @minimum 0
+   * @integer
+   */
   lagMs: number;
-  /** Signal → SIGKILL when the server is still there (terminationGracePeriod), ms. */
+  /**
+   * Signal → SIGKILL when the server is still there (terminationGracePeriod), ms.
+   * @minimum 0
+   * @integer
+   */
   graceMs: number;
-  /** Seed of the client mix and of the signal's moment. */
+  /**
+   * Seed of the client mix and of the signal's moment.
+   * @integer
+   */
   seed: number;
-  /** Concurrent clients. */
+  /**
+   * Concurrent clients.
+   * @minimum 0
+   * @integer
+   */
   concurrency: number;
-  /** Most requests the load may send. */
+  /**
+   * Most requests the load may send.
+   * @minimum 0
+   * @integer
+   */
   maxRequests: number;
-  /** Load before the signal, at least, ms; the signal comes up to `signalJitterMs` later. */
+  /**
+   * Load before the signal, at least, ms; the signal comes up to `signalJitterMs` later.
+   * @minimum 0
+   * @integer
+   */
   warmupMs: number;
+  /**
+   * @minimum 0
+   * @integer
+   */
   signalJitterMs: number;
   /** Where the load went: `127.0.0.1:PORT/path` (repro drain --url); absent for a scenario child (its port is in `port`). */
   url?: string;
-  /** A second signal this long after the first (the second Ctrl-C). */
+  /**
+   * A second signal this long after the first (the second Ctrl-C).
+   * @minimum 0
+   * @integer
+   */
   secondSignal?: { signal: string; afterMs: number };
 }
 
 /** `RunDocument.drain`: a graceful-drain run's ledger, timeline and phase events. */
 export interface DrainRecord {
   plan: DrainPlan;
-  /** The port the load went to; null when the server never said (or answered). */
+  /**
+   * The port the load went to; null when the server never said (or answered).
+   * @integer
+   */
   port: number | null;
   /** How the load-and-signal driver ended: `done` (the server exited or was killed after the signal), or why it could not get that far. */
   ended: { reason: 'done' | 'ready-timeout' | 'child-exited' | 'aborted'; detail: string };
   ledger: LedgerSummary;
   timeline: TimelineData;
-  /** The child's own phase events, in the order read (at most 200). */
+  /**
+   * The child's own phase events, in the order read (at most 200).
+   * @maxItems 200
+   */
   events: PhaseEvent[];
   generator: GeneratorStats;
 }
@@ -210,11 +332,18 @@ export interface DrainRecord {
 export interface DrainExpectation {
   /** `none`: not one request lost (correct); `some`: at least one, each with its cause (broken). */
   losses: 'none' | 'some';
-  /** Fewest requests that make the run count. */
+  /**
+   * Fewest requests that make the run count.
+   * @minimum 0
+   * @integer
+   */
   minRequests: number;
   /** How the server must end: `clean` (exit 0 by itself), `killed` (SIGKILL after the grace period), `any`. */
   exit: 'clean' | 'killed' | 'any';
-  /** When a second signal was sent: the process must be gone within this many ms of it. */
+  /**
+   * When a second signal was sent: the process must be gone within this many ms of it.
+   * @minimum 0
+   */
   secondSignalWithinMs?: number;
 }
 

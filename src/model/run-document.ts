@@ -16,7 +16,10 @@ export const SCHEMA_VERSION = 2 as const;
 
 /** A number a scenario records beyond fds, named once with its label and unit. */
 export interface MetricDescriptor {
-  /** Key in `Sample.metrics` and `Measured.metrics`, e.g. `listeners`. */
+  /**
+   * Key in `Sample.metrics` and `Measured.metrics`, e.g. `listeners`.
+   * @pattern ^[A-Za-z][A-Za-z0-9_-]*$
+   */
   id: string;
   /** What views call it, e.g. `log handlers`. */
   label: string;
@@ -28,26 +31,60 @@ export interface MetricDescriptor {
 
 /** One probe after one reload (reload 0 is the baseline, taken after `ready`). */
 export interface Sample {
-  /** Reload number; 0 is the baseline before any signal. */
+  /**
+   * Reload number; 0 is the baseline before any signal.
+   * @minimum 0
+   * @integer
+   */
   reload: number;
-  /** Since the run started (child spawned). */
+  /**
+   * Since the run started (child spawned).
+   * @minimum 0
+   */
   elapsedMs: number;
-  /** Open fds of the child after this reload. */
+  /**
+   * Open fds of the child after this reload.
+   * @minimum 0
+   * @integer
+   */
   fds: number;
   fdsByKind: KindCounts;
-  /** The scenario's own metrics at this sample (see `RunDocument.metrics`); a metric not measured at this sample is absent. */
+  /**
+   * The scenario's own metrics at this sample (see `RunDocument.metrics`); a metric not measured at this sample is absent.
+   * @propertyNames { "pattern": "^[A-Za-z][A-Za-z0-9_-]*$" }
+   */
   metrics?: Record<string, number>;
-  /** Resident set size of the child. */
+  /**
+   * Resident set size of the child.
+   * @minimum 0
+   * @integer
+   */
   rssKb?: number;
-  /** kill() → acknowledgement line received; absent for the baseline and unacknowledged reloads. */
+  /**
+   * kill() → acknowledgement line received; absent for the baseline and unacknowledged reloads.
+   * @minimum 0
+   */
   roundTripMs?: number;
-  /** watch: kill() → the reload finished (every thread back idle and the fd count held for the confirmation, or for the settle window where threads cannot be judged), the window included. */
+  /**
+   * watch: kill() → the reload finished (every thread back idle and the fd count held for the confirmation, or for the settle window where threads cannot be judged), the window included.
+   * @minimum 0
+   */
   settleMs?: number;
-  /** watch: kill() → the signal left every pending set of its target(s) (SigPnd, ShdPnd), ms. */
+  /**
+   * watch: kill() → the signal left every pending set of its target(s) (SigPnd, ShdPnd), ms.
+   * @minimum 0
+   */
   deliveredMs?: number;
-  /** watch: the processes of the watched tree at this sample, most fds first (at most `MAX_SAMPLE_PROCESSES`); `fds` is their total. */
+  /**
+   * watch: the processes of the watched tree at this sample, most fds first (at most `MAX_SAMPLE_PROCESSES`); `fds` is their total.
+   * @maxItems 16
+   */
   processes?: ProcessSample[];
-  /** watch: processes in the tree at this sample (may exceed `processes.length`). */
+  /**
+   * watch: processes in the tree at this sample (may exceed `processes.length`).
+   * @minimum 0
+   * @integer
+   */
   processCount?: number;
 }
 
@@ -56,26 +93,62 @@ export const MAX_SAMPLE_PROCESSES = 16;
 
 /** One process of the watched tree at one sample. */
 export interface ProcessSample {
+  /**
+   * @minimum 1
+   * @integer
+   */
   pid: number;
-  /** Parent's pid. */
+  /**
+   * Parent's pid.
+   * @minimum 0
+   * @integer
+   */
   ppid: number;
   /** Command line (argv joined by spaces, at most 200 characters). */
   command: string;
-  /** Open fds of this process. */
+  /**
+   * Open fds of this process.
+   * @minimum 0
+   * @integer
+   */
   fds: number;
   byKind: KindCounts;
 }
 
 /** A process seen in the watched tree during the run. */
 export interface MeasuredProcess {
+  /**
+   * @minimum 1
+   * @integer
+   */
   pid: number;
+  /**
+   * @minimum 0
+   * @integer
+   */
   ppid: number;
   command: string;
-  /** First and last sample (reload) it was seen in. */
+  /**
+   * First and last sample (reload) it was seen in.
+   * @minimum 0
+   * @integer
+   */
   firstReload: number;
+  /**
+   * @minimum 0
+   * @integer
+   */
   lastReload: number;
-  /** Its open fds at those samples. */
+  /**
+   * Its open fds at those samples.
+   * @minimum 0
+   * @integer
+   */
   fdsFirst: number;
+  /**
+   * @minimum 0
+   * @integer
+   */
   fdsLast: number;
 }
 
@@ -83,7 +156,10 @@ export interface MeasuredProcess {
 export interface WatchedTree {
   /** `program`: the started program (or --pid); `group`: its process group; `tree`: every process of the tree that catches (or waits for) the signal. */
   signalTo: 'program' | 'group' | 'tree';
-  /** The started program's pid (under the keeper), or the --pid. */
+  /**
+   * The started program's pid (under the keeper), or the --pid.
+   * @integer
+   */
   programPid: number | null;
   /** Where signals went instead of the program, and why (a program that daemonized), when they did. */
   signalTargetNote?: string;
@@ -93,21 +169,49 @@ export interface WatchedTree {
   completion: 'threads-and-fd-floor' | 'fd-floor-only';
   /** Why the floor alone decided (e.g. /proc/PID/task/TID/syscall not readable), when it did. */
   completionNote?: string;
-  /** Processes seen in any sample, first seen first (at most `MAX_TREE_PROCESSES`). */
+  /**
+   * Processes seen in any sample, first seen first (at most `MAX_TREE_PROCESSES`).
+   * @maxItems 32
+   */
   processes: MeasuredProcess[];
-  /** Processes seen in all (may exceed `processes.length`). */
+  /**
+   * Processes seen in all (may exceed `processes.length`).
+   * @minimum 0
+   * @integer
+   */
   processesSeen: number;
   /** The process with the most survivors, when any fd survived: per reload, its own fd limit and where EMFILE comes for it. */
   grew?: {
+    /**
+     * @minimum 1
+     * @integer
+     */
     pid: number;
     command: string;
-    /** Survivors per counted reload in this process. */
+    /**
+     * Survivors per counted reload in this process.
+     * @minimum 0
+     */
     survivorsPerReload: number;
+    /**
+     * @minimum 0
+     * @integer
+     */
     fdsAtStart: number;
+    /**
+     * @minimum 0
+     * @integer
+     */
     fdsAtEnd: number;
-    /** Its own soft RLIMIT_NOFILE; null when unlimited or unread. */
+    /**
+     * Its own soft RLIMIT_NOFILE; null when unlimited or unread.
+     * @integer
+     */
     limit: number | null;
-    /** (limit − fds at start) / survivors per reload + 1; null without a limit. */
+    /**
+     * (limit − fds at start) / survivors per reload + 1; null without a limit.
+     * @integer
+     */
     predictedEmfileAtReload: number | null;
   };
 }
@@ -117,22 +221,80 @@ export const MAX_TREE_PROCESSES = 32;
 
 /** watch: the fds opened in each reload that were still open at the end (the leak gate). */
 export interface SurvivorSummary {
-  /** Reloads 1..reloadsCounted are counted (the first three quarters: the others had no time to be cleaned up). */
+  /**
+   * Reloads 1..reloadsCounted are counted (the first three quarters: the others had no time to be cleaned up).
+   * @minimum 0
+   * @integer
+   */
   reloadsCounted: number;
-  /** fds first seen after a counted reload and still open in the last sample. */
+  /**
+   * fds first seen after a counted reload and still open in the last sample.
+   * @minimum 0
+   * @integer
+   */
   survivorsCounted: number;
-  /** survivorsCounted / reloadsCounted: 0 for transient fds, churn and bounded caches; ≥ 1 per reload for a leak. */
+  /**
+   * survivorsCounted / reloadsCounted: 0 for transient fds, churn and bounded caches; ≥ 1 per reload for a leak.
+   * @minimum 0
+   */
   survivorsPerReload: number;
-  /** Counted reloads that left at least one survivor. */
+  /**
+   * Counted reloads that left at least one survivor.
+   * @minimum 0
+   * @integer
+   */
   reloadsWithSurvivors: number;
   /** Kinds that survived, counted reloads only. */
   survivedKinds: KindCounts;
-  /** One line per reload, oldest first (at most `MAX_SURVIVOR_LINES`). */
-  byReload: { reload: number; opened: number; survived: number; survivedKinds: KindCounts; counted: boolean }[];
-  /** Reload lines not kept (long runs). */
+  /**
+   * One line per reload, oldest first (at most `MAX_SURVIVOR_LINES`).
+   * @maxItems 200
+   */
+  byReload: {
+    /**
+     * @minimum 1
+     * @integer
+     */
+    reload: number;
+    /**
+     * @minimum 0
+     * @integer
+     */
+    opened: number;
+    /**
+     * @minimum 0
+     * @integer
+     */
+    survived: number;
+    survivedKinds: KindCounts;
+    counted: boolean;
+  }[];
+  /**
+   * Reload lines not kept (long runs).
+   * @minimum 0
+   * @integer
+   */
   byReloadNotShown: number;
-  /** Per process with survivors, most first (at most `MAX_SAMPLE_PROCESSES`). */
-  byProcess: { pid: number; command: string; survived: number; perReload: number; survivedKinds: KindCounts }[];
+  /**
+   * Per process with survivors, most first (at most `MAX_SAMPLE_PROCESSES`).
+   * @maxItems 16
+   */
+  byProcess: {
+    /**
+     * @minimum 1
+     * @integer
+     */
+    pid: number;
+    command: string;
+    /**
+     * @minimum 0
+     * @integer
+     */
+    survived: number;
+    /** @minimum 0 */
+    perReload: number;
+    survivedKinds: KindCounts;
+  }[];
 }
 
 /** How a surviving fd came to be, when the trace has no call that made it. */
@@ -140,6 +302,10 @@ export type AttributionOrigin = 'call' | 'scm-rights' | 'inherited' | 'io-uring'
 
 /** One group of surviving fds: same process, same origin, same call site. */
 export interface AttributionGroup {
+  /**
+   * @minimum 1
+   * @integer
+   */
   pid: number;
   /** The process's command as the trace knew it (from its execve). */
   command: string;
@@ -149,22 +315,53 @@ export interface AttributionGroup {
   syscall?: string;
   /** Its arguments, of the first fd of the group (`-y` decorations dropped, bounded). */
   args?: string;
-  /** fds in the group, and per reload done. */
+  /**
+   * fds in the group, and per reload done.
+   * @minimum 1
+   * @integer
+   */
   count: number;
+  /**
+   * @minimum 0
+   */
   perReload: number;
-  /** Reload after which the first of them was first seen (from /proc), and the trace's reload when the first was made. */
+  /**
+   * Reload after which the first of them was first seen (from /proc), and the trace's reload when the first was made.
+   * @minimum 0
+   * @integer
+   */
   firstReload: number;
+  /**
+   * @minimum 0
+   * @integer
+   */
   createdAtReload?: number;
-  /** Set when the fds reached this process by fork: the process that made them. */
+  /**
+   * Set when the fds reached this process by fork: the process that made them.
+   * @minimum 1
+   * @integer
+   */
   createdInPid?: number;
   /** fd kinds of the group. */
   kinds: KindCounts;
-  /** Up to 8 fd numbers. */
+  /**
+   * Up to 8 fd numbers.
+   * @maxItems 8
+   * @minimum 0
+   * @integer
+   */
   fds: number[];
-  /** The deepest frames of the call's stack that belong to the program (`program`), or to the runtime of an interpreted one (`runtime`), innermost first. */
+  /**
+   * The deepest frames of the call's stack that belong to the program (`program`), or to the runtime of an interpreted one (`runtime`), innermost first.
+   * @maxItems 8
+   */
   frames: { symbol: string; object: string }[];
   frameOrigin: 'program' | 'runtime' | 'none';
-  /** Frames folded away (libc, the loader, libraries, runtime internals). */
+  /**
+   * Frames folded away (libc, the loader, libraries, runtime internals).
+   * @minimum 0
+   * @integer
+   */
   foldedFrames: number;
   /** What /proc/PID/fdinfo says the first fd is (a signalfd's mask, an inotify's watches, an epoll's targets). */
   fdinfo?: string;
@@ -176,14 +373,33 @@ export interface Attribution {
   tracer: string;
   /** Whether stacks were recorded (-k). */
   stacks: boolean;
-  /** Survivors of every reload (counted or not) that were attributed. */
+  /**
+   * Survivors of every reload (counted or not) that were attributed.
+   * @minimum 0
+   * @integer
+   */
   survivors: number;
-  /** Of those, made by a call the trace saw (origin `call`). */
+  /**
+   * Of those, made by a call the trace saw (origin `call`).
+   * @minimum 0
+   * @integer
+   */
   attributed: number;
-  /** Groups, most fds first (at most `MAX_ATTRIBUTION_GROUPS`). */
+  /**
+   * Groups, most fds first (at most `MAX_ATTRIBUTION_GROUPS`).
+   * @maxItems 32
+   */
   groups: AttributionGroup[];
+  /**
+   * @minimum 0
+   * @integer
+   */
   groupsNotShown: number;
-  /** What the streamed trace cost to keep: lines read, most fds held at once, call sites. */
+  /**
+   * What the streamed trace cost to keep: lines read, most fds held at once, call sites.
+   * @minimum 0
+   * @integer
+   */
   trace: { lines: number; peakOpenFds: number; sites: number };
   /** Why attribution is partial or missing, when it is. */
   note?: string;
@@ -226,7 +442,10 @@ export interface ChildExit {
   signal: string | null;
   /** True when the harness had to SIGKILL it after the grace period. */
   forced: boolean;
-  /** How long teardown waited for it. */
+  /**
+   * How long teardown waited for it.
+   * @minimum 0
+   */
   teardownMs: number;
 }
 
@@ -239,9 +458,17 @@ export interface KeptOutput {
   text: string;
   /** True when more was written than kept. */
   truncated: boolean;
-  /** Total bytes written. */
+  /**
+   * Total bytes written.
+   * @minimum 0
+   * @integer
+   */
   bytes: number;
-  /** Bytes dropped between the kept start and end (absent when nothing was, and in documents whose text is only the start). */
+  /**
+   * Bytes dropped between the kept start and end (absent when nothing was, and in documents whose text is only the start).
+   * @minimum 0
+   * @integer
+   */
   notKeptBytes?: number;
 }
 
@@ -249,9 +476,15 @@ export interface KeptOutput {
 export interface Expectation {
   /** What the run should show, as the headline says it (e.g. `the broken pattern leaks until EMFILE`). */
   shows: string;
-  /** fds each reload should leave open (within 5%); 0: the run should stay flat. */
+  /**
+   * fds each reload should leave open (within 5%); 0: the run should stay flat.
+   * @minimum 0
+   */
   fdsPerReload: number;
-  /** Largest growth per reload that still counts as flat (fd/reload), when `fdsPerReload` is 0. */
+  /**
+   * Largest growth per reload that still counts as flat (fd/reload), when `fdsPerReload` is 0.
+   * @minimum 0
+   */
   maxGrowth: number;
   /** `expected`: a register failure (EMFILE) must come, at the predicted reload; `forbidden`: none may come. */
   registerFailure: 'expected' | 'forbidden';
@@ -282,27 +515,48 @@ export interface Check {
 
 /** What the samples and events say, before any judging. Pure function of the run (`measure`). */
 export interface Measured {
-  /** fds at reload 0. */
+  /**
+   * fds at reload 0.
+   * @minimum 0
+   * @integer
+   */
   baselineFds: number;
-  /** fds at the last sample. */
+  /**
+   * fds at the last sample.
+   * @minimum 0
+   * @integer
+   */
   finalFds: number;
   /** Least-squares slope of fds over reloads (fd/reload), over the reloads before any register failure. */
   growthPerReload: number;
   /** Least-squares slope per fd kind, kinds that moved only. */
   growthByKind: KindCounts;
-  /** Reload at which the child reported EMFILE (or another register failure), or watch saw it. */
+  /**
+   * Reload at which the child reported EMFILE (or another register failure), or watch saw it.
+   * @integer
+   */
   emfileAtReload: number | null;
   /** errno code of the register failure, e.g. `EMFILE`. */
   registerFailure: string | null;
-  /** Where (limit − baseline below the limit) / growth + 1 puts the first failing reload. */
+  /**
+   * Where (limit − baseline below the limit) / growth + 1 puts the first failing reload.
+   * @integer
+   */
   predictedEmfileAtReload: number | null;
   /** After a register failure, did one more signal still cause a reload? */
   signalHandling: 'alive' | 'dead' | 'not-checked';
-  /** Reloads taken (acknowledged, or settled for watch). */
+  /**
+   * Reloads taken (acknowledged, or settled for watch).
+   * @minimum 0
+   * @integer
+   */
   reloadsDone: number;
   /** Signal → acknowledgement (protocol children). */
   latencyMs: { p50: number | null; p99: number | null };
-  /** Child RSS at the first and last sample. */
+  /**
+   * Child RSS at the first and last sample.
+   * @integer
+   */
   rssKb: { start: number | null; end: number | null };
   /** Each recorded metric: first and last value and the least-squares slope per reload. */
   metrics: Record<string, { start: number | null; end: number | null; growthPerReload: number }>;
@@ -323,7 +577,10 @@ export interface Verdict {
 export interface BaselineCheck {
   /** The saved document, as named on the command line. */
   file: string;
-  /** Largest rise in growth per reload that still passes (fd/reload). */
+  /**
+   * Largest rise in growth per reload that still passes (fd/reload).
+   * @minimum 0
+   */
   tolerance: number;
   runs: {
     run: string;
@@ -354,35 +611,64 @@ export interface RunCommon {
   runtime: string;
   /** The scenario's own options, as run (e.g. `{ "channel": "pipe" }`). */
   options: Record<string, string | number>;
+  /**
+   * @pattern ^SIG[A-Z0-9+-]+$
+   */
   signal: string;
   /** The child command line (without the ulimit launcher). */
   command: string[];
-  /** RLIMIT_NOFILE (soft limit) the child ran under: lowered by --ulimit, or what it had; null when never read (the process was gone first). */
+  /**
+   * RLIMIT_NOFILE (soft limit) the child ran under: lowered by --ulimit, or what it had; null when never read (the process was gone first).
+   * @minimum 0
+   * @integer
+   */
   ulimit: number | null;
-  /** Reloads asked for. */
+  /**
+   * Reloads asked for.
+   * @minimum 0
+   * @integer
+   */
   reloadsPlanned: number;
   /**
    * fds the child held at the baseline with numbers at or above the limit
    * (inherited from whoever started the harness). They count, but take no
    * slot below the limit, so the EMFILE prediction leaves them out.
+   * @minimum 0
+   * @integer
    */
   fdsAboveLimitAtStart: number;
   /**
    * fds one reload holds at its peak above the fds when ready, where a reload opens more than it leaves
    * (a runtime started and stopped per round). EMFILE then comes when a reload's peak no longer fits.
+   * @minimum 0
+   * @integer
    */
   peakFdsPerReload?: number;
   platform: { os: string; arch: string; release: string; node: string; probe: string };
+  /**
+   * @pattern ^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}
+   */
   startedAt: string;
+  /**
+   * @integer
+   */
   pid: number | null;
   /**
    * Samples, oldest first. Long runs are thinned to a bounded number: then
    * only every `sampleStride`-th reload is kept (plus the baseline and the last).
    */
   samples: Sample[];
-  /** Reloads between two kept samples (1: every reload). */
+  /**
+   * Reloads between two kept samples (1: every reload).
+   * @minimum 1
+   * @integer
+   */
   sampleStride: number;
-  /** The harness's own peak RSS at the end of the run: it must stay bounded however long the run. */
+  /**
+   * The harness's own peak RSS at the end of the run: it must stay bounded however long the run.
+   * @minimum 0
+   * @integer
+   */
   harnessPeakRssKb: number;
   /** The scenario's metrics: what each key of `Sample.metrics` means. */
   metrics: MetricDescriptor[];
@@ -393,6 +679,9 @@ export interface RunCommon {
     /** Human-readable detail: which phase timed out, what the probe said. */
     detail: string;
     child: ChildExit | null;
+    /**
+     * @minimum 0
+     */
     wallMs: number;
   };
   stderr: KeptOutput;
@@ -443,10 +732,19 @@ export interface CompareDocument {
   kind: 'compare';
   scenario: string;
   runtime: string;
+  /**
+   * @pattern ^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}
+   */
   startedAt: string;
-  /** Every role of the scenario that ran, broken first, then correct, then variants. */
+  /**
+   * Every role of the scenario that ran, broken first, then correct, then variants.
+   * @minItems 1
+   */
   runs: RunDocument[];
   verdict: CompareVerdict;
+  /**
+   * @minimum 0
+   */
   wallMs: number;
   baseline?: BaselineCheck;
 }

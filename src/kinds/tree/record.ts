@@ -12,7 +12,11 @@ export interface TreeRecord {
   ulimitGiven?: boolean;
   /** EMFILE seen without the protocol: fds at the limit, or the program saying so (on its output, or in the `--log` file: then `logFile` is its path and `evidence` the line). */
   emfileObserved?: {
-    /** The reload after which it was seen. */
+    /**
+     * The reload after which it was seen.
+     * @minimum 0
+     * @integer
+     */
     reload: number;
     /** The line or count that showed it. */
     evidence: string;
