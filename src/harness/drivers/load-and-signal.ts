@@ -91,11 +91,20 @@ const sleep = (ms: number, abort?: AbortSignal) =>
     abort?.addEventListener('abort', done, { once: true });
   });
 
-/** Exited or a zombie: the process runs no more code and holds no sockets. */
+/** PF_EXITING in /proc/PID/stat's flags: the task is inside exit(). */
+const PF_EXITING = 0x4;
+
+/**
+ * Exited, a zombie, or exiting: the process runs no more of its own code. Its
+ * fds (the listener among them) are closed inside exit(), after the leader is
+ * marked exiting and before it is a zombie: a refusal in that window came with
+ * the process's death (it read as "server running" under load).
+ */
 function gone(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || (Number(fields[6]) & PF_EXITING) !== 0;
   } catch {
     return true;
   }
