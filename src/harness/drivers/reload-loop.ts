@@ -15,7 +15,7 @@ import type { TraceHook } from '../../attribution/session.js';
 import { type DriverHooks, endFromWait, type RunContext, runLoop, type Strategy } from '../../core/lifecycle.js';
 import type { ChildExit, Measured, MeasuredRun } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
-import type { ChildEvent } from '../../protocol/events.js';
+import type { ChildEvent, OtherEvent } from '../../protocol/events.js';
 import { WaitError } from '../child-output.js';
 import type { LaunchedChild } from '../launch.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
@@ -56,17 +56,20 @@ export function childOf(run: RunContext): LaunchedChild {
   return run.child as LaunchedChild;
 }
 
-/** The reload loop as a step strategy: per reload, signal, await the acknowledgement with that sequence number, sample. */
-class ReloadLoop implements Strategy<MeasuredRun> {
+/**
+ * What the two protocol strategies (the reload loop, the rounds) share: a
+ * launched child that says `ready`, a recorder that keeps its other events,
+ * protocol waits that end the run, and a document made from the recorder.
+ */
+export abstract class ProtocolStrategy implements Strategy<MeasuredRun> {
   readonly recorder: RunRecorder;
   readonly launch;
   readonly trace;
   readonly readyTimeoutMs;
   readonly steps;
   readonly graceMs;
-  #signalHandling: Measured['signalHandling'] = 'not-checked';
   /** The `ready` event, sampled with the baseline. */
-  #ready: ChildEvent | undefined;
+  protected readyEvent: ChildEvent | undefined;
 
   constructor(
     readonly plan: ReloadLoopPlan,
@@ -84,19 +87,47 @@ class ReloadLoop implements Strategy<MeasuredRun> {
     return `reload ${k}`;
   }
 
+  /** Events other than acknowledgements are kept (scenario events through `onOther`); resolves to the pid once `ready` came. */
   async ready(run: RunContext): Promise<number> {
     const child = childOf(run);
     child.output.onEvent(({ event }) => {
       if (event.event !== 'reload') this.recorder.keep(event);
     });
-    child.output.onOtherEvent((event) => this.recorder.keep(event));
-    const ready = await child.output.waitFor((e) => e.event === 'ready', this.plan.readyTimeoutMs, 'ready', this.hooks.abort);
-    this.#ready = ready.event;
+    child.output.onOtherEvent((event) => this.onOther(event));
+    this.readyEvent = (await child.output.waitFor((e) => e.event === 'ready', this.plan.readyTimeoutMs, 'ready', this.hooks.abort)).event;
     return child.pid;
   }
 
+  /** A scenario event the protocol has no rule for: kept. */
+  protected onOther(event: OtherEvent): void {
+    this.recorder.keep(event);
+  }
+
+  abstract baseline(run: RunContext): Promise<void>;
+  abstract step(k: number, run: RunContext): Promise<'next' | 'end'>;
+
+  async ended(error: unknown): Promise<boolean> {
+    return recordProtocolEnd(this.recorder, error);
+  }
+
+  finish(exit: ChildExit | null, run: RunContext): MeasuredRun {
+    const child = childOf(run);
+    noteChildExit(this.recorder, exit as ChildExit);
+    return this.recorder.finish({ pid: child.pid, child: exit, ulimit: this.plan.ulimit, stderr: child.output.stderr.view(), stdout: child.output.stdout.view(), ...this.finishExtra() });
+  }
+
+  /** What the strategy adds to the document. */
+  protected finishExtra(): { signalHandling?: Measured['signalHandling'] } {
+    return {};
+  }
+}
+
+/** The reload loop as a step strategy: per reload, signal, await the acknowledgement with that sequence number, sample. */
+class ReloadLoop extends ProtocolStrategy {
+  #signalHandling: Measured['signalHandling'] = 'not-checked';
+
   async baseline(run: RunContext): Promise<void> {
-    await this.#sample(run, 0, this.#ready);
+    await this.#sample(run, 0, this.readyEvent);
   }
 
   async step(k: number, run: RunContext): Promise<'next' | 'end'> {
@@ -112,21 +143,8 @@ class ReloadLoop implements Strategy<MeasuredRun> {
     return 'end';
   }
 
-  async ended(error: unknown): Promise<boolean> {
-    return recordProtocolEnd(this.recorder, error);
-  }
-
-  finish(exit: ChildExit | null, run: RunContext): MeasuredRun {
-    const child = childOf(run);
-    noteChildExit(this.recorder, exit as ChildExit);
-    return this.recorder.finish({
-      pid: child.pid,
-      child: exit,
-      ulimit: this.plan.ulimit,
-      signalHandling: this.#signalHandling,
-      stderr: child.output.stderr.view(),
-      stdout: child.output.stdout.view(),
-    });
+  protected override finishExtra() {
+    return { signalHandling: this.#signalHandling };
   }
 
   async #sample(run: RunContext, reload: number, event: ChildEvent | undefined, roundTripMs?: number): Promise<void> {

@@ -19,16 +19,15 @@
  * teardown (as in the reload loop).
  */
 import type { OtherEvent } from '../../protocol/events.js';
-import type { ChildEvent } from '../../protocol/events.js';
 import type { KindCounts } from '../../fdprobe/kinds.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
 import { ProbeError } from '../../fdprobe/errors.js';
 import type { ChildExit, MeasuredRun } from '../../model/run-document.js';
 import { round as roundTo } from '../../model/stats.js';
-import { runLoop, type RunContext, type Strategy } from '../../core/lifecycle.js';
+import { runLoop, type RunContext } from '../../core/lifecycle.js';
 import type { LaunchedChild } from '../launch.js';
-import { RunEnded, RunRecorder } from '../record.js';
-import { childOf, type DriverHooks, isAck, noteChildExit, recordProtocolEnd, type ReloadLoopPlan } from './reload-loop.js';
+import { RunEnded } from '../record.js';
+import { childOf, type DriverHooks, isAck, ProtocolStrategy, type ReloadLoopPlan } from './reload-loop.js';
 import { added, type FdIdentity, identities, kindsOf, processState, readRingPending, type RingPending } from './round-snapshot.js';
 
 export interface RoundsPlan extends ReloadLoopPlan {
@@ -77,52 +76,28 @@ class PhaseQueue {
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
 /** The rounds as a step strategy: per round, signal, snapshot each held phase, await the acknowledgement, count what the round left by identity. */
-class Rounds implements Strategy<MeasuredRun> {
-  readonly recorder: RunRecorder;
-  readonly launch;
-  readonly trace;
-  readonly readyTimeoutMs;
-  readonly steps;
-  readonly graceMs;
+class Rounds extends ProtocolStrategy {
   readonly #settleMs: number;
   readonly #phases = new PhaseQueue();
-  /** The `ready` event, sampled with the baseline. */
-  #ready: ChildEvent | undefined;
   #baseline = new Map<string, FdIdentity>();
   #previous = this.#baseline;
 
-  constructor(
-    readonly plan: RoundsPlan,
-    readonly hooks: DriverHooks,
-  ) {
-    this.recorder = new RunRecorder(plan, hooks.probe, hooks.onSample);
-    this.launch = { command: plan.command, ulimit: plan.ulimit };
-    this.trace = plan.trace;
-    this.readyTimeoutMs = plan.readyTimeoutMs;
-    this.steps = plan.reloadsPlanned;
-    this.graceMs = plan.graceMs;
+  constructor(plan: RoundsPlan, hooks: DriverHooks) {
+    super(plan, hooks);
     this.#settleMs = plan.settleMs ?? 10;
   }
 
-  stepName(k: number): string {
-    return `reload ${k}`;
-  }
-
-  async ready(run: RunContext): Promise<number> {
-    const child = childOf(run);
-    child.output.onEvent(({ event }) => {
-      if (event.event !== 'reload') this.recorder.keep(event);
-    });
-    child.output.onOtherEvent((event) => (event.event === 'phase' ? this.#phases.push(event) : this.recorder.keep(event)));
-    this.#ready = (await child.output.waitFor((e) => e.event === 'ready', this.plan.readyTimeoutMs, 'ready', this.hooks.abort)).event;
-    return child.pid;
+  /** Phase markers are queued for the round that holds them; other events are kept. */
+  protected override onOther(event: OtherEvent): void {
+    if (event.event === 'phase') this.#phases.push(event);
+    else super.onOther(event);
   }
 
   async baseline(run: RunContext): Promise<void> {
     const pid = childOf(run).pid;
     this.#baseline = identities(pid, await this.#list(pid, 'the baseline'));
     this.#previous = this.#baseline;
-    const atBaseline = await this.recorder.sample(pid, 0, { limit: this.plan.ulimit, event: { ...this.#ready, leftFds: 0, leakedFds: 0 } });
+    const atBaseline = await this.recorder.sample(pid, 0, { limit: this.plan.ulimit, event: { ...this.readyEvent, leftFds: 0, leakedFds: 0 } });
     run.observeFds(pid, 0, atBaseline);
   }
 
@@ -151,10 +126,6 @@ class Rounds implements Strategy<MeasuredRun> {
     return 'end';
   }
 
-  async ended(error: unknown): Promise<boolean> {
-    return recordProtocolEnd(this.recorder, error);
-  }
-
   /** A child stopped at a marker would sit out the whole grace period: resume it first. */
   async teardown(child: LaunchedChild): Promise<ChildExit> {
     if (child.isRunning()) {
@@ -165,12 +136,6 @@ class Rounds implements Strategy<MeasuredRun> {
       }
     }
     return child.stop(this.plan.graceMs);
-  }
-
-  finish(exit: ChildExit | null, run: RunContext): MeasuredRun {
-    const child = childOf(run);
-    noteChildExit(this.recorder, exit as ChildExit);
-    return this.recorder.finish({ pid: child.pid, child: exit, ulimit: this.plan.ulimit, stderr: child.output.stderr.view(), stdout: child.output.stdout.view() });
   }
 
   /** Markers until the acknowledgement: a held child cannot acknowledge before it is resumed. */
