@@ -1,7 +1,7 @@
 /** What a command needs from the process it runs in: where to print, colour, interruption. */
 import { readFileSync } from 'node:fs';
 import { EnvironmentError, ExitCode } from '../errors.js';
-import { parseLimits } from '../fdprobe/proc-text.js';
+import { parseLimits } from '../proc/proc-text.js';
 import type { FdProbe } from '../fdprobe/probe.js';
 import type { LaunchedChild } from '../harness/launch.js';
 import { finishProgress } from '../report/progress.js';
