@@ -32,8 +32,8 @@ function plan(name: string, args: string[] = [], over: Partial<ReloadLoopPlan> =
 }
 
 /** A run judged as a correct child should be: flat, every reload taken. */
-const run = async (p: ReloadLoopPlan, abort?: AbortSignal): Promise<RunDocument> => {
-  const measured = await runReloadLoop(p, { probe: defaultProbe(), abort });
+const run = async (p: ReloadLoopPlan, abort?: AbortSignal, onSample?: () => void): Promise<RunDocument> => {
+  const measured = await runReloadLoop(p, { probe: defaultProbe(), abort, onSample });
   return judgeRun(measured, { shows: 'flat', fdsPerReload: 0, maxGrowth: 0.01, registerFailure: 'forbidden', flatMetrics: [], growingMetrics: [], allReloads: true, earlyIsInconclusive: false }, 'reloads');
 };
 
@@ -137,8 +137,11 @@ describe('a child that floods its output', () => {
 describe('an abort mid-run', () => {
   it('stops the child, keeps the samples and marks the run aborted', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
-    const doc = await run(plan('stops-acking.mjs', ['1000000000'], { reloadsPlanned: 10_000_000 }), controller.signal);
+    // Aborted mid-run once 12 samples were taken (not at a fixed time: a loaded machine may not start the child within it).
+    let samples = 0;
+    const doc = await run(plan('stops-acking.mjs', ['1000000000'], { reloadsPlanned: 10_000_000 }), controller.signal, () => {
+      if (++samples === 12) controller.abort();
+    });
     expect(doc.end.reason).toBe('aborted');
     expect(doc.samples.length).toBeGreaterThan(10);
     expect(doc.verdict.pass).toBe(false);
