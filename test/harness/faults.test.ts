@@ -108,8 +108,11 @@ describe('a child that forks a grandchild which ignores SIGTERM', () => {
 
   it('leaves nothing of its process group after an abort', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
-    const doc = await run(plan('forks-grandchild.mjs', [], { reloadsPlanned: 10_000_000 }), controller.signal);
+    // Aborted mid-run once a few samples were taken, as above.
+    let samples = 0;
+    const doc = await run(plan('forks-grandchild.mjs', [], { reloadsPlanned: 10_000_000 }), controller.signal, () => {
+      if (++samples === 3) controller.abort();
+    });
     expect(doc.end.reason).toBe('aborted');
     expect(doc.samples.length).toBeGreaterThan(1);
     expect(await goneWithin(grandchildOf(doc.stderr.text), 1000)).toBe(true);
