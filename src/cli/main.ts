@@ -17,6 +17,7 @@ import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
 import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
 import { checkSettleWindows, decimal, wholeNumber } from './parse.js';
+import { addExamples } from './examples.js';
 import { guardStdout } from './stdout.js';
 
 type OutputOptions = ReportOptions;
@@ -219,6 +220,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const result = await (await load.probeWatch()).probeWatch(pid, interval, { color: useColor(), width: terminalWidth(), chart: options.chart, json: Boolean(options.json) });
       setExit(result);
     });
+  addExamples(program);
   return program;
 }
 
