@@ -126,12 +126,12 @@ describe('repro watch reports programs that cannot take reloads, without hanging
   });
 
   it('a program whose fd count never settles', async () => {
-    const t0 = performance.now();
     const { exitCode, run } = await watch(['--ready-timeout', '500', '--', bin('churns-fds')]);
     expect(exitCode).toBe(4);
     expect(run?.end.reason, `${run?.end.detail}\n${run?.stderr.text}`).toBe('never-settled');
     expect(run?.end.detail).toBe('start-up: fd count still changing after 500 ms');
-    expect(performance.now() - t0).toBeLessThan(5000);
+    // It gave up at the 500 ms start-up wait, not at the default one: the run's own clock, which a loaded machine's slow Node start-up does not move.
+    expect(run?.end.wallMs).toBeLessThan(3000);
   });
 
   it('a program with a thread always running and a steady fd count: the thread is named, with --ready-after as the way out', async () => {
