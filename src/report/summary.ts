@@ -141,6 +141,11 @@ function seriesColor(run: RunDocument, index: number, runs: readonly RunDocument
 }
 
 /** The summary of either kind of document. */
+/** The verdict's one line (`PASS: …`, `FAIL: …`, `INCONCLUSIVE: …`): what --quiet prints. */
+export function formatVerdictLine(doc: ReproDocument, view: ViewOptions): string {
+  return verdictLines(doc, new Chalk({ level: view.color ? 1 : 0 }))[0] as string;
+}
+
 export function formatDocument(doc: ReproDocument, view: ViewOptions): string {
   return doc.kind === 'compare' ? formatCompare(doc, view) : formatRun(doc, view);
 }
