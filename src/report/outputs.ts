@@ -14,6 +14,7 @@ import { checkBaseline } from '../kinds/baseline.js';
 import { runsOf, withBaseline } from '../model/baseline.js';
 import type { ReproDocument } from '../model/run-document.js';
 import { loadDocument } from './load-document.js';
+import { shownDocument } from './shown.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './formats-list.js';
 import { targetIdentity, type OutputTarget } from './output-target.js';
 import { checkOutputPath, writeOutput } from './write-file.js';
@@ -67,10 +68,11 @@ export function prepareReports(options: ReportOptions, produces: readonly string
   return { baseline, summaryToStderr: claims.length === 1 && !options.json };
 }
 
-async function render(format: ReportFormat, doc: ReproDocument): Promise<string> {
+async function render(format: ReportFormat, saved: ReproDocument): Promise<string> {
+  if (format === 'out') return `${JSON.stringify(saved, null, 2)}\n`;
+  // The JSON keeps every string as it was (JSON escapes control characters itself); every view gets them shown as text.
+  const doc = shownDocument(saved);
   switch (format) {
-    case 'out':
-      return `${JSON.stringify(doc, null, 2)}\n`;
     case 'svg':
       return (await import('./formats/svg.js')).renderSvg(doc);
     case 'html':
