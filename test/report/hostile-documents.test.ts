@@ -153,6 +153,26 @@ describe('bounded reads (item 2) and nesting (item 3)', () => {
     expect(rssKb).toBeLessThan(600 * 1024);
   }, 40_000);
 
+  it('a 100 MB stderr string in a document (under the read limit): every view is the size of a real one', async () => {
+    const doc = JSON.parse(readFileSync(sources.watch as string, 'utf8')) as { stderr: { text: string; bytes: number; truncated: boolean } };
+    const text = `start\n${'x'.repeat(100 * 1024 * 1024)}\nend of it\n`;
+    writeFileSync(at('big-stderr.json'), JSON.stringify({ ...doc, stderr: { text, bytes: text.length, truncated: false } }));
+    const run = spawnSync('/usr/bin/time', ['-f', 'rss_kb=%M', process.execPath, BIN, 'report', at('big-stderr.json'), '--junit', at('big.xml'), '--markdown', at('big.md'), '--html', at('big.html')], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' },
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(1);
+    for (const view of ['big.xml', 'big.md', 'big.html']) {
+      const written = readFileSync(at(view), 'utf8');
+      expect(written.length, view).toBeLessThan(400 * 1024);
+      // Both ends of it are there, and a line saying what was not shown.
+      expect(written, view).toMatch(/characters not shown/);
+    }
+    expect(run.stdout.length).toBeLessThan(400 * 1024);
+    expect(Number(/rss_kb=(\d+)/.exec(run.stderr)?.[1])).toBeLessThan(1200 * 1024);
+  }, 60_000);
+
   it('an event nested 200 000 levels: exit 2 naming the limit, not a stack overflow (exit 70)', async () => {
     const doc = JSON.parse(readFileSync(sources.watch as string, 'utf8')) as { events: unknown[] };
     const depth = 200_000;
