@@ -8,7 +8,6 @@
  * directory, writable); files are written atomically after it, devices and
  * FIFOs straight through; one failing write does not stop the others.
  */
-import { appendFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { checkBaseline } from '../kinds/baseline.js';
 import { runsOf, withBaseline } from '../model/baseline.js';
@@ -17,7 +16,7 @@ import { loadDocument } from './load-document.js';
 import { shownDocument } from './shown.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './formats-list.js';
 import { targetIdentity, type OutputTarget } from './output-target.js';
-import { checkOutputPath, writeOutput } from './write-file.js';
+import { appendOutput, checkOutputPath, writeOutput } from './write-file.js';
 
 export interface PreparedReports {
   baseline?: ReproDocument;
@@ -118,9 +117,9 @@ export async function emitReports(doc: ReproDocument, options: ReportOptions, pr
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (options.stepSummary && stepSummary) {
     try {
-      appendFileSync(stepSummary, await view('markdown'));
+      await appendOutput(stepSummary, await view('markdown'), 'GITHUB_STEP_SUMMARY');
     } catch (error) {
-      process.stderr.write(`repro: warning: could not append to GITHUB_STEP_SUMMARY ${stepSummary} (${(error as NodeJS.ErrnoException).code ?? String(error)}); the run is unaffected\n`);
+      process.stderr.write(`repro: warning: could not append to the job summary, the run is unaffected: ${error instanceof Error ? error.message : String(error)}\n`);
     }
   }
   if (options.json) process.stdout.write(await view('out'));
