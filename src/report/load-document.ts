@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { UsageError } from '../errors.js';
+import { visibleLine } from './text.js';
 import { withMeasurements } from '../kinds/index.js';
 import { convertV1, type V1Compare, type V1Run } from '../model/convert-v1.js';
 import { type ReproDocument, SCHEMA_VERSION } from '../model/run-document.js';
@@ -93,14 +94,19 @@ export const MAX_DOCUMENT_BYTES = 128 * 1024 * 1024;
 export const MAX_DOCUMENT_DEPTH = 64;
 const READ_CHUNK_BYTES = 1024 * 1024;
 
+/** A usage error about the document: what it names of the file (a key, a path) is shown as text, never as terminal escapes. */
+function refusal(message: string): UsageError {
+  return new UsageError(visibleLine(message));
+}
+
 function tooLarge(flag: string, path: string): UsageError {
-  return new UsageError(`${flag} ${path}: larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB, the most a run document may be; ${FIX}`);
+  return refusal(`${flag} ${path}: larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB, the most a run document may be; ${FIX}`);
 }
 
 function openError(flag: string, path: string, error: unknown): UsageError {
   const code = (error as NodeJS.ErrnoException).code;
   const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code);
-  return new UsageError(`${flag} ${path}: cannot read (${why}); ${FIX}`);
+  return refusal(`${flag} ${path}: cannot read (${why}); ${FIX}`);
 }
 
 /** One read, waiting out EAGAIN (a non-blocking stdin) instead of failing. */
@@ -161,22 +167,22 @@ function tooDeep(value: unknown): string | null {
 /** Reads and checks a saved run document; every way it can be wrong is a usage error naming the file and what to give instead. */
 export function loadDocument(path: string, flag: string): ReproDocument {
   const text = readBounded(path, flag);
-  if (text.trim() === '') throw new UsageError(`${flag} ${path}: ${path === '-' ? 'stdin' : 'the file'} is empty; ${FIX}`);
+  if (text.trim() === '') throw refusal(`${flag} ${path}: ${path === '-' ? 'stdin' : 'the file'} is empty; ${FIX}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new UsageError(`${flag} ${path}: not JSON; ${FIX}`);
+    throw refusal(`${flag} ${path}: not JSON; ${FIX}`);
   }
   const deep = tooDeep(value);
-  if (deep !== null) throw new UsageError(`${flag} ${path}: nested deeper than ${MAX_DOCUMENT_DEPTH} levels (under ${deep || 'the top level'}), more than any run document; ${FIX}`);
+  if (deep !== null) throw refusal(`${flag} ${path}: nested deeper than ${MAX_DOCUMENT_DEPTH} levels (under ${deep || 'the top level'}), more than any run document; ${FIX}`);
   const problem = documentProblem(value);
-  if (problem) throw new UsageError(`${flag} ${path}: ${problem.why}; ${problem.fix}`);
+  if (problem) throw refusal(`${flag} ${path}: ${problem.why}; ${problem.fix}`);
   const saved = (value as { schemaVersion: number }).schemaVersion === 1 ? convertV1(value as V1Run | V1Compare) : (value as ReproDocument);
   // Older documents name no measurement: their fields say which kind they are.
   const doc = withMeasurements(saved);
   const undescribed = undescribedMetric(doc);
-  if (undescribed) throw new UsageError(`${flag} ${path}: not a valid ${doc.kind} document: ${undescribed}; ${FIX}`);
+  if (undescribed) throw refusal(`${flag} ${path}: not a valid ${doc.kind} document: ${undescribed}; ${FIX}`);
   return doc;
 }
 

@@ -126,6 +126,19 @@ describe('every string field of a document set to terminal escapes (item 1)', ()
   }, 60_000);
 });
 
+describe('a document refused for a name it holds (item 1)', () => {
+  it.each([
+    ['an unknown property', (doc: Record<string, unknown>) => ({ ...doc, [OSC_TITLE]: 1 }), /must not have the property '\\x1b\]0;owned-title\\x07'/],
+  ])('%s: exit 2, the name shown escaped', async (_what, edit, shown) => {
+    const doc = JSON.parse(readFileSync(sources.watch as string, 'utf8')) as Record<string, unknown>;
+    writeFileSync(at('named.json'), JSON.stringify(edit(doc)));
+    const report = await repro(['report', at('named.json')]);
+    expect(report.exitCode, report.stderr).toBe(2);
+    expect(report.stderr).toMatch(shown);
+    expect(report.stderr).not.toMatch(RAW_CONTROL);
+  });
+});
+
 describe('bounded reads (item 2) and nesting (item 3)', () => {
   it.each([
     ['report', '/dev/zero'],
