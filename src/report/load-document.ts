@@ -3,9 +3,10 @@
  * checks it against the published JSON Schema, so a wrong or hand-edited file
  * is one clear line naming the file and the first field that is off.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { UsageError } from '../errors.js';
+import { visibleLine } from './text.js';
 import { withMeasurements } from '../kinds/index.js';
 import { convertV1, type V1Compare, type V1Run } from '../model/convert-v1.js';
 import { type ReproDocument, SCHEMA_VERSION } from '../model/run-document.js';
@@ -82,30 +83,106 @@ function documentProblem(value: unknown): { why: string; fix: string } | null {
   return { why: `not a valid ${kind} document: ${firstWrongField(validate.errors ?? [])}`, fix: FIX };
 }
 
+/**
+ * Largest document read. One repro writes keeps at most 10 000 samples a run
+ * (about 3 KiB each with a watched tree's processes) and 64 KiB of output a
+ * stream, so its documents stay far below; past this, `/dev/zero` or a huge
+ * file would only grow the heap until the machine runs out.
+ */
+export const MAX_DOCUMENT_BYTES = 128 * 1024 * 1024;
+/** Deepest nesting read: repro's own documents are 9 levels deep; a 200 000-deep event would overflow the stack of every view and of JSON.stringify. */
+export const MAX_DOCUMENT_DEPTH = 64;
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** A usage error about the document: what it names of the file (a key, a path) is shown as text, never as terminal escapes. */
+function refusal(message: string): UsageError {
+  return new UsageError(visibleLine(message));
+}
+
+function tooLarge(flag: string, path: string): UsageError {
+  return refusal(`${flag} ${path}: larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB, the most a run document may be; ${FIX}`);
+}
+
+function openError(flag: string, path: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code);
+  return refusal(`${flag} ${path}: cannot read (${why}); ${FIX}`);
+}
+
+/** One read, waiting out EAGAIN (a non-blocking stdin) instead of failing. */
+function readSome(fd: number, buffer: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(fd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+/** The file's text, read in chunks and refused past MAX_DOCUMENT_BYTES (a regular file by its size, before anything is read). */
+function readBounded(path: string, flag: string): string {
+  let fd: number;
+  try {
+    fd = path === '-' ? 0 : openSync(path, 'r');
+  } catch (error) {
+    throw openError(flag, path, error);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw openError(flag, path, Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+    if (stats.isFile() && stats.size > MAX_DOCUMENT_BYTES) throw tooLarge(flag, path);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      const n = readSome(fd, chunk);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_DOCUMENT_BYTES) throw tooLarge(flag, path);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw openError(flag, path, error);
+  } finally {
+    if (path !== '-') closeSync(fd);
+  }
+}
+
+/** Where the value nests deeper than MAX_DOCUMENT_DEPTH (its first few steps), or null; walked without recursion, so any depth is safe to look at. */
+function tooDeep(value: unknown): string | null {
+  const stack: { value: unknown; depth: number; at: string }[] = [{ value, depth: 0, at: '' }];
+  while (stack.length > 0) {
+    const { value: v, depth, at } = stack.pop() as (typeof stack)[number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= MAX_DOCUMENT_DEPTH) return at;
+    for (const [key, child] of Object.entries(v)) stack.push({ value: child, depth: depth + 1, at: depth < 4 ? `${at}/${key}` : at });
+  }
+  return null;
+}
+
 /** Reads and checks a saved run document; every way it can be wrong is a usage error naming the file and what to give instead. */
 export function loadDocument(path: string, flag: string): ReproDocument {
-  let text: string;
-  try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code);
-    throw new UsageError(`${flag} ${path}: cannot read (${why}); ${FIX}`);
-  }
-  if (text.trim() === '') throw new UsageError(`${flag} ${path}: ${path === '-' ? 'stdin' : 'the file'} is empty; ${FIX}`);
+  const text = readBounded(path, flag);
+  if (text.trim() === '') throw refusal(`${flag} ${path}: ${path === '-' ? 'stdin' : 'the file'} is empty; ${FIX}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new UsageError(`${flag} ${path}: not JSON; ${FIX}`);
+    throw refusal(`${flag} ${path}: not JSON; ${FIX}`);
   }
+  const deep = tooDeep(value);
+  if (deep !== null) throw refusal(`${flag} ${path}: nested deeper than ${MAX_DOCUMENT_DEPTH} levels (under ${deep || 'the top level'}), more than any run document; ${FIX}`);
   const problem = documentProblem(value);
-  if (problem) throw new UsageError(`${flag} ${path}: ${problem.why}; ${problem.fix}`);
+  if (problem) throw refusal(`${flag} ${path}: ${problem.why}; ${problem.fix}`);
   const saved = (value as { schemaVersion: number }).schemaVersion === 1 ? convertV1(value as V1Run | V1Compare) : (value as ReproDocument);
   // Older documents name no measurement: their fields say which kind they are.
   const doc = withMeasurements(saved);
   const undescribed = undescribedMetric(doc);
-  if (undescribed) throw new UsageError(`${flag} ${path}: not a valid ${doc.kind} document: ${undescribed}; ${FIX}`);
+  if (undescribed) throw refusal(`${flag} ${path}: not a valid ${doc.kind} document: ${undescribed}; ${FIX}`);
   return doc;
 }
 

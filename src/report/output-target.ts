@@ -127,6 +127,7 @@ export function resolveOutput(path: string, flag: string): OutputTarget {
     if (link === undefined) return newFile(current, flag, path);
     if (link.isSymbolicLink()) {
       if (hop >= MAX_LINKS) throw usage(flag, path, 'too many levels of symbolic links', 'point it at a file');
+      refusePlantedLink(current, link, flag, path);
       const next = readlinkSync(current);
       if (/^[a-z_]+:\[/.test(next)) {
         // A /proc magic link to a pipe or socket of another process (pipe:[…]): readlink names no path,
@@ -139,6 +140,27 @@ export function resolveOutput(path: string, flag: string): OutputTarget {
     }
     return existing(current, link, flag, path);
   }
+}
+
+const S_ISVTX = 0o1000;
+const S_IWOTH = 0o002;
+
+/**
+ * The kernel's fs.protected_symlinks rule, applied whatever the sysctl says
+ * (repro follows links itself, with lstat and readlink, so the kernel's check
+ * never runs): in a sticky world-writable directory such as /tmp, a link is
+ * followed only when its owner is the follower or the directory's owner.
+ * Anyone can plant `report.json -> /root-only/file` there; following it as
+ * root would create a root-owned file where only root may write.
+ */
+function refusePlantedLink(linkPath: string, link: Stats, flag: string, path: string): void {
+  const euid = process.geteuid?.();
+  if (euid === undefined || link.uid === euid) return;
+  const dir = statOrUndefined(dirname(linkPath));
+  if (!dir || (dir.mode & S_ISVTX) === 0 || (dir.mode & S_IWOTH) === 0 || link.uid === dir.uid) return;
+  throw new EnvironmentError(
+    `${flag} ${path}: not following the link ${linkPath}: it belongs to uid ${link.uid}, in ${dirname(linkPath)}, a sticky world-writable directory (another user may have planted it, as fs.protected_symlinks refuses); remove the link or pick a path in a directory of your own`,
+  );
 }
 
 function newFile(target: string, flag: string, path: string): OutputTarget {

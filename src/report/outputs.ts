@@ -8,15 +8,15 @@
  * directory, writable); files are written atomically after it, devices and
  * FIFOs straight through; one failing write does not stop the others.
  */
-import { appendFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { checkBaseline } from '../kinds/baseline.js';
 import { runsOf, withBaseline } from '../model/baseline.js';
 import type { ReproDocument } from '../model/run-document.js';
 import { loadDocument } from './load-document.js';
+import { shownDocument } from './shown.js';
 import { FORMAT_NAMES, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './formats-list.js';
 import { targetIdentity, type OutputTarget } from './output-target.js';
-import { checkOutputPath, writeOutput } from './write-file.js';
+import { appendOutput, checkOutputPath, writeOutput } from './write-file.js';
 
 export interface PreparedReports {
   baseline?: ReproDocument;
@@ -67,10 +67,11 @@ export function prepareReports(options: ReportOptions, produces: readonly string
   return { baseline, summaryToStderr: claims.length === 1 && !options.json };
 }
 
-async function render(format: ReportFormat, doc: ReproDocument): Promise<string> {
+async function render(format: ReportFormat, saved: ReproDocument): Promise<string> {
+  if (format === 'out') return `${JSON.stringify(saved, null, 2)}\n`;
+  // The JSON keeps every string as it was (JSON escapes control characters itself); every view gets them shown as text.
+  const doc = shownDocument(saved);
   switch (format) {
-    case 'out':
-      return `${JSON.stringify(doc, null, 2)}\n`;
     case 'svg':
       return (await import('./formats/svg.js')).renderSvg(doc);
     case 'html':
@@ -116,9 +117,9 @@ export async function emitReports(doc: ReproDocument, options: ReportOptions, pr
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (options.stepSummary && stepSummary) {
     try {
-      appendFileSync(stepSummary, await view('markdown'));
+      await appendOutput(stepSummary, await view('markdown'), 'GITHUB_STEP_SUMMARY');
     } catch (error) {
-      process.stderr.write(`repro: warning: could not append to GITHUB_STEP_SUMMARY ${stepSummary} (${(error as NodeJS.ErrnoException).code ?? String(error)}); the run is unaffected\n`);
+      process.stderr.write(`repro: warning: could not append to the job summary, the run is unaffected: ${error instanceof Error ? error.message : String(error)}\n`);
     }
   }
   if (options.json) process.stdout.write(await view('out'));

@@ -8,6 +8,7 @@ import { maxOf } from '../model/stats.js';
 import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentTitle, emfileMark, headline, keptNote, processLines, requestsOf, runLabel, runRows, runTitle, seriesTone, survivorLines, attributionLines, attributionTitle } from './facts.js';
 import { viewOf } from '../kinds/index.js';
 import { causeLines, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../kinds/drain/facts.js';
+import { shownDocument } from './shown.js';
 import { ellipsize, visibleLine } from './text.js';
 
 
@@ -140,14 +141,15 @@ function seriesColor(run: RunDocument, index: number, runs: readonly RunDocument
   return runs.filter((r) => r.roleKind === 'variant').indexOf(run) === 0 ? 'cyan' : index % 2 ? 'magenta' : 'yellow';
 }
 
-/** The summary of either kind of document. */
-/** The verdict's one line (`PASS: …`, `FAIL: …`, `INCONCLUSIVE: …`): what --quiet prints. */
+/** The verdict's one line (`PASS: …`, `FAIL: …`, `INCONCLUSIVE: …`), its strings shown as text: what --quiet prints. */
 export function formatVerdictLine(doc: ReproDocument, view: ViewOptions): string {
-  return verdictLines(doc, new Chalk({ level: view.color ? 1 : 0 }))[0] as string;
+  return verdictLines(shownDocument(doc), new Chalk({ level: view.color ? 1 : 0 }))[0] as string;
 }
 
+/** The summary of either kind of document, its strings shown as text (control characters escaped). */
 export function formatDocument(doc: ReproDocument, view: ViewOptions): string {
-  return doc.kind === 'compare' ? formatCompare(doc, view) : formatRun(doc, view);
+  const shown = shownDocument(doc);
+  return shown.kind === 'compare' ? formatCompare(shown, view) : formatRun(shown, view);
 }
 
 export function formatProbe(snapshot: ProbeSnapshot, view: ViewOptions): string {

@@ -254,6 +254,33 @@ export function checkOutputPath(path: string, flag: string): OutputTarget {
 }
 
 /**
+ * Appends `text` to `path` (the GitHub job summary), resolved as an output is:
+ * a link planted in a sticky directory is not followed, a FIFO with no reader
+ * fails at once (ENXIO) instead of blocking until Ctrl-C, a device or socket is
+ * written straight through, a regular file is appended to (created if new).
+ */
+export async function appendOutput(path: string, text: string, flag: string): Promise<void> {
+  const target = resolveOutput(path, flag);
+  if (target.kind !== 'file') {
+    await writeOutput(path, text, flag, target);
+    return;
+  }
+  try {
+    // The links were followed above; O_NOFOLLOW refuses one planted since.
+    const fd = openSync(target.path, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK, 0o644);
+    try {
+      await writeThrough(fd, Buffer.from(text));
+    } catch (error) {
+      closeQuietly(fd);
+      throw error;
+    }
+    closeSync(fd);
+  } catch (error) {
+    throw failure(flag, path, target, error);
+  }
+}
+
+/**
  * Writes `text` to `path` (`-` is stdout). Throws an EnvironmentError (exit 3)
  * whose one line names the flag, the path and the errno.
  */

@@ -1,6 +1,9 @@
 // --log FILE: the log is followed from its size at start, through rotation, truncation and late
-// creation, and EMFILE lines written after the first signal are found (real files, real renames).
-import { appendFileSync, closeSync, mkdtempSync, openSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+// creation, and EMFILE lines written after the first signal are found (real files, real renames);
+// copytruncate followed by regrowth, two rotations between polls and a sparse multi-GB extension
+// (issue 18 item 7) too.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, closeSync, copyFileSync, mkdtempSync, openSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -129,5 +132,83 @@ describe('LogFollower', () => {
     appendFileSync(path, `${'x'.repeat(3 * MAX_LINE_CHARS)}EMFILE${'y'.repeat(MAX_LINE_CHARS)}`);
     expect(log.poll()?.line).toMatch(/^x*EMFILE/);
     log.close();
+  });
+
+  it('copytruncate followed by regrowth past the old offset before the next poll: read again from the start', () => {
+    const path = fresh();
+    writeFileSync(path, `${'2026/01/01 [notice] worker started\n'.repeat(20)}`);
+    const log = new LogFollower(path);
+    log.mark();
+    copyFileSync(path, `${path}.1`);
+    truncateSync(path, 0);
+    // More than the old offset is back before the poll: the size alone says "grew".
+    appendFileSync(path, `${NGINX}\n${'2026/01/01 [notice] after the truncation\n'.repeat(40)}`);
+    expect(log.poll()?.line).toBe(NGINX);
+    log.close();
+  });
+
+  it('regrown with the same first lines: the bytes before the old offset differ, so it is still seen', () => {
+    const path = fresh();
+    const same = '2026/01/01 00:00:01 [notice] 1#1: start worker processes\n';
+    writeFileSync(path, same.repeat(10));
+    const log = new LogFollower(path);
+    log.mark();
+    truncateSync(path, 0);
+    appendFileSync(path, `${same.repeat(6)}${NGINX}\n${same.repeat(10)}`);
+    expect(log.poll()?.line).toBe(NGINX);
+    log.close();
+  });
+
+  it('rotated twice between two polls: the generation in between is found beside the path and read', () => {
+    const path = fresh();
+    writeFileSync(path, 'generation 1\n');
+    const log = new LogFollower(path);
+    log.mark();
+    expect(log.poll()).toBeNull();
+    // logrotate twice: .1 → .2, path → .1, a new path; the EMFILE line is only in the middle one.
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, `generation 2\n${NGINX}\n`);
+    renameSync(`${path}.1`, `${path}.2`);
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, 'generation 3\n');
+    expect(log.poll()?.line).toBe(NGINX);
+    expect(log.missed).toEqual([]);
+    log.close();
+  });
+
+  it('rotated twice and the middle generation compressed: what was missed is said', () => {
+    const path = fresh();
+    writeFileSync(path, 'generation 1\n');
+    const log = new LogFollower(path);
+    log.mark();
+    expect(log.poll()).toBeNull();
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, `generation 2\n${NGINX}\n`);
+    renameSync(`${path}.1`, `${path}.2`);
+    renameSync(path, `${path}.1`);
+    execFileSync('gzip', [`${path}.1`]);
+    writeFileSync(path, 'generation 3\n');
+    expect(log.poll()).toBeNull();
+    expect(log.missed).toEqual([expect.stringMatching(new RegExp(`^${path}\\.1\\.gz \\(\\d+ bytes\\), rotated out between two samples, is compressed: not read$`))]);
+    log.close();
+  });
+
+  it('a sparse 20 GB extension: one poll reads only both ends (milliseconds, not minutes), finds a line at its end and says what it skipped', () => {
+    const path = fresh();
+    writeFileSync(path, 'before\n');
+    const log = new LogFollower(path);
+    log.mark();
+    truncateSync(path, 20 * 1024 ** 3);
+    appendFileSync(path, `\n${NGINX}\n`);
+    const started = performance.now();
+    expect(log.poll()?.line).toBe(NGINX);
+    const pollMs = performance.now() - started;
+    expect(pollMs).toBeLessThan(1000);
+    expect(log.missed).toEqual([expect.stringMatching(/^\d+ bytes of \S+ not read \(\d+ were written between two samples; its first and last 1 MiB were\)$/)]);
+    // The next poll has nothing new to read.
+    const again = performance.now();
+    log.close();
+    expect(performance.now() - again).toBeLessThan(200);
+    unlinkSync(path);
   });
 });

@@ -3,10 +3,14 @@ import { FD_KINDS } from '../../fdprobe/kinds.js';
 import { runsOf } from '../../model/baseline.js';
 import type { ReproDocument } from '../../model/run-document.js';
 
+// A text cell a spreadsheet would run as a formula (OWASP's CSV injection note): `=HYPERLINK(…)`, `+cmd`, `-2+3`, `@SUM`, or one hidden behind a tab or CR.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 function field(value: string | number | undefined): string {
   if (value === undefined) return '';
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  // Numbers are repro's own and stay numbers (a negative growth is -0.5, not text); text is a run's role or a metric's id, from the document.
+  const s = typeof value === 'number' ? String(value) : FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(s) || s !== String(value) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function renderCsv(doc: ReproDocument): string {
@@ -17,7 +21,7 @@ export function renderCsv(doc: ReproDocument): string {
   // A column per metric any run records, in the order the runs list them.
   const metrics = [...new Set(runs.flatMap((r) => r.metrics.map((m) => m.id)))];
   const header = ['run', 'reload', 'elapsed_ms', 'fds', ...kinds.map((k) => `fds_${k}`), ...metrics, 'rss_kb', 'round_trip_ms', 'settle_ms'];
-  const rows = [header.join(',')];
+  const rows = [header.map(field).join(',')];
   for (const run of runs) {
     for (const s of run.samples) {
       rows.push(
