@@ -290,7 +290,7 @@ export class LoadGenerator {
       const conn = new HttpConnection(this.plan.readyTarget?.host ?? this.plan.host, this.plan.readyTarget?.port ?? this.plan.port);
       this.#pollConn = conn;
       const sentAt = performance.now();
-      const exchange = await conn.request({ method: 'GET', path: ready, close: true, timeoutMs: 1000 });
+      const exchange = await conn.request({ method: 'GET', path: ready, close: true, timeoutMs: this.plan.requestTimeoutMs });
       conn.destroy();
       this.#polls += 1;
       const { ledger } = this;
