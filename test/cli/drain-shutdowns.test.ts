@@ -187,6 +187,25 @@ describe('repro drain, issue 19: readiness and interruptions', () => {
   });
 });
 
+describe('repro compare --scenario graceful-drain, interrupted', () => {
+  it('Ctrl-C before the correct role ran: exit 130, and the saved compare never passes (`repro report` exits 1, naming the role that never ran)', async () => {
+    const out = join(dir, 'interrupted.json');
+    const child = execa(process.execPath, [BIN, 'compare', '--scenario', 'graceful-drain', '--out', out], { reject: false, env: { NO_COLOR: '1' } });
+    let text = '';
+    child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
+    child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
+    // The first role (exit-at-once) takes 2–3 s; correct is the fourth.
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGINT');
+    const done = await child;
+    expect(done.exitCode).toBe(130);
+    expect(text).not.toMatch(/^PASS/m);
+    const again = await repro(['report', out]);
+    expect(again.exitCode).toBe(1);
+    expect(again.stdout).toContain('correct: never ran (the compare was interrupted before it)');
+  });
+});
+
 /** Waits until something answers HTTP on 127.0.0.1:port (the test's own poll, not repro's). */
 async function waitUntilAnswers(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
