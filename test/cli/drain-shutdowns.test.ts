@@ -22,7 +22,18 @@ import { BIN, repro } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repro-drain19-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const SERVER = fileURLToPath(new URL('../fixtures/drain/shutdowns.py', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/drain/', import.meta.url));
+const SERVER = join(FIXTURES, 'shutdowns.py');
+
+/** True when `name` is an executable on PATH. */
+function onPath(name: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 type DrainDoc = RunDocument & { drain: NonNullable<RunDocument['drain']> };
 
@@ -218,6 +229,27 @@ async function waitUntilAnswers(port: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe.skipIf(!onPath('gunicorn'))('gunicorn from Debian (apt-get install gunicorn), two workers', () => {
+  const gunicorn = (worker: string) => (port: number) => ['gunicorn', '--chdir', FIXTURES, '-b', `127.0.0.1:${port}`, '-w', '2', '-k', worker, '--graceful-timeout', '3', 'wsgi_app:app'];
+
+  it('sync on TERM: the connections queued in its listen backlog are reset when it closes the listener, each loss explained; exit 1', async () => {
+    const { result, run } = await drain('gunicorn-sync', ['--grace', '5000'], gunicorn('sync'));
+    expect(result.exitCode).toBe(1);
+    expect(run.drain.ledger.exit).toEqual({ code: 0, signal: null, killed: false });
+    expect(run.drain.ledger.causes[0]).toMatchObject({ outcome: 'reset', server: 'running', cause: expect.stringContaining('dropped unanswered while the server still ran, as when a server closes its listener with connections still queued (gunicorn sync at TERM)') });
+    // The master holds the listener (its workers inherited it): it is the server, and the signal went to it.
+    expect(run.drain.server?.signalledPids).toEqual([run.drain.server?.listenerPid]);
+    expect(run.pid).toBe(run.drain.server?.listenerPid);
+  });
+
+  it('gthread on TERM: accepted connections are handed to its pool and answered: nothing lost, exit 0', async () => {
+    const { result, run } = await drain('gunicorn-gthread', ['--grace', '5000'], gunicorn('gthread'));
+    expect(failed(run)).toEqual([]);
+    expect(run.drain.ledger.lost).toBe(0);
+    expect(result.exitCode).toBe(0);
+  });
+});
 
 describe('nginx from Debian with keep-alive on (QUIT closes idle kept-alive connections)', () => {
   it('--signal QUIT: GETs caught by the close race are retried, nothing is lost, exit 0', async () => {

@@ -78,6 +78,14 @@ export type { GeneratorStats } from '../../model/drain.js';
 export const RACE_WORDS =
   'the keep-alive close race (the server closed this idle keep-alive connection as the request was written; a non-idempotent request is never retried). Fix: close a kept-alive connection only after a response that says Connection: close, keep the clients\' idle timeout below the server\'s, or make the request safe to retry (an idempotency key)';
 
+/**
+ * A new connection reset unanswered after the signal while the server still ran: the kernel had
+ * completed its handshake (it sat in the listen backlog, or a worker took it), and the server dropped
+ * it, as gunicorn's sync workers do with their backlog when they close the listener at TERM.
+ */
+export const BACKLOG_WORDS =
+  'a connection the kernel had accepted for the server (in its listen backlog, or taken by a worker) was dropped unanswered while the server still ran, as when a server closes its listener with connections still queued (gunicorn sync at TERM). Fix: answer or drain the accept queue before closing the listener, and stop routing first (a preStop sleep)';
+
 /** Failed before any response byte on a connection that had already carried a response: the server closed it as the request went out. */
 function closeRace(exchange: Exchange): boolean {
   return exchange.reused && exchange.bytes === 0 && exchange.outcome === 'reset';
@@ -243,10 +251,18 @@ export class LoadGenerator {
       exchange = await c.request(spec);
     } else if (closeRace(exchange)) {
       exchange = { ...exchange, cause: `${exchange.cause}: ${RACE_WORDS}` };
+    } else if (this.#droppedUnanswered(exchange)) {
+      exchange = { ...exchange, cause: `${exchange.cause}: ${BACKLOG_WORDS}` };
     }
     this.#lastEnd = Math.max(this.#lastEnd, exchange.endedAt);
     if (!this.#aborted) this.ledger.record({ kind, method: spec.method, path: spec.path, startedAt, keepAlive: !spec.close, retry }, exchange, this.serverState());
     return { conn: c, exchange };
+  }
+
+  /** Reset before any byte on a new connection, after the signal, while the server still ran: let in by the kernel, then dropped. */
+  #droppedUnanswered(exchange: Exchange): boolean {
+    const signalAt = this.ledger.signalAt;
+    return !exchange.reused && exchange.bytes === 0 && exchange.outcome === 'reset' && signalAt !== undefined && exchange.endedAt >= signalAt && this.serverState() === 'running';
   }
 
   async #client(kind: ClientKind, rng: Random): Promise<void> {
