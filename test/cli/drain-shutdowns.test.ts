@@ -252,7 +252,7 @@ describe.skipIf(!onPath('gunicorn'))('gunicorn from Debian (apt-get install guni
 });
 
 describe('nginx from Debian with keep-alive on (QUIT closes idle kept-alive connections)', () => {
-  it('--signal QUIT: GETs caught by the close race are retried, nothing is lost, exit 0', async () => {
+  async function nginx(daemon: 'on' | 'off') {
     const prefix = mkdtempSync(join(dir, 'nginx-'));
     mkdirSync(join(prefix, 'html'));
     mkdirSync(join(prefix, 'logs'));
@@ -261,18 +261,32 @@ describe('nginx from Debian with keep-alive on (QUIT closes idle kept-alive conn
     const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(prefix, t)};`).join(' ');
     writeFileSync(
       join(prefix, 'nginx.conf'),
-      `daemon off; user root; worker_processes 1; pid ${join(prefix, 'nginx.pid')}; error_log ${join(prefix, 'logs', 'error.log')} warn;
+      `daemon ${daemon}; user root; worker_processes 1; pid ${join(prefix, 'nginx.pid')}; error_log ${join(prefix, 'logs', 'error.log')} warn;
 events { worker_connections 512; }
 http { access_log off; keepalive_timeout 65; ${temp}
   server { listen 127.0.0.1:${port}; root ${join(prefix, 'html')}; } }
 `,
     );
     const result = await repro(['drain', '--url', `http://127.0.0.1:${port}/`, '--signal', 'QUIT', '--json', '--', 'nginx', '-p', prefix, '-c', join(prefix, 'nginx.conf')]);
-    const run = JSON.parse(result.stdout) as DrainDoc;
     expect(processesWith(prefix)).toEqual([]);
+    return { result, run: JSON.parse(result.stdout) as DrainDoc };
+  }
+
+  it('--signal QUIT: GETs caught by the close race are retried, nothing is lost, exit 0', async () => {
+    const { result, run } = await nginx('off');
     expect(failed(run)).toEqual([]);
     expect(run.drain.ledger.lost).toBe(0);
     expect(run.drain.ledger.exit).toEqual({ code: 0, signal: null, killed: false });
     expect(result.exitCode).toBe(0);
+  });
+
+  it('daemon on: the master it leaves holds the listener; it is the server reported (baseline fds sampled, its exit not its launcher’s code 0), exit 0', async () => {
+    const { result, run } = await nginx('on');
+    expect(result.exitCode).toBe(0);
+    expect(run.drain.server?.listenerComm).toBe('nginx');
+    expect(run.pid).toBe(run.drain.server?.listenerPid);
+    expect(run.samples.length).toBeGreaterThan(0);
+    expect(run.measured.baselineFds).toBeGreaterThan(0);
+    expect(run.drain.ledger.exit).toEqual({ code: null, signal: null, killed: false, statusUnread: true });
   });
 });
