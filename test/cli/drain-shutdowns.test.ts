@@ -138,6 +138,16 @@ describe('repro drain, issue 19: graceful means it exits by itself', () => {
     expect(run.drain.ended.detail).toContain('--signal-to group');
   });
 
+  it.each([
+    ['tini', ['tini', '--']],
+    ['dumb-init', ['dumb-init']],
+  ])('behind %s (an init shim that passes signals on): SIGTERM reaches python3 through it, nothing lost, exit 0', async (_name, shim) => {
+    const { result, run } = await drain('graceful', [], (port) => [...shim, 'python3', SERVER, 'graceful', String(port)]);
+    expect(failed(run)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(run.drain.server?.listenerComm).toBe('python3');
+  });
+
   it('behind `sh -c` with --signal-to group: the python3 server gets it and drains; it is the server reported (its fds, its exit): exit 0', async () => {
     const { result, run } = await drain('graceful', ['--signal-to', 'group'], (port) => ['sh', '-c', `python3 ${SERVER} graceful ${port}; echo done`]);
     expect(result.exitCode).toBe(0);
@@ -205,8 +215,10 @@ describe('repro compare --scenario graceful-drain, interrupted', () => {
     let text = '';
     child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
     child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
-    // The first role (exit-at-once) takes 2–3 s; correct is the fourth.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Interrupted while the first role (exit-at-once, 2–3 s) runs: correct, the fourth, never starts.
+    const first = fileURLToPath(new URL('../../dist/scenarios/graceful-drain/node/exit-at-once.js', import.meta.url));
+    for (let i = 0; i < 600 && processesWith(first).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const done = await child;
     expect(done.exitCode).toBe(130);

@@ -23,6 +23,7 @@ import { Ledger, type LedgerSummary, type ServerState } from '../load/ledger.js'
 import { listenerOwner } from '../load/listener-owner.js';
 import { Timeline, type TimelineData } from '../load/timeline.js';
 import { RunEnded } from '../record.js';
+import { synchronousWait } from '../tree/safety.js';
 import { descendants } from '../tree/tree.js';
 import { commOf, dispositionOf, takers } from './settle-signals.js';
 
@@ -397,7 +398,7 @@ class LoadAndSignal implements Strategy<LoadAndSignalResult> {
     if (disposition === 'ignored') {
       throw new RunEnded('not-delivered', `pid ${holder} (${commOf(holder, view)}), which holds the listening socket, ignores ${sig} (SigIgn): it can never shut down on it; send the signal it shuts down on (--signal), or stop ignoring it`);
     }
-    if (!pids.includes(holder) && readDisposition(target, signo) !== 'caught') {
+    if (!pids.includes(holder) && !passesOn(target, signo)) {
       throw new RunEnded(
         'not-delivered',
         `${sig} would go to pid ${target} (${commOf(target, view)}), which has no handler to pass it on, but pid ${holder} (${commOf(holder, view)}) holds the listening socket: start the server with exec (e.g. \`exec python3 app.py\` in the wrapper), or send the signal with --signal-to group or --signal-to tree`,
@@ -421,6 +422,16 @@ class LoadAndSignal implements Strategy<LoadAndSignalResult> {
       }
     }
   }
+}
+
+/**
+ * Whether a process between repro and the server may pass the signal on: it has a handler (dumb-init,
+ * a shell's trap), or takes it synchronously (tini blocks it and waits in sigtimedwait), as watch reads it.
+ */
+function passesOn(pid: number, signo: number | undefined): boolean {
+  const disposition = readDisposition(pid, signo);
+  if (disposition === 'caught' || disposition === 'blocked' || disposition === 'unknown') return true;
+  return disposition === 'default' && signo !== undefined && synchronousWait(pid, signo) !== null;
 }
 
 /** What `pid` does with signal `signo` (its /proc status masks), or `unknown` when it cannot be read. */
