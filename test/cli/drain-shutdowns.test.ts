@@ -192,12 +192,16 @@ describe('repro drain, issue 19: readiness and interruptions', () => {
 
   it('Ctrl-C during the warm-up: the connections repro itself cut are not blamed on the server (nothing lost)', async () => {
     const port = await freePort();
-    const child = execa(process.execPath, [BIN, 'drain', '--url', `http://127.0.0.1:${port}/`, '--json', '--', 'python3', SERVER, 'graceful', String(port)], { reject: false, env: { NO_COLOR: '1' } });
+    const mark = join(dir, `loaded-${port}`);
+    const child = execa(process.execPath, [BIN, 'drain', '--url', `http://127.0.0.1:${port}/`, '--ready-url', `http://127.0.0.1:${port}/health`, '--json', '--', 'python3', SERVER, 'graceful', String(port)], {
+      reject: false,
+      env: { NO_COLOR: '1', SHUTDOWNS_LOAD_MARK: mark },
+    });
     let text = '';
     child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
-    // Ready within ~0.5 s; the signal comes 1.0–1.3 s after that: at 1.2 s the load is on and unsignalled.
-    await waitUntilAnswers(port);
-    await new Promise((r) => setTimeout(r, 500));
+    // The server marks the first load request; the signal would come 1.0–1.3 s later: 300 ms in, the load is on and unsignalled.
+    for (let i = 0; i < 600 && !existsSync(mark); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const done = await child;
     expect(done.exitCode).toBe(130);
@@ -228,19 +232,6 @@ describe('repro compare --scenario graceful-drain, interrupted', () => {
     expect(again.stdout).toContain('correct: never ran (the compare was interrupted before it)');
   });
 });
-
-/** Waits until something answers HTTP on 127.0.0.1:port (the test's own poll, not repro's). */
-async function waitUntilAnswers(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/health`);
-      if (response.ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.skipIf(!onPath('gunicorn'))('gunicorn from Debian (apt-get install gunicorn), two workers', () => {
   const gunicorn = (worker: string) => (port: number) => ['gunicorn', '--chdir', FIXTURES, '-b', `127.0.0.1:${port}`, '-w', '2', '-k', worker, '--graceful-timeout', '3', 'wsgi_app:app'];

@@ -255,8 +255,18 @@ export class LoadGenerator {
       exchange = { ...exchange, cause: `${exchange.cause}: ${BACKLOG_WORDS}` };
     }
     this.#lastEnd = Math.max(this.#lastEnd, exchange.endedAt);
+    this.#noteRefusal(startedAt, exchange);
     if (!this.#aborted) this.ledger.record({ kind, method: spec.method, path: spec.path, startedAt, keepAlive: !spec.close, retry }, exchange, this.serverState());
     return { conn: c, exchange };
+  }
+
+  /** A load request sent after the signal and refused while the process ran: the listener was closed (also when readiness is asked elsewhere). */
+  #noteRefusal(startedAt: number, exchange: Exchange): void {
+    const { ledger } = this;
+    if (exchange.outcome !== 'refused' || ledger.signalAt === undefined || startedAt < ledger.signalAt || ledger.listenerClosedAt !== undefined) return;
+    if (this.serverState() !== 'running') return;
+    ledger.listenerClosedAt = exchange.endedAt;
+    ledger.listenerClosedFrom = 'refused-connect';
   }
 
   /** Reset before any byte on a new connection, after the signal, while the server still ran: let in by the kernel, then dropped. */
