@@ -249,7 +249,8 @@ export class LoadGenerator {
       c = this.#connect();
       startedAt = performance.now();
       exchange = await c.request(spec);
-    } else if (closeRace(exchange)) {
+    } else if (closeRace(exchange) && this.serverState() === 'running') {
+      // A POST cut by the process's death is not the race: that is the exit's loss, labelled by the server's state.
       exchange = { ...exchange, cause: `${exchange.cause}: ${RACE_WORDS}` };
     } else if (this.#droppedUnanswered(exchange)) {
       exchange = { ...exchange, cause: `${exchange.cause}: ${BACKLOG_WORDS}` };
