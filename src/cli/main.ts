@@ -187,7 +187,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('start any HTTP server, load it on --url (loopback only), send --signal, and fail when the shutdown loses a request (exit 1; 4 when it cannot tell)')
     .argument('[command...]', 'the server and its arguments, after --')
     .passThroughOptions();
-  for (const name of ['url', 'signal', 'lag', 'grace', 'requests', 'concurrency', 'seed', 'readyTimeout'] as const) drain.addOption(optionFor(name, 'drain'));
+  for (const name of ['url', 'readyUrl', 'signal', 'signalTo', 'method', 'lag', 'grace', 'requests', 'concurrency', 'seed', 'readyTimeout'] as const) drain.addOption(optionFor(name, 'drain'));
   addReportOptions(drain).action(async (command: string[], options: DrainOptions & OutputOptions) => {
     await withHooks(async (hooks, interruption) => {
       const doc = await report(options, ['drain'], async () => (await load.drain()).drainCommand(command, options, hooks));

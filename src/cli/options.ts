@@ -42,10 +42,20 @@ export const OPTIONS = {
   },
   signalTo: {
     flag: '--signal-to <target>',
-    help: { watch: 'send the signal to the program, its process group, or every process of its tree that catches it' },
+    help: {
+      watch: 'send the signal to the program, its process group, or every process of its tree that catches it',
+      drain: 'send the signal to the program, its process group, or every process of its tree that catches it and the one holding the listener',
+    },
     parse: oneOf('--signal-to', ['program', 'group', 'tree'] as const),
-    defaults: { watch: 'program' },
+    defaults: { watch: 'program', drain: 'program' },
   },
+  method: {
+    flag: '--method <method>',
+    help: { drain: 'GET: idempotent requests, each retried once on a new connection when it fails before any response byte on a reused keep-alive connection (RFC 9110 §9.2.2); POST: non-idempotent, never retried' },
+    parse: oneOf('--method', ['GET', 'POST'] as const),
+    defaults: { drain: 'GET' },
+  },
+  readyUrl: { flag: '--ready-url <url>', help: { drain: 'a health endpoint asked for readiness (200 = up) instead of --url; loopback only, like --url' } },
   attribute: {
     flag: '--attribute',
     help: {

@@ -94,8 +94,8 @@ function refold<D extends ReproDocument>(doc: D, baseline: NonNullable<D['baseli
   return withBaseline(doc, { ...baseline, pass: baseline.runs.every((r) => !r.regressed) });
 }
 
-/** One sentence per run for a compare: as its role expects, or what went wrong first. */
-export function judgeCompare(runs: readonly RunDocument[]): CompareVerdict {
+/** One sentence per run for a compare: as its role expects, or what went wrong first; a planned role that never ran fails. */
+export function judgeCompare(runs: readonly RunDocument[], roles: readonly string[] = []): CompareVerdict {
   const checks = runs.map((run): Check => {
     const failed = run.verdict.checks.find((c) => !c.ok);
     return {
@@ -104,6 +104,8 @@ export function judgeCompare(runs: readonly RunDocument[]): CompareVerdict {
       text: run.verdict.pass ? `${run.role}: ${run.verdict.expectation.shows} (${kindOf(run).summary(run)})` : `${run.role}: expected ${run.verdict.expectation.shows}, but ${failed?.text ?? 'see its run'}`,
     };
   });
+  const ran = new Set(runs.map((r) => r.role));
+  for (const role of roles.filter((r) => !ran.has(r))) checks.push({ id: `run:${role}`, ok: false, text: `${role}: never ran (the compare was interrupted before it), so the difference was not shown` });
   return { pass: checks.length > 0 && checks.every((c) => c.ok), checks: [...checks.filter((c) => !c.ok), ...checks.filter((c) => c.ok)] };
 }
 
@@ -112,7 +114,7 @@ export function rejudgeDocument(doc: ReproDocument, change: Partial<Expectation>
   if (doc.kind === 'run') return rejudge(doc, change);
   const runs = doc.runs.map((r) => rejudge(r, change));
   const { baseline, ...rest } = doc;
-  const judged = { ...rest, runs, verdict: judgeCompare(runs) };
+  const judged = { ...rest, runs, verdict: judgeCompare(runs, doc.roles) };
   return baseline ? refold(judged, baseline) : judged;
 }
 

@@ -7,7 +7,11 @@
  * read them. Pure data and pure functions: `repro report` re-judges a saved run.
  */
 
-/** What became of one request, as the client saw it. */
+/**
+ * What became of one request, as the client saw it (after its one retry, when
+ * it had one). `unavailable` is any 5xx answer (its status is kept in the
+ * cause, `HTTP 502`); `other-status` any other non-2xx (1xx, 3xx, 4xx).
+ */
 export type Outcome = 'ok' | 'unavailable' | 'other-status' | 'refused' | 'reset' | 'truncated' | 'timeout';
 
 export const OUTCOMES: readonly Outcome[] = ['ok', 'unavailable', 'other-status', 'refused', 'reset', 'truncated', 'timeout'];
@@ -21,14 +25,20 @@ export type ClientKind = 'fresh' | 'keepalive' | 'post' | 'long' | 'idle';
 export const CLIENT_KINDS: readonly ClientKind[] = ['fresh', 'keepalive', 'post', 'long', 'idle'];
 
 /**
- * Whether a request with this outcome, started in this phase, is lost: one the
- * server let in and did not answer completely (reset, truncated, timed out: in
- * any phase), or one refused while the server should still have been serving
- * (before the signal, or during the --lag window). Refusals after the lag and
- * after the exit are counted, not lost; a 503 is a complete answer.
+ * Whether a request with this outcome, started in this phase, is lost, as a
+ * careful HTTP/1.1 client sees it (README, "What counts as lost"): a 5xx
+ * answer, a reset or a body cut short of its framing (Content-Length, chunked,
+ * or a close-delimited body that ended with the server process), no complete
+ * answer in time; or a refusal while the server should still have been
+ * serving (before the signal, or during the --lag window). An idempotent
+ * request that failed before any response byte on a reused keep-alive
+ * connection was retried once (RFC 9110 §9.2.2) and is judged by its retry.
+ * Refusals after the lag, and anything sent after the server was gone, are
+ * counted, not lost: no server of this run could have taken them.
  */
 export function isLoss(outcome: Outcome, phase: Phase): boolean {
-  if (outcome === 'reset' || outcome === 'truncated' || outcome === 'timeout') return true;
+  if (phase === 'after-exit') return false;
+  if (outcome === 'reset' || outcome === 'truncated' || outcome === 'timeout' || outcome === 'unavailable') return true;
   if (outcome === 'refused') return phase === 'before' || phase === 'lag';
   return false;
 }
@@ -71,6 +81,22 @@ export interface LossExample {
   bytes: number;
 }
 
+/** Requests retried once after the keep-alive close race. */
+export interface RetriedRequests {
+  /**
+   * First attempts that failed before any response byte on a reused connection and were retried.
+   * @minimum 0
+   * @integer
+   */
+  total: number;
+  /**
+   * What the retries became, by outcome (outcomes with none left out).
+   * @minimum 0
+   * @integer
+   */
+  outcomes: Partial<Record<Outcome, number>>;
+}
+
 /** How the server process ended. */
 export interface ServerExit {
   /**
@@ -80,6 +106,8 @@ export interface ServerExit {
   signal: string | null;
   /** SIGKILLed by the harness after the grace period. */
   killed: boolean;
+  /** The process that held the listener was not repro's child (a wrapper's child, a daemon): it ended, and how is not readable. */
+  statusUnread?: boolean;
 }
 
 /** Timings from the signal, in ms; absent when it never happened (or the run had no signal). */
@@ -160,6 +188,13 @@ export interface LedgerSummary {
    * @integer
    */
   connectionsOpenAtKill: number;
+  /**
+   * Idempotent requests that failed before any response byte on a reused keep-alive connection (the
+   * server closed it as the request was written) and were sent once more on a new connection, as
+   * careful clients do (RFC 9110 §9.2.2): how many, and what their retries became (counted in `counts`
+   * by the retry's start). Absent in documents written before retries.
+   */
+  retried?: RetriedRequests;
   timings: ShutdownTimings;
   exit?: ServerExit;
   /**
@@ -306,6 +341,30 @@ export interface DrainPlan {
    * @integer
    */
   secondSignal?: { signal: string; afterMs: number };
+  /** The load's method (repro drain --method): GET (idempotent, retried once after the keep-alive race) or POST (never retried). Absent: the scenario's client mix. */
+  method?: 'GET' | 'POST';
+  /** Where readiness was polled when not the load URL (repro drain --ready-url). */
+  readyUrl?: string;
+  /** Where the signal went (repro drain --signal-to): the program, its process group, or every process of its tree that takes it. */
+  signalTo?: 'program' | 'group' | 'tree';
+}
+
+/** Which process the shutdown was about: the one that owned the listening socket, and where the signal went. */
+export interface DrainServer {
+  /**
+   * The process that owned the listening socket when the load started (the topmost of its tree that holds it); its fds, RSS and exit are the server's.
+   * @integer
+   */
+  listenerPid: number;
+  /** Its short name (comm). */
+  listenerComm: string;
+  /**
+   * Pids the shutdown signal was sent to.
+   * @integer
+   */
+  signalledPids: number[];
+  /** What the listener's owner did with the signal just before it was sent (/proc/PID/status). */
+  disposition: 'caught' | 'ignored' | 'blocked' | 'default' | 'unknown';
 }
 
 /** `RunDocument.drain`: a graceful-drain run's ledger, timeline and phase events. */
@@ -317,7 +376,7 @@ export interface DrainRecord {
    */
   port: number | null;
   /** How the load-and-signal driver ended: `done` (the server exited or was killed after the signal), or why it could not get that far. */
-  ended: { reason: 'done' | 'ready-timeout' | 'child-exited' | 'aborted'; detail: string };
+  ended: { reason: DrainEnd; detail: string };
   ledger: LedgerSummary;
   timeline: TimelineData;
   /**
@@ -326,7 +385,16 @@ export interface DrainRecord {
    */
   events: PhaseEvent[];
   generator: GeneratorStats;
+  /** The process that held the listening socket and where the signal went (repro drain); absent for a scenario child (the child is the server). */
+  server?: DrainServer;
 }
+
+/**
+ * How a load-and-signal run ended: `done` (the server exited or was killed after the signal),
+ * `not-delivered` (the signal could not reach the process that holds the listener: a wrapper that does
+ * not forward it, an ignored signal), or why it could not get that far.
+ */
+export type DrainEnd = 'done' | 'ready-timeout' | 'child-exited' | 'aborted' | 'not-delivered';
 
 /** What a drain run of a role must show, as data (`Expectation.drain`). */
 export interface DrainExpectation {
@@ -338,8 +406,11 @@ export interface DrainExpectation {
    * @integer
    */
   minRequests: number;
-  /** How the server must end: `clean` (exit 0 by itself), `killed` (SIGKILL after the grace period), `any`. */
-  exit: 'clean' | 'killed' | 'any';
+  /**
+   * How the server must end: `clean` (exit 0 by itself), `self` (by itself, any code: not SIGKILLed after
+   * the grace period), `killed` (SIGKILL after the grace period), `any`.
+   */
+  exit: 'clean' | 'self' | 'killed' | 'any';
   /**
    * When a second signal was sent: the process must be gone within this many ms of it.
    * @minimum 0
@@ -389,6 +460,7 @@ export function exitSentence(ledger: LedgerSummary): string {
     return `${killedSentence(ledger) as string}${at === undefined ? '' : ` ${at} ms after the signal`}`;
   }
   const after = ledger.timings.exitMs === undefined ? '' : ` ${ledger.timings.exitMs} ms after the signal`;
+  if (exit.statusUnread) return `exited${after} (not repro's child: its exit status cannot be read)`;
   return exit.signal ? `died of ${exit.signal}${after}` : `exited with code ${exit.code}${after}`;
 }
 
@@ -432,11 +504,10 @@ export function drainChecks(run: DrainRun, expect: DrainExpectation): DrainCheck
     const ok = ledger.lost >= 1 && labelled + ledger.otherLost === ledger.lost && ledger.otherLost === 0;
     checks.push({ id: 'causes', ok, text: ok ? `every loss has its cause: ${ledger.causes.slice(0, 3).map(lossSentence).join('; ')}` : `${ledger.lost - labelled} of ${ledger.lost} losses without a cause group` });
   }
-  if (expect.exit !== 'any') {
-    const exit = ledger.exit;
-    const ok = expect.exit === 'clean' ? exit !== undefined && !exit.killed && exit.code === 0 : exit?.killed === true;
-    checks.push({ id: 'exit', ok, text: exitSentence(ledger) });
-  }
+  const unreached = run.ended.reason === 'done' ? unreachedShutdown(ledger) : undefined;
+  if (unreached) checks.push({ id: 'signal', ok: false, text: unreached });
+  // A run that stopped before the signal has no exit to judge (`ended` already fails).
+  if (expect.exit !== 'any' && (ledger.exit !== undefined || run.ended.reason === 'done')) checks.push(exitCheck(ledger, expect.exit));
   if (expect.secondSignalWithinMs !== undefined) {
     const ms = ledger.timings.secondSignalToExitMs;
     const ok = ms !== undefined && ms <= expect.secondSignalWithinMs;
@@ -445,12 +516,44 @@ export function drainChecks(run: DrainRun, expect: DrainExpectation): DrainCheck
   return checks;
 }
 
+/** The exit check: how the server had to end, and how it did. */
+function exitCheck(ledger: LedgerSummary, expected: Exclude<DrainExpectation['exit'], 'any'>): DrainCheck {
+  const exit = ledger.exit;
+  if (expected === 'killed') return { id: 'exit', ok: exit?.killed === true, text: exitSentence(ledger) };
+  if (exit?.killed) {
+    const needS = Math.ceil((ledger.graceMs + 1000) / 1000);
+    return { id: 'exit', ok: false, text: `did not exit within the grace period (${ledger.graceMs} ms): ${exitSentence(ledger)}; an orchestrator kills it there too (Kubernetes at terminationGracePeriodSeconds), and whatever cleanup it had not done is lost: make it exit by itself, or raise the grace above its drain (terminationGracePeriodSeconds > ${needS})` };
+  }
+  const ok = expected === 'clean' ? exit !== undefined && exit.code === 0 : exit !== undefined;
+  return { id: 'exit', ok, text: exitSentence(ledger) };
+}
+
 /**
- * Whether a drain run that failed could not tell: it stopped before the
- * shutdown, had too few requests, or no load at the signal, and lost nothing
- * (a loss seen is a loss, whatever else went wrong).
+ * Why a server SIGKILLed at the grace period never began a shutdown, or undefined when it did (or
+ * exited by itself): it kept answering readiness and its listener was never seen closed before the
+ * kill. Then the signal never reached its shutdown (ignored in a handler, a reload signal, a wrapper
+ * that did not pass it on), and the run cannot judge a drain that never started.
+ */
+export function unreachedShutdown(ledger: LedgerSummary): string | undefined {
+  const t = ledger.timings;
+  if (!ledger.exit?.killed || t.killMs === undefined) return undefined;
+  const before = (ms: number | undefined) => ms !== undefined && ms < (t.killMs as number);
+  const listenerClosed = ledger.timings.listenerClosedFrom !== 'exit' && before(t.listenerClosedMs);
+  const saidClose = ledger.closeAnswers.lag + ledger.closeAnswers.drain > 0;
+  if (before(t.readinessFalseMs) || listenerClosed || saidClose) return undefined;
+  return `the server showed no sign of shutting down until the SIGKILL ${t.killMs} ms after the signal (readiness kept answering, the listener stayed open, no response said Connection: close): the signal never reached a shutdown. It ignores the signal, reloads on it (HUP), or a wrapper did not pass it on; send the signal it shuts down on (--signal), start it with exec in the wrapper, or use --signal-to`;
+}
+
+/**
+ * Whether a drain run that failed could not tell: the signal never reached
+ * the server's shutdown; or it stopped before the shutdown, had too few
+ * requests, or no load at the signal, and lost nothing (a loss seen is a loss,
+ * whatever else went wrong).
  */
 export function drainInconclusive(run: DrainRun, checks: readonly DrainCheck[]): boolean {
-  if (run.ledger.lost > 0) return false;
+  // A signal that never reached the server's shutdown judged nothing, whatever the load saw.
+  if (run.ended.reason === 'not-delivered' || checks.some((c) => !c.ok && c.id === 'signal')) return true;
+  // A server that had to be killed failed, whatever else the run could not tell.
+  if (run.ledger.lost > 0 || checks.some((c) => !c.ok && c.id === 'exit')) return false;
   return checks.some((c) => !c.ok && (c.id === 'ended' || c.id === 'requests' || c.id === 'load'));
 }

@@ -746,6 +746,8 @@ export interface CompareDocument {
    * @minItems 1
    */
   runs: RunDocument[];
+  /** Every role the compare was to run, in order; a role missing from `runs` never ran (an interruption), and the compare cannot pass. Absent in older documents. */
+  roles?: string[];
   verdict: CompareVerdict;
   /**
    * @minimum 0

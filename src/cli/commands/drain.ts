@@ -3,8 +3,11 @@
  * HTTP server, waits until `--url` answers 200, puts it under the load
  * generator's load, sends `--signal` at a seeded moment, keeps the load on
  * through `--lag`, SIGKILLs after `--grace`, and judges the ledger: any lost
- * request fails (exit 1); a run that could not tell is inconclusive (exit 4).
- * The load goes to loopback only.
+ * request fails (exit 1), and so does a server that had to be SIGKILLed; a
+ * run that could not tell (the signal never reached the process holding the
+ * listener, too little load) is inconclusive (exit 4). The load goes to
+ * loopback only: GETs by default (retried once after the keep-alive close
+ * race), POSTs with --method POST (never retried).
  */
 import { keeperUnavailable } from '../../harness/tree/keeper.js';
 import { connect } from 'node:net';
@@ -21,7 +24,13 @@ import { checkCommand } from '../preflight.js';
 
 export interface DrainOptions {
   url?: string;
+  /** A health endpoint for readiness, when not --url. */
+  readyUrl?: string;
   signal: NodeJS.Signals;
+  /** Where the signal goes (default: the program). */
+  signalTo?: 'program' | 'group' | 'tree';
+  /** GET (default) or POST for every request. */
+  method?: 'GET' | 'POST';
   lag: number;
   grace: number;
   requests: number;
@@ -45,10 +54,10 @@ export interface DrainCommandHooks {
   onChild?: (child: LaunchedChild) => void;
 }
 
-/** What any server must show: not one request lost; a run that could not tell is inconclusive. */
+/** What any server must show: not one request lost, and an exit by itself within the grace period; a run that could not tell is inconclusive. */
 export function drainCommandExpectation(requests: number): Expectation {
   return {
-    shows: 'not one request lost',
+    shows: 'not one request lost, an exit by itself',
     fdsPerReload: 0,
     maxGrowth: 0,
     registerFailure: 'forbidden',
@@ -56,27 +65,31 @@ export function drainCommandExpectation(requests: number): Expectation {
     growingMetrics: [],
     allReloads: false,
     earlyIsInconclusive: true,
-    drain: { losses: 'none', minRequests: Math.min(MIN_REQUESTS, requests), exit: 'any' },
+    drain: { losses: 'none', minRequests: Math.min(MIN_REQUESTS, requests), exit: 'self' },
   };
 }
 
-/** The load target from --url: an http URL on a loopback address with a port; anything else is refused. */
-export function parseTarget(url: string | undefined): { host: string; port: number; path: string; url: string } {
+/** The load target from --url (or --ready-url: `flag`): an http URL on a loopback address with a port; anything else is refused. */
+export function parseTarget(url: string | undefined, flag = '--url'): { host: string; port: number; path: string; url: string } {
   if (!url) throw new UsageError('repro drain needs --url http://127.0.0.1:PORT/PATH: where the server answers (readiness and load)');
+  return parseUrl(url, flag);
+}
+
+function parseUrl(url: string, flag: string): { host: string; port: number; path: string; url: string } {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`--url ${url} is not a URL; give e.g. --url http://127.0.0.1:8080/`);
+    throw new UsageError(`${flag} ${url} is not a URL; give e.g. --url http://127.0.0.1:8080/`);
   }
-  if (parsed.protocol === 'https:') throw new UsageError(`--url ${url}: only plain http is loaded (no TLS); give e.g. --url http://127.0.0.1:8080/`);
-  if (parsed.protocol !== 'http:') throw new UsageError(`--url ${url}: ${parsed.protocol.slice(0, -1)} is not HTTP; the load speaks plain http only, give e.g. --url http://127.0.0.1:8080/`);
+  if (parsed.protocol === 'https:') throw new UsageError(`${flag} ${url}: only plain http is loaded (no TLS); give e.g. --url http://127.0.0.1:8080/`);
+  if (parsed.protocol !== 'http:') throw new UsageError(`${flag} ${url}: ${parsed.protocol.slice(0, -1)} is not HTTP; the load speaks plain http only, give e.g. --url http://127.0.0.1:8080/`);
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (!isLoopback(host)) throw new UsageError(`--url ${url}: the load goes to loopback only (127.0.0.1 or [::1]), not ${parsed.hostname}; run the server on 127.0.0.1`);
-  if (parsed.username || parsed.password) throw new UsageError(`--url ${url}: leave credentials out of the URL`);
+  if (!isLoopback(host)) throw new UsageError(`${flag} ${url}: the load goes to loopback only (127.0.0.1 or [::1]), not ${parsed.hostname}; run the server on 127.0.0.1`);
+  if (parsed.username || parsed.password) throw new UsageError(`${flag} ${url}: leave credentials out of the URL`);
   const port = parsed.port === '' ? 80 : Number(parsed.port);
   // Port 0 asks the kernel for any free port when binding; nothing can be reached there, so the run could only end unready.
-  if (port === 0) throw new UsageError(`--url ${url}: port 0 is not a port a server can answer on; give the port the server listens on, e.g. --url http://127.0.0.1:8080/`);
+  if (port === 0) throw new UsageError(`${flag} ${url}: port 0 is not a port a server can answer on; give the port the server listens on, e.g. --url http://127.0.0.1:8080/`);
   return { host, port, path: `${parsed.pathname || '/'}${parsed.search}`, url: `http://${parsed.host}${parsed.pathname || '/'}${parsed.search}` };
 }
 
@@ -96,6 +109,7 @@ function answersAlready(host: string, port: number): Promise<boolean> {
 
 export async function drainCommand(command: string[], options: DrainOptions, hooks: DrainCommandHooks = {}): Promise<RunDocument> {
   const target = parseTarget(options.url);
+  const ready = options.readyUrl === undefined ? undefined : parseTarget(options.readyUrl, '--ready-url');
   if (command.length === 0) throw new UsageError('repro drain needs the server command after --, e.g. repro drain --url http://127.0.0.1:8080/ -- python3 -m http.server 8080 --bind 127.0.0.1');
   checkCommand(command);
   if (await answersAlready(target.host, target.port)) {
@@ -112,13 +126,16 @@ export async function drainCommand(command: string[], options: DrainOptions, hoo
         runtime: '-',
         options: {},
         url: target.url,
+        ...(ready ? { readyUrl: ready.url } : {}),
         load: {
           command,
           // Without the keeper (no C compiler to build it) the server runs as a plain child in its own group.
           ...(keeperUnavailable() === undefined ? { keeper: { graceMs: options.grace } } : {}),
           readyTimeoutMs: options.readyTimeout,
           target: { host: target.host, port: target.port },
+          ...(ready ? { readyTarget: { host: ready.host, port: ready.port, path: ready.path } } : {}),
           signal: options.signal,
+          ...(options.signalTo ? { signalTo: options.signalTo } : {}),
           warmupMs: WARMUP_MS,
           signalJitterMs: JITTER_MS,
           seed: options.seed,
@@ -133,7 +150,10 @@ export async function drainCommand(command: string[], options: DrainOptions, hoo
             requestTimeoutMs: 5000,
             readinessEveryMs: 10,
             afterExitProbes: 3,
-            paths: { work: () => target.path, stream: () => target.path, ready: target.path },
+            // A careful client's load: kept-alive and one-shot requests, and idle kept-alive connections (as a pool holds them); no scenario-only POST mix.
+            kinds: ['fresh', 'keepalive', 'keepalive', 'fresh', 'keepalive', 'idle'],
+            method: options.method ?? 'GET',
+            paths: { work: () => target.path, stream: () => target.path, ready: ready?.path ?? target.path },
           },
         },
       },

@@ -326,6 +326,7 @@ export async function runCompare(options: ScenarioOptions, hooks: CommandHooks =
   checkLimit(options, hooks);
   const startedAt = new Date();
   const t0 = performance.now();
+  const roles = rolesIn(resolved).map((r) => r.name);
   const runs = await runRoles(resolved, rolesIn(resolved), options, hooks);
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -334,7 +335,8 @@ export async function runCompare(options: ScenarioOptions, hooks: CommandHooks =
     runtime: resolved.runtime,
     startedAt: startedAt.toISOString(),
     runs,
-    verdict: judgeCompare(runs),
+    roles,
+    verdict: judgeCompare(runs, roles),
     wallMs: round(performance.now() - t0, 1),
   };
 }

@@ -7,7 +7,7 @@
  */
 import { ProbeError } from '../../fdprobe/errors.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
-import type { DrainPlan } from '../../model/drain.js';
+import type { DrainEnd, DrainPlan } from '../../model/drain.js';
 import type { EndReason, MeasuredRun, RoleKind } from '../../model/run-document.js';
 import type { LaunchedChild } from '../launch.js';
 import { RunEnded, RunRecorder } from '../record.js';
@@ -23,6 +23,8 @@ export interface DrainRunPlan {
   load: LoadAndSignalPlan;
   /** repro drain: the URL the load went to. */
   url?: string;
+  /** repro drain --ready-url: where readiness was asked, when not `url`. */
+  readyUrl?: string;
 }
 
 export interface DrainRunHooks {
@@ -31,7 +33,7 @@ export interface DrainRunHooks {
   onChild?: (child: LaunchedChild) => void;
 }
 
-const END: Record<'done' | 'ready-timeout' | 'child-exited' | 'aborted', EndReason> = { done: 'shutdown-done', 'ready-timeout': 'ready-timeout', 'child-exited': 'child-exited', aborted: 'aborted' };
+const END: Record<DrainEnd, EndReason> = { done: 'shutdown-done', 'ready-timeout': 'ready-timeout', 'child-exited': 'child-exited', aborted: 'aborted', 'not-delivered': 'not-delivered' };
 
 export async function runDrain(plan: DrainRunPlan, hooks: DrainRunHooks): Promise<MeasuredRun> {
   const { load } = plan;
@@ -63,11 +65,14 @@ export async function runDrain(plan: DrainRunPlan, hooks: DrainRunHooks): Promis
     warmupMs: load.warmupMs,
     signalJitterMs: load.signalJitterMs,
     ...(plan.url === undefined ? {} : { url: plan.url }),
+    ...(plan.readyUrl === undefined ? {} : { readyUrl: plan.readyUrl }),
+    ...(load.load.method === undefined ? {} : { method: load.load.method }),
+    ...(load.signalTo === undefined ? {} : { signalTo: load.signalTo }),
     ...(load.secondSignal ? { secondSignal: { signal: load.secondSignal.signal, afterMs: load.secondSignal.afterMs } } : {}),
   };
   const run = recorder.finish({ pid: result.pid, child: result.child, ulimit: limit, stdout: result.stdout, stderr: result.stderr });
   return {
     ...run,
-    drain: { plan: drainPlan, port: result.port, ended: result.ended, ledger: result.ledger, timeline: result.timeline, events: result.events, generator: result.generator },
+    drain: { plan: drainPlan, port: result.port, ended: result.ended, ledger: result.ledger, timeline: result.timeline, events: result.events, generator: result.generator, ...(result.server ? { server: result.server } : {}) },
   };
 }

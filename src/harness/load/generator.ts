@@ -15,6 +15,12 @@
  * `readinessEveryMs` (not counted in the ledger) to time readiness going false
  * and the listener closing. Once the server is gone, a few one-shot requests
  * check that its port now refuses (counted, not lost).
+ *
+ * The clients are careful HTTP/1.1 clients (RFC 9110 §9.2.2): a GET that fails
+ * before any response byte on a reused keep-alive connection (the server
+ * closed it as the request was written) is sent once more on a new
+ * connection, and judged by that retry; a POST never is, and its loss there
+ * is named as the keep-alive close race.
  */
 import { isIP } from 'node:net';
 import { type Exchange, HttpConnection, type RequestSpec } from './http-exchange.js';
@@ -48,6 +54,10 @@ export interface LoadPlan {
   readinessEveryMs: number;
   /** One-shot requests sent once the server is gone. */
   afterExitProbes: number;
+  /** Every request of the `fresh`, `keepalive` and `idle` clients uses this method (repro drain --method); absent: GET. */
+  method?: 'GET' | 'POST';
+  /** Where readiness is polled when not host:port (repro drain --ready-url). */
+  readyTarget?: { host: string; port: number };
   /**
    * Paths of the target. Defaults are the graceful-drain children's:
    * `/work?ms=N` (any method), `/stream?ms=N&chunks=K`, `/ready`. A foreign
@@ -60,6 +70,26 @@ export interface LoadPlan {
 export const DEFAULT_KINDS: readonly ClientKind[] = ['fresh', 'keepalive', 'post', 'long', 'idle', 'fresh', 'keepalive', 'post', 'fresh', 'keepalive'];
 
 export type { GeneratorStats } from '../../model/drain.js';
+
+/**
+ * The keep-alive close race named, with its fix: a client cannot retry a non-idempotent request the
+ * server may have seen, so the server must not close a connection a request may be on.
+ */
+export const RACE_WORDS =
+  'the keep-alive close race (the server closed this idle keep-alive connection as the request was written; a non-idempotent request is never retried). Fix: close a kept-alive connection only after a response that says Connection: close, keep the clients\' idle timeout below the server\'s, or make the request safe to retry (an idempotency key)';
+
+/**
+ * A new connection reset unanswered after the signal while the server still ran: the kernel had
+ * completed its handshake (it sat in the listen backlog, or a worker took it), and the server dropped
+ * it, as gunicorn's sync workers do with their backlog when they close the listener at TERM.
+ */
+export const BACKLOG_WORDS =
+  'a connection the kernel had accepted for the server (in its listen backlog, or taken by a worker) was dropped unanswered while the server still ran, as when a server closes its listener with connections still queued (gunicorn sync at TERM). Fix: answer or drain the accept queue before closing the listener, and stop routing first (a preStop sleep)';
+
+/** Failed before any response byte on a connection that had already carried a response: the server closed it as the request went out. */
+function closeRace(exchange: Exchange): boolean {
+  return exchange.reused && exchange.bytes === 0 && exchange.outcome === 'reset';
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -79,6 +109,8 @@ export class LoadGenerator {
   #polls = 0;
   #peak = 0;
   #stopped = false;
+  /** stop() ended the load: what repro itself cut is not the server's doing, and is not recorded. */
+  #aborted = false;
   #serverGone = false;
   #t0 = 0;
   #lastEnd = 0;
@@ -154,6 +186,7 @@ export class LoadGenerator {
   /** Ends everything now (abort): no new request, every connection destroyed. */
   stop(): void {
     this.#stopped = true;
+    this.#aborted = true;
     this.#wakeIdle();
     for (const conn of this.#open) conn.destroy();
   }
@@ -182,6 +215,7 @@ export class LoadGenerator {
         else this.ledger.idle.closedAtExit += 1;
       },
       (c) => this.#open.delete(c),
+      () => this.serverState() !== 'running',
     );
     this.#open.add(conn);
     if (this.#open.size > this.#peak) this.#peak = this.#open.size;
@@ -195,19 +229,51 @@ export class LoadGenerator {
     const timeoutMs = this.plan.requestTimeoutMs;
     if (kind === 'long') return { method: 'GET', path: paths?.stream?.(this.plan.longMs) ?? `/stream?ms=${this.plan.longMs}&chunks=8`, close: false, timeoutMs };
     const path = paths?.work?.(ms) ?? `/work?ms=${ms}`;
-    if (kind === 'post') return { method: 'POST', path, body: `order=${this.#started}`, close: false, timeoutMs };
+    if (kind === 'post' || this.plan.method === 'POST') return { method: 'POST', path, body: `order=${this.#started}`, close: kind === 'fresh', timeoutMs };
     return { method: 'GET', path, close: kind === 'fresh', timeoutMs };
   }
 
-  /** One request on `conn` (or a new connection), recorded in the ledger. */
+  /**
+   * One request on `conn` (or a new connection), recorded in the ledger; a GET lost to the keep-alive
+   * close race is retried once on a new connection (even after the lag: a client's retry goes wherever
+   * the load balancer sends it, so a refusal then is like any refusal after the lag).
+   */
   async #one(kind: ClientKind, spec: RequestSpec, conn: HttpConnection | undefined): Promise<{ conn: HttpConnection; exchange: Exchange }> {
-    const c = conn ?? this.#connect();
+    let c = conn ?? this.#connect();
     this.#started += 1;
-    const startedAt = performance.now();
-    const exchange = await c.request(spec);
+    let startedAt = performance.now();
+    let exchange = await c.request(spec);
+    let retry = false;
+    if (closeRace(exchange) && spec.method === 'GET' && !this.#aborted) {
+      retry = true;
+      c = this.#connect();
+      startedAt = performance.now();
+      exchange = await c.request(spec);
+    } else if (closeRace(exchange) && this.serverState() === 'running') {
+      // A POST cut by the process's death is not the race: that is the exit's loss, labelled by the server's state.
+      exchange = { ...exchange, cause: `${exchange.cause}: ${RACE_WORDS}` };
+    } else if (this.#droppedUnanswered(exchange)) {
+      exchange = { ...exchange, cause: `${exchange.cause}: ${BACKLOG_WORDS}` };
+    }
     this.#lastEnd = Math.max(this.#lastEnd, exchange.endedAt);
-    this.ledger.record({ kind, method: spec.method, path: spec.path, startedAt, keepAlive: !spec.close }, exchange, this.serverState());
+    this.#noteRefusal(startedAt, exchange);
+    if (!this.#aborted) this.ledger.record({ kind, method: spec.method, path: spec.path, startedAt, keepAlive: !spec.close, retry }, exchange, this.serverState());
     return { conn: c, exchange };
+  }
+
+  /** A load request sent after the signal and refused while the process ran: the listener was closed (also when readiness is asked elsewhere). */
+  #noteRefusal(startedAt: number, exchange: Exchange): void {
+    const { ledger } = this;
+    if (exchange.outcome !== 'refused' || ledger.signalAt === undefined || startedAt < ledger.signalAt || ledger.listenerClosedAt !== undefined) return;
+    if (this.serverState() !== 'running') return;
+    ledger.listenerClosedAt = exchange.endedAt;
+    ledger.listenerClosedFrom = 'refused-connect';
+  }
+
+  /** Reset before any byte on a new connection, after the signal, while the server still ran: let in by the kernel, then dropped. */
+  #droppedUnanswered(exchange: Exchange): boolean {
+    const signalAt = this.ledger.signalAt;
+    return !exchange.reused && exchange.bytes === 0 && exchange.outcome === 'reset' && signalAt !== undefined && exchange.endedAt >= signalAt && this.serverState() === 'running';
   }
 
   async #client(kind: ClientKind, rng: Random): Promise<void> {
@@ -248,17 +314,18 @@ export class LoadGenerator {
   async #pollReadiness(): Promise<void> {
     const ready = this.plan.paths?.ready ?? '/ready';
     while (!this.#stopped && !this.#serverGone) {
-      const conn = new HttpConnection(this.plan.host, this.plan.port);
+      const conn = new HttpConnection(this.plan.readyTarget?.host ?? this.plan.host, this.plan.readyTarget?.port ?? this.plan.port);
       this.#pollConn = conn;
       const sentAt = performance.now();
-      const exchange = await conn.request({ method: 'GET', path: ready, close: true, timeoutMs: 1000 });
+      const exchange = await conn.request({ method: 'GET', path: ready, close: true, timeoutMs: this.plan.requestTimeoutMs });
       conn.destroy();
       this.#polls += 1;
       const { ledger } = this;
       // A poll that fails after the signal says "not ready", even one sent just before it (parked, then reset).
       if (ledger.signalAt !== undefined && exchange.endedAt >= ledger.signalAt) {
         if (ledger.readinessFalseAt === undefined && exchange.outcome !== 'ok') ledger.readinessFalseAt = exchange.endedAt;
-        if (exchange.outcome === 'refused' && sentAt >= ledger.signalAt && ledger.listenerClosedAt === undefined) {
+        // A refusal tells of the load's listener only when readiness is asked there (not at a --ready-url elsewhere).
+        if (exchange.outcome === 'refused' && !this.plan.readyTarget && sentAt >= ledger.signalAt && ledger.listenerClosedAt === undefined) {
           ledger.listenerClosedAt = exchange.endedAt;
           ledger.listenerClosedFrom = 'refused-connect';
         }

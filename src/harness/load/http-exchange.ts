@@ -2,9 +2,11 @@
  * One HTTP/1.1 client connection on raw `net`, so the load generator sees
  * exactly what happened to each request: refused at connect, reset or closed
  * before any response byte, a body cut short of its Content-Length (or its
- * chunked end), or no answer in time. Node's http client folds these into
- * "socket hang up"; a ledger of losses needs them apart. Nothing is retried,
- * and response bodies are counted, not kept.
+ * chunked end, or a close-delimited body that ended with the server
+ * process), or no answer in time. Node's http client folds these into
+ * "socket hang up"; a ledger of losses needs them apart. A connection sends
+ * each request once (the generator decides about a retry), and response
+ * bodies are counted, not kept.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -141,12 +143,15 @@ export class HttpConnection {
    * @param onIdleEnd called when the server ends the connection while no request is on it
    *   (an idle keep-alive connection closed by the server).
    * @param onClose called once when the socket is fully closed.
+   * @param serverGone true once the server process has exited (or is inside exit()): a close-delimited
+   *   body that ends then ended with the process, and the client cannot tell it from a complete one.
    */
   constructor(
     host: string,
     port: number,
     private readonly onIdleEnd?: (conn: HttpConnection) => void,
     private readonly onClose?: (conn: HttpConnection) => void,
+    private readonly serverGone?: () => boolean,
   ) {
     this.socket = connect({ host, port, noDelay: true });
     this.socket.on('data', (chunk: Buffer) => this.#data(chunk));
@@ -260,7 +265,7 @@ export class HttpConnection {
 
   #complete(p: Pending): void {
     const status = p.status as number;
-    const outcome = status >= 200 && status < 300 ? 'ok' : status === 503 ? 'unavailable' : 'other-status';
+    const outcome = status >= 200 && status < 300 ? 'ok' : status >= 500 ? 'unavailable' : 'other-status';
     this.#responses += 1;
     this.#finish(outcome, `HTTP ${status}`);
     if (this.#serverAskedClose || p.spec.close) this.close();
@@ -275,7 +280,9 @@ export class HttpConnection {
       return;
     }
     if (p.body?.framing === 'eof') {
-      this.#complete(p);
+      // The end of a close-delimited body is the end of the connection: one that came with the server's exit may be a cut.
+      if (this.serverGone?.()) this.#finish('truncated', 'close-delimited body (no Content-Length, not chunked) ended with the server process: a client cannot tell it from a complete one', false, p.body.progress());
+      else this.#complete(p);
       return;
     }
     if (p.body) this.#finish('truncated', 'body cut short, then the server closed the connection (EOF)', false, p.body.progress());

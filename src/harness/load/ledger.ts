@@ -4,11 +4,10 @@
  * only (a bounded list of loss causes, a few examples, the bounded timeline),
  * so 100 000 requests cost what 1 000 do.
  *
- * A loss is a request the server let in and did not answer completely (reset,
- * truncated, timed out: in any phase), or one refused while the server should
- * still have been serving (before the signal, or during the --lag window).
- * Refusals after the lag (listener closed on purpose) and after the exit are
- * counted, not lost; a 503 is a complete answer, so it is not lost either.
+ * What is lost is `isLoss` (src/model/drain.ts): a 5xx, a reset, a cut body or
+ * a timeout while the server was there, or a refusal before the signal or
+ * during the --lag window. A GET retried after the keep-alive close race is
+ * recorded once, as its retry (and counted in `retried`).
  */
 import { CLIENT_KINDS, type ClientKind, isLoss, type LedgerSummary, type LossCause, type LossExample, type Phase, PHASES, type ServerExit, type ServerState, type ShutdownTimings } from '../../model/drain.js';
 import { type Exchange, type Outcome, OUTCOMES } from './http-exchange.js';
@@ -60,6 +59,7 @@ export class Ledger {
   connectionsOpenAtKill = 0;
   readonly idle = { held: 0, closedByServer: 0, closedAtExit: 0, openAtEnd: 0 };
   readonly #closeAnswers = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
+  readonly #retried: { total: number; outcomes: Partial<Record<Outcome, number>> } = { total: 0, outcomes: {} };
 
   constructor(
     /** performance.now() when the load started: the timeline's zero. */
@@ -75,9 +75,13 @@ export class Ledger {
     return phaseAt(at, { signalAt: this.signalAt, lagMs: this.lagMs, exitAt: this.exitAt });
   }
 
-  /** Records one request; `server` is the process's state when its outcome was seen. */
-  record(request: { kind: ClientKind; method: string; path: string; startedAt: number; keepAlive?: boolean }, exchange: Exchange, server: ServerState): void {
+  /** Records one request; `server` is the process's state when its outcome was seen; `retry`: this is the one retry of a request lost to the keep-alive close race. */
+  record(request: { kind: ClientKind; method: string; path: string; startedAt: number; keepAlive?: boolean; retry?: boolean }, exchange: Exchange, server: ServerState): void {
     const phase = this.phaseAt(request.startedAt);
+    if (request.retry) {
+      this.#retried.total += 1;
+      this.#retried.outcomes[exchange.outcome] = (this.#retried.outcomes[exchange.outcome] ?? 0) + 1;
+    }
     if (request.keepAlive && exchange.serverClose && exchange.status !== undefined) this.#closeAnswers[phase] += 1;
     const lost = isLoss(exchange.outcome, phase);
     if (this.signalAt !== undefined && request.startedAt < this.signalAt && exchange.endedAt >= this.signalAt) this.#inFlightAtSignal += 1;
@@ -89,10 +93,11 @@ export class Ledger {
     if (!lost) return;
     this.#lost += 1;
     this.#byKind[request.kind].lost += 1;
-    const key = `${exchange.outcome}\0${phase}\0${exchange.cause}\0${server}`;
+    const cause = request.retry ? `retried after the keep-alive close race, then ${exchange.cause}` : exchange.cause;
+    const key = `${exchange.outcome}\0${phase}\0${cause}\0${server}`;
     const group = this.#causes.get(key);
     if (group) group.count += 1;
-    else if (this.#causes.size < MAX_CAUSES) this.#causes.set(key, { outcome: exchange.outcome, phase, cause: exchange.cause, server, count: 1 });
+    else if (this.#causes.size < MAX_CAUSES) this.#causes.set(key, { outcome: exchange.outcome, phase, cause, server, count: 1 });
     else this.#otherLost += 1;
     if (this.#examples.length < MAX_EXAMPLES) {
       const from = this.signalAt ?? request.startedAt;
@@ -102,7 +107,7 @@ export class Ledger {
         path: request.path,
         phase,
         outcome: exchange.outcome,
-        cause: exchange.cause,
+        cause,
         ...(exchange.detail === undefined ? {} : { detail: exchange.detail }),
         server,
         startMs: round(request.startedAt - from),
@@ -160,6 +165,7 @@ export class Ledger {
       idle: { ...this.idle },
       closeAnswers: { ...this.#closeAnswers },
       connectionsOpenAtKill: this.connectionsOpenAtKill,
+      retried: { total: this.#retried.total, outcomes: { ...this.#retried.outcomes } },
       timings,
       ...(this.exit ? { exit: { ...this.exit } } : {}),
       lagMs: this.lagMs,

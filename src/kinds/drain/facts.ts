@@ -16,7 +16,7 @@ export function isDrainRun(run: RunDocument): run is DrainDoc {
 
 const OUTCOME_WORDS: Record<Outcome, string> = {
   ok: '2xx',
-  unavailable: '503',
+  unavailable: '5xx',
   'other-status': 'other status',
   refused: 'refused',
   reset: 'reset',
@@ -39,7 +39,8 @@ export function ledgerTable(ledger: LedgerSummary): { header: string[]; rows: st
 }
 
 /** The sentence under a ledger table. */
-export const LEDGER_NOTE = '✗: lost (reset, truncated or timed out in any phase; refused before the signal or during the lag). Refusals after the lag and after the exit, and 503s, are answers, not losses.';
+export const LEDGER_NOTE =
+  '✗: lost, as a careful HTTP/1.1 client sees it: a 5xx, a reset, a body cut short (of its Content-Length or chunked end, or a close-delimited body that ended with the server process) or a timeout while the server was there; a refusal before the signal or during the lag. A GET that failed before any response byte on a reused keep-alive connection was retried once on a new connection (RFC 9110 §9.2.2) and counts as its retry. Refusals after the lag and anything sent after the exit are counted, not lost.';
 
 /** One line per loss group, most first; the rest counted. */
 export function causeLines(ledger: LedgerSummary, most = 6): string[] {
@@ -139,6 +140,51 @@ function idleText(ledger: LedgerSummary): string {
   return `${i.held} held: ${i.closedByServer} closed by the running server, ${i.closedAtExit} went with the process, ${i.openAtEnd} open at the end`;
 }
 
+/** `12 (the server closed their keep-alive connection as they were written): 11 answered, 1 refused`, or undefined when none were. */
+function retriedText(ledger: LedgerSummary): string | undefined {
+  const r = ledger.retried;
+  if (!r || r.total === 0) return undefined;
+  const parts = OUTCOMES.filter((o) => (r.outcomes[o] ?? 0) > 0).map((o) => `${r.outcomes[o]} ${OUTCOME_WORDS[o]}`);
+  return `${r.total} GET${r.total === 1 ? '' : 's'} failed before any response byte on a reused keep-alive connection (the keep-alive close race) and were sent once more on a new connection, as careful clients do (RFC 9110 §9.2.2); not lost unless the retry was: ${parts.join(', ')}`;
+}
+
+/** Kubernetes updates its endpoints in about this long after a pod starts terminating (DESIGN facts): a listener that closes sooner refuses what the load balancer still sends. */
+const ENDPOINT_LAG_MS = [1000, 5000] as const;
+
+/**
+ * What the run means behind a load balancer: how long after the signal new connections were still
+ * taken, and how long the shutdown took (the grace an orchestrator must give). Undefined parts are left out.
+ */
+export function routingRows(ledger: LedgerSummary, signal: string): [string, string][] {
+  const t = ledger.timings;
+  const rows: [string, string][] = [];
+  if (!signalSent(ledger)) return rows;
+  const closed = t.listenerClosedMs;
+  if (closed !== undefined && !(ledger.exit?.killed && t.listenerClosedFrom === 'exit')) {
+    const [low, high] = ENDPOINT_LAG_MS;
+    const advice =
+      closed < low
+        ? `behind Kubernetes, whose endpoints update in about 1–5 s, add a preStop sleep (or keep accepting) of ${high / 1000} s, or new connections are refused while the load balancer still sends them`
+        : closed < high
+          ? `covers part of the 1–5 s Kubernetes takes to update its endpoints: a preStop sleep of ${high / 1000} s covers all of it`
+          : 'covers the 1–5 s Kubernetes takes to update its endpoints';
+    rows.push(['routing lag', `new connections refused ${closed} ms after ${signal}: ${advice}. Connections accepted after the signal and then reset are lost at any lag`]);
+  }
+  const gone = ledger.exit?.killed ? undefined : t.exitMs;
+  if (gone !== undefined) rows.push(['drain took', `${gone} ms from ${signal} to the exit: set terminationGracePeriodSeconds above ${Math.max(1, Math.ceil(gone / 1000))} s, plus any preStop sleep`]);
+  else if (ledger.exit?.killed) rows.push(['drain took', `longer than the grace period (${ledger.graceMs} ms): SIGKILLed there`]);
+  return rows;
+}
+
+/** The process the shutdown was about, when it was not simply the started program. */
+function serverProcessText(run: DrainDoc): string | undefined {
+  const s = run.drain.server;
+  // Shown when it tells something: the signal went elsewhere than the listener's holder (a wrapper, a group).
+  if (!s || (s.signalledPids.length === 1 && s.signalledPids[0] === s.listenerPid)) return undefined;
+  const went = run.drain.ended.reason === 'not-delivered' ? 'would have gone' : 'went';
+  return `pid ${s.listenerPid} (${s.listenerComm}) held the listening socket; ${run.signal} ${went} to pid ${s.signalledPids.join(', ')}; its fds, RSS and exit are the server's`;
+}
+
 function closeAnswersText(ledger: LedgerSummary): string {
   const parts = PHASES.filter((p) => ledger.closeAnswers[p] > 0).map((p) => `${ledger.closeAnswers[p]} ${phaseWords(p)}`);
   return parts.length ? parts.join(', ') : 'none';
@@ -164,6 +210,9 @@ export function drainRunRows(run: DrainDoc): [string, string][] {
     ['requests', lostSentence(l)],
     ...(timingLine(l) === undefined ? [] : [['timings', timingLine(l) as string] as [string, string]]),
     ['server', l.exit ? exitSentence(l) : `— (${drain.ended.detail})`],
+    ...(serverProcessText(run) === undefined ? [] : [['listener', serverProcessText(run) as string] as [string, string]]),
+    ...routingRows(l, run.signal),
+    ...(retriedText(l) === undefined ? [] : [['retried', retriedText(l) as string] as [string, string]]),
     ['idle keep-alive', idleText(l)],
     ['close answers', `Connection: close on keep-alive answers: ${closeAnswersText(l)}`],
     ['baseline fds', run.samples.length ? `${m.baselineFds}${run.ulimit !== null ? ` of limit ${run.ulimit}` : ''}` : '— (not sampled)'],
@@ -182,7 +231,7 @@ export function drainCompareRows(): [string, (r: RunDocument) => string][] {
     ['requests', of((r) => String(r.drain.ledger.total))],
     ['lost', of((r) => String(r.drain.ledger.lost))],
     ['first cause', of((r) => (r.drain.ledger.causes[0] ? `${r.drain.ledger.causes[0].outcome}, ${phaseWords(r.drain.ledger.causes[0].phase)}` : 'none'))],
-    ['answered in lag', of((r) => String(sumOutcomes(r.drain.ledger, ['lag'], ['ok', 'unavailable', 'other-status'])))],
+    ['answered in lag', of((r) => String(sumOutcomes(r.drain.ledger, ['lag'], ['ok', 'other-status'])))],
     ['refused in lag', of((r) => String(r.drain.ledger.counts.refused.lag))],
     ['readiness false', of((r) => ms(r.drain.ledger.timings.readinessFalseMs))],
     ['listener closed', of((r) => ms(r.drain.ledger.timings.listenerClosedMs))],
@@ -227,7 +276,7 @@ export function textTimeline(timeline: TimelineData, width = 60): string[] {
     for (let i = c * per; i < (c + 1) * per; i++) {
       const b = buckets[i];
       if (!b) continue;
-      a += (b.counts.ok ?? 0) + (b.counts.unavailable ?? 0) + (b.counts['other-status'] ?? 0);
+      a += (b.counts.ok ?? 0) + (b.counts['other-status'] ?? 0);
       l += b.lost;
     }
     answered.push(a);

@@ -30,14 +30,14 @@ interface Band {
 }
 
 const n = (b: TimelineBucket, o: Outcome) => b.counts[o] ?? 0;
-/** Refusals the ledger counts as lost (before the signal or in the lag): what a bucket loses beyond resets, cuts and timeouts. */
-const refusedLost = (b: TimelineBucket) => Math.max(0, b.lost - n(b, 'reset') - n(b, 'truncated') - n(b, 'timeout'));
+/** Refusals the ledger counts as lost (before the signal or in the lag): what a bucket loses beyond 5xx, resets, cuts and timeouts. */
+const refusedLost = (b: TimelineBucket) => Math.min(n(b, 'refused'), Math.max(0, b.lost - n(b, 'unavailable') - n(b, 'reset') - n(b, 'truncated') - n(b, 'timeout')));
 
 export const BANDS: readonly Band[] = [
   { id: 'ok', label: '2xx', color: '#2e7d32', lost: false, of: (b) => n(b, 'ok') },
-  { id: 'unavailable', label: '503 (draining)', color: '#1d4ed8', lost: false, of: (b) => n(b, 'unavailable') },
-  { id: 'other-status', label: 'other status', color: '#7c3aed', lost: false, of: (b) => n(b, 'other-status') },
+  { id: 'other-status', label: 'other status (1xx, 3xx, 4xx)', color: '#7c3aed', lost: false, of: (b) => n(b, 'other-status') },
   { id: 'refused-counted', label: 'refused after the lag or the exit (not lost)', color: '#9ca3af', lost: false, of: (b) => n(b, 'refused') - refusedLost(b) },
+  { id: 'unavailable', label: '5xx', color: '#1d4ed8', lost: true, of: (b) => n(b, 'unavailable') },
   { id: 'reset', label: 'reset', color: '#c62828', lost: true, of: (b) => n(b, 'reset') },
   { id: 'truncated', label: 'truncated', color: '#ea580c', lost: true, of: (b) => n(b, 'truncated') },
   { id: 'timeout', label: 'timeout', color: '#78350f', lost: true, of: (b) => n(b, 'timeout') },

@@ -113,4 +113,24 @@ describe('one HTTP exchange over raw net', () => {
     expect(await conn.request({ ...get, timeoutMs: 100 })).toMatchObject({ outcome: 'timeout', cause: 'no complete response within 100 ms' });
     expect(conn.socket.destroyed).toBe(true);
   });
+
+  it.each([500, 502, 504])('a %i is a 5xx ("unavailable", lost), its status kept', async (status) => {
+    const port = await rawServer((s) => s.write(`HTTP/1.1 ${status} Oops\r\nContent-Length: 2\r\n\r\nno`));
+    const conn = new HttpConnection('127.0.0.1', port);
+    expect(await conn.request(get)).toMatchObject({ outcome: 'unavailable', status, cause: `HTTP ${status}` });
+    conn.destroy();
+  });
+
+  it('a close-delimited body (no length, not chunked) that ends with the server process is truncated; one that ends while it runs is complete', async () => {
+    let gone = false;
+    const port = await rawServer((s) => {
+      s.write('HTTP/1.0 200 OK\r\n\r\n' + 'x'.repeat(700));
+      setTimeout(() => s.end(), 20);
+    });
+    const running = new HttpConnection('127.0.0.1', port, undefined, undefined, () => gone);
+    expect(await running.request(get)).toMatchObject({ outcome: 'ok', status: 200 });
+    gone = true;
+    const cut = new HttpConnection('127.0.0.1', port, undefined, undefined, () => gone);
+    expect(await cut.request(get)).toMatchObject({ outcome: 'truncated', detail: '700 body bytes', cause: expect.stringContaining('close-delimited body') });
+  });
 });

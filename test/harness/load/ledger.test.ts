@@ -18,13 +18,18 @@ describe('what counts as lost', () => {
   it.each([
     ['reset', 'before', true],
     ['reset', 'drain', true],
-    ['truncated', 'after-exit', true],
+    // Issue 19: nothing sent after the server was gone is the server's loss; any 5xx is one.
+    ['truncated', 'after-exit', false],
+    ['reset', 'after-exit', false],
     ['timeout', 'lag', true],
     ['refused', 'before', true],
     ['refused', 'lag', true],
     ['refused', 'drain', false],
     ['refused', 'after-exit', false],
-    ['unavailable', 'lag', false],
+    ['unavailable', 'lag', true],
+    ['unavailable', 'before', true],
+    ['unavailable', 'drain', true],
+    ['other-status', 'drain', false],
     ['ok', 'drain', false],
   ] as const)('%s during %s → lost: %s', (outcome, phase, lost) => {
     expect(isLoss(outcome, phase)).toBe(lost);
@@ -104,5 +109,52 @@ describe('the drain verdict', () => {
     expect(verdict.pass).toBe(false);
     // Failed checks come first: the verdict's first line names the loss.
     expect(checkLine(verdict.checks[0] as (typeof verdict.checks)[number])).toBe('FAIL: lost 1 of 1 requests: 1 × reset (lag window, server running): ECONNRESET before any response byte');
+  });
+});
+
+describe('issue 19: graceful means it exits by itself, and a signal must reach the shutdown', () => {
+  const judged = (ledger: Ledger) => judgeDrain({ drain: { ended: { reason: 'done', detail: '' }, ledger: ledger.summary() }, end: { detail: '' } }, drainExpectation('x', { losses: 'none', minRequests: 1, exit: 'self' }, true));
+  const killedAfter = (ledger: Ledger) => {
+    ledger.killAt = 1100;
+    ledger.exitAt = 1110;
+    ledger.exit = { code: null, signal: 'SIGKILL', killed: true };
+  };
+
+  it('a server SIGKILLed at the grace period fails ("did not exit within the grace period") even with nothing lost and the load over: not inconclusive', () => {
+    const ledger = new Ledger(0, 0, 1000);
+    ledger.signalAt = 100;
+    ledger.record({ kind: 'fresh', method: 'GET', path: '/', startedAt: 50 }, exchange('ok', 'HTTP 200', 60), 'running');
+    ledger.listenerClosedAt = 150; // it began a shutdown: the listener closed
+    ledger.listenerClosedFrom = 'refused-connect';
+    killedAfter(ledger);
+    const verdict = judged(ledger);
+    expect(verdict.pass).toBe(false);
+    expect(verdict.inconclusive).toBeUndefined();
+    expect(verdict.checks.find((c) => c.id === 'drain:exit')).toMatchObject({ ok: false, text: expect.stringMatching(/^did not exit within the grace period \(1000 ms\)/) });
+  });
+
+  it('killed with no sign of a shutdown (readiness answered, listener open, no Connection: close): the signal never reached it, inconclusive with the fix', () => {
+    const ledger = new Ledger(0, 0, 1000);
+    ledger.signalAt = 100;
+    ledger.record({ kind: 'fresh', method: 'GET', path: '/', startedAt: 50 }, exchange('ok', 'HTTP 200', 160), 'running');
+    killedAfter(ledger);
+    const verdict = judged(ledger);
+    expect(verdict.pass).toBe(false);
+    expect(verdict.inconclusive).toBe(true);
+    expect(verdict.checks[0]).toMatchObject({ id: 'drain:signal', ok: false, text: expect.stringContaining('never reached a shutdown') });
+  });
+
+  it('a GET retried after the keep-alive close race is recorded once, as its retry, and counted in `retried`', () => {
+    const ledger = new Ledger(0, 0, 1000);
+    ledger.signalAt = 100;
+    ledger.exitAt = 300;
+    ledger.record({ kind: 'keepalive', method: 'GET', path: '/', startedAt: 200, retry: true }, exchange('refused', 'ECONNREFUSED: nothing listening', 201), 'running');
+    ledger.record({ kind: 'keepalive', method: 'GET', path: '/', startedAt: 50, retry: true }, exchange('reset', 'ECONNRESET before any response byte', 60), 'running');
+    const summary = ledger.summary();
+    expect(summary.total).toBe(2);
+    expect(summary.retried).toEqual({ total: 2, outcomes: { refused: 1, reset: 1 } });
+    // Refused after the lag: not lost; reset on the retry too: lost, and the cause says it was a retry.
+    expect(summary.lost).toBe(1);
+    expect(summary.causes[0]?.cause).toBe('retried after the keep-alive close race, then ECONNRESET before any response byte');
   });
 });
