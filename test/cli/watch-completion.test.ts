@@ -29,9 +29,11 @@ describe('repro watch: completion you can defend (issue 18)', () => {
     const { exitCode, run, stderr } = await watch(['--reloads', '8', '--', bin('leaks-eventfd-after-300ms-idle-sleep')]);
     expect(exitCode, stderr).toBe(1);
     expect(run?.survivors).toMatchObject({ reloadsCounted: 6, survivorsCounted: 6, survivorsPerReload: 1, survivedKinds: { eventfd: 6 } });
-    expect(run?.tree?.calibration?.reloadMs).toBeGreaterThanOrEqual(300);
-    expect(run?.tree?.calibration?.heldMs).toBeGreaterThanOrEqual(3000);
-    expect(run?.tree?.calibration?.floorMs).toBeGreaterThanOrEqual(600);
+    // The eventfd comes 300 ms after the handler; the poll that sees it is dated by its start, a few ms earlier under load.
+    const calibration = run?.tree?.calibration;
+    expect(calibration?.reloadMs).toBeGreaterThanOrEqual(250);
+    expect(calibration?.heldMs).toBeGreaterThanOrEqual(10 * (calibration?.reloadMs ?? 0));
+    expect(calibration?.floorMs).toBeCloseTo(2 * (calibration?.reloadMs ?? 0), 1);
     // Each reload's sample holds its own eventfd: the count rises by one per reload.
     expect(run?.samples.map((s) => s.fds - (run.samples[0]?.fds ?? 0))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   }, 90_000);
