@@ -174,6 +174,29 @@ export interface WatchedTree {
   completion: 'threads-and-fd-floor' | 'fd-floor-only';
   /** Why the floor alone decided (e.g. /proc/PID/task/TID/syscall not readable), when it did. */
   completionNote?: string;
+  /** Reload 1's calibration and what it set (absent: older documents, or no reload finished). */
+  calibration?: {
+    /**
+     * Reload 1, from the signal to its last move (the fd floor's, or the threads' return to idle), ms.
+     * @minimum 0
+     */
+    reloadMs: number;
+    /**
+     * How long everything held after that before reload 1 counted as finished, ms.
+     * @minimum 0
+     */
+    heldMs: number;
+    /**
+     * The least wait after each later signal (twice `reloadMs`), ms.
+     * @minimum 0
+     */
+    floorMs: number;
+    /**
+     * The confirmation window after the final drain, ms (absent: the run ended before it).
+     * @minimum 0
+     */
+    endWindowMs?: number;
+  };
   /**
    * Processes seen in any sample, first seen first (at most `MAX_TREE_PROCESSES`).
    * @maxItems 32
@@ -239,6 +262,12 @@ export interface SurvivorSummary {
    */
   survivorsCounted: number;
   /**
+   * Survivors of counted reloads that replaced an fd open since the start (same process and kind, closed in that reload): not in survivorsCounted (absent: older documents).
+   * @minimum 0
+   * @integer
+   */
+  survivorsReplaced?: number;
+  /**
    * survivorsCounted / reloadsCounted: 0 for transient fds, churn and bounded caches; ≥ 1 per reload for a leak.
    * @minimum 0
    */
@@ -271,6 +300,12 @@ export interface SurvivorSummary {
      * @integer
      */
     survived: number;
+    /**
+     * Of `survived`, those that replaced an fd open since the start (not counted; absent: none, or older documents).
+     * @minimum 0
+     * @integer
+     */
+    replaced?: number;
     survivedKinds: KindCounts;
     counted: boolean;
   }[];

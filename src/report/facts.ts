@@ -242,7 +242,8 @@ export function survivorLines(run: RunDocument, most = Infinity): string[] {
     const r = rows[i] as (typeof rows)[number];
     const counted = r.counted ? '' : ' (not counted: too close to the end to be cleaned up)';
     if (r.survived !== 0) {
-      lines.push(`reload ${r.reload}: ${plusKinds(r.survivedKinds)}, still open${counted}`);
+      const replaced = r.replaced ? ` (${r.replaced === r.survived ? '' : `${r.replaced} of them `}replacing an fd open since the start: not counted)` : '';
+      lines.push(`reload ${r.reload}: ${plusKinds(r.survivedKinds)}, still open${replaced}${counted}`);
       continue;
     }
     // The run of clean reloads from here: consecutive, all counted or all not.

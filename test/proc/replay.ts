@@ -30,6 +30,8 @@ export function load(name: string): { view: RecordedView; baseline: Baseline; id
 /** Every reload of the trace (and the final drain) through awaitDelivery and awaitReloadFinished on the recorded view. */
 export async function replay(name: string, idleOf: (idle: IdleBaseline) => IdleBaseline = (idle) => idle): Promise<ReplayedReload[]> {
   const { view, baseline, idle } = load(name);
+  // Traces with each thread's SigBlk at the baseline were recorded with the in-handler check (SIGHUP): replay it.
+  const withSigno = [...idle.values()].some((site) => site.sigBlk !== undefined);
   const out: ReplayedReload[] = [];
   for (const mark of view.marks()) {
     if (mark.what !== 'signal' && mark.what !== 'drain') continue;
@@ -48,6 +50,10 @@ export async function replay(name: string, idleOf: (idle: IdleBaseline) => IdleB
       timeoutMs: baseline.timeoutMs,
       signalSentAtMs: sentAt,
       pollMs: 2,
+      // Traces since issue 18 note how each reload was known finished (reload 1 calibrates, the later ones have a floor).
+      ...(mark.data['calibrate'] === true ? { calibrate: true } : {}),
+      ...(typeof mark.data['minMs'] === 'number' ? { minMs: mark.data['minMs'] } : {}),
+      ...(withSigno ? { signo: 1 } : {}),
     });
     out.push({ phase: mark.what === 'signal' ? `reload ${reload}` : 'the final drain', ...(delivery ? { delivery } : {}), completion });
   }

@@ -25,7 +25,20 @@ import { processExists } from '../../util/process-exists.js';
 import { exitSentence, type LaunchedChild, type LaunchOptions } from '../launch.js';
 import { LogFollower } from '../log-follower.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
-import { addIdleReadings, awaitReloadFinished, type BusyThread, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
+import {
+  addIdleReadings,
+  awaitReloadFinished,
+  type BusyThread,
+  type Calibration,
+  calibrationWindowMs,
+  type IdleBaseline,
+  idleBaselineOf,
+  readThreads,
+  recordIdleBaseline,
+  ReloadCompletion,
+  type ThreadReading,
+  watchForLateFds,
+} from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
 import { keeperUnavailable } from '../tree/keeper.js';
 import { synchronousWait } from '../tree/safety.js';
@@ -138,6 +151,10 @@ class SettleLoop implements Strategy<MeasuredRun> {
   #idle: IdleBaseline = new Map();
   #completionNote: string | undefined;
   #survived: SurvivorSummary | undefined;
+  /** Reload 1's calibration: what this program's reloads take, the floor of the following ones. */
+  #calibration: Calibration | undefined;
+  /** The confirmation window after the final drain, once watched. */
+  #endWindowMs: number | undefined;
 
   constructor(
     readonly plan: SettleLoopPlan,
@@ -213,18 +230,24 @@ class SettleLoop implements Strategy<MeasuredRun> {
       this.#child?.output.mark();
       this.#log?.mark();
     }
-    this.#view.mark('signal', { reload: k });
+    this.#view.mark('signal', { reload: k, ...this.#completionPlan(k) });
     const sentAt = this.#view.now();
     const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, takers: () => this.#takers(), view: this.#view });
     const deliveredMs = await this.#checkDelivery(k, sentTo);
     const settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
     // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
+    let late: string | undefined;
     if (k === this.plan.reloadsPlanned) {
-      this.#view.mark('drain', { reload: k });
-      await this.#awaitFinished(k, this.#view.now(), 'the final drain');
+      this.#view.mark('drain', { reload: k, ...this.#completionPlan(k + 1) });
+      const drained = await this.#awaitFinished(k, this.#view.now(), 'the final drain');
+      late = await this.#confirmEnd(drained.fds);
     }
     await this.#takeSample(k, { settleMs: settledMs, deliveredMs });
     const seen = this.#emfileObserved;
+    if (!seen && late) {
+      this.recorder.end(new RunEnded('reload-unfinished', late));
+      return 'end';
+    }
     if (!seen) return 'next';
     this.recorder.end(
       new RunEnded(
@@ -281,6 +304,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
       ...(this.#keeperNote ? { keeperNote: this.#keeperNote } : {}),
       completion: completionNote ? 'fd-floor-only' : 'threads-and-fd-floor',
       ...(completionNote ? { completionNote } : {}),
+      ...this.#calibrationFacts(),
       ...(this.#sampler as TreeSampler).processes(this.#survived),
     };
     this.#recording?.close();
@@ -443,9 +467,41 @@ class SettleLoop implements Strategy<MeasuredRun> {
     return Math.max(0, ...results.map((r) => r.waitedMs));
   }
 
+  #calibrationFacts(): Pick<WatchedTree, 'calibration'> {
+    const c = this.#calibration;
+    if (!c) return {};
+    const r = (ms: number) => Math.round(ms * 1000) / 1000;
+    return { calibration: { reloadMs: r(c.reloadMs), heldMs: r(c.heldMs), floorMs: this.#completionPlan(2).minMs ?? 0, ...(this.#endWindowMs === undefined ? {} : { endWindowMs: this.#endWindowMs }) } };
+  }
+
+  /** How reload k is known finished: reload 1 calibrates, the following ones wait at least twice what it took (margin for a loaded machine). */
+  #completionPlan(k: number): { calibrate?: true; minMs?: number } {
+    if (k === 1) return { calibrate: true };
+    const took = this.#calibration?.reloadMs;
+    return took === undefined ? {} : { minMs: Math.round(2 * took * 1000) / 1000 };
+  }
+
+  /**
+   * After the final drain, a confirmation window (as long as reload 1's
+   * calibration): fds that appear after the run looked finished mean the
+   * completion rule was wrong for this program. Returns the sentence that
+   * ends the run as "cannot tell" then (they cannot be given to a reload).
+   */
+  async #confirmEnd(fdsAtFinish: number): Promise<string | undefined> {
+    const windowMs = calibrationWindowMs(this.#calibration?.reloadMs ?? 0);
+    this.#view.mark('confirm', { windowMs, fds: fdsAtFinish });
+    this.#endWindowMs = windowMs;
+    const late = await watchForLateFds({ rootPid: this.#rootPid, ...this.#treeOptions, windowMs, settleMs: this.plan.settleMs, fdsAtFinish, abort: this.hooks.abort, pollMs: 10 });
+    if (late.aborted) throw new RunEnded('aborted', 'aborted during the confirmation window');
+    if (late.lateFds <= 0) return undefined;
+    const took = this.#calibration ? `reload 1 took ${Math.round(this.#calibration.reloadMs)} ms when calibrated` : 'no reload was calibrated';
+    return `the completion rule was wrong for this program: ${late.lateFds} fd${late.lateFds === 1 ? '' : 's'} appeared up to ${Math.round(late.lastMoveMs)} ms after the final drain looked finished (${took}), so which reload opened them cannot be told`;
+  }
+
   /** Waits until reload k (or the final drain) finished; ends the run when it does not. */
   async #awaitFinished(k: number, sentAtMs: number, phase: string) {
     const { settleMs, settleTimeoutMs } = this.plan;
+    const plan = this.#completionPlan(phase === `reload ${k}` ? k : k + 1);
     const done = await awaitReloadFinished({
       rootPid: this.#rootPid,
       ...this.#treeOptions,
@@ -457,8 +513,13 @@ class SettleLoop implements Strategy<MeasuredRun> {
       signalSentAtMs: sentAtMs,
       abort: this.hooks.abort,
       pollMs: POLL_MS,
+      signo: this.#signo,
+      ...plan,
     });
-    if (done.finished) return done;
+    if (done.finished) {
+      if (done.calibration) this.#calibration = done.calibration;
+      return done;
+    }
     if (done.reason === 'aborted') throw new RunEnded('aborted', `aborted during ${phase}`);
     if (done.reason === 'gone' || !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during ${phase}`);
     if (done.busy.length > 0) throw new RunEnded('reload-unfinished', phase === `reload ${k}` ? done.sentence : done.sentence.replace(`reload ${k} did not finish`, `${phase} did not finish`));

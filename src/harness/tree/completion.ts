@@ -1,10 +1,16 @@
 /**
  * Did the reload finish? At the baseline, record where each thread of the
  * tree idles (the syscall it sleeps in, from /proc/PID/task/TID/syscall, with
- * its wchan, state and CPU time). A thread is back idle when it is in the
- * syscall it idled in at the baseline (a thread born since: asleep in any
- * syscall), not running, and its CPU time (utime + stime) did not advance
- * since the previous poll. The fd count has held when either it did not
+ * its wchan, state, CPU time and blocked signals). A thread is back idle when
+ * it is asleep in one of its waits, not running, and its CPU time (utime +
+ * stime) did not advance since the previous poll. Its waits are a set: the
+ * syscalls it idled in at the baseline and every common parking wait
+ * (`IDLE_WAITS`: futex, epoll_wait, poll, pause…), because a runtime's workers trade
+ * idle roles (Tokio's park in futex or epoll_wait, whichever is the driver);
+ * a thread born since: asleep in any syscall. A thread asleep in a wait is
+ * still not idle when it now blocks the reload signal and did not at the
+ * baseline: it is inside the signal's handler (a handler that deadlocked on a
+ * lock sits in futex with its own signal blocked). The fd count has held when either it did not
  * change, or its floor (the minimum over the last settle window, which churn
  * cannot move) did not change. After a signal, a reload is finished when:
  * - (the confirmation rule, with `confirmMs`) every thread of the tree could
@@ -23,11 +29,19 @@
  * floor alone decides for the settle window, and the result says so
  * (`evidence: 'fd-floor-only'`).
  *
+ * Thread states cannot tell "idle" from "sleeping inside the reload" (a reload
+ * that sleeps 300 ms in the syscall it idles in, then opens fds). So the
+ * first reload is calibrated (`calibrate`): after it looks finished, keep
+ * watching until the fd floor and the threads have held for
+ * `calibrationWindowMs` of what the reload was seen to take (at least 1 s, 10×
+ * that time); that time (`reloadMs`: the last move of the fd floor, or the
+ * threads' return to idle) then floors the following reloads (`minMs`).
+ *
  * `ReloadCompletion` is the pure state machine (feed it readings);
  * `awaitReloadFinished` is the loop over the real tree.
  */
 import { arch } from 'node:os';
-import { type SyscallSite } from '../../proc/parse.js';
+import { hasSignal, statusMask, type SyscallSite } from '../../proc/parse.js';
 import { procfsView } from '../../proc/procfs-view.js';
 import type { ProcessView, ThreadReading } from '../../proc/view.js';
 import { descendants, type TreeOptions, TreeWalker, viewOf } from './tree.js';
@@ -42,6 +56,8 @@ export interface IdleSite {
   /** Kernel function it sleeps in (`/proc/…/wchan`), for the report. */
   wchan: string;
   state: string;
+  /** Its SigBlk at the baseline (hex, as /proc shows it); absent when not read (older traces). */
+  sigBlk?: string;
 }
 
 /** tid → where it idles. */
@@ -49,13 +65,31 @@ export type IdleBaseline = Map<number, IdleSite>;
 
 const NAMES_X64: Record<number, string> = {
   0: 'read', 1: 'write', 7: 'poll', 23: 'select', 34: 'pause', 35: 'nanosleep', 43: 'accept', 45: 'recvfrom', 47: 'recvmsg',
-  61: 'wait4', 130: 'rt_sigsuspend', 202: 'futex', 232: 'epoll_wait', 230: 'clock_nanosleep', 247: 'waitid', 270: 'pselect6',
+  61: 'wait4', 128: 'rt_sigtimedwait', 130: 'rt_sigsuspend', 202: 'futex', 232: 'epoll_wait', 230: 'clock_nanosleep', 247: 'waitid', 270: 'pselect6',
   271: 'ppoll', 281: 'epoll_pwait', 288: 'accept4', 441: 'epoll_pwait2', 426: 'io_uring_enter',
 };
 const NAMES_ARM64: Record<number, string> = {
-  63: 'read', 64: 'write', 72: 'pselect6', 73: 'ppoll', 98: 'futex', 101: 'nanosleep', 115: 'clock_nanosleep', 133: 'rt_sigsuspend',
+  63: 'read', 64: 'write', 72: 'pselect6', 73: 'ppoll', 98: 'futex', 101: 'nanosleep', 115: 'clock_nanosleep', 133: 'rt_sigsuspend', 137: 'rt_sigtimedwait',
   202: 'accept', 207: 'recvfrom', 212: 'recvmsg', 242: 'accept4', 260: 'wait4', 95: 'waitid', 22: 'epoll_pwait', 441: 'epoll_pwait2', 426: 'io_uring_enter',
 };
+
+/**
+ * The waits a thread parks in, whichever it parked in at the baseline: an
+ * event loop's poll, a parked worker's futex, a wait for the next signal, an
+ * accept. Not the sleeps, reads, child waits or writes: a reload does its slow
+ * part there (nginx's master sleeps while its old workers quit; a reload
+ * reads its config, runs a hook and waits for it), so a thread counts as idle
+ * in one of those only where it idled at the baseline.
+ */
+const IDLE_WAIT_NAMES = new Set(['futex', 'epoll_wait', 'epoll_pwait', 'epoll_pwait2', 'poll', 'ppoll', 'select', 'pselect6', 'io_uring_enter', 'accept', 'accept4', 'pause', 'rt_sigsuspend', 'rt_sigtimedwait']);
+
+/** The numbers of `IDLE_WAIT_NAMES` on a machine (empty where the table is not known: only the baseline's places count there). */
+export function idleWaits(machine = arch()): ReadonlySet<number> {
+  const names = machine === 'arm64' ? NAMES_ARM64 : machine === 'x64' ? NAMES_X64 : {};
+  return new Set(Object.entries(names).filter(([, name]) => IDLE_WAIT_NAMES.has(name)).map(([n]) => Number(n)));
+}
+
+const IDLE_WAITS = idleWaits();
 
 /** The name of a syscall number on this machine (`futex`), or `syscall 202` when not in the table. */
 export function syscallName(site: SyscallSite, machine = arch()): string {
@@ -77,7 +111,7 @@ export function recordIdleBaseline(pids: readonly number[], procRoot?: string, v
   const baseline: IdleBaseline = new Map();
   for (const t of readThreads(pids, undefined, view)) {
     const wchan = view.wchan(t.pid, t.tid)?.trim() || '0';
-    baseline.set(t.tid, { syscalls: [t.syscall], wchan, state: t.state });
+    baseline.set(t.tid, { syscalls: [t.syscall], wchan, state: t.state, ...sigBlkOf(view, t.pid, t.tid) });
   }
   return baseline;
 }
@@ -94,8 +128,26 @@ export function idleBaselineOf(polls: readonly (readonly ThreadReading[])[], pro
     addIdleReadings(baseline, readings);
     for (const t of readings) pidOf.set(t.tid, t.pid);
   }
-  for (const [tid, site] of baseline) site.wchan = view.wchan(pidOf.get(tid) as number, tid)?.trim() || '0';
+  for (const [tid, site] of baseline) {
+    const pid = pidOf.get(tid) as number;
+    site.wchan = view.wchan(pid, tid)?.trim() || '0';
+    Object.assign(site, sigBlkOf(view, pid, tid));
+  }
   return baseline;
+}
+
+/** A thread's SigBlk as the baseline keeps it (hex), or nothing when its status cannot be read. */
+function sigBlkOf(view: ProcessView, pid: number, tid: number): { sigBlk?: string } {
+  const hex = /^SigBlk:\s+([0-9a-f]+)/m.exec(view.status(pid, tid) ?? '')?.[1];
+  return hex === undefined ? {} : { sigBlk: hex };
+}
+
+/**
+ * How long the first reload is watched after it looks finished: 10× what it
+ * was seen to take, at least 1 s, at most 10 s.
+ */
+export function calibrationWindowMs(reloadMs: number): number {
+  return Math.min(10_000, Math.max(1000, 10 * reloadMs));
 }
 
 /**
@@ -126,6 +178,8 @@ export interface BusyThread {
   /** It has not been back at its idle site at any poll since the signal. */
   sinceSignal: boolean;
   cpuAdvancing: boolean;
+  /** Asleep in a wait, but blocking the reload signal it did not block at the baseline: inside the handler. */
+  inHandler?: boolean;
 }
 
 export type CompletionEvidence = 'threads-and-fd-floor' | 'fd-floor-only';
@@ -168,14 +222,29 @@ export class ReloadCompletion {
   readonly #confirmMs: number | undefined;
   #confirmSinceMs: number | undefined;
   #confirmPolls = 0;
+  readonly #minMs: number;
+  readonly #signo: number | undefined;
+  readonly #blockedOf: ((pid: number, tid: number) => bigint | undefined) | undefined;
+  /** When the threads were back idle for the streak that first finished the reload. */
+  #threadsBackMs: number | undefined;
+  /** The last move of the fd floor (a rise dated back to when the count reached it). */
+  #fdMoveMs: number | undefined;
 
   /**
    * `startMs`: when the signal was sent (same clock as `observe`).
    * `anyIdle`: no baseline yet (start-up): every thread must be asleep in any syscall, CPU time still.
    * `confirmMs`: use the confirmation rule with this window (see the module comment); without it, only the settle window ends a reload.
+   * `minMs`: not finished before this long after the signal (what a calibrated reload of this program takes).
+   * `signo` and `blockedOf` (a thread's SigBlk now): a thread asleep with the signal newly blocked is inside its handler, not idle.
    */
-  constructor(baseline: IdleBaseline, options: { settleMs: number; startMs: number; anyIdle?: boolean; confirmMs?: number }) {
+  constructor(
+    baseline: IdleBaseline,
+    options: { settleMs: number; startMs: number; anyIdle?: boolean; confirmMs?: number; minMs?: number; signo?: number; blockedOf?: (pid: number, tid: number) => bigint | undefined },
+  ) {
     this.#baseline = baseline;
+    this.#minMs = options.minMs ?? 0;
+    this.#signo = options.signo;
+    this.#blockedOf = options.blockedOf;
     this.#settleMs = options.settleMs;
     this.#confirmMs = options.confirmMs;
     this.#startMs = options.startMs;
@@ -197,10 +266,12 @@ export class ReloadCompletion {
     if (!threadsIdle) this.#allIdleSinceMs = undefined;
     else this.#allIdleSinceMs ??= nowMs;
     this.#busy = busy;
+    const pastFloor = nowMs - this.#startMs >= this.#minMs;
     if (this.#confirmMs !== undefined && this.#syscallsReadable && threadsIdle && !unjudged) {
       this.#confirmSinceMs ??= nowMs;
       this.#confirmPolls++;
-      if (this.#confirmPolls >= MIN_CONFIRM_POLLS && nowMs - this.#confirmSinceMs >= this.#confirmMs && fdsHeldFor(this.#confirmMs)) {
+      if (pastFloor && this.#confirmPolls >= MIN_CONFIRM_POLLS && nowMs - this.#confirmSinceMs >= this.#confirmMs && fdsHeldFor(this.#confirmMs)) {
+        this.#threadsBackMs ??= this.#confirmSinceMs;
         return { finished: true, evidence: 'threads-and-fd-floor', rule: 'confirmed', fds: totalFds, floorFds: floor };
       }
     } else {
@@ -208,10 +279,21 @@ export class ReloadCompletion {
       this.#confirmPolls = 0;
     }
     const threadsHeld = !this.#syscallsReadable || (this.#allIdleSinceMs !== undefined && nowMs - this.#allIdleSinceMs >= this.#settleMs);
-    if (fdsHeld && threadsHeld && nowMs - this.#startMs >= this.#settleMs) {
+    if (pastFloor && fdsHeld && threadsHeld && nowMs - this.#startMs >= this.#settleMs) {
+      this.#threadsBackMs ??= this.#allIdleSinceMs ?? this.#startMs;
       return { finished: true, evidence: this.#syscallsReadable ? 'threads-and-fd-floor' : 'fd-floor-only', rule: 'settle-window', fds: totalFds, floorFds: floor };
     }
     return { finished: false, busy };
+  }
+
+  /**
+   * How long this reload was seen to take, from the signal: to the later of
+   * the threads' return to idle (the streak that first finished it) and the
+   * last move of the fd floor. Undefined until it first finished.
+   */
+  get reloadMs(): number | undefined {
+    if (this.#threadsBackMs === undefined) return undefined;
+    return Math.max(this.#threadsBackMs, this.#fdMoveMs ?? this.#startMs) - this.#startMs;
   }
 
   /** The fd count (unchanged since) and its floor over the last window (unchanged since); returns the floor. */
@@ -224,10 +306,18 @@ export class ReloadCompletion {
     while (this.#fds.length > 1 && (this.#fds[0] as { atMs: number }).atMs < nowMs - this.#settleMs) this.#fds.shift();
     const floor = Math.min(...this.#fds.map((s) => s.fds));
     if (floor !== this.#floor) {
+      if (this.#floor !== undefined) this.#fdMoveMs = floor > this.#floor ? this.#reachedMs(floor) : nowMs;
       this.#floor = floor;
       this.#floorSinceMs = nowMs;
     }
     return floor;
+  }
+
+  /** Since when the count has stayed at or above `floor` (within the window): when a rise of the floor happened. */
+  #reachedMs(floor: number): number {
+    let i = this.#fds.length - 1;
+    while (i > 0 && (this.#fds[i - 1] as { fds: number }).fds >= floor) i--;
+    return (this.#fds[i] as { atMs: number }).atMs;
   }
 
   /**
@@ -253,15 +343,24 @@ export class ReloadCompletion {
       }
       // `t` (tracing stop): held by a tracer in the middle of a call (under --attribute, strace recording a traced call), not idle.
       const asleep = typeof t.syscall === 'number' && t.state !== 'R' && t.state !== 't';
-      const atIdleSite = asleep && (idle === undefined || idle.includes(t.syscall));
-      if (atIdleSite && !cpuAdvancing) {
+      const inWait = asleep && (idle === undefined || idle.includes(t.syscall) || IDLE_WAITS.has(t.syscall as number));
+      const inHandler = inWait && !cpuAdvancing && this.#inHandler(t);
+      if (inWait && !cpuAdvancing && !inHandler) {
         track.backIdle = true;
         continue;
       }
       threadsIdle = false;
-      busy.push({ pid: t.pid, tid: t.tid, comm: t.comm, now: t.syscall, idle, sinceMs: track.siteSinceMs, sinceSignal: !track.backIdle, cpuAdvancing });
+      busy.push({ pid: t.pid, tid: t.tid, comm: t.comm, now: t.syscall, idle, sinceMs: track.siteSinceMs, sinceSignal: !track.backIdle, cpuAdvancing, ...(inHandler ? { inHandler } : {}) });
     }
     return { threadsIdle, unjudged, busy };
+  }
+
+  /** The thread blocks the reload signal now and did not at the baseline: it is running the signal's handler (or stuck in it). */
+  #inHandler(t: ThreadReading): boolean {
+    const was = this.#baseline.get(t.tid)?.sigBlk;
+    if (this.#signo === undefined || this.#blockedOf === undefined || was === undefined) return false;
+    const now = this.#blockedOf(t.pid, t.tid);
+    return now !== undefined && hasSignal(now, this.#signo) && !hasSignal(BigInt(`0x${was}`), this.#signo);
   }
 
   /** The thread's track: where it has been since when, and whether its CPU time moved since the last poll. */
@@ -292,7 +391,7 @@ export class ReloadCompletion {
 export function notFinishedSentence(reload: number, busy: readonly BusyThread[], lastMs: number, fallback = 'the fd count never held still'): string {
   if (busy.length === 0) return `reload ${reload} did not finish: ${fallback}`;
   const shown = busy.slice(0, 3).map((b) => {
-    const where = b.now === 'running' ? 'running code' : `stuck in ${syscallName(b.now)}`;
+    const where = b.now === 'running' ? 'running code' : `stuck in ${syscallName(b.now)}${b.inHandler ? ' inside the signal handler' : ''}`;
     const since = b.sinceSignal ? 'since the signal' : `for the last ${Math.round(lastMs - b.sinceMs)} ms`;
     const idle = b.idle === undefined ? '' : ` (idle in ${b.idle.map((i) => syscallName(i)).join(' or ')})`;
     return `thread ${b.tid} (${b.comm}) ${where} ${since}${idle}${b.cpuAdvancing && b.now !== 'running' ? ', CPU time advancing' : ''}`;
@@ -317,10 +416,37 @@ export interface AwaitReloadOptions extends TreeOptions {
   /** When the signal was sent (performance.now()); default: now. */
   signalSentAtMs?: number;
   abort?: AbortSignal;
+  /** The reload signal's number: a thread asleep with it newly blocked (SigBlk) is inside its handler, not idle. */
+  signo?: number;
+  /** Not finished before this long after the signal: what a calibrated reload of this program takes. */
+  minMs?: number;
+  /** Calibrate on this reload: once it looks finished, keep watching for `calibrationWindowMs` of what it was seen to take. */
+  calibrate?: boolean;
+}
+
+/** A calibration's outcome: what the reload took and how long everything held after it. */
+export interface Calibration {
+  /** From the signal to the last move (see ReloadCompletion.reloadMs). */
+  reloadMs: number;
+  /** How long the fd floor and the threads were watched holding after that. */
+  heldMs: number;
+  /** The window asked for; `heldMs` is shorter when the fd floor kept moving until the settle timeout plus the longest window. */
+  windowMs: number;
 }
 
 export type ReloadFinished =
-  | { finished: true; evidence: CompletionEvidence; rule: CompletionRule; /** from the signal to the finish */ waitedMs: number; fds: number; polls: number }
+  | {
+      finished: true;
+      evidence: CompletionEvidence;
+      rule: CompletionRule;
+      /** from the signal to the finish (with `calibrate`: to the end of the calibration) */ waitedMs: number;
+      fds: number;
+      polls: number;
+      /** From the signal to the last move seen (ReloadCompletion.reloadMs). */
+      reloadMs: number;
+      /** With `calibrate`. */
+      calibration?: Calibration;
+    }
   | { finished: false; reason: 'timeout' | 'gone' | 'aborted'; sentence: string; busy: BusyThread[]; waitedMs: number; polls: number };
 
 /**
@@ -331,10 +457,22 @@ export type ReloadFinished =
 export async function awaitReloadFinished(options: AwaitReloadOptions): Promise<ReloadFinished> {
   const view = viewOf(options);
   const startMs = options.signalSentAtMs ?? view.now();
-  const completion = new ReloadCompletion(options.baseline, { settleMs: options.settleMs, startMs, confirmMs: options.confirmMs });
+  const { signo } = options;
+  const completion = new ReloadCompletion(options.baseline, {
+    settleMs: options.settleMs,
+    startMs,
+    confirmMs: options.confirmMs,
+    minMs: options.minMs,
+    signo,
+    blockedOf: signo === undefined ? undefined : (pid, tid) => {
+      const status = view.status(pid, tid);
+      return status === undefined ? undefined : statusMask(status, 'SigBlk');
+    },
+  });
   const walker = new TreeWalker(options.rootPid, options);
   let polls = 0;
   let pollCostMs = 0;
+  let firstFinishMs: number | undefined;
   for (;;) {
     const now = view.now();
     const tree = walker.walk();
@@ -347,13 +485,63 @@ export async function awaitReloadFinished(options: AwaitReloadOptions): Promise<
     const status = completion.observe(now, readThreads(tree.map((p) => p.pid), undefined, view), total);
     polls++;
     pollCostMs = view.now() - now;
-    if (status.finished) return { finished: true, evidence: status.evidence, rule: status.rule, waitedMs: now - startMs, fds: status.fds, polls };
-    if (options.abort?.aborted) return { finished: false, reason: 'aborted', sentence: `reload ${options.reload} aborted`, busy: status.busy, waitedMs: now - startMs, polls };
-    if (now - startMs > options.timeoutMs) {
-      return { finished: false, reason: 'timeout', sentence: notFinishedSentence(options.reload, status.busy, now, `the fd count did not hold for ${options.settleMs} ms within ${options.timeoutMs} ms`), busy: status.busy, waitedMs: now - startMs, polls };
+    if (status.finished) {
+      const reloadMs = completion.reloadMs ?? now - startMs;
+      const done = { finished: true as const, evidence: status.evidence, rule: status.rule, waitedMs: now - startMs, fds: status.fds, polls, reloadMs };
+      if (!options.calibrate) return done;
+      firstFinishMs ??= now;
+      const windowMs = calibrationWindowMs(reloadMs);
+      const heldMs = now - startMs - reloadMs;
+      // A floor that keeps moving would move the window forever: the settle timeout plus the longest window bounds it.
+      if (heldMs >= windowMs || now - startMs > options.timeoutMs + calibrationWindowMs(Infinity)) return { ...done, calibration: { reloadMs, heldMs, windowMs } };
+    }
+    if (options.abort?.aborted) return { finished: false, reason: 'aborted', sentence: `reload ${options.reload} aborted`, busy: [...completion.busy], waitedMs: now - startMs, polls };
+    if (now - startMs > options.timeoutMs && (firstFinishMs === undefined || now - startMs > options.timeoutMs + calibrationWindowMs(Infinity))) {
+      return { finished: false, reason: 'timeout', sentence: notFinishedSentence(options.reload, completion.busy, now, `the fd count did not hold for ${options.settleMs} ms within ${options.timeoutMs} ms`), busy: [...completion.busy], waitedMs: now - startMs, polls };
     }
     // A big tree makes a poll cost milliseconds: sleep at least as long as it took, so polling stays under half a core.
-    await view.sleep(Math.max(options.pollMs ?? 2, pollCostMs));
+    // Calibrating, the reload looked finished already: a poll every 10 ms is enough to see it move again.
+    await view.sleep(Math.max(firstFinishMs === undefined ? (options.pollMs ?? 2) : 10, pollCostMs));
+  }
+}
+
+export interface LateFdsOptions extends TreeOptions {
+  rootPid: number;
+  /** How long to watch. */
+  windowMs: number;
+  /** The floor is the minimum fd count over this long (churn cannot raise it). */
+  settleMs: number;
+  /** The tree's fd count when the run looked finished. */
+  fdsAtFinish: number;
+  pollMs?: number;
+  abort?: AbortSignal;
+}
+
+/**
+ * The confirmation window at the end of a run: watches the tree's fd count
+ * for `windowMs` and returns by how much its floor (the minimum over the last
+ * `settleMs`) ended above the count when the run looked finished: fds that
+ * arrived late and stayed. Churn (an fd opened and closed again) does not count.
+ */
+export async function watchForLateFds(options: LateFdsOptions): Promise<{ lateFds: number; lastMoveMs: number; aborted: boolean }> {
+  const view = viewOf(options);
+  const walker = new TreeWalker(options.rootPid, options);
+  const startMs = view.now();
+  const seen: { atMs: number; fds: number }[] = [];
+  let lastMoveMs = 0;
+  for (;;) {
+    const now = view.now();
+    let total = 0;
+    for (const p of walker.walk()) {
+      const dir = view.fdDir(p.pid, p.state);
+      if (dir) total += view.countFds(dir);
+    }
+    if (seen.length > 0 && (seen.at(-1) as { fds: number }).fds !== total) lastMoveMs = now - startMs;
+    seen.push({ atMs: now, fds: total });
+    while (seen.length > 1 && (seen[0] as { atMs: number }).atMs < now - options.settleMs) seen.shift();
+    if (options.abort?.aborted) return { lateFds: 0, lastMoveMs, aborted: true };
+    if (now - startMs >= options.windowMs) return { lateFds: Math.min(...seen.map((s) => s.fds)) - options.fdsAtFinish, lastMoveMs, aborted: false };
+    await view.sleep(options.pollMs ?? 10);
   }
 }
 

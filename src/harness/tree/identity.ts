@@ -7,6 +7,14 @@
  * (or seen again after being absent from the sample before: the same
  * identity closed and opened again is a new fd); a survivor is one still
  * open in the last sample. `survivors()` is pure.
+ *
+ * A survivor that replaced an fd open since the start is not counted: one of
+ * the same process and kind that was in the baseline sample and closed in the
+ * same reload (a log reopened once, a bounded cache's one entry swapped).
+ * That process holds no more fds of that kind than at the start, so it is not
+ * a leak, whereas a per-reload leak adds one at every reload. Only baseline
+ * fds count as replaced: an fd a reload opened and a later reload closed is
+ * churn, and crediting it would hide a leak that runs next to a reopen.
  */
 import { countKinds, type FdKind, type KindCounts } from '../../fdprobe/kinds.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
@@ -98,6 +106,8 @@ export interface ReloadSurvivors {
   opened: number;
   /** Of those, still open in the last sample. */
   survived: number;
+  /** Of the survivors, those that replaced an fd open since the start (same process and kind, closed in this reload): not counted. */
+  replaced: number;
   /** Kinds of the survivors. */
   survivedKinds: KindCounts;
   /** Whether this reload is in the counted part (had time to be cleaned up). */
@@ -115,8 +125,10 @@ export interface ProcessSurvivors {
 export interface SurvivorReport {
   /** Reloads 1..reloadsCounted are counted: the first `countedFraction` of the run, rounded down, at least 1. */
   reloadsCounted: number;
-  /** Survivors first seen in a counted reload. */
+  /** Survivors first seen in a counted reload, less those that replaced an fd open since the start. */
   survivorsCounted: number;
+  /** Survivors of counted reloads that replaced an fd open since the start (not in survivorsCounted). */
+  survivorsReplaced: number;
   /** survivorsCounted / reloadsCounted: 0 for transient fds, churn and rotating caches; ≥ 1 for a real leak. */
   survivorsPerReload: number;
   /** Counted reloads with at least one survivor. */
@@ -145,15 +157,19 @@ export function survivors(firstSeen: FirstSeen, last: Iterable<FdIdentity>, relo
   const byPid = new Map<number, FdIdentity[]>();
   const countedKinds: FdKind[] = [];
   let survivorsCounted = 0;
+  let survivorsReplaced = 0;
   let reloadsWithSurvivors = 0;
   const grouped = firstSeen.byReload();
+  const closedAt = baselineClosedAt(grouped.get(0) ?? [], reloads);
   for (let reload = 1; reload <= reloads; reload++) {
     const opened = grouped.get(reload) ?? [];
-    const kept = opened.filter((inc) => inc.current && open.has(identityKey(inc.id))).map((inc) => inc.id);
+    const survived = opened.filter((inc) => inc.current && open.has(identityKey(inc.id))).map((inc) => inc.id);
+    const { kept, replaced } = splitReplacements(survived, closedAt.get(reload));
     const counted = reload <= reloadsCounted;
-    byReload.push({ reload, opened: opened.length, survived: kept.length, survivedKinds: countKinds(kept.map((k) => k.kind)), counted });
+    byReload.push({ reload, opened: opened.length, survived: survived.length, replaced: replaced.length, survivedKinds: countKinds(survived.map((k) => k.kind)), counted });
     if (!counted) continue;
     survivorsCounted += kept.length;
+    survivorsReplaced += replaced.length;
     if (kept.length > 0) reloadsWithSurvivors++;
     for (const id of kept) {
       countedKinds.push(id.kind);
@@ -168,12 +184,45 @@ export function survivors(firstSeen: FirstSeen, last: Iterable<FdIdentity>, relo
   return {
     reloadsCounted,
     survivorsCounted,
+    survivorsReplaced,
     survivorsPerReload: reloadsCounted ? survivorsCounted / reloadsCounted : 0,
     reloadsWithSurvivors,
     survivedKinds: countKinds(countedKinds),
     byReload,
     byProcess,
   };
+}
+
+/** `pid kind` → how many baseline fds of it closed, per reload (closed in reload k: last seen in the sample after reload k − 1). */
+function baselineClosedAt(baseline: readonly Incarnation[], lastReload: number): Map<number, Map<string, number>> {
+  const out = new Map<number, Map<string, number>>();
+  for (const inc of baseline) {
+    // Seen in the last sample: not closed.
+    if (inc.lastSeen >= lastReload) continue;
+    const reload = inc.lastSeen + 1;
+    let byKind = out.get(reload);
+    if (!byKind) out.set(reload, (byKind = new Map()));
+    const key = `${inc.id.pid} ${inc.id.kind}`;
+    byKind.set(key, (byKind.get(key) ?? 0) + 1);
+  }
+  return out;
+}
+
+/** The survivors of one reload that replaced a baseline fd closed in it (same process and kind, one for one), and the rest. */
+function splitReplacements(survived: readonly FdIdentity[], closed: Map<string, number> | undefined): { kept: FdIdentity[]; replaced: FdIdentity[] } {
+  if (!closed) return { kept: [...survived], replaced: [] };
+  const left = new Map(closed);
+  const kept: FdIdentity[] = [];
+  const replaced: FdIdentity[] = [];
+  for (const id of survived) {
+    const key = `${id.pid} ${id.kind}`;
+    const n = left.get(key) ?? 0;
+    if (n > 0) {
+      left.set(key, n - 1);
+      replaced.push(id);
+    } else kept.push(id);
+  }
+  return { kept, replaced };
 }
 
 /** "reload 3: +2 pipe, still open" for one line of the table; "reload 3: nothing new still open" when none survived. */

@@ -116,10 +116,11 @@ export class TreeSampler {
     return {
       reloadsCounted: report.reloadsCounted,
       survivorsCounted: report.survivorsCounted,
+      ...(report.survivorsReplaced > 0 ? { survivorsReplaced: report.survivorsReplaced } : {}),
       survivorsPerReload: round(report.survivorsPerReload),
       reloadsWithSurvivors: report.reloadsWithSurvivors,
       survivedKinds: report.survivedKinds,
-      byReload: report.byReload.slice(0, MAX_SURVIVOR_LINES),
+      byReload: report.byReload.slice(0, MAX_SURVIVOR_LINES).map(({ replaced, ...line }) => (replaced > 0 ? { ...line, replaced } : line)),
       byReloadNotShown: Math.max(0, report.byReload.length - MAX_SURVIVOR_LINES),
       byProcess: report.byProcess.slice(0, MAX_SAMPLE_PROCESSES).map((p) => ({ pid: p.pid, command: commands.get(p.pid) ?? `pid ${p.pid}`, survived: p.survived, perReload: round(p.perReload), survivedKinds: p.survivedKinds })),
     };

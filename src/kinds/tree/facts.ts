@@ -75,6 +75,13 @@ export function survivorStrip(run: RunDocument): string | null {
   return s.byReload.map((r) => (!r.counted ? '░' : r.survived > 0 ? '█' : '·')).join('');
 }
 
+/** "; reload 1 took 300 ms (then held 3000 ms), so each later one was given at least 600 ms; 3000 ms watched after the last for late fds". */
+function calibrationWords(c: NonNullable<RunDocument['tree']>['calibration']): string {
+  if (!c) return '';
+  const end = c.endWindowMs === undefined ? '' : `; ${Math.round(c.endWindowMs)} ms watched after the last for late fds`;
+  return `; reload 1 took ${Math.round(c.reloadMs)} ms (then held ${Math.round(c.heldMs)} ms), so each later one was given at least ${Math.round(c.floorMs)} ms${end}`;
+}
+
 /** watch: rows on the tree (where the signal went, how a reload was known finished, what was measured, what grew); none for older documents. */
 export function treeRows(run: RunDocument): [string, string][] {
   const t = run.tree;
@@ -86,7 +93,7 @@ export function treeRows(run: RunDocument): [string, string][] {
   rows.push([
     'completion',
     t.completion === 'threads-and-fd-floor'
-      ? `every thread back where it idled, then the fd floor held for a short confirmation (the settle window where a thread could not be judged)${deliveries.length ? `; delivered in p50 ${percentile(deliveries, 50)} ms` : ''}`
+      ? `every thread parked in one of its waits with its CPU time still, then the fd floor held for a short confirmation (the settle window where a thread could not be judged)${calibrationWords(t.calibration)}${deliveries.length ? `; delivered in p50 ${percentile(deliveries, 50)} ms` : ''}`
       : `the fd floor alone: ${visibleLine(t.completionNote ?? 'thread evidence unreadable')}`,
   ]);
   if (t.keeperNote) rows.push(['keeper', visibleLine(t.keeperNote)]);

@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   addIdleReadings,
   awaitReloadFinished,
+  calibrationWindowMs,
   type IdleBaseline,
   idleBaselineOf,
   notFinishedSentence,
@@ -18,7 +19,7 @@ import { awaitDelivery } from '../../../src/harness/tree/delivery.js';
 import { countTreeFds } from '../../../src/harness/tree/tree.js';
 import { compiled, readyToReload, service, start, stopAll } from './support.js';
 
-const { bin, cleanup } = compiled(['deadlocks-in-hup-handler']);
+const { bin, cleanup } = compiled(['deadlocks-in-hup-handler', 'leaks-eventfd-after-300ms-idle-sleep']);
 afterEach(stopAll);
 afterAll(cleanup);
 
@@ -47,13 +48,70 @@ describe('ReloadCompletion (pure)', () => {
     expect(status).toMatchObject({ finished: true, floorFds: 20 });
   });
 
-  it('a thread stuck in futex instead of its idle pause never finishes, and is named', () => {
-    const c = new ReloadCompletion(baseline(), { settleMs: 20, startMs: 0 });
+  // Issue 18 item 2: futex is a wait any thread may park in; stuck there means inside the handler (the signal newly in SigBlk).
+  it('a thread in futex inside the SIGHUP handler (SIGHUP newly blocked) never finishes, and is named', () => {
+    const base: IdleBaseline = new Map([[10, { syscalls: [PAUSE], wchan: '__do_sys_pause', state: 'S', sigBlk: '0000000000000000' }]]);
+    const c = new ReloadCompletion(base, { settleMs: 20, startMs: 0, confirmMs: 15, signo: 1, blockedOf: () => 1n });
     let status;
     for (let t = 2; t <= 500; t += 2) status = c.observe(t, [reading({ syscall: FUTEX, comm: 'deadlocks' })], 8);
     expect(status?.finished).toBe(false);
+    expect(c.busy[0]?.inHandler).toBe(true);
     if (process.arch !== 'x64') return;
-    expect(notFinishedSentence(1, c.busy, 500)).toBe('reload 1 did not finish: thread 10 (deadlocks) stuck in futex since the signal (idle in pause)');
+    expect(notFinishedSentence(1, c.busy, 500)).toBe('reload 1 did not finish: thread 10 (deadlocks) stuck in futex inside the signal handler since the signal (idle in pause)');
+  });
+
+  it('a thread that blocked SIGHUP already at the baseline (it takes it in sigwait) is not read as inside the handler', () => {
+    const base: IdleBaseline = new Map([[10, { syscalls: [PAUSE], wchan: '0', state: 'S', sigBlk: '0000000000000001' }]]);
+    const c = new ReloadCompletion(base, { settleMs: 1000, startMs: 0, confirmMs: 15, signo: 1, blockedOf: () => 1n });
+    let status;
+    for (let t = 2; t <= 40 && !status?.finished; t += 2) status = c.observe(t, [reading({ syscall: FUTEX })], 8);
+    expect(status).toMatchObject({ finished: true, rule: 'confirmed' });
+  });
+
+  it('Tokio workers that trade idle roles (futex <-> epoll_wait) with their CPU time still are idle: the reload finishes', () => {
+    const EPOLL_WAIT = 232;
+    const workers: IdleBaseline = new Map([
+      [10, { syscalls: [EPOLL_WAIT], wchan: 'do_epoll_wait', state: 'S', sigBlk: '0' }],
+      [11, { syscalls: [FUTEX], wchan: 'futex_do_wait', state: 'S', sigBlk: '0' }],
+    ]);
+    const c = new ReloadCompletion(workers, { settleMs: 1000, startMs: 0, confirmMs: 15, signo: 1, blockedOf: () => 0n });
+    const swapped = [reading({ tid: 10, syscall: FUTEX, comm: 'tokio-runtime-w' }), reading({ tid: 11, syscall: EPOLL_WAIT, comm: 'tokio-runtime-w' })];
+    let status;
+    let t = 0;
+    for (t = 2; t <= 100 && !status?.finished; t += 2) status = c.observe(t, swapped, 30);
+    expect(status).toMatchObject({ finished: true, rule: 'confirmed' });
+    expect(t).toBeLessThan(30);
+  });
+
+  it('a thread in a wait that is not a parking one (clock_nanosleep, where it idled in pause) is still busy: a reload sleeps there', () => {
+    const c = new ReloadCompletion(baseline(), { settleMs: 50, startMs: 0, confirmMs: 15 });
+    let status;
+    for (let t = 2; t <= 300; t += 2) status = c.observe(t, [reading({ syscall: 230 })], 8);
+    expect(status?.finished).toBe(false);
+  });
+
+  it('minMs: not finished before the calibrated floor, however idle the threads look', () => {
+    const c = new ReloadCompletion(baseline(), { settleMs: 1000, startMs: 0, confirmMs: 15, minMs: 300 });
+    let status;
+    let t = 0;
+    for (t = 2; t <= 400 && !status?.finished; t += 2) status = c.observe(t, [reading({})], 8);
+    expect(status).toMatchObject({ finished: true, rule: 'confirmed' });
+    expect(t).toBeGreaterThan(300);
+  });
+
+  it('reloadMs: an fd that arrives 300 ms after the signal, with the threads idle all along, dates the reload at 300 ms', () => {
+    const c = new ReloadCompletion(baseline(), { settleMs: 100, startMs: 0, confirmMs: 15 });
+    let first: number | undefined;
+    for (let t = 2; t <= 600; t += 2) {
+      const status = c.observe(t, [reading({})], t < 300 ? 8 : 9);
+      if (status.finished) first ??= t;
+    }
+    expect(first).toBeLessThan(30);
+    expect(c.reloadMs).toBe(300);
+  });
+
+  it('calibrationWindowMs: at least 1 s, 10x what the reload took, at most 10 s', () => {
+    expect([calibrationWindowMs(5), calibrationWindowMs(300), calibrationWindowMs(5000)]).toEqual([1000, 3000, 10_000]);
   });
 
   it('without readable syscall files, the fd floor alone decides and says so', () => {
@@ -134,7 +192,7 @@ async function reload(pid: number, base: IdleBaseline, k: number, settleMs: numb
   process.kill(pid, 'SIGHUP');
   const delivered = await awaitDelivery(pid, 'SIGHUP');
   expect(delivered.outcome).toBe('delivered');
-  return awaitReloadFinished({ rootPid: pid, baseline: base, reload: k, settleMs, timeoutMs, signalSentAtMs: sentAt });
+  return awaitReloadFinished({ rootPid: pid, baseline: base, reload: k, settleMs, timeoutMs, signalSentAtMs: sentAt, signo: 1 });
 }
 
 async function baselineOf(pid: number, quietMs = 100) {
@@ -148,14 +206,14 @@ async function baselineOf(pid: number, quietMs = 100) {
 }
 
 describe('awaitReloadFinished on real programs', () => {
-  it('a deadlocked handler: "reload 1 did not finish: thread T stuck in futex since the signal"', async () => {
+  it('a deadlocked handler: "reload 1 did not finish: thread T stuck in futex inside the signal handler since the signal"', async () => {
     const child = start([bin('deadlocks-in-hup-handler')]);
     const base = await baselineOf(child.pid);
     const result = await reload(child.pid, base, 1, 50, 600);
     expect(result.finished).toBe(false);
     if (result.finished) return;
     expect(result.reason).toBe('timeout');
-    expect(result.sentence).toMatch(new RegExp(`^reload 1 did not finish: thread ${child.pid} \\(deadlocks-in-hu\\) stuck in (futex|syscall \\d+) since the signal \\(idle in (clock_nanosleep|syscall \\d+)\\)$`));
+    expect(result.sentence).toMatch(new RegExp(`^reload 1 did not finish: thread ${child.pid} \\(deadlocks-in-hu\\) stuck in (futex|syscall \\d+) inside the signal handler since the signal \\(idle in (clock_nanosleep|syscall \\d+)\\)$`));
   });
 
   it('a reload that takes 300 ms: each one is waited for, so the growth is exact (2 fds per reload)', async () => {
@@ -198,6 +256,34 @@ describe('awaitReloadFinished on real programs', () => {
       expect(result.waitedMs).toBeGreaterThanOrEqual(300);
       expect(countTreeFds(child.pid).totalFds - before).toBe(2 * k);
     }
+  });
+
+  // Issue 18 item 1: the slow part of the reload is a sleep in the very syscall the thread idles in.
+  it('a reload that sleeps 300 ms where it idles, then opens an eventfd: calibrated on reload 1, each later one is waited for', async () => {
+    const child = start([bin('leaks-eventfd-after-300ms-idle-sleep')]);
+    const base = await baselineOf(child.pid);
+    const before = countTreeFds(child.pid).totalFds;
+    const run = (k: number, extra: { calibrate?: boolean; minMs?: number }) => {
+      const sentAt = performance.now();
+      process.kill(child.pid, 'SIGHUP');
+      return awaitReloadFinished({ rootPid: child.pid, baseline: base, reload: k, settleMs: 100, confirmMs: 15, timeoutMs: 5000, signalSentAtMs: sentAt, signo: 1, ...extra });
+    };
+    const first = await run(1, { calibrate: true });
+    expect(first.finished).toBe(true);
+    if (!first.finished) return;
+    // Dated by the start of the poll that saw the eventfd: a few ms before it under load.
+    expect(first.calibration?.reloadMs).toBeGreaterThanOrEqual(250);
+    expect(first.calibration?.heldMs).toBeGreaterThanOrEqual(10 * (first.calibration?.reloadMs ?? 0));
+    expect(countTreeFds(child.pid).totalFds - before).toBe(1);
+    for (let k = 2; k <= 3; k++) {
+      const result = await run(k, { minMs: 2 * first.reloadMs });
+      expect(result).toMatchObject({ finished: true, rule: 'confirmed' });
+      expect(countTreeFds(child.pid).totalFds - before).toBe(k);
+    }
+    // Without the floor, the thread back in its idle clock_nanosleep reads as finished before the eventfd comes.
+    const unfloored = await run(4, {});
+    expect(unfloored).toMatchObject({ finished: true });
+    expect(countTreeFds(child.pid).totalFds - before).toBe(3);
   });
 
   it('a service that churns a temp file every 10 ms still finishes each reload (the floor holds)', async () => {

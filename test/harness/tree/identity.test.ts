@@ -57,6 +57,35 @@ describe('survivors (pure)', () => {
     expect(run(samples).survivorsPerReload).toBe(0);
   });
 
+  // Issue 18 item 10: one fd replaced once in 6 reloads gave 0.25/reload and FAIL.
+  it('one fd open since the start, replaced once (new fd opened, old closed, in reload 2 of 6): a replacement, not counted', () => {
+    const log = (fd: number, ino: number): FdIdentity => ({ pid: 1, fd, kind: 'file', object: `/var/log/x.log@0:${ino}` });
+    const samples = [[...base, log(3, 7)], [...base, log(3, 7)]];
+    for (let k = 2; k <= 6; k++) samples.push([...base, log(4, 8)]);
+    const report = run(samples);
+    expect(report).toMatchObject({ reloadsCounted: 4, survivorsCounted: 0, survivorsReplaced: 1, survivorsPerReload: 0, reloadsWithSurvivors: 0 });
+    expect(report.byReload[1]).toMatchObject({ reload: 2, opened: 1, survived: 1, replaced: 1, counted: true });
+    expect(report.byProcess).toEqual([]);
+  });
+
+  it('a leak next to a reopen every reload (the previous reload’s log closed, a new log and a leaked pipe kept): only the baseline log’s first replacement is forgiven', () => {
+    const samples: FdIdentity[][] = [[...base, { pid: 1, fd: 3, kind: 'file', object: '/log@0:1' }]];
+    const leaked: FdIdentity[] = [];
+    for (let k = 1; k <= 8; k++) {
+      leaked.push({ pid: 1, fd: 10 + k, kind: 'file', object: `/leak@0:${100 + k}` });
+      samples.push([...base, { pid: 1, fd: 4 + (k % 2), kind: 'file', object: `/log@0:${1 + k}` }, ...leaked]);
+    }
+    const report = run(samples);
+    expect(report).toMatchObject({ reloadsCounted: 6, survivorsReplaced: 1, survivorsCounted: 5 });
+    expect(report.survivorsPerReload).toBeCloseTo(5 / 6);
+  });
+
+  it('a per-reload leak of the same kind as a baseline fd that never closes: every survivor counts', () => {
+    const samples = [base];
+    for (let k = 1; k <= 8; k++) samples.push([...(samples[k - 1] as FdIdentity[]), pipe(1, 2 + k, 100 + k)]);
+    expect(run(samples)).toMatchObject({ survivorsCounted: 6, survivorsReplaced: 0, survivorsPerReload: 1 });
+  });
+
   it('an identity absent from one sample and back in the next is a new fd (recycled fd number and inode)', () => {
     const again = pipe(1, 3, 9);
     const report = run([base, [...base, again], base, [...base, again], [...base, again]]);
