@@ -28,10 +28,10 @@ import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
 import { addIdleReadings, awaitReloadFinished, type BusyThread, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
 import { keeperUnavailable } from '../tree/keeper.js';
-import { synchronousWait } from '../tree/safety.js';
+import { refusedReceivers, synchronousWait } from '../tree/safety.js';
 import { TreeSampler } from '../tree/sampler.js';
 import { commandLine, countTreeFds, descendants, type TreeOptions, TreeWalker } from '../tree/tree.js';
-import { commOf, dispositionOf, sendReload, type SignalTo, takers } from './settle-signals.js';
+import { commOf, dispositionOf, noReloadCanRun, sendReload, type SignalTo, takers } from './settle-signals.js';
 
 export type { SignalTo } from './settle-signals.js';
 
@@ -213,9 +213,11 @@ class SettleLoop implements Strategy<MeasuredRun> {
       this.#child?.output.mark();
       this.#log?.mark();
     }
+    this.#tracerStillThere(k);
     this.#view.mark('signal', { reload: k });
     const sentAt = this.#view.now();
-    const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, takers: () => this.#takers(), view: this.#view });
+    const guard = this.plan.pid === undefined ? undefined : (pids: number[]) => this.#refuseHarm(k, pids);
+    const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, takers: () => this.#takers(), view: this.#view, guard });
     const deliveredMs = await this.#checkDelivery(k, sentTo);
     const settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
     // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
@@ -301,6 +303,27 @@ class SettleLoop implements Strategy<MeasuredRun> {
         ...(this.#survived ? { survivors: this.#survived } : {}),
       },
     });
+  }
+
+  /**
+   * --pid: a process may drop its handler at any reload (restore SIG_DFL),
+   * so every process the signal would reach is checked again before every
+   * send; one the signal would now harm ends the run before anything is sent.
+   */
+  #refuseHarm(k: number, pids: number[]): void {
+    const refused = refusedReceivers(pids, this.plan.signal, this.#view);
+    if (refused.length === 0) return;
+    const named = refused.map((r) => `${r.reason} (pid ${r.pid}: ${r.command})`).join('; ');
+    throw new RunEnded('no-handler', `reload ${k} was not sent: ${named}; it got no signal and was left running`);
+  }
+
+  /** --attribute: a tracer that died leaves the program untraced (its fds could no longer be attributed): named, and the run ends. */
+  #tracerStillThere(k: number): void {
+    for (const pid of this.plan.trace?.excluded ?? []) {
+      const state = this.#view.stat(pid)?.state;
+      if (state !== undefined && state !== 'Z' && state !== 'X') continue;
+      throw new RunEnded('probe-failed', `the tracer of --attribute (strace, pid ${pid}) is gone before reload ${k}: the program runs untraced from there, so what it opens could not be attributed`);
+    }
   }
 
   #alive(): boolean {
@@ -392,6 +415,10 @@ class SettleLoop implements Strategy<MeasuredRun> {
         );
       }
     }
+    const program = `the program (pid ${target}, ${commOf(target, this.#view)})`;
+    const who = this.#signalTo === 'program' ? `${program} has` : `${program} and every process of its tree have`;
+    const idle = this.#disposition === 'default' ? noReloadCanRun(this.plan.signal, who, this.#signalTo !== 'program' && this.#takers().length > 0) : null;
+    if (idle) throw new RunEnded('no-handler', idle);
     return handler.waited;
   }
 
@@ -430,7 +457,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
   /** Ends the run when reload k's signal was not taken: a gone program is its exit, anything else `not-delivered`. */
   async #checkDelivery(k: number, pids: number[]): Promise<number> {
     const { signal, trace } = this.plan;
-    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, signal, { timeoutMs: DELIVERY_TIMEOUT_MS, tracingStopIsTransient: trace !== undefined, view: this.#view })));
+    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, signal, { timeoutMs: DELIVERY_TIMEOUT_MS, tracingStopIsTransient: trace ? trace.excluded : false, view: this.#view })));
     for (const [i, r] of results.entries()) {
       if (r.outcome === 'delivered') continue;
       const pid = pids[i] as number;
