@@ -2,6 +2,7 @@
 // attaches to: the disposition of every process a signal would reach is checked before every send,
 // a process group is checked as a whole (repro and its ancestors are never in it), and a process
 // held by a tracer is said to be traced, by whom.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -145,5 +146,29 @@ describe('a traced process is said to be traced, and by whom', () => {
     expect(run?.end.detail).toMatch(new RegExp(`: the process is traced and held in a tracing stop \\(state t, thread ${target.pid}, by pid ${strace.pid} \\(strace -o /dev/null -p ${target.pid}\\)\\): SIGHUP (stays pending|cannot run a handler) until its tracer lets it run`));
     expect(run?.end.detail).not.toContain('SIGCONT');
     process.kill(strace.pid, 'SIGCONT');
+  });
+});
+
+describe('a program that kills its keeper does not outlive the run', () => {
+  // The interpreter itself, not a version manager's shim (which forks helpers of its own).
+  const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+
+  it('kill -9 $PPID; exec service: repro, the subreaper above the keeper, ends the service and says so (exit 4)', async () => {
+    const { exitCode, run } = await watch(['--reloads', '3', '--', 'sh', '-c', `kill -9 $PPID; exec ${python} ${service('leaks-pipe-per-hup.py')}`]);
+    expect(exitCode).toBe(4);
+    expect(run?.end.reason).toBe('child-exited');
+    expect(run?.end.detail).toMatch(/^the keeper \(pid \d+, repro's process between it and the program\) was killed by SIGKILL while the program ran \(not by repro\)/);
+    const program = run?.tree?.programPid as number;
+    expect(run?.tree?.keeperNote).toMatch(new RegExp(`^the keeper \\(pid \\d+\\) was killed by SIGKILL under the program, not by repro: .*repro, their subreaper, ended pid ${program} \\((sh -c kill|\\S*python3 \\S*leaks-pipe-per-hup.py)`));
+    expect(isAlive(program)).toBe(false);
+  });
+
+  it('... and what the program forked before it killed the keeper', async () => {
+    const { exitCode, run } = await watch(['--reloads', '3', '--', 'sh', '-c', `${python} ${service('leaks-pipe-per-hup.py')} & kill -9 $PPID; wait`]);
+    expect(exitCode).toBe(4);
+    const ended = [...(run?.tree?.keeperNote ?? '').matchAll(/pid (\d+) \(/g)].map((m) => Number(m[1]));
+    expect(ended).toHaveLength(2);
+    expect(run?.tree?.keeperNote).toMatch(new RegExp(`ended pid ${run?.tree?.programPid} \\(sh -c .*\\), pid \\d+ \\(\\S*python3 \\S*leaks-pipe-per-hup.py\\)$`));
+    for (const pid of ended) expect(isAlive(pid)).toBe(false);
   });
 });

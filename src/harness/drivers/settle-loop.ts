@@ -23,6 +23,7 @@ import type { ProcessView } from '../../proc/view.js';
 import type { ChildExit, MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
 import { processExists } from '../../util/process-exists.js';
 import { exitSentence, type LaunchedChild, type LaunchOptions } from '../launch.js';
+import type { Escaped } from '../tree/containment.js';
 import { LogFollower } from '../log-follower.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
 import { addIdleReadings, awaitReloadFinished, type BusyThread, type IdleBaseline, idleBaselineOf, readThreads, recordIdleBaseline, ReloadCompletion, type ThreadReading } from '../tree/completion.js';
@@ -138,6 +139,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
   #idle: IdleBaseline = new Map();
   #completionNote: string | undefined;
   #survived: SurvivorSummary | undefined;
+  /** What outlived a keeper killed under the tree, ended by repro at teardown (launch.ts). */
+  #escaped: Escaped[] = [];
 
   constructor(
     readonly plan: SettleLoopPlan,
@@ -174,6 +177,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
     this.#walker = new TreeWalker(this.#rootPid, this.#treeOptions);
     if (child && child.pid <= 0) throw new RunEnded('child-exited', await this.#exitDetail());
     if (child && !this.#keeper) this.#programPid = this.#target = child.pid;
+    void child?.tree?.escaped.then((escaped) => (this.#escaped = escaped));
     if (!child || !this.#keeper) return undefined;
     const abort = this.hooks.abort;
     const started = await programStarted(child.tree?.program, this.plan.readyTimeoutMs, abort);
@@ -276,11 +280,12 @@ class SettleLoop implements Strategy<MeasuredRun> {
     const logged = this.#log?.close();
     if (logged && !this.#emfileObserved && this.#inFlight > 0) this.#emfileObserved = { reload: this.#inFlight, evidence: ellipsis(logged.line), logFile: this.#log?.path };
     const completionNote = this.#completionNote;
+    const keeperNote = this.#keeperNote ?? escapedNote(child?.pid, exit, this.#escaped);
     const tree: WatchedTree = {
       signalTo: this.#signalTo,
       programPid: this.#programPid,
       ...(this.#signalTargetNote ? { signalTargetNote: this.#signalTargetNote } : {}),
-      ...(this.#keeperNote ? { keeperNote: this.#keeperNote } : {}),
+      ...(keeperNote ? { keeperNote } : {}),
       completion: completionNote ? 'fd-floor-only' : 'threads-and-fd-floor',
       ...(completionNote ? { completionNote } : {}),
       ...(this.#sampler as TreeSampler).processes(this.#survived),
@@ -340,7 +345,12 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (!child) return 'the process is gone';
     // An empty tree: the keeper is about to exit with the program's own status.
     for (let i = 0; i < 50 && child.isRunning() && descendants(this.#rootPid, this.#treeOptions).length === 0; i++) await delay(10);
-    if (!child.isRunning()) return exitSentence(await child.exited);
+    if (!child.isRunning()) {
+      const how = await child.exited;
+      // The keeper went before the program: something killed it under the tree (a program can kill its parent).
+      if (this.#keeper && !child.tree?.programExit()) return `the keeper (pid ${child.pid}, repro's process between it and the program) ${how.signal ? 'was ' : ''}${exitSentence(how)} while the program ran (not by repro)`;
+      return exitSentence(how);
+    }
     for (let i = 0; i < 30 && !child.tree?.programExit(); i++) await delay(10);
     const how = child.tree?.programExit();
     return how ? `the program (pid ${this.#programPid}) ${how.signal ? 'was ' : ''}${exitSentence(how)}` : 'the program is gone';
@@ -530,6 +540,15 @@ async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => bool
   return { disposition, waited };
 }
 
+
+/** What repro ended after the keeper was killed under the tree, in words; undefined when nothing escaped. */
+function escapedNote(keeperPid: number | undefined, exit: ChildExit | null, escaped: readonly Escaped[]): string | undefined {
+  if (escaped.length === 0) return undefined;
+  const how = exit ? `${exit.signal ? 'was ' : ''}${exitSentence(exit)}` : 'ended';
+  const named = escaped.slice(0, 4).map((e) => `pid ${e.pid} (${e.command})`);
+  const more = escaped.length > 4 ? ` and ${escaped.length - 4} more` : '';
+  return `the keeper (pid ${keeperPid}) ${how} under the program, not by repro: what it started would have outlived the run under init; repro, their subreaper, ended ${named.join(', ')}${more}`;
+}
 
 /** A log line as evidence: at most 500 characters. */
 function ellipsis(line: string): string {
