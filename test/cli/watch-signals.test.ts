@@ -172,3 +172,20 @@ describe('a program that kills its keeper does not outlive the run', () => {
     for (const pid of ended) expect(isAlive(pid)).toBe(false);
   });
 });
+
+describe('a hot restart (--signal-to group; each signal forks the next generation, which inherits the fds, and the old one exits)', () => {
+  it('is followed through its group, and the inherited stdio and listener are not survivors (exit 0)', async () => {
+    const { exitCode, run } = await watch(['--reloads', '5', '--signal-to', 'group', '--', 'python3', service('hot-restarts-on-hup.py')]);
+    expect(exitCode, run?.end.detail).toBe(0);
+    expect(run?.end.reason).toBe('reloads-done');
+    expect(run?.survivors?.survivorsPerReload).toBe(0);
+    expect(run?.tree?.signalTargetNote).toMatch(/^the program \(pid \d+\) exited after a signal and its process group \d+ lived on in pid \d+ \(.*hot-restarts-on-hup.py\) by reload 2, a hot restart: signals went on to the group$/);
+  });
+
+  it('a generation that opens a pipe and keeps it is still a leak: 2 surviving per reload (exit 1)', async () => {
+    const { exitCode, run } = await watch(['--reloads', '5', '--signal-to', 'group', '--', 'python3', service('hot-restarts-on-hup.py'), '--leak']);
+    expect(exitCode, run?.end.detail).toBe(1);
+    expect(run?.survivors?.survivorsPerReload).toBe(2);
+    expect(run?.survivors?.byReload.map((r) => r.survived)).toEqual([2, 2, 2, 2, 2]);
+  });
+});

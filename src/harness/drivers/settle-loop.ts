@@ -136,6 +136,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
   /** Where a `program` signal goes: the program, or the daemon it left. */
   #target: number;
   #signalTargetNote: string | undefined;
+  /** --signal-to group: the group the signal goes to, kept when the program that led it exits (a hot restart). */
+  #pgid: number | undefined;
   #idle: IdleBaseline = new Map();
   #completionNote: string | undefined;
   #survived: SurvivorSummary | undefined;
@@ -205,6 +207,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (![...this.#idle.values()].every((s) => !s.syscalls.includes(null)) || this.#idle.size === 0) {
       this.#completionNote = 'the threads of the tree could not be read (/proc/PID/task/TID/syscall): the fd floor alone decided when a reload finished';
     }
+    if (this.#signalTo === 'group') this.#pgid = this.#view.stat(this.#target)?.pgid;
     await this.#takeSample(0, {});
     if (this.#disposition === 'ignored' && this.#signalTo === 'program') throw new RunEnded('signal-ignored', `the program ignores ${this.plan.signal} (SigIgn), so reloads cannot be tested`);
   }
@@ -218,10 +221,11 @@ class SettleLoop implements Strategy<MeasuredRun> {
       this.#log?.mark();
     }
     this.#tracerStillThere(k);
+    this.#followGeneration(k);
     this.#view.mark('signal', { reload: k });
     const sentAt = this.#view.now();
     const guard = this.plan.pid === undefined ? undefined : (pids: number[]) => this.#refuseHarm(k, pids);
-    const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, takers: () => this.#takers(), view: this.#view, guard });
+    const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, pgid: this.#pgid, takers: () => this.#takers(), view: this.#view, guard });
     const deliveredMs = await this.#checkDelivery(k, sentTo);
     const settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
     // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
@@ -320,6 +324,25 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (refused.length === 0) return;
     const named = refused.map((r) => `${r.reason} (pid ${r.pid}: ${r.command})`).join('; ');
     throw new RunEnded('no-handler', `reload ${k} was not sent: ${named}; it got no signal and was left running`);
+  }
+
+  /** A live process of the tree still in the signalled group, oldest first: the generation that took over. */
+  #nextGeneration(): number | undefined {
+    if (this.#pgid === undefined) return undefined;
+    const live = descendants(this.#rootPid, this.#treeOptions).filter((p) => p.state !== 'Z' && p.state !== 'X' && this.#view.stat(p.pid)?.pgid === this.#pgid);
+    live.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
+    return live[0]?.pid;
+  }
+
+  /** --signal-to group: the program exited in a reload and its group lives on (a hot restart): the target follows it. */
+  #followGeneration(k: number): void {
+    if (this.#pgid === undefined) return;
+    const state = this.#view.stat(this.#target)?.state;
+    if (state !== undefined && state !== 'Z' && state !== 'X') return;
+    const next = this.#nextGeneration();
+    if (next === undefined) return;
+    this.#signalTargetNote ??= `the program (pid ${this.#programPid}) exited after a signal and its process group ${this.#pgid} lived on in pid ${next} (${commandLine(next, commOf(next, this.#view), undefined, this.#view)}) by reload ${k}, a hot restart: signals went on to the group`;
+    this.#target = next;
   }
 
   /** --attribute: a tracer that died leaves the program untraced (its fds could no longer be attributed): named, and the run ends. */
@@ -471,6 +494,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
     for (const [i, r] of results.entries()) {
       if (r.outcome === 'delivered') continue;
       const pid = pids[i] as number;
+      // A hot restart: the generation that took the signal forked the next one into its group and exited.
+      if ((r.outcome === 'gone' || r.outcome === 'zombie') && this.#signalTo === 'group' && this.#nextGeneration() !== undefined) continue;
       if ((r.outcome === 'gone' || r.outcome === 'zombie') && pid === this.#target && this.#child) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
       if (r.outcome === 'gone' && !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
       throw new RunEnded('not-delivered', `reload ${k}: ${signal} was not delivered to pid ${pid} (${commOf(pid, this.#view)}): ${r.detail}`);

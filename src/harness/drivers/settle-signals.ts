@@ -35,6 +35,8 @@ export interface SendTo {
   signalTo: SignalTo;
   /** The program (or the daemon it left): where a `program` signal goes. */
   target: number;
+  /** --signal-to group: the group read at start (it outlives a leader that exits in a hot restart). */
+  pgid?: number;
   /** The processes of the tree that take the signal, read when they are needed. */
   takers: () => TreeProcess[];
   /** Where process groups are read. */
@@ -59,7 +61,7 @@ export function sendReload(k: number, to: SendTo): number[] {
     return [to.target];
   }
   if (to.signalTo === 'group') {
-    const pgid = to.view.stat(to.target)?.pgid;
+    const pgid = to.pgid ?? to.view.stat(to.target)?.pgid;
     if (pgid === undefined) throw new RunEnded('child-exited', `the process was gone before reload ${k}`);
     to.guard?.(groupMembers(pgid, to.view));
     kill(-pgid);

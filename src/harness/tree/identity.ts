@@ -37,14 +37,19 @@ export class FirstSeen {
   /** Earlier incarnations (closed, then the same identity seen again). */
   readonly #earlier: Incarnation[] = [];
   #lastReload: number | undefined;
+  /** The previous sample's pids, and its objects that name one open file description (an inode), with the reload each was first seen at. */
+  #previous = { pids: new Set<number>(), objects: new Map<string, number>() };
 
   /** Records the identities of the sample taken after signal `reload` (0: before any). */
   observe(reload: number, identities: Iterable<FdIdentity>): void {
     const previous = this.#lastReload;
+    const seen = { pids: new Set<number>(), objects: new Map<string, number>() };
     for (const id of identities) {
       const key = identityKey(id);
       const known = this.#first.get(key);
-      if (!known) this.#first.set(key, { reload, id, lastSeen: reload, current: true });
+      // A process new since the last sample holding an object the tree already had open inherited it at fork (a hot restart's stdio, its listener): it dates from then.
+      const inherited = !known && !this.#previous.pids.has(id.pid) && uniqueObject(id.object) ? this.#previous.objects.get(id.object) : undefined;
+      if (!known) this.#first.set(key, { reload: inherited ?? reload, id, lastSeen: reload, current: true });
       else {
         if (previous !== undefined && known.lastSeen < previous) {
           this.#earlier.push({ ...known, current: false });
@@ -53,8 +58,12 @@ export class FirstSeen {
         }
         known.lastSeen = reload;
       }
+      seen.pids.add(id.pid);
+      const from = (this.#first.get(key) as Incarnation).reload;
+      if (uniqueObject(id.object)) seen.objects.set(id.object, Math.min(from, seen.objects.get(id.object) ?? from));
     }
     this.#lastReload = reload;
+    this.#previous = seen;
   }
 
   /** Reload at which the current incarnation of `id` was first seen, or undefined. */
@@ -81,6 +90,11 @@ export class FirstSeen {
   get size(): number {
     return this.#first.size + this.#earlier.length;
   }
+}
+
+/** An object that names one open thing (a pipe's or socket's inode, a file's device and inode, an eventfd's id), not a kind shared by all (a bare anon inode). */
+function uniqueObject(object: string): boolean {
+  return /^(pipe|socket):\[\d+\]$/.test(object) || object.startsWith('/') || /#\d+$/.test(object) || /@\d+$/.test(object);
 }
 
 /** One life of an identity: from the sample it was first seen in; `current` when it is the latest one. */
