@@ -189,3 +189,21 @@ describe('a hot restart (--signal-to group; each signal forks the next generatio
     expect(run?.survivors?.byReload.map((r) => r.survived)).toEqual([2, 2, 2, 2, 2]);
   });
 });
+
+describe('--signal-to tree counts what each process received: a signal a master forwards is not delivered twice', () => {
+  it('a master that forwards HUP to its leaky worker: the worker is learnt to take it from the master, 2 fds per reload exactly (exit 1)', async () => {
+    const { exitCode, run } = await watch(['--reloads', '6', '--signal-to', 'tree', '--', 'python3', service('master-forwards-hup-to-leaky-worker.py')]);
+    expect(exitCode, run?.end.detail).toBe(1);
+    expect(run?.survivors?.survivorsPerReload).toBe(2);
+    expect(run?.survivors?.byReload.map((r) => r.survived)).toEqual([2, 2, 2, 2, 2, 2]);
+    const worker = run?.tree?.grew?.pid;
+    expect(run?.tree?.signalTargetNote).toMatch(new RegExp(`^pid ${worker} \\(python3\\) takes SIGHUP from its parent pid ${run?.tree?.programPid} \\(python3\\), which forwards it: sent only to the parent, so it reloads once per signal`));
+  });
+
+  it('a parent that does not forward: its child with a handler of its own still gets its own signal (4 fds per reload, exit 1)', async () => {
+    const { exitCode, run } = await watch(['--reloads', '6', '--signal-to', 'tree', '--', 'python3', '-c', 'import os, signal\npipes = []\nsignal.signal(signal.SIGHUP, lambda *_: pipes.append(os.pipe()))\nos.fork()\nwhile True:\n    signal.pause()']);
+    expect(exitCode, run?.end.detail).toBe(1);
+    expect(run?.survivors?.byReload.map((r) => r.survived)).toEqual([4, 4, 4, 4, 4, 4]);
+    expect(run?.tree?.signalTargetNote).toBeUndefined();
+  });
+});

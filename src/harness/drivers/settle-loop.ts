@@ -31,8 +31,8 @@ import { awaitDelivery } from '../tree/delivery.js';
 import { keeperUnavailable } from '../tree/keeper.js';
 import { refusedReceivers, synchronousWait } from '../tree/safety.js';
 import { TreeSampler } from '../tree/sampler.js';
-import { commandLine, countTreeFds, descendants, type TreeOptions, TreeWalker } from '../tree/tree.js';
-import { commOf, dispositionOf, noReloadCanRun, sendReload, type SignalTo, takers } from './settle-signals.js';
+import { commandLine, countTreeFds, descendants, type TreeOptions, type TreeProcess, TreeWalker } from '../tree/tree.js';
+import { activityOf, commOf, dispositionOf, nestedTakers, noReloadCanRun, sendReload, type SignalTo, takers } from './settle-signals.js';
 
 export type { SignalTo } from './settle-signals.js';
 
@@ -68,6 +68,8 @@ const POLL_MS = 2;
  */
 export const CONFIRM_MS = 15;
 const HANDLER_WAIT_MS = 1000;
+/** How long a nested taker is watched with no signal sent, to know whether it wakes on its own. */
+const FORWARD_QUIET_MS = 100;
 /** A signal still pending after this long is not delivered (blocked, or a thread that never runs). */
 const DELIVERY_TIMEOUT_MS = 1000;
 
@@ -136,6 +138,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
   /** Where a `program` signal goes: the program, or the daemon it left. */
   #target: number;
   #signalTargetNote: string | undefined;
+  /** --signal-to tree: processes that take the signal from their parent (pid → parent pid), learnt in reload 1. */
+  #forwarded = new Map<number, number>();
   /** --signal-to group: the group the signal goes to, kept when the program that led it exits (a hot restart). */
   #pgid: number | undefined;
   #idle: IdleBaseline = new Map();
@@ -225,9 +229,23 @@ class SettleLoop implements Strategy<MeasuredRun> {
     this.#view.mark('signal', { reload: k });
     const sentAt = this.#view.now();
     const guard = this.plan.pid === undefined ? undefined : (pids: number[]) => this.#refuseHarm(k, pids);
-    const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, pgid: this.#pgid, takers: () => this.#takers(), view: this.#view, guard });
-    const deliveredMs = await this.#checkDelivery(k, sentTo);
-    const settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+    // --signal-to tree: a process that takes the signal from a parent that forwards it is learnt in reload 1 and not sent it again.
+    const nested = k === 1 && this.#signalTo === 'tree' ? nestedTakers(this.#takers()) : [];
+    const quiet = nested.length > 0 ? await this.#quietActivity(nested.map((n) => n.pid)) : undefined;
+    const sendTakers = () => (nested.length > 0 ? this.#takers().filter((p) => !nested.some((n) => n.pid === p.pid)) : this.#directTakers());
+    const forwardedBefore = new Map([...this.#forwarded.keys()].map((pid) => [pid, activityOf(this.#view, pid)]));
+    const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, pgid: this.#pgid, takers: sendTakers, view: this.#view, guard });
+    let deliveredMs = await this.#checkDelivery(k, sentTo);
+    let settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+    if (quiet || forwardedBefore.size > 0) {
+      const direct = quiet ? this.#learnForwarding(nested, quiet) : this.#notReached(k, forwardedBefore);
+      if (direct.length > 0) {
+        // Not reached through a parent: sent its own signal, still in reload 1.
+        sendReload(k, { signal: this.plan.signal, signalTo: 'tree', target: this.#target, takers: () => this.#takers().filter((p) => direct.includes(p.pid)), view: this.#view, guard });
+        deliveredMs = Math.max(deliveredMs, await this.#checkDelivery(k, direct));
+        settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+      }
+    }
     // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
     if (k === this.plan.reloadsPlanned) {
       this.#view.mark('drain', { reload: k });
@@ -324,6 +342,66 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (refused.length === 0) return;
     const named = refused.map((r) => `${r.reason} (pid ${r.pid}: ${r.command})`).join('; ');
     throw new RunEnded('no-handler', `reload ${k} was not sent: ${named}; it got no signal and was left running`);
+  }
+
+  /**
+   * How busy each nested taker is with no signal sent, over a window as long
+   * as a reload is given to start (100 ms): context switches of its threads,
+   * as at the start of reload 1. A process that wakes on its own (timers) in
+   * that window cannot be told to have woken for a forwarded signal.
+   */
+  async #quietActivity(pids: readonly number[]): Promise<Map<number, { quiet: boolean; atSend: number }>> {
+    const before = new Map(pids.map((pid) => [pid, activityOf(this.#view, pid)]));
+    await sleep(FORWARD_QUIET_MS, this.hooks.abort, 'the check for forwarded signals');
+    const out = new Map<number, { quiet: boolean; atSend: number }>();
+    for (const pid of pids) {
+      const now = activityOf(this.#view, pid);
+      out.set(pid, { quiet: now === before.get(pid), atSend: now });
+    }
+    return out;
+  }
+
+  /**
+   * After reload 1 went to the outer takers only: a nested taker that stayed
+   * quiet with no signal and woke during that reload took the signal from
+   * its parent (a master that forwards it): it is not sent the signal again,
+   * so it reloads once per signal, not twice. Returns the ones to send to
+   * now (quiet and not reached, or too busy to tell).
+   */
+  #learnForwarding(nested: readonly TreeProcess[], quiet: Map<number, { quiet: boolean; atSend: number }>): number[] {
+    const direct: number[] = [];
+    const busy: TreeProcess[] = [];
+    for (const n of nested) {
+      const q = quiet.get(n.pid);
+      const woke = q !== undefined && activityOf(this.#view, n.pid) !== q.atSend;
+      if (q?.quiet && woke) this.#forwarded.set(n.pid, n.ppid);
+      else direct.push(n.pid);
+      if (q && !q.quiet) busy.push(n);
+    }
+    const named = (pid: number) => `pid ${pid} (${commOf(pid, this.#view)})`;
+    const notes = [
+      ...[...this.#forwarded].map(([pid, parent]) => `${named(pid)} takes ${this.plan.signal} from its parent ${named(parent)}, which forwards it: sent only to the parent, so it reloads once per signal (sending to both delivers it twice)`),
+      ...busy.map((b) => `${named(b.pid)} wakes on its own, so whether its parent forwards ${this.plan.signal} to it cannot be told: it is sent the signal too and may take it twice per reload`),
+    ];
+    if (notes.length > 0) this.#signalTargetNote = notes.join('; ');
+    return direct;
+  }
+
+  /** A process learnt to take the signal from its parent that did not wake in reload k was not reached: it is sent its own from now on. */
+  #notReached(k: number, before: Map<number, number>): number[] {
+    const missed = [...before].filter(([pid, at]) => activityOf(this.#view, pid) === at && this.#view.stat(pid) !== undefined).map(([pid]) => pid);
+    for (const pid of missed) {
+      this.#forwarded.delete(pid);
+      this.#signalTargetNote = `${this.#signalTargetNote ?? ''}; pid ${pid} (${commOf(pid, this.#view)}) was not reached through its parent in reload ${k}: it was sent its own signal from then on`.replace(/^; /, '');
+    }
+    return missed;
+  }
+
+  /** --signal-to tree after reload 1: every taker but those that take the signal from a parent that forwards it (while that parent lives). */
+  #directTakers(): TreeProcess[] {
+    const all = this.#takers();
+    if (this.#forwarded.size === 0) return all;
+    return all.filter((p) => !(this.#forwarded.get(p.pid) === p.ppid && all.some((q) => q.pid === p.ppid)));
   }
 
   /** A live process of the tree still in the signalled group, oldest first: the generation that took over. */

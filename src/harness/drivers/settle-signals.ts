@@ -103,3 +103,24 @@ export function noReloadCanRun(signal: NodeJS.Signals, who: string, anyTaker: bo
   const does = action === 'ignore' ? 'is to ignore it' : 'only continues a stopped process';
   return `${who} no handler for ${signal}, whose default action ${does}: no reload can run, so there is nothing to measure (pick the signal its reload handler catches with --signal)`;
 }
+
+/** The takers below another taker (a worker under a master that may forward the signal to it), with their parent links. */
+export function nestedTakers(all: readonly TreeProcess[]): TreeProcess[] {
+  const byPid = new Map(all.map((p) => [p.pid, p]));
+  return all.filter((p) => byPid.has(p.ppid));
+}
+
+/**
+ * How often the threads of `pid` were switched out (voluntary and not, from
+ * each thread's status): it moves when a sleeping process wakes, for a
+ * signal or anything else. NaN when it cannot be read.
+ */
+export function activityOf(view: ProcessView, pid: number): number {
+  let total = 0;
+  for (const tid of view.threadIds(pid)) {
+    const status = view.status(pid, tid);
+    if (status === undefined) continue;
+    total += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? NaN) + Number(/^nonvoluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? NaN);
+  }
+  return total;
+}
