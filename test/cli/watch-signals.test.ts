@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { repro } from '../support/cli.js';
 import { isAlive, procFile, waitFor } from '../support/processes.js';
@@ -19,6 +19,9 @@ function start(file: string, args: string[], options: { detached?: boolean } = {
   started.push({ child, detached: options.detached ?? false });
   return child as ResultPromise & { pid: number };
 }
+// Each case runs repro once or twice: minutes, not seconds, when other jobs load the machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 });
+
 afterEach(async () => {
   for (const { child, detached } of started.splice(0)) {
     try {
@@ -43,7 +46,8 @@ async function watch(args: string[]) {
   return { ...result, run };
 }
 
-const catches = (pid: number, signo: number) => waitFor(`pid ${pid}'s handler`, () => ((BigInt(`0x${/^SigCgt:\s+(\S+)/m.exec(procFile(pid, 'status') ?? '')?.[1] ?? '0'}`) >> BigInt(signo - 1)) & 1n ? true : undefined));
+// Generous: on a loaded machine an interpreter behind a version manager's shim takes seconds to start.
+const catches = (pid: number, signo: number) => waitFor(`pid ${pid}'s handler`, () => ((BigInt(`0x${/^SigCgt:\s+(\S+)/m.exec(procFile(pid, 'status') ?? '')?.[1] ?? '0'}`) >> BigInt(signo - 1)) & 1n ? true : undefined), 60_000);
 
 const SLEEPS = 'import time\nwhile True:\n    time.sleep(3600)';
 
@@ -136,16 +140,21 @@ describe('a traced process is said to be traced, and by whom', () => {
   it('strace -p that holds it (stopped tracer): not "send SIGCONT", the tracer named (exit 4)', async () => {
     const target = start('python3', [service('leaks-pipe-per-hup.py')]);
     await catches(target.pid, 1);
-    const strace = start('strace', ['-o', '/dev/null', '-p', String(target.pid)]);
-    await waitFor('strace to attach', () => (/^TracerPid:\s+[1-9]/m.test(procFile(target.pid, 'status') ?? '') ? true : undefined));
-    // A stopped tracer never lets its tracee out of the next tracing stop.
-    process.kill(strace.pid, 'SIGSTOP');
-    const { exitCode, run } = await watch(['--reloads', '2', '--pid', String(target.pid)]);
-    expect(exitCode).toBe(4);
-    expect(run?.end.reason).toBe('not-delivered');
-    expect(run?.end.detail).toMatch(new RegExp(`: the process is traced and held in a tracing stop \\(state t, thread ${target.pid}, by pid ${strace.pid} \\(strace -o /dev/null -p ${target.pid}\\)\\): SIGHUP (stays pending|cannot run a handler) until its tracer lets it run`));
-    expect(run?.end.detail).not.toContain('SIGCONT');
-    process.kill(strace.pid, 'SIGCONT');
+    const strace = execa('strace', ['-o', '/dev/null', '-p', String(target.pid)], { reject: false, stdin: 'ignore' });
+    try {
+      await waitFor('strace to attach', () => (/^TracerPid:\s+[1-9]/m.test(procFile(target.pid, 'status') ?? '') ? true : undefined), 60_000);
+      // A stopped tracer never lets its tracee out of the next tracing stop.
+      process.kill(strace.pid as number, 'SIGSTOP');
+      const { exitCode, run } = await watch(['--reloads', '2', '--pid', String(target.pid)]);
+      expect(exitCode).toBe(4);
+      expect(run?.end.reason).toBe('not-delivered');
+      expect(run?.end.detail).toMatch(new RegExp(`: the process is traced and held in a tracing stop \\(state t, thread ${target.pid}, by pid ${strace.pid} \\(strace -o /dev/null -p ${target.pid}\\)\\): SIGHUP (stays pending|cannot run a handler) until its tracer lets it run`));
+      expect(run?.end.detail).not.toContain('SIGCONT');
+    } finally {
+      // The tracer goes first: a traced process that is killed is reaped only once its tracer lets go.
+      strace.kill('SIGKILL');
+      await strace;
+    }
   });
 });
 
