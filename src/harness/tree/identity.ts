@@ -38,17 +38,21 @@ export class FirstSeen {
   readonly #earlier: Incarnation[] = [];
   #lastReload: number | undefined;
   /** The previous sample's pids, and its objects that name one open file description (an inode), with the reload each was first seen at. */
-  #previous = { pids: new Set<number>(), objects: new Map<string, number>() };
+  #previous = { pids: new Set<number>(), objects: new Map<string, number>(), holders: new Map<string, number>() };
 
   /** Records the identities of the sample taken after signal `reload` (0: before any). */
   observe(reload: number, identities: Iterable<FdIdentity>): void {
     const previous = this.#lastReload;
-    const seen = { pids: new Set<number>(), objects: new Map<string, number>() };
-    for (const id of identities) {
+    const list = [...identities];
+    const seen = { pids: new Set<number>(), objects: new Map<string, number>(), holders: new Map<string, number>() };
+    for (const id of list) if (uniqueObject(id.object)) seen.holders.set(id.object, (seen.holders.get(id.object) ?? 0) + 1);
+    for (const id of list) {
       const key = identityKey(id);
       const known = this.#first.get(key);
-      // A process new since the last sample holding an object the tree already had open inherited it at fork (a hot restart's stdio, its listener): it dates from then.
-      const inherited = !known && !this.#previous.pids.has(id.pid) && uniqueObject(id.object) ? this.#previous.objects.get(id.object) : undefined;
+      // A process new since the last sample holding an object the tree already had open, by no more fds than before, took it over at fork
+      // from one that went (a hot restart's stdio and listener): it dates from then. More holders than before is a new copy (a helper left per reload).
+      const tookOver = !known && !this.#previous.pids.has(id.pid) && uniqueObject(id.object) && (seen.holders.get(id.object) ?? 0) <= (this.#previous.holders.get(id.object) ?? 0);
+      const inherited = tookOver ? this.#previous.objects.get(id.object) : undefined;
       if (!known) this.#first.set(key, { reload: inherited ?? reload, id, lastSeen: reload, current: true });
       else {
         if (previous !== undefined && known.lastSeen < previous) {
