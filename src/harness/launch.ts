@@ -9,6 +9,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { ChildExit } from '../model/run-document.js';
 import { findOnPath } from '../util/find-executable.js';
 import { ChildOutput, WaitError } from './child-output.js';
+import { endEscaped, type Escaped, holdSubreaper } from './tree/containment.js';
 import { KEEPER_SIGNALS, keeperArgv } from './tree/keeper.js';
 import { descendants } from './tree/tree.js';
 
@@ -106,6 +107,12 @@ export interface KeptTree {
   program: Promise<number | undefined>;
   /** How the program itself ended, once the keeper reaped it (a daemon it left may live on). */
   programExit(): { exitCode: number | null; signal: string | null } | undefined;
+  /**
+   * Settles once the keeper is gone and what escaped it is ended: the
+   * processes of the tree that outlived a keeper killed under them (repro,
+   * their subreaper, killed them; see tree/containment.ts). Empty as a rule.
+   */
+  escaped: Promise<Escaped[]>;
 }
 
 export interface LaunchedChild {
@@ -150,6 +157,8 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
   const keeper = options.keeper;
   const [file, ...args] = launchArgv(keeper ? keeperArgv(options.command, { graceMs: keeper.graceMs }) : options.command, options.ulimit);
   const output = new ChildOutput(options.maxKeptBytes);
+  // Before the keeper starts: a program that kills its keeper leaves its orphans to repro, not to init.
+  const subreaper = keeper ? holdSubreaper() : undefined;
   const subprocess: ResultPromise = execa(file as string, args, {
     detached: true,
     // Under the keeper, fd 3 is its report channel (and its end of file, when repro dies, kills the tree).
@@ -201,8 +210,8 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
     }
   };
 
-  const tree = keeper ? keptTree(subprocess, exited) : undefined;
   let programPid: number | undefined;
+  const tree = keeper ? keptTree(subprocess, exited, () => (pid > 0 ? endEscaped(pid, programPid) : Promise.resolve([])), subreaper) : undefined;
   void tree?.program.then((p) => (programPid = p));
   const signalKeeper = (sig: NodeJS.Signals) => {
     try {
@@ -243,7 +252,7 @@ export function launchChild(options: LaunchOptions): LaunchedChild {
       return ended ? execFailure(options.command[0] ?? '', ended, output.stderr.view().text) : undefined;
     },
     stop(graceMs) {
-      stopping ??= stopChild({ subprocess, exited, running: () => running, keeper: keeper !== undefined, pid, killGroup, signalKeeper }, graceMs);
+      stopping ??= stopChild({ subprocess, exited, running: () => running, keeper: keeper !== undefined, pid, killGroup, signalKeeper, escaped: tree?.escaped }, graceMs);
       return stopping;
     },
   };
@@ -259,6 +268,8 @@ interface Stopping {
   pid: number;
   killGroup: (sig: NodeJS.Signals) => void;
   signalKeeper: (sig: NodeJS.Signals) => void;
+  /** Under the keeper: settles once what escaped it is ended. */
+  escaped?: Promise<unknown>;
 }
 
 /** LaunchedChild.stop: SIGTERM (and SIGCONT), the grace period, SIGKILL; then the pipes are read out and closed. */
@@ -293,6 +304,7 @@ async function stopChild(child: Stopping, graceMs: number): Promise<ChildExit> {
   const how = await exited;
   // Whatever else is in the group (grandchildren that ignored SIGTERM) goes too.
   killGroup('SIGKILL');
+  await child.escaped;
   subprocess.stdin?.destroy();
   // Read what is still in the pipes (a last `shutdown` line), but never wait on a pipe a stray holds open.
   await drained(subprocess, 250);
@@ -344,7 +356,7 @@ async function stopTree(keeperPid: number, exited: Promise<unknown>, graceMs: nu
 }
 
 /** Reads the keeper's report lines on fd 3: `program PID`, then `exit PID code N` / `exit PID signal N` per child it reaps. */
-function keptTree(subprocess: ResultPromise, exited: Promise<unknown>): KeptTree {
+function keptTree(subprocess: ResultPromise, exited: Promise<unknown>, endEscapedOnes: () => Promise<Escaped[]>, subreaper: { release: () => void } | undefined): KeptTree {
   const channel = (subprocess.stdio as unknown as (NodeJS.ReadableStream | null | undefined)[])[3] ?? undefined;
   let program: number | undefined;
   let programExit: { exitCode: number | null; signal: string | null } | undefined;
@@ -372,7 +384,9 @@ function keptTree(subprocess: ResultPromise, exited: Promise<unknown>): KeptTree
       }
     }
   });
-  return { program: programPromise, programExit: () => programExit };
+  // Once the keeper is gone, whatever outlived it (re-parented to repro, the subreaper above it) is ended at once.
+  const escaped = exited.then(endEscapedOnes).catch(() => [] as Escaped[]).finally(() => subreaper?.release());
+  return { program: programPromise, programExit: () => programExit, escaped };
 }
 
 function signalNameOf(signo: number): string {

@@ -168,7 +168,7 @@ export interface WatchedTree {
   programPid: number | null;
   /** Where signals went instead of the program, and why (a program that daemonized), when they did. */
   signalTargetNote?: string;
-  /** Why the program ran without the keeper (no C compiler to build it), when it did: daemons then escape the watch. */
+  /** Why the program ran without the keeper (no C compiler to build it), when it did: daemons then escape the watch; or, when the keeper was killed under the program, what repro ended in its place. */
   keeperNote?: string;
   /** How each reload was known finished: every thread back where it idled and the fd floor held, or the fd floor alone. */
   completion: 'threads-and-fd-floor' | 'fd-floor-only';

@@ -37,6 +37,8 @@ interface Libc {
   strerror: (errno: number) => string;
   linkat?: (oldDir: number, oldPath: string, newDir: number, newPath: string, flags: number) => number;
   readlinkat: (dirfd: number, path: string, buf: Buffer, size: number) => number;
+  prctl?: (option: number, arg2: number, arg3: number, arg4: number, arg5: number) => number;
+  waitpid?: (pid: number, status: number[], options: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -75,6 +77,8 @@ function loadLibc(): Libc {
     strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
     readlinkat: lib.func('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)') as Libc['readlinkat'],
     linkat: process.platform === 'linux' ? optional('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)') : undefined,
+    prctl: process.platform === 'linux' ? optional('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)') : undefined,
+    waitpid: optional('int waitpid(int pid, _Out_ int *status, int options)'),
   };
   return libc;
 }
@@ -151,4 +155,29 @@ export function readlinkAtFunction(): ((dirfd: number, name: string) => string |
     }
     return buf.toString('utf8', 0, n);
   };
+}
+
+const PR_SET_CHILD_SUBREAPER = 36;
+const WNOHANG = 1;
+
+/**
+ * prctl(PR_SET_CHILD_SUBREAPER): while on, an orphan below this process is
+ * re-parented here instead of to init. Throws NativeError where it fails
+ * (not Linux, no libc).
+ */
+export function setChildSubreaper(on: boolean): void {
+  const c = loadLibc();
+  if (!c.prctl) throw new NativeError('prctl', osConstants.errno.ENOSYS, 'ENOSYS', 'PR_SET_CHILD_SUBREAPER is Linux-only');
+  if (c.prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) !== 0) fail('prctl');
+}
+
+/**
+ * waitpid(pid, WNOHANG): reaps `pid` if it is an exited child of this
+ * process; true when it was reaped. For orphans re-parented here, which
+ * Node does not reap (libuv waits only for the pids it spawned).
+ */
+export function reapChild(pid: number): boolean {
+  const c = loadLibc();
+  if (!c.waitpid) return false;
+  return c.waitpid(pid, [0], WNOHANG) === pid;
 }

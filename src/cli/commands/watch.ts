@@ -6,7 +6,8 @@ import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { LaunchedChild } from '../../harness/launch.js';
 import { runSettleLoop, type SignalTo } from '../../harness/drivers/settle-loop.js';
-import { refusalFor, targetFacts } from '../../harness/tree/safety.js';
+import { groupMembers, type Refused, refusalFor, refusedReceivers, targetFacts } from '../../harness/tree/safety.js';
+import { procfsView } from '../../proc/procfs-view.js';
 import { AttributionSession, checkTracer } from '../../attribution/session.js';
 import { judgeRun } from '../../kinds/index.js';
 import { checkCommand, startWaitMs } from '../preflight.js';
@@ -68,7 +69,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   const tracer = options.attribute ? checkTracer() : undefined;
   if (options.log !== undefined) checkLogFile(options.log);
   const probe = hooks.probe ?? defaultProbe();
-  if (options.pid !== undefined) await checkAttachable(options.pid, options.signal, probe);
+  if (options.pid !== undefined) await checkAttachable(options.pid, options.signal, probe, options.signalTo);
   let child: LaunchedChild | undefined;
   const onChild = (started: LaunchedChild) => {
     child = started;
@@ -132,7 +133,7 @@ function checkWatchOptions(command: string[], options: WatchOptions, hooks: Watc
 }
 
 /** --pid: the process can be read, and is safe to signal (never one the signal would kill or stop, a zombie, a kernel thread or repro's own ancestors). */
-async function checkAttachable(pid: number, signal: NodeJS.Signals, probe: FdProbe): Promise<void> {
+async function checkAttachable(pid: number, signal: NodeJS.Signals, probe: FdProbe, signalTo: SignalTo | undefined): Promise<void> {
   try {
     await probe.list(pid);
   } catch (error) {
@@ -144,6 +145,32 @@ async function checkAttachable(pid: number, signal: NodeJS.Signals, probe: FdPro
   }
   const refusal = pidRefusal(pid, signal);
   if (refusal) throw new ReproError(`--pid ${pid}: ${refusal.reason}`, refusal.exitCode);
+  if (signalTo === 'group') checkGroup(pid, signal);
+}
+
+/**
+ * --signal-to group sends to every process of the target's group: each one
+ * is checked as the target is (a handler, or blocked and waited for), and
+ * repro and its ancestors are never in it (a shell without job control puts
+ * what it starts, repro included, in its own group). One that fails: exit 2,
+ * naming every such process, before anything is sent.
+ */
+function checkGroup(pid: number, signal: NodeJS.Signals): void {
+  const pgid = procfsView().stat(pid)?.pgid;
+  if (pgid === undefined) throw new UsageError(`--pid ${pid}: no such process; check the pid (e.g. with pgrep)`);
+  const refused = refusedReceivers(groupMembers(pgid), signal);
+  if (refused.length === 0) return;
+  const short = (r: Refused) => `pid ${r.pid} (${r.command.length > 60 ? `${r.command.slice(0, 59)}…` : r.command})`;
+  const harmed = refused.filter((r) => !r.protectedPid);
+  const own = refused.filter((r) => r.protectedPid);
+  const parts = [
+    ...harmed.slice(0, 5).map((r) => `${short(r)}: ${r.reason.replace(/^process \d+ /, '')}`),
+    ...(harmed.length > 5 ? [`${harmed.length - 5} more without a handler`] : []),
+    ...(own.length > 0 ? [`repro itself and its ancestors: ${own.map(short).join(', ')}`] : []),
+  ];
+  throw new UsageError(
+    `--pid ${pid} --signal-to group: ${signal} to process group ${pgid} would reach processes that must not get it: ${parts.join('; ')}; start the service in a group of its own (setsid) or send to the process alone (--signal-to program, or tree)`,
+  );
 }
 
 /**

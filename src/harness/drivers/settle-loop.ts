@@ -23,6 +23,7 @@ import type { ProcessView } from '../../proc/view.js';
 import type { ChildExit, MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
 import { processExists } from '../../util/process-exists.js';
 import { exitSentence, type LaunchedChild, type LaunchOptions } from '../launch.js';
+import type { Escaped } from '../tree/containment.js';
 import { LogFollower } from '../log-follower.js';
 import { type RecordPlan, RunEnded, RunRecorder } from '../record.js';
 import {
@@ -41,10 +42,10 @@ import {
 } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
 import { keeperUnavailable } from '../tree/keeper.js';
-import { synchronousWait } from '../tree/safety.js';
+import { refusedReceivers, synchronousWait } from '../tree/safety.js';
 import { TreeSampler } from '../tree/sampler.js';
-import { commandLine, countTreeFds, descendants, type TreeOptions, TreeWalker } from '../tree/tree.js';
-import { commOf, dispositionOf, sendReload, type SignalTo, takers } from './settle-signals.js';
+import { commandLine, countTreeFds, descendants, type TreeOptions, type TreeProcess, TreeWalker } from '../tree/tree.js';
+import { activityOf, commOf, dispositionOf, nestedTakers, noReloadCanRun, sendReload, type SignalTo, takers } from './settle-signals.js';
 
 export type { SignalTo } from './settle-signals.js';
 
@@ -80,6 +81,8 @@ const POLL_MS = 2;
  */
 export const CONFIRM_MS = 15;
 const HANDLER_WAIT_MS = 1000;
+/** How long a nested taker is watched with no signal sent, to know whether it wakes on its own. */
+const FORWARD_QUIET_MS = 100;
 /** A signal still pending after this long is not delivered (blocked, or a thread that never runs). */
 const DELIVERY_TIMEOUT_MS = 1000;
 
@@ -148,6 +151,10 @@ class SettleLoop implements Strategy<MeasuredRun> {
   /** Where a `program` signal goes: the program, or the daemon it left. */
   #target: number;
   #signalTargetNote: string | undefined;
+  /** --signal-to tree: processes that take the signal from their parent (pid → parent pid), learnt in reload 1. */
+  #forwarded = new Map<number, number>();
+  /** --signal-to group: the group the signal goes to, kept when the program that led it exits (a hot restart). */
+  #pgid: number | undefined;
   #idle: IdleBaseline = new Map();
   #completionNote: string | undefined;
   #survived: SurvivorSummary | undefined;
@@ -155,6 +162,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
   #calibration: Calibration | undefined;
   /** The confirmation window after the final drain, once watched. */
   #endWindowMs: number | undefined;
+  /** What outlived a keeper killed under the tree, ended by repro at teardown (launch.ts). */
+  #escaped: Escaped[] = [];
 
   constructor(
     readonly plan: SettleLoopPlan,
@@ -191,6 +200,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
     this.#walker = new TreeWalker(this.#rootPid, this.#treeOptions);
     if (child && child.pid <= 0) throw new RunEnded('child-exited', await this.#exitDetail());
     if (child && !this.#keeper) this.#programPid = this.#target = child.pid;
+    void child?.tree?.escaped.then((escaped) => (this.#escaped = escaped));
     if (!child || !this.#keeper) return undefined;
     const abort = this.hooks.abort;
     const started = await programStarted(child.tree?.program, this.plan.readyTimeoutMs, abort);
@@ -218,6 +228,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (![...this.#idle.values()].every((s) => !s.syscalls.includes(null)) || this.#idle.size === 0) {
       this.#completionNote = 'the threads of the tree could not be read (/proc/PID/task/TID/syscall): the fd floor alone decided when a reload finished';
     }
+    if (this.#signalTo === 'group') this.#pgid = this.#view.stat(this.#target)?.pgid;
     await this.#takeSample(0, {});
     if (this.#disposition === 'ignored' && this.#signalTo === 'program') throw new RunEnded('signal-ignored', `the program ignores ${this.plan.signal} (SigIgn), so reloads cannot be tested`);
   }
@@ -230,11 +241,28 @@ class SettleLoop implements Strategy<MeasuredRun> {
       this.#child?.output.mark();
       this.#log?.mark();
     }
+    this.#tracerStillThere(k);
+    this.#followGeneration(k);
     this.#view.mark('signal', { reload: k, ...this.#completionPlan(k) });
     const sentAt = this.#view.now();
-    const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, takers: () => this.#takers(), view: this.#view });
-    const deliveredMs = await this.#checkDelivery(k, sentTo);
-    const settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+    const guard = this.plan.pid === undefined ? undefined : (pids: number[]) => this.#refuseHarm(k, pids);
+    // --signal-to tree: a process that takes the signal from a parent that forwards it is learnt in reload 1 and not sent it again.
+    const nested = k === 1 && this.#signalTo === 'tree' ? nestedTakers(this.#takers()) : [];
+    const quiet = nested.length > 0 ? await this.#quietActivity(nested.map((n) => n.pid)) : undefined;
+    const sendTakers = () => (nested.length > 0 ? this.#takers().filter((p) => !nested.some((n) => n.pid === p.pid)) : this.#directTakers());
+    const forwardedBefore = new Map([...this.#forwarded.keys()].map((pid) => [pid, activityOf(this.#view, pid)]));
+    const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, pgid: this.#pgid, takers: sendTakers, view: this.#view, guard });
+    let deliveredMs = await this.#checkDelivery(k, sentTo);
+    let settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+    if (quiet || forwardedBefore.size > 0) {
+      const direct = quiet ? this.#learnForwarding(nested, quiet) : this.#notReached(k, forwardedBefore);
+      if (direct.length > 0) {
+        // Not reached through a parent: sent its own signal, still in reload 1.
+        sendReload(k, { signal: this.plan.signal, signalTo: 'tree', target: this.#target, takers: () => this.#takers().filter((p) => direct.includes(p.pid)), view: this.#view, guard });
+        deliveredMs = Math.max(deliveredMs, await this.#checkDelivery(k, direct));
+        settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+      }
+    }
     // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
     let late: string | undefined;
     if (k === this.plan.reloadsPlanned) {
@@ -297,11 +325,12 @@ class SettleLoop implements Strategy<MeasuredRun> {
     const logged = this.#log?.close();
     if (logged && !this.#emfileObserved && this.#inFlight > 0) this.#emfileObserved = { reload: this.#inFlight, evidence: ellipsis(logged.line), logFile: this.#log?.path };
     const completionNote = this.#completionNote;
+    const keeperNote = this.#keeperNote ?? escapedNote(child?.pid, exit, this.#escaped);
     const tree: WatchedTree = {
       signalTo: this.#signalTo,
       programPid: this.#programPid,
       ...(this.#signalTargetNote ? { signalTargetNote: this.#signalTargetNote } : {}),
-      ...(this.#keeperNote ? { keeperNote: this.#keeperNote } : {}),
+      ...(keeperNote ? { keeperNote } : {}),
       completion: completionNote ? 'fd-floor-only' : 'threads-and-fd-floor',
       ...(completionNote ? { completionNote } : {}),
       ...this.#calibrationFacts(),
@@ -327,6 +356,106 @@ class SettleLoop implements Strategy<MeasuredRun> {
     });
   }
 
+  /**
+   * --pid: a process may drop its handler at any reload (restore SIG_DFL),
+   * so every process the signal would reach is checked again before every
+   * send; one the signal would now harm ends the run before anything is sent.
+   */
+  #refuseHarm(k: number, pids: number[]): void {
+    const refused = refusedReceivers(pids, this.plan.signal, this.#view);
+    if (refused.length === 0) return;
+    const named = refused.map((r) => `${r.reason} (pid ${r.pid}: ${r.command})`).join('; ');
+    throw new RunEnded('no-handler', `reload ${k} was not sent: ${named}; it got no signal and was left running`);
+  }
+
+  /**
+   * How busy each nested taker is with no signal sent, over a window as long
+   * as a reload is given to start (100 ms): context switches of its threads,
+   * as at the start of reload 1. A process that wakes on its own (timers) in
+   * that window cannot be told to have woken for a forwarded signal.
+   */
+  async #quietActivity(pids: readonly number[]): Promise<Map<number, { quiet: boolean; atSend: number }>> {
+    const before = new Map(pids.map((pid) => [pid, activityOf(this.#view, pid)]));
+    await sleep(FORWARD_QUIET_MS, this.hooks.abort, 'the check for forwarded signals');
+    const out = new Map<number, { quiet: boolean; atSend: number }>();
+    for (const pid of pids) {
+      const now = activityOf(this.#view, pid);
+      out.set(pid, { quiet: now === before.get(pid), atSend: now });
+    }
+    return out;
+  }
+
+  /**
+   * After reload 1 went to the outer takers only: a nested taker that stayed
+   * quiet with no signal and woke during that reload took the signal from
+   * its parent (a master that forwards it): it is not sent the signal again,
+   * so it reloads once per signal, not twice. Returns the ones to send to
+   * now (quiet and not reached, or too busy to tell).
+   */
+  #learnForwarding(nested: readonly TreeProcess[], quiet: Map<number, { quiet: boolean; atSend: number }>): number[] {
+    const direct: number[] = [];
+    const busy: TreeProcess[] = [];
+    for (const n of nested) {
+      const q = quiet.get(n.pid);
+      const woke = q !== undefined && activityOf(this.#view, n.pid) !== q.atSend;
+      if (q?.quiet && woke) this.#forwarded.set(n.pid, n.ppid);
+      else direct.push(n.pid);
+      if (q && !q.quiet) busy.push(n);
+    }
+    const named = (pid: number) => `pid ${pid} (${commOf(pid, this.#view)})`;
+    const notes = [
+      ...[...this.#forwarded].map(([pid, parent]) => `${named(pid)} takes ${this.plan.signal} from its parent ${named(parent)}, which forwards it: sent only to the parent, so it reloads once per signal (sending to both delivers it twice)`),
+      ...busy.map((b) => `${named(b.pid)} wakes on its own, so whether its parent forwards ${this.plan.signal} to it cannot be told: it is sent the signal too and may take it twice per reload`),
+    ];
+    if (notes.length > 0) this.#signalTargetNote = notes.join('; ');
+    return direct;
+  }
+
+  /** A process learnt to take the signal from its parent that did not wake in reload k was not reached: it is sent its own from now on. */
+  #notReached(k: number, before: Map<number, number>): number[] {
+    const missed = [...before].filter(([pid, at]) => activityOf(this.#view, pid) === at && this.#view.stat(pid) !== undefined).map(([pid]) => pid);
+    for (const pid of missed) {
+      this.#forwarded.delete(pid);
+      this.#signalTargetNote = `${this.#signalTargetNote ?? ''}; pid ${pid} (${commOf(pid, this.#view)}) was not reached through its parent in reload ${k}: it was sent its own signal from then on`.replace(/^; /, '');
+    }
+    return missed;
+  }
+
+  /** --signal-to tree after reload 1: every taker but those that take the signal from a parent that forwards it (while that parent lives). */
+  #directTakers(): TreeProcess[] {
+    const all = this.#takers();
+    if (this.#forwarded.size === 0) return all;
+    return all.filter((p) => !(this.#forwarded.get(p.pid) === p.ppid && all.some((q) => q.pid === p.ppid)));
+  }
+
+  /** A live process of the tree still in the signalled group, oldest first: the generation that took over. */
+  #nextGeneration(): number | undefined {
+    if (this.#pgid === undefined) return undefined;
+    const live = descendants(this.#rootPid, this.#treeOptions).filter((p) => p.state !== 'Z' && p.state !== 'X' && this.#view.stat(p.pid)?.pgid === this.#pgid);
+    live.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
+    return live[0]?.pid;
+  }
+
+  /** --signal-to group: the program exited in a reload and its group lives on (a hot restart): the target follows it. */
+  #followGeneration(k: number): void {
+    if (this.#pgid === undefined) return;
+    const state = this.#view.stat(this.#target)?.state;
+    if (state !== undefined && state !== 'Z' && state !== 'X') return;
+    const next = this.#nextGeneration();
+    if (next === undefined) return;
+    this.#signalTargetNote ??= `the program (pid ${this.#programPid}) exited after a signal and its process group ${this.#pgid} lived on in pid ${next} (${commandLine(next, commOf(next, this.#view), undefined, this.#view)}) by reload ${k}, a hot restart: signals went on to the group`;
+    this.#target = next;
+  }
+
+  /** --attribute: a tracer that died leaves the program untraced (its fds could no longer be attributed): named, and the run ends. */
+  #tracerStillThere(k: number): void {
+    for (const pid of this.plan.trace?.excluded ?? []) {
+      const state = this.#view.stat(pid)?.state;
+      if (state !== undefined && state !== 'Z' && state !== 'X') continue;
+      throw new RunEnded('probe-failed', `the tracer of --attribute (strace, pid ${pid}) is gone before reload ${k}: the program runs untraced from there, so what it opens could not be attributed`);
+    }
+  }
+
   #alive(): boolean {
     return this.#child ? this.#child.isRunning() : processExists(this.#rootPid);
   }
@@ -341,7 +470,12 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (!child) return 'the process is gone';
     // An empty tree: the keeper is about to exit with the program's own status.
     for (let i = 0; i < 50 && child.isRunning() && descendants(this.#rootPid, this.#treeOptions).length === 0; i++) await delay(10);
-    if (!child.isRunning()) return exitSentence(await child.exited);
+    if (!child.isRunning()) {
+      const how = await child.exited;
+      // The keeper went before the program: something killed it under the tree (a program can kill its parent).
+      if (this.#keeper && !child.tree?.programExit()) return `the keeper (pid ${child.pid}, repro's process between it and the program) ${how.signal ? 'was ' : ''}${exitSentence(how)} while the program ran (not by repro)`;
+      return exitSentence(how);
+    }
     for (let i = 0; i < 30 && !child.tree?.programExit(); i++) await delay(10);
     const how = child.tree?.programExit();
     // The keeper can be slow to mirror the exit on a loaded machine; an empty tree still means the program's own end.
@@ -418,6 +552,10 @@ class SettleLoop implements Strategy<MeasuredRun> {
         );
       }
     }
+    const program = `the program (pid ${target}, ${commOf(target, this.#view)})`;
+    const who = this.#signalTo === 'program' ? `${program} has` : `${program} and every process of its tree have`;
+    const idle = this.#disposition === 'default' ? noReloadCanRun(this.plan.signal, who, this.#signalTo !== 'program' && this.#takers().length > 0) : null;
+    if (idle) throw new RunEnded('no-handler', idle);
     return handler.waited;
   }
 
@@ -456,10 +594,12 @@ class SettleLoop implements Strategy<MeasuredRun> {
   /** Ends the run when reload k's signal was not taken: a gone program is its exit, anything else `not-delivered`. */
   async #checkDelivery(k: number, pids: number[]): Promise<number> {
     const { signal, trace } = this.plan;
-    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, signal, { timeoutMs: DELIVERY_TIMEOUT_MS, tracingStopIsTransient: trace !== undefined, view: this.#view })));
+    const results = await Promise.all(pids.map((pid) => awaitDelivery(pid, signal, { timeoutMs: DELIVERY_TIMEOUT_MS, tracingStopIsTransient: trace ? trace.excluded : false, view: this.#view })));
     for (const [i, r] of results.entries()) {
       if (r.outcome === 'delivered') continue;
       const pid = pids[i] as number;
+      // A hot restart: the generation that took the signal forked the next one into its group and exited.
+      if ((r.outcome === 'gone' || r.outcome === 'zombie') && this.#signalTo === 'group' && this.#nextGeneration() !== undefined) continue;
       if ((r.outcome === 'gone' || r.outcome === 'zombie') && pid === this.#target && this.#child) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
       if (r.outcome === 'gone' && !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
       throw new RunEnded('not-delivered', `reload ${k}: ${signal} was not delivered to pid ${pid} (${commOf(pid, this.#view)}): ${r.detail}`);
@@ -566,6 +706,15 @@ async function awaitHandler(pid: number, plan: SettleLoopPlan, alive: () => bool
   return { disposition, waited };
 }
 
+
+/** What repro ended after the keeper was killed under the tree, in words; undefined when nothing escaped. */
+function escapedNote(keeperPid: number | undefined, exit: ChildExit | null, escaped: readonly Escaped[]): string | undefined {
+  if (escaped.length === 0) return undefined;
+  const how = exit ? `${exit.signal ? 'was ' : ''}${exitSentence(exit)}` : 'ended';
+  const named = escaped.slice(0, 4).map((e) => `pid ${e.pid} (${e.command})`);
+  const more = escaped.length > 4 ? ` and ${escaped.length - 4} more` : '';
+  return `the keeper (pid ${keeperPid}) ${how} under the program, not by repro: what it started would have outlived the run under init; repro, their subreaper, ended ${named.join(', ')}${more}`;
+}
 
 /** A log line as evidence: at most 500 characters. */
 function ellipsis(line: string): string {

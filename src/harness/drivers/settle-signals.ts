@@ -8,7 +8,7 @@ import { parseSignalDisposition, type SignalDisposition } from '../../fdprobe/pr
 import type { ProcessView } from '../../proc/view.js';
 import type { WatchedTree } from '../../model/run-document.js';
 import { RunEnded } from '../record.js';
-import { synchronousWait } from '../tree/safety.js';
+import { defaultAction, groupMembers, synchronousWait } from '../tree/safety.js';
 import { descendants, type TreeProcess, type TreeOptions, viewOf } from '../tree/tree.js';
 
 /** Where the reload signal goes. */
@@ -35,10 +35,14 @@ export interface SendTo {
   signalTo: SignalTo;
   /** The program (or the daemon it left): where a `program` signal goes. */
   target: number;
+  /** --signal-to group: the group read at start (it outlives a leader that exits in a hot restart). */
+  pgid?: number;
   /** The processes of the tree that take the signal, read when they are needed. */
   takers: () => TreeProcess[];
   /** Where process groups are read. */
   view: ProcessView;
+  /** Called with every pid the signal would reach, before anything is sent (--pid: throws to send nothing). */
+  guard?: (pids: number[]) => void;
 }
 
 /** Sends the signal of reload k; returns the pids whose delivery is checked. */
@@ -52,21 +56,25 @@ export function sendReload(k: number, to: SendTo): number[] {
     }
   };
   if (to.signalTo === 'program') {
+    to.guard?.([to.target]);
     kill(to.target);
     return [to.target];
   }
   if (to.signalTo === 'group') {
-    const pgid = to.view.stat(to.target)?.pgid;
+    const pgid = to.pgid ?? to.view.stat(to.target)?.pgid;
     if (pgid === undefined) throw new RunEnded('child-exited', `the process was gone before reload ${k}`);
+    to.guard?.(groupMembers(pgid, to.view));
     kill(-pgid);
     const members = to.takers().filter((p) => to.view.stat(p.pid)?.pgid === pgid).map((p) => p.pid);
     return members.length ? members : [to.target];
   }
   const all = to.takers().map((p) => p.pid);
   if (all.length === 0) {
+    to.guard?.([to.target]);
     kill(to.target);
     return [to.target];
   }
+  to.guard?.(all);
   for (const pid of all) kill(pid);
   return all;
 }
@@ -81,4 +89,38 @@ export function dispositionOf(view: ProcessView, pid: number, signo: number): Si
 /** Short name of a process (comm), or `gone`. */
 export function commOf(pid: number, view: ProcessView): string {
   return view.comm(pid)?.trim() ?? 'gone';
+}
+
+/**
+ * Why no reload can run, or null: the signal's default action is to ignore
+ * it (WINCH, URG, CHLD) or to continue (CONT), and nothing that receives it
+ * catches or waits for it. Sending it changes nothing, so a flat fd count
+ * would say nothing about the reload.
+ */
+export function noReloadCanRun(signal: NodeJS.Signals, who: string, anyTaker: boolean): string | null {
+  const action = defaultAction(signal);
+  if (anyTaker || (action !== 'ignore' && action !== 'continue')) return null;
+  const does = action === 'ignore' ? 'is to ignore it' : 'only continues a stopped process';
+  return `${who} no handler for ${signal}, whose default action ${does}: no reload can run, so there is nothing to measure (pick the signal its reload handler catches with --signal)`;
+}
+
+/** The takers below another taker (a worker under a master that may forward the signal to it), with their parent links. */
+export function nestedTakers(all: readonly TreeProcess[]): TreeProcess[] {
+  const byPid = new Map(all.map((p) => [p.pid, p]));
+  return all.filter((p) => byPid.has(p.ppid));
+}
+
+/**
+ * How often the threads of `pid` were switched out (voluntary and not, from
+ * each thread's status): it moves when a sleeping process wakes, for a
+ * signal or anything else. NaN when it cannot be read.
+ */
+export function activityOf(view: ProcessView, pid: number): number {
+  let total = 0;
+  for (const tid of view.threadIds(pid)) {
+    const status = view.status(pid, tid);
+    if (status === undefined) continue;
+    total += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? NaN) + Number(/^nonvoluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? NaN);
+  }
+  return total;
 }

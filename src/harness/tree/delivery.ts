@@ -25,6 +25,10 @@ export interface ThreadSignalState {
   pendingShared: boolean;
   /** This thread blocks the signal (SigBlk). */
   blocked: boolean;
+  /** The process that ptrace-attached to this thread (TracerPid), 0 when none. */
+  tracerPid?: number;
+  /** The tracer's command line (or [comm]), read when there is one. */
+  tracer?: string;
 }
 
 /** Why a signal was not (yet) delivered, each a distinct reason. */
@@ -50,9 +54,18 @@ export function readSignalStates(pid: number, signo: number, procRoot?: string, 
       pendingPrivate: hasSignal(statusMask(status, 'SigPnd'), signo),
       pendingShared: hasSignal(statusMask(status, 'ShdPnd'), signo),
       blocked: hasSignal(statusMask(status, 'SigBlk'), signo),
+      ...tracerOf(status, view),
     });
   }
   return out;
+}
+
+/** TracerPid of a status file and who that is; nothing when the thread is not traced. */
+function tracerOf(status: string, view: ProcessView): { tracerPid?: number; tracer?: string } {
+  const tracerPid = Number(/^TracerPid:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+  if (tracerPid <= 0) return {};
+  const text = view.cmdline(tracerPid)?.replaceAll('\0', ' ').trim();
+  return { tracerPid, tracer: text ? text.slice(0, 120) : `[${view.comm(tracerPid)?.trim() ?? 'gone'}]` };
 }
 
 /**
@@ -60,17 +73,32 @@ export function readSignalStates(pid: number, signo: number, procRoot?: string, 
  * the signal is pending on a process that can still take it (a thread not
  * yet scheduled). Order: gone, zombie, stopped, pending, delivered.
  */
-export function deliveryFrom(threads: readonly ThreadSignalState[], signalName: string, tracingStopIsTransient = false): { outcome: DeliveryOutcome | 'waiting'; detail: string } {
+export function deliveryFrom(threads: readonly ThreadSignalState[], signalName: string, tracingStopIsTransient: boolean | ReadonlySet<number> = false): { outcome: DeliveryOutcome | 'waiting'; detail: string } {
   const live = threads.filter((t) => t.state !== 'Z' && t.state !== 'X');
   if (threads.length === 0) return { outcome: 'gone', detail: `the process is gone (${signalName} went nowhere)` };
   if (live.length === 0) return { outcome: 'zombie', detail: `the process is a zombie (exited, not reaped by its parent): ${signalName} cannot run a handler` };
   // Under repro's own strace (--attribute) a thread in `t` is in a tracing stop that strace ends at once (a traced call, the signal itself).
-  const stopped = live.find((t) => t.state === 'T' || (t.state === 't' && !tracingStopIsTransient));
+  const stopped = live.find((t) => t.state === 'T' || (t.state === 't' && !transientTrace(t, tracingStopIsTransient)));
   const pending = threads.some((t) => t.pendingShared) || live.some((t) => t.pendingPrivate);
+  // A tracing stop is not a job-control stop: SIGCONT does not end it, its tracer does.
+  if (stopped?.state === 't') {
+    const by = stopped.tracerPid ? `by pid ${stopped.tracerPid} (${stopped.tracer ?? 'gone'})` : 'by a tracer that is gone';
+    return { outcome: 'stopped', detail: `the process is traced and held in a tracing stop (state t, thread ${stopped.tid}, ${by}): ${signalName} ${pending ? 'stays pending' : 'cannot run a handler'} until its tracer lets it run (a debugger or \`strace -p\` holds it: detach it)` };
+  }
   if (stopped) return { outcome: 'stopped', detail: `the process is stopped (state ${stopped.state}${stopped.tid ? `, thread ${stopped.tid}` : ''}): ${signalName} ${pending ? 'stays pending' : 'cannot run a handler'} until it is continued (SIGCONT)` };
   if (!pending) return { outcome: 'delivered', detail: `${signalName} left the pending sets` };
   if (live.every((t) => t.blocked)) return { outcome: 'blocked', detail: `${signalName} stays pending: every thread blocks it (SigBlk)` };
   return { outcome: 'waiting', detail: `${signalName} is pending` };
+}
+
+/**
+ * Under repro's own strace a tracing stop ends at once; given the tracer
+ * pids, only a stop by one of them is, and a tracee left by a tracer that
+ * died (TracerPid 0 yet in `t`) is not.
+ */
+function transientTrace(t: ThreadSignalState, ours: boolean | ReadonlySet<number>): boolean {
+  if (typeof ours === 'boolean') return ours;
+  return t.tracerPid !== undefined && ours.has(t.tracerPid);
 }
 
 export interface AwaitDeliveryOptions {
@@ -81,8 +109,8 @@ export interface AwaitDeliveryOptions {
   procRoot?: string;
   /** Where the process world is read (default: /proc, at `procRoot`). */
   view?: ProcessView;
-  /** The process runs under repro's own tracer: `t` (tracing stop) passes, it is not a stopped process. */
-  tracingStopIsTransient?: boolean;
+  /** The process runs under repro's own tracer: `t` (tracing stop) passes, it is not a stopped process; given as the tracer pids, only a stop by one of them passes. */
+  tracingStopIsTransient?: boolean | ReadonlySet<number>;
 }
 
 /**

@@ -45,14 +45,23 @@ export class FirstSeen {
   /** Earlier incarnations (closed, then the same identity seen again). */
   readonly #earlier: Incarnation[] = [];
   #lastReload: number | undefined;
+  /** The previous sample's pids, and its objects that name one open file description (an inode), with the reload each was first seen at. */
+  #previous = { pids: new Set<number>(), objects: new Map<string, number>(), holders: new Map<string, number>() };
 
   /** Records the identities of the sample taken after signal `reload` (0: before any). */
   observe(reload: number, identities: Iterable<FdIdentity>): void {
     const previous = this.#lastReload;
-    for (const id of identities) {
+    const list = [...identities];
+    const seen = { pids: new Set<number>(), objects: new Map<string, number>(), holders: new Map<string, number>() };
+    for (const id of list) if (uniqueObject(id.object)) seen.holders.set(id.object, (seen.holders.get(id.object) ?? 0) + 1);
+    for (const id of list) {
       const key = identityKey(id);
       const known = this.#first.get(key);
-      if (!known) this.#first.set(key, { reload, id, lastSeen: reload, current: true });
+      // A process new since the last sample holding an object the tree already had open, by no more fds than before, took it over at fork
+      // from one that went (a hot restart's stdio and listener): it dates from then. More holders than before is a new copy (a helper left per reload).
+      const tookOver = !known && !this.#previous.pids.has(id.pid) && uniqueObject(id.object) && (seen.holders.get(id.object) ?? 0) <= (this.#previous.holders.get(id.object) ?? 0);
+      const inherited = tookOver ? this.#previous.objects.get(id.object) : undefined;
+      if (!known) this.#first.set(key, { reload: inherited ?? reload, id, lastSeen: reload, current: true });
       else {
         if (previous !== undefined && known.lastSeen < previous) {
           this.#earlier.push({ ...known, current: false });
@@ -61,8 +70,12 @@ export class FirstSeen {
         }
         known.lastSeen = reload;
       }
+      seen.pids.add(id.pid);
+      const from = (this.#first.get(key) as Incarnation).reload;
+      if (uniqueObject(id.object)) seen.objects.set(id.object, Math.min(from, seen.objects.get(id.object) ?? from));
     }
     this.#lastReload = reload;
+    this.#previous = seen;
   }
 
   /** Reload at which the current incarnation of `id` was first seen, or undefined. */
@@ -89,6 +102,11 @@ export class FirstSeen {
   get size(): number {
     return this.#first.size + this.#earlier.length;
   }
+}
+
+/** An object that names one open thing (a pipe's or socket's inode, a file's device and inode, an eventfd's id), not a kind shared by all (a bare anon inode). */
+function uniqueObject(object: string): boolean {
+  return /^(pipe|socket):\[\d+\]$/.test(object) || object.startsWith('/') || /#\d+$/.test(object) || /@\d+$/.test(object);
 }
 
 /** One life of an identity: from the sample it was first seen in; `current` when it is the latest one. */

@@ -3,6 +3,7 @@
  * signal that could harm the target or repro itself. `refusalFor(facts)` is
  * pure; `refuseSignal(pid, signal)` reads the facts from /proc.
  */
+import { readdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { signalfdMask } from '../../proc/fd-kinds.js';
 import { hasSignal, PF_KTHREAD, statusMask, statusState } from '../../proc/parse.js';
@@ -181,4 +182,56 @@ function signalfdFor(pid: number, signo: number, view: ProcessView): number | un
     if (mask !== undefined && hasSignal(mask, signo)) return fd;
   }
   return undefined;
+}
+
+/** Every live process of process group `pgid` (a signal to -pgid reaches each of them). */
+export function groupMembers(pgid: number, view: ProcessView = procfsView()): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(view.root);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const stat = view.stat(pid);
+    if (stat?.pgid === pgid && stat.state !== 'Z' && stat.state !== 'X') out.push(pid);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** One process that must not get the signal, and why. */
+export interface Refused {
+  pid: number;
+  /** Its command line (argv joined, at most 200 characters), or `[comm]`. */
+  command: string;
+  /** refusalFor's sentence. */
+  reason: string;
+  /** repro itself or one of its ancestors (the caller's exit is 2 for those). */
+  protectedPid: boolean;
+}
+
+/**
+ * Checks every process that would receive the signal, the way refusalFor
+ * checks one: the ones that must not get it, in pid order (empty when all
+ * may). A process gone meanwhile is left out: it receives nothing.
+ */
+export function refusedReceivers(pids: readonly number[], signal: NodeJS.Signals, view: ProcessView = procfsView(), self = process.pid): Refused[] {
+  const out: Refused[] = [];
+  const protectedPids = selfAndAncestors(self, undefined, view);
+  for (const pid of pids) {
+    const facts = protectedPids.includes(pid) ? { ...noFacts(pid), exists: true, protectedPids } : targetFacts(pid, signal, undefined, view, self);
+    if (!facts.exists) continue;
+    const reason = refusalFor(signal, facts);
+    if (reason === null) continue;
+    const text = view.cmdline(pid)?.replace(/[\0\s]+/g, ' ').trim();
+    out.push({ pid, command: text ? text.slice(0, 200) : `[${view.comm(pid)?.trim() ?? '?'}]`, reason, protectedPid: facts.protectedPids.includes(pid) });
+  }
+  return out;
+}
+
+function noFacts(pid: number): TargetFacts {
+  return { pid, exists: false, zombie: false, kernelThread: false, caught: false, ignored: false, protectedPids: [] };
 }
