@@ -17,9 +17,10 @@ import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
 import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
 import { checkSettleWindows, decimal, wholeNumber } from './parse.js';
+import { addExamples } from './examples.js';
 import { guardStdout } from './stdout.js';
 
-type OutputOptions = ReportOptions;
+type OutputOptions = ReportOptions & { /** --quiet: the verdict line alone. */ quiet?: boolean };
 
 /** --json, the report files, the baseline gate and --no-chart: shared by every command that makes a run document. */
 function addReportOptions(command: Command): Command {
@@ -32,7 +33,8 @@ function addReportOptions(command: Command): Command {
     .option('--baseline <file>', 'compare with a saved run document (--out) of the same scenario and fail (exit 1) when what the verdict measures got worse (growth per reload; fds surviving per reload for watch; requests lost for drain)')
     .addOption(new Option('--baseline-tolerance <fds>', 'largest rise that still passes --baseline (fd/reload; requests for drain)').default(0.05).argParser(decimal('--baseline-tolerance', 0, 1_000_000)))
     .option('--no-step-summary', 'do not append the Markdown summary to $GITHUB_STEP_SUMMARY')
-    .option('--no-chart', 'leave the terminal chart out of the summary');
+    .option('--no-chart', 'leave the terminal chart out of the summary')
+    .option('-q, --quiet', 'print only the verdict line (PASS/FAIL/INCONCLUSIVE) and no progress; the exit code and every file written are the same');
 }
 
 /** broken/correct/compare: the shared run options and every scenario's own (declared in the scenario). */
@@ -72,10 +74,13 @@ async function report<D extends ReproDocument>(options: OutputOptions, produces:
   const prepared = outputs.prepareReports(options, produces);
   const doc = outputs.applyBaseline(await run(), options, prepared);
   (await load.progress()).finishProgress(); // the summary starts at column 0, never after a progress line
-  const { formatDocument } = await load.summary();
-  await outputs.emitReports(doc, options, prepared, () => formatDocument(doc, view(options)));
+  const { formatDocument, formatVerdictLine } = await load.summary();
+  await outputs.emitReports(doc, options, prepared, () => (options.quiet ? formatVerdictLine : formatDocument)(doc, view(options)));
   return doc;
 }
+
+/** --quiet of the command being run: no progress line either. */
+let quiet = false;
 
 /** 0 pass, 1 fail, 4 inconclusive (watch), or the interrupting signal's code. */
 function exitForDocument(doc: ReproDocument, interruption?: Interruption): number {
@@ -86,7 +91,7 @@ function exitForDocument(doc: ReproDocument, interruption?: Interruption): numbe
 
 async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interruption) => Promise<T>): Promise<T> {
   const interruption = new Interruption();
-  const progress = new (await load.progress()).Progress(process.stderr);
+  const progress = new (await load.progress()).Progress(quiet ? undefined : process.stderr);
   try {
     return await action(
       {
@@ -122,6 +127,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(usageLine(text)) })
     .hook('preAction', (_program, command) => {
+      quiet = Boolean(command.opts().quiet);
       if (command.name() !== 'probe') checkWorkingDirectory();
     });
 
@@ -219,6 +225,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const result = await (await load.probeWatch()).probeWatch(pid, interval, { color: useColor(), width: terminalWidth(), chart: options.chart, json: Boolean(options.json) });
       setExit(result);
     });
+  addExamples(program);
   return program;
 }
 

@@ -2,6 +2,7 @@
  * Checks and plan figures more than one command needs before it starts
  * anything, kept here so that commands never import from each other.
  */
+import { statSync } from 'node:fs';
 import { ProbeError } from '../fdprobe/errors.js';
 import { findOnPath, isExecutableFile } from '../util/find-executable.js';
 import { EnvironmentError, UsageError } from '../errors.js';
@@ -22,10 +23,23 @@ export function checkCommand(command: readonly string[]): void {
   const [program] = command;
   if (!program) throw new UsageError('repro watch needs a command after --, or --pid PID');
   if (program.includes('/')) {
-    if (!isExecutableFile(program)) throw new UsageError(`command not found: ${program} (no executable file there); check the path after --`);
-    return;
+    if (isExecutableFile(program)) return;
+    const mode = fileMode(program);
+    // There is a file, it just cannot run: that is the machine's state (exit 3), as the exit code table says, not a typo.
+    if (mode !== undefined) throw new EnvironmentError(`cannot execute ${program}: it is not executable (mode ${mode.toString(8)}); chmod +x it, or put its interpreter first (e.g. -- sh ${program})`);
+    throw new UsageError(`command not found: ${program} (no executable file there); check the path after --`);
   }
   if (!findOnPath(program)) throw new UsageError(`command not found: ${program} (not on PATH); give its full path after --`);
+}
+
+/** The permission bits of a regular file, or undefined when there is no regular file at `path`. */
+function fileMode(path: string): number | undefined {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() ? stat.mode & 0o777 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A probe failure on `pid` as the user meets it: a process that is gone is a usage error (2), anything else the machine's (3). */

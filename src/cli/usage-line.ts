@@ -12,7 +12,9 @@ export function usageLine(commanderText: string): string {
   const missing = /^option '([^' ]+) ([^']*)' argument missing$/.exec(first);
   const unknownOption = /^unknown option '(.+)'$/.exec(first);
   const unknownCommand = /^unknown command '(.+)'$/.exec(first);
+  const invalidArgument = /^command-argument value '.*' is invalid for argument '[^']+'\. (.+)$/s.exec(first);
   if (invalid) line = invalid[3] as string;
+  else if (invalidArgument) line = invalidArgument[1] as string;
   else if (missing) line = `${missing[1]} needs a value ${missing[2]}`;
   else if (unknownOption) line = `unknown option '${unknownOption[1]}'${suggestion ? `: did you mean ${suggestion}?` : '; --help lists the options'}`;
   else if (unknownCommand) line = `unknown command '${unknownCommand[1]}'${suggestion ? `: did you mean ${suggestion}?` : '; repro --help lists the commands'}`;

@@ -200,7 +200,7 @@ export class RunRecorder {
       fdsAboveLimitAtStart: this.#fdsAboveLimitAtStart,
       ...(plan.peakFdsPerReload === undefined ? {} : { peakFdsPerReload: plan.peakFdsPerReload }),
       ...finish.extra,
-      metrics: plan.metrics.map(({ id, label, unit, description }) => ({ id, label, unit, description })),
+      metrics: plan.metrics.map(({ id, label, unit, description, perReload }) => ({ id, label, unit, description, ...(perReload ? { perReload } : {}) })),
       platform: { os: process.platform, arch: arch(), release: release(), node: process.version, probe: this.probe.backend },
       startedAt: this.#startedAt.toISOString(),
       pid: finish.pid !== null && finish.pid > 0 ? finish.pid : null,

@@ -27,6 +27,11 @@ export interface MetricDescriptor {
   unit: string;
   /** Where the number comes from, in one sentence. */
   description: string;
+  /**
+   * The number is about each reload (or round) on its own, e.g. what one round left, not a running
+   * total: views show its median per reload and its range, not `start → end`.
+   */
+  perReload?: boolean;
 }
 
 /** One probe after one reload (reload 0 is the baseline, taken after `ready`). */

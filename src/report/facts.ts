@@ -158,6 +158,9 @@ export function keptNote(output: KeptOutput): string {
 /** PASS/FAIL/INCONCLUSIVE and the sentence after it. */
 export function headline(doc: ReproDocument): { status: 'pass' | 'fail' | 'inconclusive'; text: string } {
   if (doc.kind === 'compare') {
+    // An interrupted compare showed nothing about the roles it did not finish: not a failure of theirs.
+    const aborted = doc.verdict.pass ? undefined : doc.runs.find((r) => r.end.reason === 'aborted');
+    if (aborted) return { status: 'inconclusive', text: `${aborted.role} was interrupted (${visibleLine(aborted.end.detail)}); no verdict` };
     return doc.verdict.pass ? { status: 'pass', text: doc.runs.map(roleInOneBreath).join(', ') } : { status: 'fail', text: 'the comparison did not show the expected difference' };
   }
   if (doc.verdict.inconclusive) return { status: 'inconclusive', text: visibleLine(doc.end.detail) };

@@ -51,7 +51,10 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   const paint = new Chalk({ level: view.color ? 1 : 0 });
   const streams = viewOf(run).streamHeadings(run);
   const out = [paint.bold(runTitle(run))];
-  for (const [k, val] of runRows(run)) out.push(`  ${k.padEnd(17)}${val}`);
+  const rows = runRows(run);
+  // A scenario's metric labels can be longer than the built-in ones ("fds left by the round"): never let a value touch its label.
+  const labelWidth = Math.max(17, ...rows.map(([k]) => k.length + 1));
+  for (const [k, val] of rows) out.push(`  ${k.padEnd(labelWidth)}${val}`);
   const requests = requestsOf(run);
   if (requests) out.push('', ...drainBlock(requests, view));
   else if (view.chart && run.samples.length > 0) {
@@ -136,6 +139,11 @@ function seriesColor(run: RunDocument, index: number, runs: readonly RunDocument
   if (run.roleKind === 'broken') return 'red';
   if (run.roleKind === 'correct') return 'green';
   return runs.filter((r) => r.roleKind === 'variant').indexOf(run) === 0 ? 'cyan' : index % 2 ? 'magenta' : 'yellow';
+}
+
+/** The verdict's one line (`PASS: …`, `FAIL: …`, `INCONCLUSIVE: …`): what --quiet prints, its strings shown as text. */
+export function formatVerdictLine(doc: ReproDocument, view: ViewOptions): string {
+  return verdictLines(shownDocument(doc), new Chalk({ level: view.color ? 1 : 0 }))[0] as string;
 }
 
 /** The summary of either kind of document, its strings shown as text (control characters escaped). */

@@ -21,6 +21,8 @@ describe('bad input: one line naming the flag and the fix, exit 2, no stack trac
     [['broken', '--ulimit', '1000000'], /--ulimit 1000000 is above this shell's hard limit \d+; use --ulimit \d+ or less/],
     [['brokn'], /^repro: unknown command 'brokn': did you mean broken\?$/],
     [['broken', '--ulimt', '64'], /unknown option '--ulimt'/],
+    // commander's own "command-argument value … is invalid for argument" wording is replaced by the parser's sentence.
+    [['probe', 'abc'], /^repro: <pid> takes a whole number from 1 to 4194304, got 'abc'\.$/],
   ])('repro %j', async (args, message) => {
     const result = await repro(args);
     expect(result.exitCode).toBe(2);

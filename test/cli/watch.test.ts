@@ -1,7 +1,7 @@
 // repro watch on real services written in Python and C: leaky ones flagged with the right growth
 // and kind, clean ones passed, and programs that cannot take reloads reported without hanging.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { formatRun } from '../../src/report/summary.js';
 import { repro } from '../support/cli.js';
-import { isAlive } from '../support/processes.js';
+import { isAlive, waitFor } from '../support/processes.js';
 
 const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'repro-watch-'));
@@ -34,8 +34,8 @@ describe('repro watch flags leaky services with the growth per reload and the ki
     ['Python, a log file per SIGHUP', () => ['--', 'python3', service('leaks-log-per-hup.py'), log], 1, { file: 1 }],
     ['C, a signalfd per SIGHUP', () => ['--', bin('leaks-signalfd-per-hup')], 1, { signalfd: 1 }],
   ])('%s: exit 1', async (_what, args, growth, kinds) => {
-    const { exitCode, run } = await watch(args());
-    expect(exitCode).toBe(1);
+    const { exitCode, run, stderr } = await watch(args());
+    expect(exitCode, stderr).toBe(1);
     expect(run?.measured.growthPerReload).toBe(growth);
     expect(run?.measured.growthByKind).toEqual(kinds);
     expect(run?.measured.reloadsDone).toBe(10);
@@ -126,12 +126,12 @@ describe('repro watch reports programs that cannot take reloads, without hanging
   });
 
   it('a program whose fd count never settles', async () => {
-    const t0 = performance.now();
     const { exitCode, run } = await watch(['--ready-timeout', '500', '--', bin('churns-fds')]);
     expect(exitCode).toBe(4);
     expect(run?.end.reason, `${run?.end.detail}\n${run?.stderr.text}`).toBe('never-settled');
     expect(run?.end.detail).toBe('start-up: fd count still changing after 500 ms');
-    expect(performance.now() - t0).toBeLessThan(5000);
+    // It gave up at the 500 ms start-up wait, not at the default one: the run's own clock, which a loaded machine's slow Node start-up does not move.
+    expect(run?.end.wallMs).toBeLessThan(3000);
   });
 
   it('a program with a thread always running and a steady fd count: the thread is named, with --ready-after as the way out', async () => {
@@ -148,7 +148,8 @@ describe('repro watch --pid attaches to a running process and leaves it running'
   it('flags the leak and does not stop the process', async () => {
     const running = execa('python3', [service('leaks-pipe-per-hup.py')], { reject: false });
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      // A loaded machine can take longer than any fixed pause to start Python: attach once its SIGHUP handler is in.
+      await waitFor('its handler', () => (/^SigCgt:\s+\S*[13579bdf]$/m.test(readFileSync(`/proc/${running.pid}/status`, 'utf8')) ? true : undefined));
       const { exitCode, run } = await watch(['--pid', String(running.pid)]);
       expect(exitCode).toBe(1);
       expect(run?.attached).toBe(true);

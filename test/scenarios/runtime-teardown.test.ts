@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { runCompare, SCENARIO_DEFAULTS, type ScenarioOptions } from '../../src/cli/commands/scenario.js';
 import type { LaunchedChild } from '../../src/harness/launch.js';
 import type { RunDocument } from '../../src/model/run-document.js';
+import { formatRun } from '../../src/report/summary.js';
 import { argvOf } from '../support/processes.js';
 
 const options = (runtime: string): ScenarioOptions => ({
@@ -112,5 +113,11 @@ describe('runtime-teardown, io_uring evidence', () => {
     expect(done?.sqes).toBe(0);
     expect(correct.samples.slice(1).every((s) => s.metrics?.pendingSqes === 0)).toBe(true);
     expect(broken.samples.slice(1, -1).every((s) => s.metrics?.pendingSqes === 8)).toBe(true);
+
+    // The summary says what each round left, its label apart from its value (the label is wider than the built-in ones).
+    const text = formatRun(broken, { color: false, width: 80, chart: false });
+    expect(text).toMatch(/\n {2}fds left by the round +8 per reload \(0–8, \d+ reloads\)\n/);
+    expect(text).toMatch(/\n {2}SQEs pending at teardown +8 per reload/);
+    expect(formatRun(correct, { color: false, width: 80, chart: false })).toMatch(/\n {2}fds left by the round +0 in all 500 reloads\n/);
   });
 });

@@ -320,6 +320,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (!child.isRunning()) return exitSentence(await child.exited);
     for (let i = 0; i < 30 && !child.tree?.programExit(); i++) await delay(10);
     const how = child.tree?.programExit();
+    // The keeper can be slow to mirror the exit on a loaded machine; an empty tree still means the program's own end.
+    if (how && descendants(this.#rootPid, this.#treeOptions).length === 0) return exitSentence(how);
     return how ? `the program (pid ${this.#programPid}) ${how.signal ? 'was ' : ''}${exitSentence(how)}` : 'the program is gone';
   }
 

@@ -5,7 +5,7 @@
  */
 import type { KindCounts } from '../../fdprobe/kinds.js';
 import type { RunDocument } from '../../model/run-document.js';
-import { maxOf } from '../../model/stats.js';
+import { maxOf, percentile } from '../../model/stats.js';
 import { ellipsize, shellCommand, visibleLine } from '../../report/text.js';
 
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
@@ -69,13 +69,28 @@ export function baselineFds(run: RunDocument): string {
   return run.samples.length === 0 ? notMeasured(NO_BASELINE) : String(run.measured.baselineFds);
 }
 
-/** A metric over the run: `start → end`, and its peak when that was neither (a number that rises and falls back, e.g. fds left by each round). */
+/**
+ * A metric over the run: `start → end`, and its peak when that was neither. A per-reload metric (what each
+ * round left) says its median over the reloads and its range instead: its first and last values are the
+ * baseline and, often, the reload that failed, so `0 → 0` would hide 8 left by every other round.
+ */
 export function metricSpan(run: RunDocument, id: string): string {
   const m = run.measured.metrics[id];
   if (!m || (m.start === null && m.end === null)) return '—';
+  if (run.metrics.find((d) => d.id === id)?.perReload) return perReloadSpan(run, id);
   const peak = maxOf(run.samples.map((s) => s.metrics?.[id] ?? -Infinity));
   const showPeak = Number.isFinite(peak) && peak !== m.start && peak !== m.end;
   return `${m.start ?? '—'} → ${m.end ?? '—'}${showPeak ? ` (peak ${peak})` : ''}`;
+}
+
+/** `8 per reload (0–8, 8 reloads)`: the median, then the range; or `0 in all 500 reloads`. */
+function perReloadSpan(run: RunDocument, id: string): string {
+  const values = run.samples.filter((s) => s.reload > 0).flatMap((s) => (typeof s.metrics?.[id] === 'number' ? [s.metrics[id] as number] : []));
+  if (values.length === 0) return '—';
+  const median = percentile(values, 50) as number;
+  const [low, high] = [Math.min(...values), Math.max(...values)];
+  const reloads = `${values.length} reload${values.length === 1 ? '' : 's'}`;
+  return low === high ? `${low} in ${values.length === 1 ? 'its one reload' : `all ${reloads}`}` : `${median} per reload (${low}–${high}, ${reloads})`;
 }
 
 /** One row per metric the scenario records: `start → end unit`. */

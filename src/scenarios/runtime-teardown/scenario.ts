@@ -38,9 +38,9 @@ export const runtimeTeardown: Scenario = {
   // opened one end at a time; Node: the Worker's own event loop and 8 files (it also needs them to start).
   peakFdsPerReload: { c: 9, node: 12, python: 12 },
   metrics: [
-    { id: 'leftFds', label: 'fds left by the round', unit: '', description: 'fds open after the round (settled) that were not open before it, by identity (fd, kind, inode)', fromEvent: 'leftFds' },
+    { id: 'leftFds', label: 'fds left by the round', unit: '', description: 'fds open after the round (settled) that were not open before it, by identity (fd, kind, inode)', fromEvent: 'leftFds', perReload: true },
     { id: 'leakedFds', label: 'fds left so far', unit: '', description: 'fds open after the round (settled) that were not open at the baseline, by identity', fromEvent: 'leakedFds' },
-    { id: 'pendingSqes', label: 'SQEs pending at teardown', unit: '', description: 'SQEs: line of /proc/PID/fdinfo/<ring fd> at the last phase marker before the ring was torn down (io_uring children)', fromEvent: 'pendingSqes' },
+    { id: 'pendingSqes', label: 'SQEs pending at teardown', unit: '', description: 'SQEs: line of /proc/PID/fdinfo/<ring fd> at the last phase marker before the ring was torn down (io_uring children)', fromEvent: 'pendingSqes', perReload: true },
   ],
   async command(role, runtime) {
     const args = [role.name, '--handles', String(HANDLES_PER_ROUND)];
