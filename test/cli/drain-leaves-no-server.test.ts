@@ -5,23 +5,14 @@
  * Real servers (Python's http.server), real SIGKILL, /proc read here.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 import { waitFor } from '../support/processes.js';
 
 const DAEMON = fileURLToPath(new URL('../fixtures/services/daemonizes-then-serves-http.py', import.meta.url));
-
-/** A free port on 127.0.0.1, from the kernel. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** Pids whose command line holds `needle` as one argument. */
 function pidsWith(needle: string): number[] {

@@ -11,7 +11,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,8 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { BIN, repro } from '../support/cli.js';
+import { freePort } from '../support/net.js';
+import { processesWith } from '../support/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repro-drain19-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,27 +37,6 @@ function onPath(name: string): boolean {
 }
 
 type DrainDoc = RunDocument & { drain: NonNullable<RunDocument['drain']> };
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Pids whose command line mentions `needle`. */
-function processesWith(needle: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((line) => line.includes(needle) && !line.includes('ps -eo'))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
 
 /** `repro drain --json` on the fixture server in `mode`; the server is gone afterwards. */
 async function drain(mode: string, args: string[] = [], command?: (port: number) => string[]) {

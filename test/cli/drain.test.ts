@@ -6,39 +6,18 @@
  * TERM: losses, exit 1) and nginx from Debian (QUIT drains: 0 lost, exit 0;
  * TERM cuts in-flight responses: exit 1). No server is left behind.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CompareDocument, RunDocument } from '../../src/model/run-document.js';
 import { repro } from '../support/cli.js';
+import { freePort } from '../support/net.js';
+import { processesWith } from '../support/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repro-drain-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A port nothing listens on right now (bound and released by the kernel's choice). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Pids whose command line mentions `needle` (the temp prefix of a test's nginx, a python server's port). */
-function processesWith(needle: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((line) => line.includes(needle) && !line.includes('ps -eo'))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
 
 const svgParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['g', 'path', 'text', 'line', 'rect'].includes(name) });
 

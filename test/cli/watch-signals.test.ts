@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
-import { repro } from '../support/cli.js';
+import { repro, reproJson } from '../support/cli.js';
 import { isAlive, procFile, waitFor } from '../support/processes.js';
 
 const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
@@ -35,15 +35,8 @@ afterEach(async () => {
   }
 });
 
-async function watch(args: string[]) {
-  const result = await repro(['watch', '--json', '--no-chart', '--settle', '60', ...args], { timeout: 60_000 });
-  let run: RunDocument | undefined;
-  try {
-    run = JSON.parse(result.stdout) as RunDocument;
-  } catch {
-    run = undefined;
-  }
-  return { ...result, run };
+function watch(args: string[]) {
+  return reproJson<RunDocument>(['watch', '--no-chart', '--settle', '60', ...args]);
 }
 
 // Generous: on a loaded machine an interpreter behind a version manager's shim takes seconds to start.

@@ -2,12 +2,12 @@
 // load while repro watch sends its reloads. Its workers park in futex or epoll_wait, whichever holds the
 // driver; a correct service must PASS and one that keeps a file per reload must FAIL, never exit 4.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { ensureRustBinaries, type RustProject } from '../../src/runtimes/cargo.js';
 import { repro } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 
 const TOKIO_UNDER_LOAD: RustProject = {
   sourceDir: fileURLToPath(new URL('../fixtures/runtimes/tokio-under-load', import.meta.url)),
@@ -29,14 +29,6 @@ afterEach(() => {
   if (load?.pid !== undefined && load.exitCode === null) process.kill(load.pid, 'SIGKILL');
   load = undefined;
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The service under `repro watch`, with 4 connections echoing a line every 5 ms from before it listens to the end. */
 async function watchUnderLoad(binary: string) {

@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { formatRun } from '../../src/report/summary.js';
-import { BIN, repro } from '../support/cli.js';
+import { BIN, repro, reproJson } from '../support/cli.js';
 import { childrenOf, goneWithin, isAlive, procFile, waitFor } from '../support/processes.js';
 
 const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
@@ -27,15 +27,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function watch(args: string[]) {
-  const result = await repro(['watch', '--json', '--no-chart', '--reloads', '8', '--settle', '60', ...args], { timeout: 60_000 });
-  let run: RunDocument | undefined;
-  try {
-    run = JSON.parse(result.stdout) as RunDocument;
-  } catch {
-    run = undefined;
-  }
-  return { ...result, run };
+function watch(args: string[]) {
+  return reproJson<RunDocument>(['watch', '--no-chart', '--reloads', '8', '--settle', '60', ...args]);
 }
 
 /** Every pid below `pid`, recursively. */

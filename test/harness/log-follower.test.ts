@@ -159,35 +159,34 @@ describe('LogFollower', () => {
     log.close();
   });
 
-  it('rotated twice between two polls: the generation in between is found beside the path and read', () => {
+  /**
+   * A followed log that logrotate rotates twice between two polls (.1 → .2, path → .1, a new path), the EMFILE
+   * line only in the middle generation; `middle` sees that generation's file before the new path is written.
+   */
+  function rotatedTwice(middle?: (file: string) => void) {
     const path = fresh();
     writeFileSync(path, 'generation 1\n');
     const log = new LogFollower(path);
     log.mark();
     expect(log.poll()).toBeNull();
-    // logrotate twice: .1 → .2, path → .1, a new path; the EMFILE line is only in the middle one.
     renameSync(path, `${path}.1`);
     writeFileSync(path, `generation 2\n${NGINX}\n`);
     renameSync(`${path}.1`, `${path}.2`);
     renameSync(path, `${path}.1`);
+    middle?.(`${path}.1`);
     writeFileSync(path, 'generation 3\n');
+    return { path, log };
+  }
+
+  it('rotated twice between two polls: the generation in between is found beside the path and read', () => {
+    const { log } = rotatedTwice();
     expect(log.poll()?.line).toBe(NGINX);
     expect(log.missed).toEqual([]);
     log.close();
   });
 
   it('rotated twice and the middle generation compressed: what was missed is said', () => {
-    const path = fresh();
-    writeFileSync(path, 'generation 1\n');
-    const log = new LogFollower(path);
-    log.mark();
-    expect(log.poll()).toBeNull();
-    renameSync(path, `${path}.1`);
-    writeFileSync(path, `generation 2\n${NGINX}\n`);
-    renameSync(`${path}.1`, `${path}.2`);
-    renameSync(path, `${path}.1`);
-    execFileSync('gzip', [`${path}.1`]);
-    writeFileSync(path, 'generation 3\n');
+    const { path, log } = rotatedTwice((middle) => execFileSync('gzip', [middle]));
     expect(log.poll()).toBeNull();
     expect(log.missed).toEqual([expect.stringMatching(new RegExp(`^${path}\\.1\\.gz \\(\\d+ bytes\\), rotated out between two samples, is compressed: not read$`))]);
     log.close();

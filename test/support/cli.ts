@@ -21,3 +21,16 @@ export async function repro(args: string[], options: { env?: Record<string, stri
   });
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
+
+/** `repro COMMAND --json ARGS`: the result, and the run document when stdout holds one (a usage error prints none). */
+export async function reproJson<D>(args: string[], options: { timeout?: number } = {}): Promise<CliResult & { run: D | undefined }> {
+  const [command = '', ...rest] = args;
+  const result = await repro([command, '--json', ...rest], { timeout: options.timeout ?? 60_000 });
+  let run: D | undefined;
+  try {
+    run = JSON.parse(result.stdout) as D;
+  } catch {
+    run = undefined;
+  }
+  return { ...result, run };
+}

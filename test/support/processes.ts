@@ -1,4 +1,5 @@
 /** Small facts about live processes, read from /proc. */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
@@ -64,4 +65,13 @@ export async function waitFor<T>(what: string, probe: () => T | undefined, ms = 
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Pids whose command line mentions `needle` (the temp prefix of a test's nginx, a python server's port): to wait on, never to kill by. */
+export function processesWith(needle: string): number[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes(needle) && !line.includes('ps -eo'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
