@@ -119,10 +119,12 @@ describe('repro compare --scenario graceful-drain (the real CLI, real servers, r
       const sum = (ids: string[]) => ids.reduce((n, id) => n + (panel.bands[id] ?? 0), 0);
       // Every request of the ledger is drawn once: answers above the axis, losses below.
       expect(sum(Object.keys(panel.bands))).toBe(ledger.total);
-      expect(sum(['reset', 'truncated', 'timeout', 'refused-lost'])).toBe(ledger.lost);
+      expect(sum(['unavailable', 'reset', 'truncated', 'timeout', 'refused-lost'])).toBe(ledger.lost);
       expect(panel.bands['refused-lost'] ?? 0).toBe(ledger.counts.refused.before + ledger.counts.refused.lag);
       expect(panel.bands.ok ?? 0).toBe(Object.values(ledger.counts.ok).reduce((a, b) => a + b, 0));
-      expect(panel.bands.reset ?? 0).toBe(Object.values(ledger.counts.reset).reduce((a, b) => a + b, 0));
+      // Failures the ledger did not count as lost (after the exit, or a GET retried) are drawn apart, above the axis.
+      const failures = (['reset', 'truncated', 'timeout', 'unavailable'] as const).reduce((n, o) => n + Object.values(ledger.counts[o] ?? {}).reduce((a, b) => a + b, 0), 0);
+      expect(sum(['reset', 'truncated', 'timeout', 'unavailable', 'failed-counted'])).toBe(failures);
       // The signal is 0 on every panel; the listener close and the exit (or SIGKILL) where the ledger timed them.
       expect(panel.marks.signalMs).toBe(0);
       expect(panel.marks.listenerClosedMs).toBeCloseTo(ledger.timings.listenerClosedMs as number, 0);

@@ -30,17 +30,34 @@ interface Band {
 }
 
 const n = (b: TimelineBucket, o: Outcome) => b.counts[o] ?? 0;
+const FAILURES = ['reset', 'truncated', 'timeout', 'unavailable'] as const;
+/**
+ * Failures the ledger did not count as lost (sent after the exit, or a GET retried on a new connection): the
+ * bucket's failures beyond its `lost`, taken from resets first (the usual failure after an exit), then cuts,
+ * timeouts and 5xx, so the bands below the axis add up to exactly what the ledger lost.
+ */
+const failedNotLost = (b: TimelineBucket): Record<(typeof FAILURES)[number], number> => {
+  let excess = Math.max(0, FAILURES.reduce((sum, o) => sum + n(b, o), 0) - b.lost);
+  const out = { reset: 0, truncated: 0, timeout: 0, unavailable: 0 };
+  for (const o of FAILURES) {
+    out[o] = Math.min(excess, n(b, o));
+    excess -= out[o];
+  }
+  return out;
+};
+const failedLost = (o: (typeof FAILURES)[number]) => (b: TimelineBucket) => n(b, o) - failedNotLost(b)[o];
 /** Refusals the ledger counts as lost (before the signal or in the lag): what a bucket loses beyond 5xx, resets, cuts and timeouts. */
-const refusedLost = (b: TimelineBucket) => Math.min(n(b, 'refused'), Math.max(0, b.lost - n(b, 'unavailable') - n(b, 'reset') - n(b, 'truncated') - n(b, 'timeout')));
+const refusedLost = (b: TimelineBucket) => Math.min(n(b, 'refused'), Math.max(0, b.lost - FAILURES.reduce((sum, o) => sum + failedLost(o)(b), 0)));
 
 export const BANDS: readonly Band[] = [
   { id: 'ok', label: '2xx', color: '#2e7d32', lost: false, of: (b) => n(b, 'ok') },
   { id: 'other-status', label: 'other status (1xx, 3xx, 4xx)', color: '#7c3aed', lost: false, of: (b) => n(b, 'other-status') },
   { id: 'refused-counted', label: 'refused after the lag or the exit (not lost)', color: '#9ca3af', lost: false, of: (b) => n(b, 'refused') - refusedLost(b) },
-  { id: 'unavailable', label: '5xx', color: '#1d4ed8', lost: true, of: (b) => n(b, 'unavailable') },
-  { id: 'reset', label: 'reset', color: '#c62828', lost: true, of: (b) => n(b, 'reset') },
-  { id: 'truncated', label: 'truncated', color: '#ea580c', lost: true, of: (b) => n(b, 'truncated') },
-  { id: 'timeout', label: 'timeout', color: '#78350f', lost: true, of: (b) => n(b, 'timeout') },
+  { id: 'failed-counted', label: 'failed after the exit, or retried (not lost)', color: '#d1d5db', lost: false, of: (b) => Object.values(failedNotLost(b)).reduce((a, v) => a + v, 0) },
+  { id: 'unavailable', label: '5xx', color: '#1d4ed8', lost: true, of: failedLost('unavailable') },
+  { id: 'reset', label: 'reset', color: '#c62828', lost: true, of: failedLost('reset') },
+  { id: 'truncated', label: 'truncated', color: '#ea580c', lost: true, of: failedLost('truncated') },
+  { id: 'timeout', label: 'timeout', color: '#78350f', lost: true, of: failedLost('timeout') },
   { id: 'refused-lost', label: 'refused while it should serve', color: '#f472b6', lost: true, of: refusedLost },
 ];
 
