@@ -67,10 +67,11 @@ export function prepareReports(options: ReportOptions, produces: readonly string
   return { baseline, summaryToStderr: claims.length === 1 && !options.json };
 }
 
-async function render(format: ReportFormat, saved: ReproDocument): Promise<string> {
-  if (format === 'out') return `${JSON.stringify(saved, null, 2)}\n`;
+/** `shown`: the document as views get it (shownDocument), made once for every format of a run. */
+async function render(format: ReportFormat, saved: ReproDocument, shown: () => ReproDocument): Promise<string> {
   // The JSON keeps every string as it was (JSON escapes control characters itself); every view gets them shown as text.
-  const doc = shownDocument(saved);
+  if (format === 'out') return `${JSON.stringify(saved, null, 2)}\n`;
+  const doc = shown();
   switch (format) {
     case 'svg':
       return (await import('./formats/svg.js')).renderSvg(doc);
@@ -99,9 +100,11 @@ export function applyBaseline(doc: ReproDocument, options: ReportOptions, prepar
 export async function emitReports(doc: ReproDocument, options: ReportOptions, prepared: PreparedReports, summary: () => string): Promise<void> {
   // Each view is rendered once, even when two outputs want it (--markdown and the job summary, --out and --json).
   const rendered = new Map<ReportFormat, Promise<string>>();
+  let shownOnce: ReproDocument | undefined;
+  const shown = () => (shownOnce ??= shownDocument(doc));
   const view = (format: ReportFormat): Promise<string> => {
     let text = rendered.get(format);
-    if (!text) rendered.set(format, (text = render(format, doc)));
+    if (!text) rendered.set(format, (text = render(format, doc, shown)));
     return text;
   };
   const failed: unknown[] = [];
