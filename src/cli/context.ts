@@ -14,8 +14,26 @@ export function useColor(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.Wr
   return Boolean(stream.isTTY);
 }
 
-export function terminalWidth(): number {
-  return Math.min(120, Math.max(60, process.stdout.columns ?? 80));
+/** COLUMNS when it is a positive number of columns. */
+function columnsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const n = /^\d+$/.test(env.COLUMNS ?? '') ? Number(env.COLUMNS) : 0;
+  return n > 0 ? n : undefined;
+}
+
+/** The width a chart is drawn in: the terminal's, else COLUMNS, else 80; within 60–120 so a chart stays readable. */
+export function terminalWidth(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WriteStream = process.stdout): number {
+  return Math.min(120, Math.max(60, (stream.isTTY ? stream.columns : undefined) ?? columnsFromEnv(env) ?? 80));
+}
+
+/**
+ * The columns a summary's text is wrapped to: a terminal's width (COLUMNS
+ * wins when set), at least 40. In a pipe or a CI log without COLUMNS, none:
+ * each row and check stays on one line that grep finds whole, and the log
+ * viewer wraps it.
+ */
+export function textColumns(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WriteStream = process.stdout): number | undefined {
+  const columns = columnsFromEnv(env) ?? (stream.isTTY ? stream.columns : undefined);
+  return columns === undefined ? undefined : Math.max(40, columns);
 }
 
 /** This process's hard RLIMIT_NOFILE: a child cannot be given more. */

@@ -14,7 +14,7 @@ import type { ScenarioOptions } from './scenario-options.js';
 import type { DrainOptions } from './commands/drain.js';
 import { OPTIONS, optionFor, scenarioCommandOptions } from './options.js';
 import type { WatchOptions } from './commands/watch.js';
-import { Interruption, ownHardFdLimit, terminalWidth, useColor, workingProbe } from './context.js';
+import { Interruption, ownHardFdLimit, terminalWidth, textColumns, useColor, workingProbe } from './context.js';
 import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
 import { checkSettleWindows, decimal, wholeNumber } from './parse.js';
 import { addExamples } from './examples.js';
@@ -52,7 +52,7 @@ function givenOptions(command: Command): string[] {
 }
 
 function view(options: { chart: boolean }): ViewOptions {
-  return { color: useColor(), width: terminalWidth(), chart: options.chart };
+  return { color: useColor(), width: terminalWidth(), columns: textColumns(), chart: options.chart };
 }
 
 // Command and report modules load inside the actions: a one-shot `repro probe` should not pay for the rest.

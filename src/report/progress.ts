@@ -1,5 +1,6 @@
 /** A live status line on stderr, only on a terminal that can erase a line, redrawn at most every 50 ms. */
 import type { Sample } from '../model/run-document.js';
+import { ellipsize } from './text.js';
 
 /** Erases the current line and returns the cursor to column 0. */
 const ERASE_LINE = '\r\x1b[2K';
@@ -36,7 +37,9 @@ export class Progress {
     if (now - this.#last < 50) return;
     this.#last = now;
     const parts = [...this.#state].map(([l, { sample: s, planned: p }]) => `${l} reload ${s.reload}/${p} · ${s.fds} fds`);
-    this.stream?.write(`${ERASE_LINE}${parts.join('   ')}`);
+    // A line longer than the terminal wraps, and erasing it would leave its first part on screen.
+    const columns = this.stream?.columns ?? 80;
+    this.stream?.write(`${ERASE_LINE}${ellipsize(parts.join('   '), Math.max(20, columns - 1))}`);
     this.#drawn = true;
   }
 

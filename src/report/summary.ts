@@ -9,14 +9,57 @@ import { checkLine, checkLines, compareRows, compareNotes, roundLines, documentT
 import { viewOf } from '../kinds/index.js';
 import { causeLines, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../kinds/drain/facts.js';
 import { shownDocument } from './shown.js';
-import { ellipsize, visibleLine } from './text.js';
+import { columnsOf, ellipsize, fitLine, visibleLine, wrapParts } from './text.js';
 
 
 export interface ViewOptions {
+  /** Paint with ANSI colours. */
   color: boolean;
-  /** Terminal width for the chart. */
+  /** Terminal width in columns for the chart. */
   width: number;
+  /** Columns every line of text is wrapped to (a terminal's, or COLUMNS); undefined: lines stay whole (a pipe, a log, the Markdown). */
+  columns?: number;
+  /** Draw the chart (and a drain's timeline). */
   chart: boolean;
+}
+
+/** The columns text is wrapped to: unlimited unless the view names them. */
+const textColumns = (view: ViewOptions): number => view.columns ?? Infinity;
+
+/** A value that was never measured: `— (why)`. */
+const NOT_MEASURED = /^— \((.*)\)$/;
+
+/**
+ * The rows of one run as `label  value` lines: a value too wide for the
+ * terminal wraps under its own column, and values never measured for the same
+ * reason are said once, on one row naming them all. Generic, so a row any
+ * kind adds follows it.
+ */
+export function rowLines(rows: readonly (readonly [string, string])[], width: number): string[] {
+  const reasons = new Map<string, string[]>();
+  for (const [label, value] of rows) {
+    const why = NOT_MEASURED.exec(value)?.[1];
+    if (why !== undefined) reasons.set(why, [...(reasons.get(why) ?? []), label]);
+  }
+  const shown: [string, string][] = [];
+  const said = new Set<string>();
+  for (const [label, value] of rows) {
+    const why = NOT_MEASURED.exec(value)?.[1];
+    const labels = why === undefined ? [] : (reasons.get(why) ?? []);
+    if (why === undefined || labels.length < 2) shown.push([label, value]);
+    else if (!said.has(why)) {
+      said.add(why);
+      shown.push(['not measured', `— ${labels.join(', ')} (${why})`]);
+    }
+  }
+  // A scenario's metric labels can be longer than the built-in ones ("fds left by the round"): never let a value touch its label.
+  const labelWidth = Math.max(17, ...shown.map(([k]) => k.length + 1));
+  return shown.flatMap(([k, val]) => wrapParts(val.split(' '), ' ', width, `  ${k.padEnd(labelWidth)}`, ' '.repeat(2 + labelWidth)));
+}
+
+/** Every line fitted to the terminal (lines painted with colour are fitted before painting, where they are made). */
+function fitted(lines: readonly string[], width: number): string[] {
+  return lines.flatMap((block) => block.split('\n')).flatMap((l) => (l.includes('\x1b') ? [l] : fitLine(l, width)));
 }
 
 /** The last lines of a kept stream, control characters shown as escapes, and how much of the stream that is. */
@@ -40,21 +83,33 @@ function lastReload(run: RunDocument): number | undefined {
   return last === undefined ? undefined : Math.max(last, mark?.reload ?? 0);
 }
 
-function verdictLines(doc: ReproDocument, paint: ChalkInstance): string[] {
+/** Long enough that saying it twice costs a reader a line: the reason of an inconclusive run is said in its headline only. */
+const SAID_ONCE_COLUMNS = 40;
+
+/** The headline and its checks, each fitted to `width` (an unlimited width: the headline on one line, as --quiet prints it). */
+function verdictLines(doc: ReproDocument, paint: ChalkInstance, width = Infinity): string[] {
   const { status, text } = headline(doc);
-  if (status === 'inconclusive') return [paint.yellow.bold(`INCONCLUSIVE: ${text}`), ...checkLines(doc).map((r) => `  ${visibleLine(r)}`)];
-  const head = status === 'pass' ? paint.green.bold(`PASS: ${text}`) : paint.red.bold(`FAIL: ${text}`);
-  return [head, ...doc.verdict.checks.map((c) => `  ${c.ok ? visibleLine(checkLine(c)) : paint.red(visibleLine(checkLine(c)))}`)];
+  const fit = (line: string, tone: (s: string) => string) => fitLine(line, width).map((l) => tone(l));
+  if (status === 'inconclusive') {
+    const once = (line: string) => (columnsOf(text) >= SAID_ONCE_COLUMNS ? line.replace(`: ${text}`, ' (the reason above)') : line);
+    return [...fit(`INCONCLUSIVE: ${text}`, paint.yellow.bold), ...checkLines(doc).flatMap((r) => fitLine(`  ${once(visibleLine(r))}`, width))];
+  }
+  const head = fit(`${status === 'pass' ? 'PASS' : 'FAIL'}: ${text}`, status === 'pass' ? paint.green.bold : paint.red.bold);
+  return [...head, ...doc.verdict.checks.flatMap((c) => fit(`  ${visibleLine(checkLine(c))}`, c.ok ? (l) => l : paint.red))];
+}
+
+/** The rows of an inconclusive run: its reason, which the headline gives, is not given again in a row. */
+function rowsSayingWhyOnce(doc: RunDocument): [string, string][] {
+  const { status, text } = headline(doc);
+  const rows = runRows(doc);
+  if (status !== 'inconclusive' || columnsOf(text) < SAID_ONCE_COLUMNS) return rows;
+  return rows.map(([k, v]) => [k, v.replace(text, 'stopped early (why: INCONCLUSIVE below)')]);
 }
 
 export function formatRun(run: RunDocument, view: ViewOptions): string {
   const paint = new Chalk({ level: view.color ? 1 : 0 });
   const streams = viewOf(run).streamHeadings(run);
-  const out = [paint.bold(runTitle(run))];
-  const rows = runRows(run);
-  // A scenario's metric labels can be longer than the built-in ones ("fds left by the round"): never let a value touch its label.
-  const labelWidth = Math.max(17, ...rows.map(([k]) => k.length + 1));
-  for (const [k, val] of rows) out.push(`  ${k.padEnd(labelWidth)}${val}`);
+  const out = [...titleLines(runTitle(run), textColumns(view)).map((l) => paint.bold(l)), ...rowLines(rowsSayingWhyOnce(run), textColumns(view))];
   const requests = requestsOf(run);
   if (requests) out.push('', ...drainBlock(requests, view));
   else if (view.chart && run.samples.length > 0) {
@@ -70,23 +125,21 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   if (attributed.length > 0) out.push('', paint.bold(`${attributionTitle(run)} (--attribute):`), ...attributed.map((l) => `  ${l}`));
   if (run.stderr.bytes > 0) out.push('', paint.bold(streams.stderr), ...tail(run.stderr));
   if (run.stdout.bytes > 0) out.push('', paint.bold(streams.stdout), ...tail(run.stdout));
-  out.push('', ...verdictLines(run, paint));
-  return out.join('\n');
+  return [...fitted(out, textColumns(view)), '', ...verdictLines(run, paint, textColumns(view))].join('\n');
+}
+
+/** A title broken between its ` · ` parts, so what a part says is never split. */
+function titleLines(title: string, width: number): string[] {
+  return wrapParts(title.split(' · '), ' · ', width, '', '  ');
 }
 
 export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
   const paint = new Chalk({ level: view.color ? 1 : 0 });
   const { runs } = doc;
-  const rows = compareRows(runs);
-  // Each column as wide as its widest cell (the last one needs no padding).
-  const widths = runs.map((r) => Math.max(20, r.role.length + 2, ...rows.map(([, f]) => f(r).length + 2)));
-  const cells = (values: string[], paintAt: (i: number, v: string) => string = (_i, v) => v) => values.map((v, i) => paintAt(i, i === values.length - 1 ? v : v.padEnd(widths[i] as number))).join('');
   const tones = runs.map((r, i) => seriesColor(r, i, runs));
-  const labelWidth = maxOf(rows.map(([label]) => label.length + 2), 20);
-  const out = [paint.bold(documentTitle(doc)), ''];
-  out.push(`  ${''.padEnd(labelWidth)}${cells(runs.map((r) => r.role), (i, v) => paint[tones[i] as 'red'](v))}`);
-  for (const [label, f] of rows) out.push(`  ${label.padEnd(labelWidth)}${cells(runs.map(f))}`);
-  for (const note of compareNotes(doc)) out.push(`  ${note}`);
+  const out = [...titleLines(documentTitle(doc), textColumns(view)).map((l) => paint.bold(l)), ''];
+  out.push(...sideBySide(runs, textColumns(view), (i, v) => paint[tones[i] as 'red'](v)));
+  for (const note of compareNotes(doc)) out.push(...fitLine(`  ${note}`, textColumns(view)));
   const ledgers = runs.flatMap((r) => {
     const requests = requestsOf(r);
     return requests ? [{ role: r.role, requests }] : [];
@@ -111,8 +164,33 @@ export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
   for (const r of runs) {
     if (r.stderr.bytes > 0) out.push('', paint.bold(r.roleKind === 'broken' ? `${r.role} child stderr (evidence):` : `${r.role} child stderr:`), ...tail(r.stderr, 4));
   }
-  out.push('', ...verdictLines(doc, paint));
-  return out.join('\n');
+  return [...fitted(out, textColumns(view)), '', ...verdictLines(doc, paint, textColumns(view))].join('\n');
+}
+
+/**
+ * A compare's side-by-side table: each column as wide as its widest cell, and
+ * when the runs do not fit the terminal side by side, as many tables of
+ * consecutive runs as it takes, each with the labels (a column is never cut).
+ */
+function sideBySide(runs: readonly RunDocument[], width: number, paintRole: (i: number, v: string) => string): string[] {
+  const rows = compareRows(runs);
+  const widths = runs.map((r) => Math.max(20, r.role.length + 2, ...rows.map(([, f]) => columnsOf(f(r)) + 2)));
+  const labelWidth = maxOf(rows.map(([label]) => label.length + 2), 20);
+  const groups: number[][] = [];
+  for (const [i] of runs.entries()) {
+    const group = groups.at(-1);
+    // The last column needs no padding after it.
+    const used = group ? 2 + labelWidth + group.reduce((sum, j) => sum + (widths[j] as number), 0) : Infinity;
+    if (group && used + (widths[i] as number) - 2 <= width) group.push(i);
+    else groups.push([i]);
+  }
+  return groups.flatMap((group, g) => {
+    const cells = (values: (i: number) => string, paintAt: (i: number, v: string) => string = (_i, v) => v) =>
+      group.map((i, k) => paintAt(i, k === group.length - 1 ? values(i) : values(i).padEnd(widths[i] as number))).join('');
+    const lines = [`  ${''.padEnd(labelWidth)}${cells((i) => (runs[i] as RunDocument).role, paintRole)}`];
+    for (const [label, f] of rows) lines.push(`  ${label.padEnd(labelWidth)}${cells((i) => f(runs[i] as RunDocument))}`.trimEnd());
+    return g === 0 ? lines : ['', ...lines];
+  });
 }
 
 /** A table as padded text lines (columns as wide as their widest cell). */

@@ -53,3 +53,59 @@ export function ellipsize(text: string, width: number): string {
   if (chars.length <= width) return text;
   return `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
 }
+
+/** Columns a line takes on a terminal: one per code point (the summaries draw no double-width glyphs). */
+export function columnsOf(text: string): number {
+  return [...text].length;
+}
+
+/** A word wider than a whole line is cut into line-wide pieces, so nothing runs past the edge. */
+function pieces(word: string, room: number): string[] {
+  const chars = [...word];
+  if (chars.length <= room) return [word];
+  const out: string[] = [];
+  for (let i = 0; i < chars.length; i += room) out.push(chars.slice(i, i + room).join(''));
+  return out;
+}
+
+/**
+ * `parts` joined by `joiner` into lines of at most `width` columns: the first
+ * line after `lead`, every further one after `hang` (the indent a reader's eye
+ * follows down a column). A part is never split while it fits on a line.
+ */
+export function wrapParts(parts: readonly string[], joiner: string, width: number, lead: string, hang: string): string[] {
+  if (!Number.isFinite(width)) return [lead + parts.join(joiner)];
+  const lines: string[] = [];
+  let line = lead;
+  let empty = true;
+  for (const part of parts) {
+    const glue = empty ? '' : joiner;
+    if (!empty && columnsOf(line) + columnsOf(glue) + columnsOf(part) > width) {
+      lines.push(`${line}${joiner}`.trimEnd());
+      line = hang;
+      empty = true;
+    }
+    const room = Math.max(8, width - columnsOf(line) - (empty ? 0 : columnsOf(joiner)));
+    const cut = pieces(part, room);
+    line += (empty ? '' : joiner) + (cut[0] as string);
+    empty = false;
+    for (const piece of cut.slice(1)) {
+      lines.push(line);
+      line = hang + piece;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/**
+ * One line fitted to `width` columns: broken at spaces, the continuation
+ * lines indented under the first one's text by two more columns (or at
+ * `hangColumn`, a table's value column). A line that fits is returned as is.
+ */
+export function fitLine(line: string, width: number, hangColumn?: number): string[] {
+  if (!Number.isFinite(width) || columnsOf(line) <= width) return [line];
+  const lead = /^ */.exec(line)?.[0] ?? '';
+  const hang = ' '.repeat(Math.min(hangColumn ?? lead.length + 2, Math.floor(width / 2)));
+  return wrapParts(line.slice(lead.length).split(' ').filter((w) => w !== ''), ' ', width, lead, hang);
+}
