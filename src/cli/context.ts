@@ -14,6 +14,9 @@ export function useColor(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.Wr
   return Boolean(stream.isTTY);
 }
 
+/** A terminal's width; a pty nobody sized (`script` in a pipe) says 0, which is no width. */
+const ttyColumns = (stream: NodeJS.WriteStream): number | undefined => (stream.isTTY && stream.columns > 0 ? stream.columns : undefined);
+
 /** COLUMNS when it is a positive number of columns. */
 function columnsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const n = /^\d+$/.test(env.COLUMNS ?? '') ? Number(env.COLUMNS) : 0;
@@ -22,7 +25,7 @@ function columnsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 
 /** The width a chart is drawn in: the terminal's, else COLUMNS, else 80; within 60–120 so a chart stays readable. */
 export function terminalWidth(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WriteStream = process.stdout): number {
-  return Math.min(120, Math.max(60, (stream.isTTY ? stream.columns : undefined) ?? columnsFromEnv(env) ?? 80));
+  return Math.min(120, Math.max(60, ttyColumns(stream) ?? columnsFromEnv(env) ?? 80));
 }
 
 /**
@@ -32,7 +35,7 @@ export function terminalWidth(env: NodeJS.ProcessEnv = process.env, stream: Node
  * viewer wraps it.
  */
 export function textColumns(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WriteStream = process.stdout): number | undefined {
-  const columns = columnsFromEnv(env) ?? (stream.isTTY ? stream.columns : undefined);
+  const columns = columnsFromEnv(env) ?? ttyColumns(stream);
   return columns === undefined ? undefined : Math.max(40, columns);
 }
 

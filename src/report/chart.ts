@@ -30,7 +30,12 @@ export interface ChartOptions {
   color: boolean;
   /** The reload number at the right end of the x axis (defaults to the longest series' last index). */
   lastX?: number;
+  /** What the x axis counts, under it (default `reload →`; `probe --watch` counts samples in time). */
+  xLabel?: string;
 }
+
+/** `text` with its middle near the middle of `columns` (`reload →` stays where it always was). */
+const centred = (text: string, columns: number) => text.padStart(Math.floor(columns / 2) + Math.ceil([...text].length / 2));
 
 type Symbols = [string, string, string, string, string, string, string, string, string, string];
 const DASHED: Symbols = ['┼', '┤', '╌', '╌', '╌', '╰', '╭', '╮', '╯', '╎'];
@@ -155,7 +160,7 @@ export function renderChart(series: readonly ChartSeries[], input: ChartOptions)
   const xAxis = `${' '.repeat(OFFSET - 1)}└${'─'.repeat(columns)}`;
   const right = `${lastReload}`;
   const xLabels = `${' '.repeat(OFFSET - 1)}0${' '.repeat(Math.max(1, columns - right.length))}${right}`;
-  const title = `${' '.repeat(OFFSET - 1)}${'reload →'.padStart(Math.floor(columns / 2) + 4)}`;
+  const title = `${' '.repeat(OFFSET - 1)}${centred(options.xLabel ?? 'reload →', columns)}`;
   const legend = legendOf(series, paint, options.limit, offChart);
   return [`${' '.repeat(OFFSET - 4)}fds`, ...body, xAxis, xLabels, title, `${' '.repeat(OFFSET - 1)}${legend}`].join('\n');
 }

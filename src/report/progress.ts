@@ -38,7 +38,7 @@ export class Progress {
     this.#last = now;
     const parts = [...this.#state].map(([l, { sample: s, planned: p }]) => `${l} reload ${s.reload}/${p} · ${s.fds} fds`);
     // A line longer than the terminal wraps, and erasing it would leave its first part on screen.
-    const columns = this.stream?.columns ?? 80;
+    const columns = this.stream?.columns || 80;
     this.stream?.write(`${ERASE_LINE}${ellipsize(parts.join('   '), Math.max(20, columns - 1))}`);
     this.#drawn = true;
   }

@@ -97,6 +97,17 @@ describe('TERM=dumb', () => {
     expect(raw).toContain('(the process ended)');
   });
 
+  it('probe --watch labels the x axis of its live chart as samples in time, not reloads', async () => {
+    const short = execa('sleep', ['1.5'], { reject: false, stdio: 'ignore' });
+    const { exitCode, raw } = await onTerminal(['probe', String(short.pid), '--watch', '100'], { TERM: 'xterm', NO_COLOR: '1' });
+    await short;
+    expect(exitCode).toBe(0);
+    // The chart was drawn live (redrawn in place), and says what its x axis counts.
+    expect(raw).toMatch(cursorMove);
+    expect(raw).toContain('sample, one every 100 ms →');
+    expect(raw).not.toContain('reload →');
+  });
+
   it('a colour terminal (TERM=xterm) still gets colour: the rule is about dumb terminals only', async () => {
     const { raw } = await onTerminal(['broken', '--reloads', '200'], { TERM: 'xterm' });
     expect(raw).toMatch(colour);

@@ -48,7 +48,7 @@ async function watchUntilStopped(pid: number, intervalMs: number, view: WatchVie
   const stopped = interruption.controller.signal;
   let drawnLines = 0;
   const draw = () => {
-    const chart = renderChart([{ label: `pid ${pid}`, values: counts.slice(-400), color: 'cyan' }], { limit, width: view.width, height: 10, color: view.color });
+    const chart = renderChart([{ label: `pid ${pid}`, values: counts.slice(-400), color: 'cyan' }], { limit, width: view.width, height: 10, color: view.color, xLabel: `sample, one every ${intervalMs} ms →` });
     const text = `${chart}\n  ${counts.length} samples · ${counts.at(-1)} fds · Ctrl-C to stop`;
     process.stdout.write(`${drawnLines ? `\x1b[${drawnLines}A\x1b[0J` : ''}${text}\n`);
     drawnLines = text.split('\n').length;
