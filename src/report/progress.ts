@@ -16,8 +16,21 @@ export function canRedraw(stream: NodeJS.WriteStream | undefined, env: NodeJS.Pr
   return Boolean(stream?.isTTY) && env.TERM !== 'dumb';
 }
 
+/**
+ * How long the run has taken and, once a few reloads say how fast it goes, about
+ * how long the rest will take at that pace: a run whose rounds start a whole
+ * runtime (runtime-teardown under Node, ~150 ms a round) is a minute or more
+ * of a screen that would otherwise look stuck.
+ */
+export function timeLeft(reload: number, planned: number, elapsedMs: number): string {
+  const elapsedS = Math.round(elapsedMs / 1000);
+  if (elapsedMs < 2000 || reload < 2 || reload >= planned) return elapsedMs < 2000 ? '' : ` · ${elapsedS} s`;
+  const leftS = Math.ceil((((planned - reload) * elapsedMs) / reload) / 1000);
+  return ` · ${elapsedS} s, about ${leftS} s left at this pace`;
+}
+
 export class Progress {
-  readonly #state = new Map<string, { sample: Sample; planned: number }>();
+  readonly #state = new Map<string, { sample: Sample; planned: number; startedMs: number }>();
   #last = 0;
   #drawn = false;
   #finished = false;
@@ -32,11 +45,11 @@ export class Progress {
 
   update(label: string, sample: Sample, planned: number): void {
     if (!this.enabled) return;
-    this.#state.set(label, { sample, planned });
     const now = performance.now();
+    this.#state.set(label, { sample, planned, startedMs: this.#state.get(label)?.startedMs ?? now });
     if (now - this.#last < 50) return;
     this.#last = now;
-    const parts = [...this.#state].map(([l, { sample: s, planned: p }]) => `${l} reload ${s.reload}/${p} · ${s.fds} fds`);
+    const parts = [...this.#state].map(([l, { sample: s, planned: p, startedMs }]) => `${l} reload ${s.reload}/${p} · ${s.fds} fds${timeLeft(s.reload, p, now - startedMs)}`);
     // A line longer than the terminal wraps, and erasing it would leave its first part on screen.
     const columns = this.stream?.columns || 80;
     this.stream?.write(`${ERASE_LINE}${ellipsize(parts.join('   '), Math.max(20, columns - 1))}`);

@@ -87,6 +87,13 @@ describe('TERM=dumb', () => {
     expect(raw).not.toMatch(progressText);
   });
 
+  it('says, once a long run is a few seconds in, how long it has taken and about how long the rest will take', async () => {
+    // runtime-teardown under Node starts and stops a runtime every round: about 150 ms each.
+    const { exitCode, raw } = await onTerminal(['correct', '--scenario', 'runtime-teardown', '--runtime', 'node', '--reloads', '40', '--no-chart'], { TERM: 'xterm', NO_COLOR: '1' });
+    expect(exitCode, raw).toBe(0);
+    expect(raw).toMatch(/correct reload \d+\/40 · \d+ fds · \d+ s, about \d+ s left at this pace/);
+  });
+
   it('probe --watch draws no live chart (no cursor movement), one plain line per sample', async () => {
     const short = execa('sleep', ['1.5'], { reject: false, stdio: 'ignore' });
     const { exitCode, raw } = await onTerminal(['probe', String(short.pid), '--watch', '100'], { TERM: 'dumb' });
