@@ -6,7 +6,7 @@
 // running node_modules/.bin/repro, which the bin/ workspace links. So the packed package is
 // staged here, with the bin the workspace declares and only what a run needs: the built
 // dist/ (no source maps: their sources are not shipped), the schemas, the children that are
-// built or run from source (Python, C, Rust), the launcher and the README. A plain `npm pack`
+// built or run from source (Python, C, Rust), the launcher, the README and the text of docs/. A plain `npm pack`
 // in the checkout is refused (prepack) because its package would have no `repro` command (and
 // the script is not called `pack`: `npm run pack` would run prepack first).
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,6 +54,8 @@ try {
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(packed, null, 2)}\n`);
   for (const file of Object.values(bin)) cpSync(join(root, file), join(stage, file));
   cpSync(join(root, 'README.md'), join(stage, 'README.md'));
+  // The README points into docs/ (the reference, the scenarios, the glossary --help names): its text, not its pictures.
+  cpSync(join(root, 'docs'), join(stage, 'docs'), { recursive: true, filter: (from) => !/\.(svg|png|html|json)$/.test(from) });
   cpSync(join(root, 'schema'), join(stage, 'schema'), { recursive: true });
   cpSync(join(root, 'dist'), join(stage, 'dist'), { recursive: true, filter: (from) => !from.endsWith('.map') });
   // The TypeScript is in dist/ compiled; what is left under src/ is what runs or builds from source.

@@ -42,12 +42,19 @@ const EXAMPLES: Record<string, readonly (readonly [string, string])[]> = {
   ],
 };
 
+/** The commands whose summaries use repro's own words (floor, settle, survivors, completion, lag window). */
+const SHOWS_JARGON = new Set(['broken', 'correct', 'compare', 'watch', 'drain', 'report']);
+
+/** Where those words are explained: the glossary ships in the package and the checkout alike. */
+export const GLOSSARY_POINTER = 'Words in the summary (floor, settle, survivors, completion, lag window):\n  docs/glossary.md';
+
 /** Adds an "Examples:" block after the options of every command that has examples. */
 export function addExamples(program: Command): void {
   for (const command of program.commands) {
     const examples = EXAMPLES[command.name()];
     if (!examples) continue;
     // The command on its own line, what it does under it: both fit 80 columns, and the command can be copied whole.
-    command.addHelpText('after', `\nExamples:\n${examples.map(([line, what]) => `  $ ${line}\n      ${what}`).join('\n')}`);
+    const words = SHOWS_JARGON.has(command.name()) ? `\n\n${GLOSSARY_POINTER}` : '';
+    command.addHelpText('after', `\nExamples:\n${examples.map(([line, what]) => `  $ ${line}\n      ${what}`).join('\n')}${words}`);
   }
 }

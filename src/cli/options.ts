@@ -115,7 +115,11 @@ export const OPTIONS = {
   concurrency: { flag: '--concurrency <n>', help: { scenario: 'graceful-drain: concurrent clients', drain: 'concurrent clients' }, parse: wholeNumber('--concurrency', 1, 1000), defaults: { scenario: 30, drain: 30 } },
   seed: {
     flag: '--seed <n>',
-    help: { scenario: 'graceful-drain: seed of the client mix and of the moment SIGTERM comes', drain: 'seed of the client mix and of the moment the signal comes' },
+    // Two runs with one seed lost 34 and 56: the seed fixes the plan, not the kernel's and the server's timing.
+    help: {
+      scenario: 'graceful-drain: seed of the client mix and of the moment SIGTERM comes; the same seed sends the same plan, but how many requests are lost still varies from run to run with scheduling',
+      drain: 'seed of the client mix and of the moment the signal comes; the same seed sends the same plan, but how many requests are lost still varies from run to run with scheduling',
+    },
     parse: wholeNumber('--seed', 0, 2 ** 31),
     defaults: { scenario: 1, drain: 1 },
   },

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repro } from '../support/cli.js';
+import { procFile } from '../support/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repro-shared-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,7 +117,7 @@ describe('GITHUB_STEP_SUMMARY naming a FIFO (item 6)', () => {
     // The reader must be inside its open() (asleep, waiting for a writer) before repro opens: /proc shows when it is.
     const pid = reader.pid as number;
     for (let i = 0; i < 500; i++) {
-      const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+      const stat = procFile(pid, 'stat') ?? '';
       if (stat.includes('(cat) S')) break;
       await new Promise((r) => setTimeout(r, 10));
     }

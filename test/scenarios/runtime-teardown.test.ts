@@ -5,13 +5,12 @@
  * counted here, straight from /proc/PID/fd at every sample, independently of
  * repro's probe, its identities and its verdict.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCompare, SCENARIO_DEFAULTS, type ScenarioOptions } from '../../src/cli/commands/scenario.js';
 import type { LaunchedChild } from '../../src/harness/launch.js';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { formatRun } from '../../src/report/summary.js';
-import { argvOf } from '../support/processes.js';
+import { argvOf, fdTargets, procLink } from '../support/processes.js';
 
 const options = (runtime: string): ScenarioOptions => ({
   ...SCENARIO_DEFAULTS,
@@ -21,24 +20,16 @@ const options = (runtime: string): ScenarioOptions => ({
   readyTimeout: 20_000,
 });
 
-function targets(pid: number): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      out.push(readlinkSync(`/proc/${pid}/fd/${name}`));
-    } catch {
-      // closed since the listing
-    }
-  }
-  return out;
-}
-
-/** What a round's handles look like from /proc: the C child opens its own binary, Node its own script, Python holds sockets. */
+/**
+ * What a round's handles look like from /proc: the C child opens its own binary, Node its own script, Python holds sockets.
+ * NaN when the child exited between its sample and this read (broken stopped at EMFILE): the assertions use the rounds before.
+ */
 function handleCount(runtime: string, pid: number): number {
-  const all = targets(pid);
+  const all = fdTargets(pid);
+  if (all === undefined) return Number.NaN;
   if (runtime === 'python') return all.filter((t) => t.startsWith('socket:')).length;
-  const own = runtime === 'c' ? readlinkSync(`/proc/${pid}/exe`) : readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').find((a) => a.endsWith('/runtime-teardown/node/child.js'));
-  return all.filter((t) => t === own).length;
+  const own = runtime === 'c' ? procLink(pid, 'exe') : argvOf(pid)?.find((a) => a.endsWith('/runtime-teardown/node/child.js'));
+  return own === undefined ? Number.NaN : all.filter((t) => t === own).length;
 }
 
 type RoundEvent = { event: 'round'; round: number; left: number; leftFds: { fd: number; inode: number }[]; phases: { name: string; ring?: { sqes: number; closeFds: number[] } }[] };

@@ -1,6 +1,9 @@
 /** Small facts about live processes, read from /proc. */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** Whether a /proc read failed because the process (or the fd) is gone, not for any other reason. */
+const gone = (e: unknown) => ['ENOENT', 'ESRCH'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 /**
  * A file under /proc/PID, or undefined when the process is gone (ENOENT, or ESRCH
@@ -12,7 +15,36 @@ export function procFile(pid: number | string, file: string, encoding: BufferEnc
   try {
     return readFileSync(`/proc/${pid}/${file}`, encoding);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+    if (gone(e)) return undefined;
+    throw e;
+  }
+}
+
+/** What each open fd of the process points to (`pipe:[…]`, a path), fd by fd; undefined when the process is gone. An fd closed between the listing and its read is left out. */
+export function fdTargets(pid: number | string): string[] | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(`/proc/${pid}/fd`);
+  } catch (e) {
+    if (gone(e)) return undefined;
+    throw e;
+  }
+  return names.flatMap((name) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${name}`)];
+    } catch (e) {
+      if (gone(e)) return [];
+      throw e;
+    }
+  });
+}
+
+/** A /proc/PID link (`exe`, `cwd`), or undefined when the process is gone. */
+export function procLink(pid: number | string, link: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/${link}`);
+  } catch (e) {
+    if (gone(e)) return undefined;
     throw e;
   }
 }

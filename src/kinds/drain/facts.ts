@@ -145,7 +145,7 @@ function retriedText(ledger: LedgerSummary): string | undefined {
   const r = ledger.retried;
   if (!r || r.total === 0) return undefined;
   const parts = OUTCOMES.filter((o) => (r.outcomes[o] ?? 0) > 0).map((o) => `${r.outcomes[o]} ${OUTCOME_WORDS[o]}`);
-  return `${r.total} GET${r.total === 1 ? '' : 's'} failed before any response byte on a reused keep-alive connection (the keep-alive close race) and were sent once more on a new connection, as careful clients do (RFC 9110 §9.2.2); not lost unless the retry was: ${parts.join(', ')}`;
+  return `${r.total} GET${r.total === 1 ? '' : 's'} failed before any response byte on a reused keep-alive connection (the keep-alive close race) and ${r.total === 1 ? 'was' : 'were'} sent once more on a new connection, as careful clients do (RFC 9110 §9.2.2); not lost unless the retry was: ${parts.join(', ')}`;
 }
 
 /** Kubernetes updates its endpoints in about this long after a pod starts terminating (DESIGN facts): a listener that closes sooner refuses what the load balancer still sends. */
