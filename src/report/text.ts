@@ -78,9 +78,12 @@ export function wrapParts(parts: readonly string[], joiner: string, width: numbe
   const lines: string[] = [];
   let line = lead;
   let empty = true;
-  for (const part of parts) {
+  // A line broken after a part ends in the joiner's mark (` ·`), which must fit too.
+  const mark = columnsOf(joiner.trimEnd());
+  for (const [i, part] of parts.entries()) {
     const glue = empty ? '' : joiner;
-    if (!empty && columnsOf(line) + columnsOf(glue) + columnsOf(part) > width) {
+    const after = i < parts.length - 1 ? mark : 0;
+    if (!empty && columnsOf(line) + columnsOf(glue) + columnsOf(part) + after > width) {
       lines.push(`${line}${joiner}`.trimEnd());
       line = hang;
       empty = true;

@@ -101,3 +101,10 @@ describe('rows', () => {
     expect(lines.join('').replace(/ /g, '')).toBe('x'.repeat(50));
   });
 });
+
+describe('a title', () => {
+  it('breaks between its parts, each line with room for the · it ends in', () => {
+    const parts = ['repro drain', 'python3 -m http.server 8000 --bind 127.0.0.1', 'SIGTERM', 'lag 0 ms', 'grace 5000 ms'];
+    expect(wrapParts(parts, ' · ', 80, '', '  ')).toEqual(['repro drain · python3 -m http.server 8000 --bind 127.0.0.1 · SIGTERM ·', '  lag 0 ms · grace 5000 ms']);
+  });
+});
