@@ -1,4 +1,4 @@
-/** Exit codes, documented in the README; one class per kind of failure, handled in one place (main.ts). */
+/** Exit codes, documented in docs/reference.md (and in short in the README); one class per kind of failure, handled in one place (main.ts). */
 export const ExitCode = {
   /** The run showed what it should (or the gate passed). */
   OK: 0,

@@ -1,4 +1,4 @@
-// The README's exit-code table, command by command: each row runs the real CLI in the situation the
+// The exit-code table (docs/reference.md), command by command: each row runs the real CLI in the situation the
 // table names and checks the code, and that stderr holds at most one line (exactly one `repro: …`
 // line for an error, commander's own usage errors included) and never a stack trace. 130 / 143 are in signals.test.ts
 // (every command, in its longest wait); 70 is a bug in repro and has no honest way to be caused.
