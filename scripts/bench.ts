@@ -6,7 +6,8 @@
  * against a shell loop, the cost of a reload split, a tree of 200 processes with 19 000 fds. Section
  * "drain": the load generator against ab, its RSS over 100 000 requests, the second-signal latency.
  * Section "attribute": a reload's cost with and without --attribute, the trace parser's memory.
- * `--only reload|probe|watch|attribute|drain` picks one section.
+ * Section "start-up" (scripts/bench/start-up.ts): each one-shot command against `node -e 0`, the probe
+ * against lsof and a shell count. `--only start-up|reload|probe|watch|attribute|drain` picks one section.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { percentile } from '../src/model/stats.js';
 import { nodeChild } from '../src/runtimes/index.js';
 import { attributeBench } from './bench/attribute.js';
 import { watchBench } from './bench/watch.js';
+import { startUpBench } from './bench/start-up.js';
+import { timeInterleaved } from './bench/timing.js';
 
 const BIN = fileURLToPath(new URL('../bin/repro.js', import.meta.url));
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -69,21 +72,6 @@ async function reloadBench(): Promise<void> {
   }
 }
 
-/**
- * Median wall time (ms) of each command, run in turns (a, b, c, a, b, c...) so
- * a burst of load on this shared machine hits all of them alike. Output is discarded.
- */
-function timeInterleaved(commands: [file: string, args: string[]][], runs: number): number[] {
-  const walls: number[][] = commands.map(() => []);
-  const once = ([file, args]: [string, string[]]) => {
-    const t0 = performance.now();
-    execFileSync(file, args, { stdio: ['ignore', 'ignore', 'ignore'] });
-    return performance.now() - t0;
-  };
-  commands.forEach((command) => once(command)); // warm the page cache
-  for (let i = 0; i < runs; i++) commands.forEach((command, k) => walls[k]?.push(once(command)));
-  return walls.map((w) => median(w));
-}
 
 function perSampleUs(f: () => unknown, budgetMs: number): number {
   f();
@@ -152,11 +140,11 @@ async function probeBench(): Promise<void> {
   }
   console.log('');
   for (const note of notes) console.log(`- ${note}`);
-  console.log('- repro count = one stat() of /proc/PID/fd (Linux ≥ 6.2 reports the fd count as its size); full = the fd-number walk (readlinkat on 0, 1, 2… until the stat count is found; readdir only past a gap) + classify every fd');
+  console.log('- repro count = one stat() of /proc/PID/fd (Linux ≥ 6.2 reports the fd count as its size); full = the fd-number walk (readlinkat through koffi from a probe’s second listing on, readlinkSync on its first, on 0, 1, 2… until the stat count is found; readdir only past a gap) + classify every fd');
   console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time (node start-up included), median of 21 runs (7 at 19k) taken in turns with lsof and lsfd');
 }
 
-const sections: Record<string, () => Promise<void>> = { reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench, drain: drainBench };
+const sections: Record<string, () => Promise<void>> = { 'start-up': startUpBench, reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench, drain: drainBench };
 for (const [name, bench] of Object.entries(sections)) {
   if (only && only !== name) continue;
   await bench();

@@ -23,3 +23,20 @@ await build({
   banner: { js: "import { createRequire as __reproRequire } from 'node:module'; const require = __reproRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The start-up fast path (--version, list, probe PID; src/cli/fast.ts): the dispatcher and each
+// command as one file of its own, not split into shared chunks. Every module file the ESM loader
+// opens costs about a millisecond (a one-shot probe opened about 15 chunks of the split bundle),
+// and each file's `node:` imports load at link time, so `--version` must not share a file with
+// list's runtimes (node:child_process, node:crypto). fast.js imports the other two by their path.
+await build({
+  entryPoints: ['fast', 'fast-list', 'fast-probe'].map((name) => ({ in: new URL(`../dist/cli/${name}.js`, import.meta.url).pathname, out: name })),
+  bundle: true,
+  splitting: false,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outdir,
+  external: ['koffi', './fast-list.js', './fast-probe.js'],
+  banner: { js: "import { createRequire as __reproRequire } from 'node:module'; const require = __reproRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -6,13 +6,7 @@ import type { FdProbe } from '../fdprobe/probe.js';
 import type { LaunchedChild } from '../harness/launch.js';
 import { finishProgress } from '../report/progress.js';
 
-/** Colour: FORCE_COLOR wins, then NO_COLOR, then TERM=dumb (none), then whether stdout is a terminal. */
-export function useColor(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WriteStream = process.stdout): boolean {
-  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.TERM === 'dumb') return false;
-  return Boolean(stream.isTTY);
-}
+export { useColor } from './color.js';
 
 /** A terminal's width; a pty nobody sized (`script` in a pipe) says 0, which is no width. */
 const ttyColumns = (stream: NodeJS.WriteStream): number | undefined => (stream.isTTY && stream.columns > 0 ? stream.columns : undefined);
@@ -59,9 +53,11 @@ export function exitCodeFor(signal: NodeJS.Signals): number {
  * Linux lsof reads /proc too and, without it, makes every process look gone.
  */
 export async function workingProbe(): Promise<FdProbe> {
+  // procfs first, on its own: the lsof back end (and node:child_process with it) loads only where there is no procfs.
+  const { hasProcfs, ProcfsProbe } = await import('../fdprobe/procfs.js');
+  if (hasProcfs()) return new ProcfsProbe();
   const { defaultProbe, ProbeError } = await import('../fdprobe/index.js');
   const probe = defaultProbe();
-  if (probe.backend === 'procfs') return probe;
   try {
     await probe.list(process.pid);
   } catch (error) {

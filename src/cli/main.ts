@@ -15,10 +15,12 @@ import type { DrainOptions } from './commands/drain.js';
 import { OPTIONS, optionFor, scenarioCommandOptions } from './options.js';
 import type { WatchOptions } from './commands/watch.js';
 import { Interruption, ownHardFdLimit, terminalWidth, textColumns, useColor, workingProbe } from './context.js';
-import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
+import { EnvironmentError, ExitCode } from '../errors.js';
 import { checkSettleWindows, decimal, wholeNumber } from './parse.js';
 import { addExamples } from './examples.js';
 import { guardStdout } from './stdout.js';
+import { reportFailure } from './failure.js';
+import { VERSION } from './version.js';
 
 type OutputOptions = ReportOptions & { /** --quiet: the verdict line alone. */ quiet?: boolean };
 
@@ -121,7 +123,7 @@ function checkWorkingDirectory(): void {
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('repro')
     .description('Reproduce, measure and gate fd leaks from per-reload signal listeners')
-    .version('0.1.0')
+    .version(VERSION)
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .exitOverride()
@@ -217,7 +219,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-chart', 'with --watch: no live chart, one line per sample')
     .action(async (pid: number, options: { json?: boolean; watch?: number | true; chart: boolean }) => {
       if (options.watch === undefined) {
-        const snapshot = await (await load.probe()).probeOnce(pid);
+        const snapshot = await (await load.probe()).probeOnce(pid, await workingProbe());
         process.stdout.write(options.json ? `${JSON.stringify(snapshot, null, 2)}\n` : `${(await load.summary()).formatProbe(snapshot, view({ chart: false }))}\n`);
         return;
       }
@@ -244,12 +246,6 @@ export async function main(argv: string[]): Promise<number> {
       // commander has printed its one line already (or the help / version).
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
-    if (error instanceof ReproError) {
-      process.stderr.write(`repro: ${error.message}\n`);
-      return error.exitCode;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`repro: internal error: ${message}${process.env.REPRO_DEBUG ? `\n${(error as Error).stack}` : ' (REPRO_DEBUG=1 shows the stack)'}\n`);
-    return 70;
+    return reportFailure(error);
   }
 }

@@ -8,12 +8,18 @@
  */
 import { ExitCode } from '../errors.js';
 
-const guarded = new WeakSet<NodeJS.WriteStream>();
+/**
+ * Marks a guarded stream on the stream itself, not in a module-level set: the start-up fast path
+ * (fast.ts) and the full CLI (main.ts) are bundled apart, each with its own copy of this module,
+ * and a probe the fast path hands back to the full CLI must not get two handlers (two lines).
+ */
+const GUARDED = Symbol.for('repro.stdout-guarded');
 
 /** Installs the handling on stdout; safe to call more than once. */
 export function guardStdout(stream: NodeJS.WriteStream = process.stdout): void {
-  if (guarded.has(stream)) return;
-  guarded.add(stream);
+  const marked = stream as NodeJS.WriteStream & { [GUARDED]?: true };
+  if (marked[GUARDED]) return;
+  marked[GUARDED] = true;
   let failed: string | undefined;
   stream.on('error', (error: NodeJS.ErrnoException) => {
     // Node ignores SIGPIPE, so a closed reader shows up here as EPIPE; later writes to the destroyed stream are dropped.

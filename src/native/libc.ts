@@ -3,9 +3,24 @@
  * allocate or release a native wake-up channel, so the fds the harness counts
  * are ones this module made on purpose.
  */
+import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
-import koffi, { type LibraryHandle } from 'koffi';
+import type { LibraryHandle } from 'koffi';
+
+type Koffi = typeof import('koffi');
+let koffiModule: Koffi | undefined;
+
+/**
+ * koffi, loaded on the first native call rather than with this module: its
+ * native binary costs 20–40 ms to load on this machine class, which a
+ * one-shot `repro probe` or `repro --version` must not pay for a module it
+ * only imports (NativeError).
+ */
+function ffi(): Koffi {
+  koffiModule ??= createRequire(import.meta.url)('koffi') as Koffi;
+  return koffiModule;
+}
 
 /** A failed libc call: errno as a code (`EMFILE`) and libc's own message. */
 export class NativeError extends Error {
@@ -55,7 +70,7 @@ function loadLibc(): Libc {
   let lastError: unknown;
   for (const name of libraryNames()) {
     try {
-      lib = koffi.load(name);
+      lib = ffi().load(name);
       break;
     } catch (error) {
       lastError = error;
@@ -84,7 +99,7 @@ function loadLibc(): Libc {
 }
 
 function fail(call: string): never {
-  const errno = koffi.errno();
+  const errno = ffi().errno();
   let code = `E${errno}`;
   try {
     code = getSystemErrorName(-errno);
@@ -150,7 +165,7 @@ export function readlinkAtFunction(): ((dirfd: number, name: string) => string |
   return (dirfd, name) => {
     const n = c.readlinkat(dirfd, name, buf, buf.length);
     if (n < 0) {
-      if (koffi.errno() === osConstants.errno.ENOENT) return null;
+      if (ffi().errno() === osConstants.errno.ENOENT) return null;
       fail('readlinkat');
     }
     return buf.toString('utf8', 0, n);

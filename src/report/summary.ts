@@ -1,6 +1,5 @@
 /** The text people read at the end of a run: a view of the run document, nothing else. */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { ProbeSnapshot } from '../model/probe-snapshot.js';
 import type { DrainRecord } from '../model/drain.js';
 import type { CompareDocument, KeptOutput, ReproDocument, RunDocument } from '../model/run-document.js';
 import { type ChartSeries, renderChart } from './chart.js';
@@ -10,6 +9,8 @@ import { viewOf } from '../kinds/index.js';
 import { causeLines, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../kinds/drain/facts.js';
 import { shownDocument } from './shown.js';
 import { columnsOf, ellipsize, fitLine, visibleLine, wrapParts } from './text.js';
+
+export { formatProbe } from './probe-view.js';
 
 
 export interface ViewOptions {
@@ -230,16 +231,3 @@ export function formatDocument(doc: ReproDocument, view: ViewOptions): string {
   return shown.kind === 'compare' ? formatCompare(shown, view) : formatRun(shown, view);
 }
 
-export function formatProbe(snapshot: ProbeSnapshot, view: ViewOptions): string {
-  const paint = new Chalk({ level: view.color ? 1 : 0 });
-  const out = [paint.bold(`pid ${snapshot.pid} · ${snapshot.count} open fds · ${snapshot.backend}`), ''];
-  out.push(`  ${'FD'.padStart(6)}  ${'KIND'.padEnd(10)}  TARGET`);
-  for (const fd of snapshot.fds) out.push(`  ${String(fd.fd).padStart(6)}  ${fd.kind.padEnd(10)}  ${visibleLine(fd.target)}`);
-  out.push('', '  by kind: ' + Object.entries(snapshot.byKind).sort((a, b) => (b[1] as number) - (a[1] as number)).map(([k, n]) => `${k} ${n}`).join(', '));
-  const { soft, hard } = snapshot.limits;
-  const fmtLimit = (n: number | null) => (n === null ? 'unknown' : String(n));
-  const headroom = snapshot.headroom === null ? '' : ` · headroom ${snapshot.headroom} (${((100 * snapshot.count) / (soft as number)).toFixed(1)}% used)`;
-  out.push(`  limit: soft ${fmtLimit(soft)}, hard ${fmtLimit(hard)}${headroom}`);
-  if (snapshot.rssKb !== null) out.push(`  rss: ${snapshot.rssKb} KiB`);
-  return out.join('\n');
-}

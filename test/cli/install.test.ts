@@ -44,6 +44,7 @@ describe('the packed tarball', () => {
     for (const needed of [
       'bin/repro.js',
       'dist/bundle/main.js',
+      'dist/bundle/fast.js',
       'dist/scenarios/sighup-listener/node/broken.js',
       'schema/run-document.schema.json',
       'src/scenarios/runtime-teardown/c/child.c',

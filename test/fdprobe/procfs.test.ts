@@ -31,6 +31,16 @@ describe('ProcfsProbe on a process holding one fd of each kind', () => {
     expect(Object.values(held)).toEqual(expect.arrayContaining(['pipe', 'unix', 'tcp', 'udp', 'signalfd', 'eventfd', 'eventpoll', 'inotify', 'timerfd', 'pidfd', 'file', 'directory', 'device', 'deleted']));
   });
 
+  it('lists the same fds on its first listing (readlinkSync) and on later ones (readlinkat through koffi)', () => {
+    const fresh = new ProcfsProbe();
+    const first = fresh.listSync(child.pid as number);
+    const second = fresh.listSync(child.pid as number);
+    const third = fresh.listSync(child.pid as number);
+    expect(first.length).toBeGreaterThanOrEqual(Object.keys(held).length);
+    expect(second).toEqual(first);
+    expect(third).toEqual(first);
+  });
+
   it('counts the same number of fds it lists', async () => {
     expect(await probe.count(child.pid as number)).toBe((await probe.list(child.pid as number)).length);
   });

@@ -2,13 +2,12 @@
 import { countKinds } from '../../fdprobe/kinds.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { ProbeSnapshot } from '../../model/probe-snapshot.js';
-import { workingProbe } from '../context.js';
 import { translateProbeError } from '../preflight.js';
 
 export type { ProbeSnapshot };
 
-export async function probeOnce(pid: number, given?: FdProbe): Promise<ProbeSnapshot> {
-  const probe = given ?? (await workingProbe());
+/** One snapshot of pid's fds through `probe` (the caller picks it: workingProbe() in the full CLI, procfs on the fast path). */
+export async function probeOnce(pid: number, probe: FdProbe): Promise<ProbeSnapshot> {
   try {
     const fds = await probe.list(pid);
     const limits = await probe.limits(pid);

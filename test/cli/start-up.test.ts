@@ -1,0 +1,114 @@
+/**
+ * The start-up fast path (src/cli/fast.ts): `repro --version`, `repro list` and
+ * `repro probe PID` in their plainest form skip commander and the option table.
+ * These tests hold it to two things: it prints exactly what the full CLI prints
+ * for the same argv (main() called directly, which never takes the fast path),
+ * and a one-shot probe loads neither node:child_process nor koffi.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, repro } from '../support/cli.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(ROOT, 'dist/bundle/main.js');
+
+/** The full CLI on the same argv, in a process of its own: main() parses everything with commander. */
+async function fullCli(args: string[], env: Record<string, string> = {}): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+  const script = `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = await main(JSON.parse(process.argv[1]));`;
+  const result = await execa(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(args)], { reject: false, env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', ...env }, stdin: 'ignore' });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+let holder: ChildProcess;
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'repro-start-up-'));
+  // A process whose fds do not change while both paths list them: python holding a pipe and sleeping.
+  holder = spawn('python3', ['-c', 'import os, sys, time; r, w = os.pipe(); print("ready", flush=True); time.sleep(120)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout?.once('data', () => resolve());
+    holder.once('error', reject);
+  });
+});
+
+afterAll(() => {
+  holder.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The probe's snapshot without the moment it was taken, which differs between two runs by design. */
+function withoutTime(stdout: string): string {
+  return stdout.replace(/"takenAt": "[^"]+"/, '"takenAt": "…"');
+}
+
+describe('the start-up fast path prints what the full CLI prints', () => {
+  it('--version and -V: the version package.json declares', async () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const flag of ['--version', '-V']) {
+      const fast = await repro([flag]);
+      expect(fast).toEqual({ exitCode: 0, stdout: version, stderr: '' });
+      expect(await fullCli([flag])).toEqual(fast);
+    }
+  });
+
+  it('list and list --json', async () => {
+    for (const args of [['list'], ['list', '--json']]) {
+      const fast = await repro(args);
+      expect(fast.exitCode).toBe(0);
+      expect(fast.stdout).toContain('sighup-listener');
+      expect(await fullCli(args)).toEqual(fast);
+    }
+  });
+
+  it('probe PID and probe PID --json, and a pid that is gone', async () => {
+    const pid = String(holder.pid);
+    const table = await repro(['probe', pid]);
+    expect(table.exitCode).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^pid ${pid} · \\d+ open fds · procfs`));
+    expect(await fullCli(['probe', pid])).toEqual(table);
+    // In colour too (FORCE_COLOR wins over NO_COLOR): the fast path paints the title without chalk.
+    const painted = await repro(['probe', pid], { env: { FORCE_COLOR: '1' } });
+    expect(painted.stdout).toContain('\u001b[1m');
+    expect(await fullCli(['probe', pid], { FORCE_COLOR: '1' })).toEqual(painted);
+    const json = await repro(['probe', pid, '--json']);
+    const full = await fullCli(['probe', pid, '--json']);
+    expect(withoutTime(full.stdout)).toBe(withoutTime(json.stdout));
+    expect(JSON.parse(json.stdout)).toMatchObject({ kind: 'probe', pid: holder.pid, backend: 'procfs' });
+    // A pid that no process has: the same one line and exit code on both paths.
+    const gone = await repro(['probe', '4194303']);
+    expect(gone.exitCode).not.toBe(0);
+    expect(gone.stderr).toMatch(/^repro: .*4194303/);
+    expect(await fullCli(['probe', '4194303'])).toEqual(gone);
+  });
+
+  it('leaves every other form to the full CLI: help, a bad pid, an extra flag', async () => {
+    const bad = await repro(['probe', '0']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('<pid> takes a whole number from 1 to 4194304');
+    const extra = await repro(['list', '--json', '--no-such-flag']);
+    expect(extra.exitCode).toBe(2);
+    expect(extra.stderr).toContain("'--no-such-flag'");
+  });
+});
+
+describe('what a one-shot probe loads', () => {
+  it('neither node:child_process (the lsof back end) nor koffi (readlinkat for repeated sampling)', async () => {
+    const out = join(tmp, 'loaded.json');
+    const preload = join(tmp, 'record-loaded.cjs');
+    // At exit: the built-in modules Node loaded, and every CommonJS module (koffi is one) in the require cache.
+    writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ builtins: process.moduleLoadList, required: Object.keys(require('module')._cache) })));\n`);
+    const result = await execa(process.execPath, ['--require', preload, BIN, 'probe', String(holder.pid)], { reject: false, stdin: 'ignore' });
+    expect(result.exitCode).toBe(0);
+    const loaded = JSON.parse(readFileSync(out, 'utf8')) as { builtins: string[]; required: string[] };
+    expect(loaded.builtins).not.toContain('NativeModule child_process');
+    expect(loaded.required.filter((p) => p.includes('koffi'))).toEqual([]);
+    // The recorder itself ran (it is the one CommonJS module every run loads).
+    expect(loaded.required).toContain(preload);
+  });
+});
