@@ -20,7 +20,7 @@
  * at `finish()`; what never matches gets a reason.
  */
 import { ARRAY_OF_FDS, CLONES, DUP_TO, RETURNS_FD } from './syscalls.js';
-import { shownStack, type FrameOrigin } from './stack.js';
+import { shownStack, type FrameOrigin, type WorkerPool } from './stack.js';
 import { decoration, displayArgs, type Frame, fdList, NO_PID, parseStraceLine, returnNumber, splitArgs } from './strace-line.js';
 
 /** A call site: the call and the frames that made it (interned; a few counters). */
@@ -29,6 +29,8 @@ export interface Site {
   frames: Frame[];
   origin: FrameOrigin;
   folded: number;
+  /** Set when the call ran on a runtime's worker pool, for code on another thread. */
+  pool?: WorkerPool;
   /** fds this site created, and of those, closed again (in the trace). */
   creates: number;
   closes: number;
@@ -296,7 +298,8 @@ export class FdTracker {
 
   #site(syscall: string, frames: Frame[]): Site {
     const shown = shownStack(frames);
-    const key = `${syscall}\n${shown.frames.map((f) => `${f.object}(${f.symbol})`).join('\n')}`;
+    // The pool is part of the site: an open on Tokio's blocking pool and one at start-up both show no program frame.
+    const key = `${syscall}${shown.pool ? ` [${shown.pool}]` : ''}\n${shown.frames.map((f) => `${f.object}(${f.symbol})`).join('\n')}`;
     let site = this.#sites.get(key);
     if (!site) {
       const overflow = this.#sites.size >= MAX_SITES;
@@ -305,7 +308,7 @@ export class FdTracker {
       if (!site) {
         site = overflow
           ? { syscall, frames: [], origin: 'none', folded: frames.length, creates: 0, closes: 0, firstReload: this.#reload }
-          : { syscall, frames: shown.frames, origin: shown.origin, folded: shown.folded, creates: 0, closes: 0, firstReload: this.#reload };
+          : { syscall, frames: shown.frames, origin: shown.origin, folded: shown.folded, ...(shown.pool ? { pool: shown.pool } : {}), creates: 0, closes: 0, firstReload: this.#reload };
         this.#sites.set(useKey, site);
       }
     }
