@@ -93,6 +93,8 @@ interface Proc {
   ioUring: boolean;
   threads: Set<number>;
   reloadSignals: number;
+  /** Seen before the clone line that made it, and not known from /proc: its process is not known yet. */
+  unclaimed?: boolean;
 }
 
 interface Pending {
@@ -118,6 +120,8 @@ export interface TrackerOptions {
 export const MAX_SITES = 4096;
 const MAX_FRAMES_PER_CALL = 64;
 const RECENTLY_CLOSED = 1024;
+/** Tables of threads gone before their clone line came, kept for it (at most this many). */
+const MAX_UNCLAIMED = 256;
 
 export interface TrackerStats {
   lines: number;
@@ -142,6 +146,13 @@ export class FdTracker {
   /** Facts of processes that held pinned fds and are gone. */
   readonly #goneFacts = new Map<number, { command: string; fromStart: boolean; ioUring: boolean; touched: Set<number> }>();
   readonly #recentlyClosed: { key: string; record: FdRecord }[] = [];
+  /**
+   * A thread that made fds and exited before its parent's clone line was
+   * read (strace -f prints a new thread's calls before the parent's
+   * `<... clone3 resumed>`, and a short thread is gone from /proc by then):
+   * its table waits here for that line, which names its process.
+   */
+  readonly #unclaimed = new Map<number, Proc>();
 
   constructor(options: TrackerOptions) {
     this.#options = options;
@@ -285,7 +296,9 @@ export class FdTracker {
         return leader;
       }
     }
-    return this.#newProc(tid, false);
+    const proc = this.#newProc(tid, false);
+    if (tgid === undefined) proc.unclaimed = true;
+    return proc;
   }
 
   #signal(event: Pending): void {
@@ -416,7 +429,11 @@ export class FdTracker {
 
   #clone(parent: Proc, event: Pending, childTid: number): void {
     const flags = event.args;
+    const gone = this.#unclaimed.get(childTid);
+    this.#unclaimed.delete(childTid);
+    if (gone) return this.#claimGone(gone, parent, /CLONE_THREAD/.test(flags));
     const existing = this.#threads.get(childTid);
+    if (existing) existing.unclaimed = false;
     if (/CLONE_THREAD/.test(flags)) {
       if (existing && existing !== parent) this.#mergeInto(existing, parent);
       parent.threads.add(childTid);
@@ -444,6 +461,16 @@ export class FdTracker {
     if (this.#openFds > this.#peakOpenFds) this.#peakOpenFds = this.#openFds;
   }
 
+  /** The clone line of a thread or process that is gone came: a thread's fds are its process's; a process's closed with it. */
+  #claimGone(gone: Proc, parent: Proc, thread: boolean): void {
+    if (thread) {
+      gone.threads.clear();
+      this.#mergeInto(gone, parent);
+      return;
+    }
+    for (const fd of [...gone.table.fds.keys()]) this.#remove(gone, fd);
+  }
+
   /** A thread seen before its CLONE_THREAD line had a process of its own: move what it recorded into its real process. */
   #mergeInto(from: Proc, into: Proc): void {
     for (const [fd, record] of from.table.fds) {
@@ -455,6 +482,14 @@ export class FdTracker {
       into.threads.add(tid);
       this.#threads.set(tid, into);
     }
+  }
+
+  #keepUnclaimed(tid: number, proc: Proc): void {
+    this.#unclaimed.set(tid, proc);
+    if (this.#unclaimed.size <= MAX_UNCLAIMED) return;
+    const [oldestTid, oldest] = this.#unclaimed.entries().next().value as [number, Proc];
+    this.#unclaimed.delete(oldestTid);
+    for (const fd of [...oldest.table.fds.keys()]) this.#remove(oldest, fd);
   }
 
   #exec(proc: Proc, event: Pending): void {
@@ -471,6 +506,10 @@ export class FdTracker {
     this.#threads.delete(tid);
     proc.threads.delete(tid);
     if (proc.threads.size > 0) return;
+    if (proc.unclaimed) {
+      this.#keepUnclaimed(tid, proc);
+      return;
+    }
     if (this.#pinned && [...this.#pinned.values()].some((r) => r.survivor.pid === proc.tgid)) {
       this.#goneFacts.set(proc.tgid, { command: proc.command, fromStart: proc.fromStart, ioUring: proc.ioUring, touched: proc.table.touched });
     }
