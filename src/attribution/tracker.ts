@@ -143,6 +143,7 @@ export class FdTracker {
   #peakOpenFds = 0;
   #sawFirst = false;
   #pinned: Map<string, Resolution> | undefined;
+  #ptraceUse: string | undefined;
   /** Facts of processes that held pinned fds and are gone. */
   readonly #goneFacts = new Map<number, { command: string; fromStart: boolean; ioUring: boolean; touched: Set<number> }>();
   readonly #recentlyClosed: { key: string; record: FdRecord }[] = [];
@@ -156,6 +157,19 @@ export class FdTracker {
 
   constructor(options: TrackerOptions) {
     this.#options = options;
+  }
+
+  /**
+   * The first ptrace call of the traced tree (`pid 12: ptrace(PTRACE_TRACEME) = -1 EPERM …`): a process has one
+   * tracer and strace is every traced process's, so a program that traces is not running as it would.
+   * Noted as the line is read, not when its stack ends: a program that waits for the stop it asked for prints nothing after it.
+   */
+  get ptraceUse(): string | undefined {
+    return this.#ptraceUse;
+  }
+
+  #notePtrace(tid: number, args: string, ret: string): void {
+    this.#ptraceUse ??= `pid ${this.#proc(tid).tgid} called ptrace(${displayArgs(args)}) = ${ret.trim()}`;
   }
 
   /** The reload the trace is in: the most reload signals any process got. */
@@ -174,6 +188,7 @@ export class FdTracker {
     this.flush();
     switch (parsed.type) {
       case 'call':
+        if (parsed.name === 'ptrace') this.#notePtrace(parsed.tid, parsed.args, parsed.ret);
         this.#pending = { tid: parsed.tid, kind: 'call', name: parsed.name, args: parsed.args, ret: parsed.ret, frames: [] };
         return;
       case 'unfinished':
@@ -187,6 +202,7 @@ export class FdTracker {
         let last: RegExpExecArray | undefined;
         for (let hit = m.exec(whole); hit; hit = m.exec(whole)) last = hit;
         if (!last) return;
+        if (parsed.name === 'ptrace') this.#notePtrace(parsed.tid, whole.slice(0, last.index), whole.slice(last.index + last[0].length));
         this.#pending = { tid: parsed.tid, kind: 'call', name: parsed.name, args: whole.slice(0, last.index), ret: whole.slice(last.index + last[0].length), frames: [] };
         return;
       }
