@@ -47,6 +47,7 @@ export function reduceAttribution(input: ReduceInput): Attribution {
           frames: (site?.frames ?? []).map((f) => ({ symbol: f.symbol, object: f.object })),
           frameOrigin: site?.origin ?? 'none',
           foldedFrames: site?.folded ?? 0,
+          ...(site?.pool ? { workerPool: site.pool } : {}),
           ...(input.fdinfo?.get(`${s.pid}:${s.fd}`) ? { fdinfo: input.fdinfo.get(`${s.pid}:${s.fd}`) } : {}),
         },
       };
@@ -75,6 +76,6 @@ export function reduceAttribution(input: ReduceInput): Attribution {
   };
 }
 
-function siteKey(site: { syscall: string; frames: { object: string; symbol: string }[] }): string {
-  return `${site.syscall}\n${site.frames.map((f) => `${f.object}(${f.symbol})`).join('\n')}`;
+function siteKey(site: { syscall: string; pool?: string; frames: { object: string; symbol: string }[] }): string {
+  return `${site.syscall}${site.pool ? ` [${site.pool}]` : ''}\n${site.frames.map((f) => `${f.object}(${f.symbol})`).join('\n')}`;
 }

@@ -87,6 +87,10 @@ export interface TraceHook {
   attached(programPid: number, timeoutMs: number): Promise<void>;
   /** At the last sample, before teardown: the survivors (their fdinfo is read now). */
   pin(survivors: readonly Survivor[]): void;
+  /** Why the program cannot be traced as it runs (it uses ptrace itself), as the sentence a run ends with; undefined while it can. */
+  refusal?(): string | undefined;
+  /** Aborted when refusal() first has a sentence: a wait on the program (which may be stuck because of it) stops at once. */
+  readonly refused?: AbortSignal;
 }
 
 export class AttributionSession implements TraceHook {
@@ -103,6 +107,8 @@ export class AttributionSession implements TraceHook {
   #fdinfo = new Map<string, string>();
   #commands = new Map<number, string>();
   #closed = false;
+  readonly #refused = new AbortController();
+  readonly refused = this.#refused.signal;
 
   constructor(options: AttributionOptions) {
     this.#options = options;
@@ -152,6 +158,13 @@ export class AttributionSession implements TraceHook {
       }
       await new Promise((r) => setTimeout(r, 5));
     }
+  }
+
+  refusal(): string | undefined {
+    const use = this.#tracker.ptraceUse;
+    return use === undefined
+      ? undefined
+      : `cannot attribute: the program uses ptrace (${use}); strace already traces every process of the tree and a process has one tracer, so under --attribute the program does not run as it would: watch it without --attribute`;
   }
 
   pin(survivors: readonly Survivor[]): void {
@@ -221,6 +234,7 @@ export class AttributionSession implements TraceHook {
       start = nl + 1;
     }
     this.#rest = text.slice(start);
+    if (!this.#refused.signal.aborted && this.#tracker.ptraceUse !== undefined) this.#refused.abort();
     // A line longer than 64 KiB is not strace's (strings are cut at -s): drop it rather than hold it.
     if (this.#rest.length > 65_536) this.#rest = '';
   }

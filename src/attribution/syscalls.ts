@@ -25,12 +25,13 @@ export const CLONES = new Set(['clone', 'clone3', 'fork', 'vfork']);
 /** Names every x86-64 and arm64 kernel has; the rest get `?`. */
 const EVERYWHERE = new Set([
   'openat', 'socket', 'socketpair', 'accept', 'accept4', 'signalfd4', 'eventfd2', 'epoll_create1', 'inotify_init1', 'timerfd_create',
-  'memfd_create', 'pipe2', 'dup', 'dup3', 'fcntl', 'close', 'recvmsg', 'clone', 'execve',
+  'memfd_create', 'pipe2', 'dup', 'dup3', 'fcntl', 'close', 'recvmsg', 'clone', 'execve', 'ptrace',
 ]);
 
 /** The `-e trace=` list. */
 export function traceExpression(): string {
-  const names = [...RETURNS_FD, ...Object.keys(ARRAY_OF_FDS), ...DUP_TO, 'fcntl', 'close', 'close_range', 'recvmsg', ...CLONES, 'execve', 'execveat'];
+  // ptrace: a program that traces cannot be traced as well (tracker.ts, ptraceUse).
+  const names = [...RETURNS_FD, ...Object.keys(ARRAY_OF_FDS), ...DUP_TO, 'fcntl', 'close', 'close_range', 'recvmsg', ...CLONES, 'execve', 'execveat', 'ptrace'];
   return [...new Set(names)].map((n) => (EVERYWHERE.has(n) ? n : `?${n}`)).join(',');
 }
 

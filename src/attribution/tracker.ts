@@ -20,7 +20,7 @@
  * at `finish()`; what never matches gets a reason.
  */
 import { ARRAY_OF_FDS, CLONES, DUP_TO, RETURNS_FD } from './syscalls.js';
-import { shownStack, type FrameOrigin } from './stack.js';
+import { shownStack, type FrameOrigin, type WorkerPool } from './stack.js';
 import { decoration, displayArgs, type Frame, fdList, NO_PID, parseStraceLine, returnNumber, splitArgs } from './strace-line.js';
 
 /** A call site: the call and the frames that made it (interned; a few counters). */
@@ -29,6 +29,8 @@ export interface Site {
   frames: Frame[];
   origin: FrameOrigin;
   folded: number;
+  /** Set when the call ran on a runtime's worker pool, for code on another thread. */
+  pool?: WorkerPool;
   /** fds this site created, and of those, closed again (in the trace). */
   creates: number;
   closes: number;
@@ -91,6 +93,8 @@ interface Proc {
   ioUring: boolean;
   threads: Set<number>;
   reloadSignals: number;
+  /** Seen before the clone line that made it, and not known from /proc: its process is not known yet. */
+  unclaimed?: boolean;
 }
 
 interface Pending {
@@ -116,6 +120,8 @@ export interface TrackerOptions {
 export const MAX_SITES = 4096;
 const MAX_FRAMES_PER_CALL = 64;
 const RECENTLY_CLOSED = 1024;
+/** Tables of threads gone before their clone line came, kept for it (at most this many). */
+const MAX_UNCLAIMED = 256;
 
 export interface TrackerStats {
   lines: number;
@@ -137,12 +143,33 @@ export class FdTracker {
   #peakOpenFds = 0;
   #sawFirst = false;
   #pinned: Map<string, Resolution> | undefined;
+  #ptraceUse: string | undefined;
   /** Facts of processes that held pinned fds and are gone. */
   readonly #goneFacts = new Map<number, { command: string; fromStart: boolean; ioUring: boolean; touched: Set<number> }>();
   readonly #recentlyClosed: { key: string; record: FdRecord }[] = [];
+  /**
+   * A thread that made fds and exited before its parent's clone line was
+   * read (strace -f prints a new thread's calls before the parent's
+   * `<... clone3 resumed>`, and a short thread is gone from /proc by then):
+   * its table waits here for that line, which names its process.
+   */
+  readonly #unclaimed = new Map<number, Proc>();
 
   constructor(options: TrackerOptions) {
     this.#options = options;
+  }
+
+  /**
+   * The first ptrace call of the traced tree (`pid 12: ptrace(PTRACE_TRACEME) = -1 EPERM …`): a process has one
+   * tracer and strace is every traced process's, so a program that traces is not running as it would.
+   * Noted as the line is read, not when its stack ends: a program that waits for the stop it asked for prints nothing after it.
+   */
+  get ptraceUse(): string | undefined {
+    return this.#ptraceUse;
+  }
+
+  #notePtrace(tid: number, args: string, ret: string): void {
+    this.#ptraceUse ??= `pid ${this.#proc(tid).tgid} called ptrace(${displayArgs(args)}) = ${ret.trim()}`;
   }
 
   /** The reload the trace is in: the most reload signals any process got. */
@@ -161,6 +188,7 @@ export class FdTracker {
     this.flush();
     switch (parsed.type) {
       case 'call':
+        if (parsed.name === 'ptrace') this.#notePtrace(parsed.tid, parsed.args, parsed.ret);
         this.#pending = { tid: parsed.tid, kind: 'call', name: parsed.name, args: parsed.args, ret: parsed.ret, frames: [] };
         return;
       case 'unfinished':
@@ -174,6 +202,7 @@ export class FdTracker {
         let last: RegExpExecArray | undefined;
         for (let hit = m.exec(whole); hit; hit = m.exec(whole)) last = hit;
         if (!last) return;
+        if (parsed.name === 'ptrace') this.#notePtrace(parsed.tid, whole.slice(0, last.index), whole.slice(last.index + last[0].length));
         this.#pending = { tid: parsed.tid, kind: 'call', name: parsed.name, args: whole.slice(0, last.index), ret: whole.slice(last.index + last[0].length), frames: [] };
         return;
       }
@@ -283,7 +312,9 @@ export class FdTracker {
         return leader;
       }
     }
-    return this.#newProc(tid, false);
+    const proc = this.#newProc(tid, false);
+    if (tgid === undefined) proc.unclaimed = true;
+    return proc;
   }
 
   #signal(event: Pending): void {
@@ -296,7 +327,8 @@ export class FdTracker {
 
   #site(syscall: string, frames: Frame[]): Site {
     const shown = shownStack(frames);
-    const key = `${syscall}\n${shown.frames.map((f) => `${f.object}(${f.symbol})`).join('\n')}`;
+    // The pool is part of the site: an open on Tokio's blocking pool and one at start-up both show no program frame.
+    const key = `${syscall}${shown.pool ? ` [${shown.pool}]` : ''}\n${shown.frames.map((f) => `${f.object}(${f.symbol})`).join('\n')}`;
     let site = this.#sites.get(key);
     if (!site) {
       const overflow = this.#sites.size >= MAX_SITES;
@@ -305,7 +337,7 @@ export class FdTracker {
       if (!site) {
         site = overflow
           ? { syscall, frames: [], origin: 'none', folded: frames.length, creates: 0, closes: 0, firstReload: this.#reload }
-          : { syscall, frames: shown.frames, origin: shown.origin, folded: shown.folded, creates: 0, closes: 0, firstReload: this.#reload };
+          : { syscall, frames: shown.frames, origin: shown.origin, folded: shown.folded, ...(shown.pool ? { pool: shown.pool } : {}), creates: 0, closes: 0, firstReload: this.#reload };
         this.#sites.set(useKey, site);
       }
     }
@@ -413,7 +445,11 @@ export class FdTracker {
 
   #clone(parent: Proc, event: Pending, childTid: number): void {
     const flags = event.args;
+    const gone = this.#unclaimed.get(childTid);
+    this.#unclaimed.delete(childTid);
+    if (gone) return this.#claimGone(gone, parent, /CLONE_THREAD/.test(flags));
     const existing = this.#threads.get(childTid);
+    if (existing) existing.unclaimed = false;
     if (/CLONE_THREAD/.test(flags)) {
       if (existing && existing !== parent) this.#mergeInto(existing, parent);
       parent.threads.add(childTid);
@@ -441,6 +477,16 @@ export class FdTracker {
     if (this.#openFds > this.#peakOpenFds) this.#peakOpenFds = this.#openFds;
   }
 
+  /** The clone line of a thread or process that is gone came: a thread's fds are its process's; a process's closed with it. */
+  #claimGone(gone: Proc, parent: Proc, thread: boolean): void {
+    if (thread) {
+      gone.threads.clear();
+      this.#mergeInto(gone, parent);
+      return;
+    }
+    for (const fd of [...gone.table.fds.keys()]) this.#remove(gone, fd);
+  }
+
   /** A thread seen before its CLONE_THREAD line had a process of its own: move what it recorded into its real process. */
   #mergeInto(from: Proc, into: Proc): void {
     for (const [fd, record] of from.table.fds) {
@@ -452,6 +498,14 @@ export class FdTracker {
       into.threads.add(tid);
       this.#threads.set(tid, into);
     }
+  }
+
+  #keepUnclaimed(tid: number, proc: Proc): void {
+    this.#unclaimed.set(tid, proc);
+    if (this.#unclaimed.size <= MAX_UNCLAIMED) return;
+    const [oldestTid, oldest] = this.#unclaimed.entries().next().value as [number, Proc];
+    this.#unclaimed.delete(oldestTid);
+    for (const fd of [...oldest.table.fds.keys()]) this.#remove(oldest, fd);
   }
 
   #exec(proc: Proc, event: Pending): void {
@@ -468,6 +522,10 @@ export class FdTracker {
     this.#threads.delete(tid);
     proc.threads.delete(tid);
     if (proc.threads.size > 0) return;
+    if (proc.unclaimed) {
+      this.#keepUnclaimed(tid, proc);
+      return;
+    }
     if (this.#pinned && [...this.#pinned.values()].some((r) => r.survivor.pid === proc.tgid)) {
       this.#goneFacts.set(proc.tgid, { command: proc.command, fromStart: proc.fromStart, ioUring: proc.ioUring, touched: proc.table.touched });
     }

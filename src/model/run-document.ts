@@ -403,6 +403,8 @@ export interface AttributionGroup {
    * @integer
    */
   foldedFrames: number;
+  /** Set when the call ran on a runtime's worker pool for code on another thread (Node's async fs calls on libuv's threadpool; tokio::fs and spawn_blocking on Tokio's blocking pool): the code that asked for it is not in this stack. */
+  workerPool?: 'libuv-threadpool' | 'tokio-blocking-pool';
   /** What /proc/PID/fdinfo says the first fd is (a signalfd's mask, an inotify's watches, an epoll's targets). */
   fdinfo?: string;
 }

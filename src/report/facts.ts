@@ -272,6 +272,13 @@ const ORIGIN_WORDS: Record<Exclude<AttributionOrigin, 'call'>, string> = {
   'untraced-call': 'made by a call strace was not asked to trace',
 };
 
+/** What a call made on a runtime's worker pool means for finding its caller. */
+const POOL_WORDS: Record<NonNullable<AttributionGroup['workerPool']>, string> = {
+  'libuv-threadpool':
+    "async fs call: libuv's threadpool made it, so its JavaScript caller is in no native stack (the path in the call names the file); to find the caller, log new Error().stack from an async_hooks init hook for FSREQCALLBACK and FSREQPROMISE (a stream opens on the next tick: its stack shows the stream's _construct), or make the call sync once (node::fs::Open is then in the stack)",
+  'tokio-blocking-pool': "the call ran on Tokio's blocking pool (tokio::fs or spawn_blocking), so the code that awaited it is on another thread's stack",
+};
+
 /** The title of a run's attribution section: `where the survivors came from` (watch), `where the leaked fds of broken came from` (a scenario run). */
 export function attributionTitle(run: RunDocument): string {
   return viewOf(run).attribution(run).title;
@@ -299,7 +306,8 @@ export function attributionDetails(g: AttributionGroup): string[] {
     const names = g.frames.map(named).join(' ← ');
     const where = g.frameOrigin === 'runtime' ? `runtime frames (${interpreter} is an interpreter: the program's own lines are not in a native stack)` : 'program frames';
     out.push(`${where}: ${ellipsize(names, 160)}${g.foldedFrames ? ` (${g.foldedFrames} library frames folded)` : ''}`);
-  } else if (g.origin === 'call' || g.origin === 'scm-rights') out.push('no frame of the program in the stack');
+  } else if (g.origin === 'call' || g.origin === 'scm-rights') out.push(g.workerPool === 'tokio-blocking-pool' ? `no frame of the program in the stack: ${POOL_WORDS['tokio-blocking-pool']}` : 'no frame of the program in the stack');
+  if (g.workerPool === 'libuv-threadpool') out.push(POOL_WORDS['libuv-threadpool']);
   const kinds = Object.entries(g.kinds).map(([k, n]) => `${n} ${k}`).join(', ');
   out.push(`${kinds}: fd ${g.fds.join(', ')}${g.count > g.fds.length ? ', …' : ''}${g.fdinfo ? `; ${visibleLine(g.fdinfo)}` : ''}`);
   return out;

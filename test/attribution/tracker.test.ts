@@ -156,6 +156,29 @@ describe('pinning survivors', () => {
     expect(byFd.get('1:3')).toMatchObject({ reason: 'before-tracing' });
   });
 
+  it('gives the pipes of a thread that exited before its clone line was read to its process, never "inherited" (issue 18 item 11)', () => {
+    // The order strace -f printed for leaks-pipe-from-a-short-thread-per-hup.c: the new thread's pipe2 and its
+    // exit before its parent's `<... clone3 resumed>`; /proc no longer has the thread when the tracker reads the line.
+    const tracker = new FdTracker({ signal: 'SIGHUP', tgidOf: () => undefined });
+    const lines = [
+      '11590 execve("./shortthread", ["./shortthread"], 0x7ffd /* 20 vars */) = 0',
+      '11590 --- SIGHUP {si_signo=SIGHUP, si_code=SI_USER, si_pid=11584, si_uid=0} ---',
+      '11590 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f3d941b5990, parent_tid=0x7f3d941b5990, exit_signal=0, stack=0x7f3d939b5000, stack_size=0x7fff80, tls=0x7f3d941b56c0} <unfinished ...>',
+      '11627 pipe2([38<pipe:[9001]>, 39<pipe:[9001]>], 0) = 0',
+      '11627 +++ exited with 0 +++',
+      '11590 <... clone3 resumed> => {parent_tid=[0]}, 88) = 11627',
+    ];
+    for (const line of lines) tracker.line(line);
+    tracker.pin([
+      { pid: 11590, fd: 38, kind: 'pipe', object: 'pipe:[9001]', reload: 1 },
+      { pid: 11590, fd: 39, kind: 'pipe', object: 'pipe:[9001]', reload: 1 },
+    ]);
+    const resolved = tracker.finish();
+    expect(resolved.map((r) => r.reason)).toEqual([undefined, undefined]);
+    expect(resolved.map((r) => r.record?.syscall)).toEqual(['pipe2', 'pipe2']);
+    expect(resolved[0]?.record).toMatchObject({ reload: 1, creatorPid: 11590 });
+  });
+
   it('counts reloads only from the sender it is told (repro), and per process the most any got', () => {
     const tracker = new FdTracker({ signal: 'SIGHUP', senderPid: 1 });
     feed(tracker, lines);

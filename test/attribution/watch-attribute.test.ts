@@ -27,6 +27,9 @@ const schema = JSON.parse(readFileSync(new URL('../../schema/run-document.schema
 const validate = new Ajv2020({ strict: true, allErrors: true, validateFormats: false }).compile(schema);
 const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 
+/** An interpreter starting under strace -k (every import's opens unwound) took 18-32 s at load 6-8, whichever build: more than vitest's 30 s default. */
+const START_UNDER_STRACE_MS = 120_000;
+
 let dir: string;
 const bin = (name: string) => join(dir, name);
 
@@ -82,7 +85,7 @@ describe('repro watch --attribute on leaking programs', () => {
     expect(a?.groups[0]).toMatchObject({ origin: 'call', syscall: 'pipe2', count: 16, perReload: 2, firstReload: 1, createdAtReload: 1, frameOrigin: 'runtime' });
     expect(a?.groups[0]?.frames[0]?.object).toMatch(/python3/);
     checkViews(doc, views, result.stdout, '2 per reload from pipe2([3, 4], O_CLOEXEC)');
-  });
+  }, START_UNDER_STRACE_MS);
 
   it('Node: openat per reload from fs.openSync in the listener, under node::fs::Open, first at reload 1', async () => {
     const { result, doc, views } = await attribute([process.execPath, service('opens-file-per-hup-and-keeps-it.mjs')], ['--ready-timeout', '30000']);
@@ -94,7 +97,7 @@ describe('repro watch --attribute on leaking programs', () => {
     expect(g).toMatchObject({ origin: 'call', syscall: 'openat', count: 8, firstReload: 1, createdAtReload: 1, frameOrigin: 'runtime' });
     expect(g?.frames.map((f) => f.symbol).join(' ')).toContain('node::fs::Open');
     checkViews(doc, views, result.stdout, 'from openat(AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC)');
-  });
+  }, START_UNDER_STRACE_MS);
 
   it('labels what no call made: fds received through SCM_RIGHTS, and a forked helper\'s stdio inherited from the start', async () => {
     const { result, doc } = await attribute([bin('receives-fd-and-forks-on-hup')]);
@@ -216,5 +219,5 @@ describe('the tracer goes with the run', () => {
     expect(result.exitCode).toBe(1);
     expect(isAlive(tracer)).toBe(false);
     expect(isAlive(program)).toBe(false);
-  });
+  }, START_UNDER_STRACE_MS);
 });

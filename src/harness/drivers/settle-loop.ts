@@ -301,7 +301,9 @@ class SettleLoop implements Strategy<MeasuredRun> {
       const how = child.isRunning() ? child.tree?.programExit() : await child.exited;
       if (how?.signal === this.plan.signal) detail += ` (it has no handler for ${this.plan.signal}, whose default action ends it)`;
     }
-    this.recorder.end(new RunEnded(ended.reason, detail));
+    // --attribute: a program that uses ptrace fails or hangs because of the tracer, which is what the run must say.
+    const refused = ended.reason === 'aborted' || ended.detail.startsWith('cannot attribute') ? undefined : this.plan.trace?.refusal?.();
+    this.recorder.end(refused ? new RunEnded('probe-failed', `${refused} (it then ${detail})`) : new RunEnded(ended.reason, detail));
     return true;
   }
 
@@ -449,6 +451,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
 
   /** --attribute: a tracer that died leaves the program untraced (its fds could no longer be attributed): named, and the run ends. */
   #tracerStillThere(k: number): void {
+    const refused = this.plan.trace?.refusal?.();
+    if (refused) throw new RunEnded('probe-failed', refused);
     for (const pid of this.plan.trace?.excluded ?? []) {
       const state = this.#view.stat(pid)?.state;
       if (state !== undefined && state !== 'Z' && state !== 'X') continue;
@@ -651,7 +655,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
       confirmMs: Math.min(CONFIRM_MS, settleMs),
       timeoutMs: settleTimeoutMs,
       signalSentAtMs: sentAtMs,
-      abort: this.hooks.abort,
+      // --attribute: a program that uses ptrace may wait forever for a stop strace took: stop waiting at once.
+      abort: this.plan.trace?.refused ? AbortSignal.any([this.plan.trace.refused, ...(this.hooks.abort ? [this.hooks.abort] : [])]) : this.hooks.abort,
       pollMs: POLL_MS,
       signo: this.#signo,
       ...plan,
@@ -660,6 +665,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
       if (done.calibration) this.#calibration = done.calibration;
       return done;
     }
+    const refused = this.plan.trace?.refusal?.();
+    if (refused) throw new RunEnded('probe-failed', refused);
     if (done.reason === 'aborted') throw new RunEnded('aborted', `aborted during ${phase}`);
     if (done.reason === 'gone' || !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during ${phase}`);
     if (done.busy.length > 0) throw new RunEnded('reload-unfinished', phase === `reload ${k}` ? done.sentence : done.sentence.replace(`reload ${k} did not finish`, `${phase} did not finish`));
