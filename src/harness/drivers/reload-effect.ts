@@ -49,7 +49,9 @@ const ARG_START_INDEX = 48 - 3;
 function argStart(pid: number): string | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[ARG_START_INDEX];
+    const at = text.slice(text.lastIndexOf(')') + 2).split(' ')[ARG_START_INDEX];
+    // 0: the process is exiting (its memory is gone), which is no new image.
+    return at === '0' ? undefined : at;
   } catch {
     return undefined;
   }

@@ -98,7 +98,9 @@ export function reloadLoadRows(run: RunDocument): [string, string][] {
   const load = run.reloadLoad;
   if (!load) return [];
   const rows: [string, string][] = [];
-  rows.push(['load', `${load.total} ${load.method} to ${visibleLine(load.url)}, ${load.concurrency} clients; ${load.lost} lost`]);
+  const retried = load.windows.reduce((n, w) => n + w.retried, 0);
+  rows.push(['load', `${load.total} ${load.method} to ${visibleLine(load.url)}, ${load.concurrency} clients`]);
+  rows.push(['requests', `${load.lost} lost${retried > 0 ? `, ${retried} retried once (keep-alive closed)` : ''}`]);
   const effects = load.windows.flatMap((w) => (w.tookEffectMs === undefined ? [] : [w.tookEffectMs]));
   const took = effects.length ? `, p50 ${percentile(effects, 50)} ms after the signal` : '';
   rows.push(['took effect', `${load.tookEffect} of ${load.signalsSent} signals${took}`]);
