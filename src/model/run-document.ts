@@ -642,7 +642,12 @@ export interface Expectation {
   /** A load-and-signal run (graceful-drain, `repro drain`): judged by its ledger (`RunDocument.drain`) instead of its fd growth. */
   drain?: DrainExpectation;
   /** watch --url: at most this many requests may be lost across the reloads (`--max-lost`, default 0). */
-  reloadLoad?: { maxLost: number };
+  reloadLoad?: {
+    /** Most requests lost that still pass. */
+    maxLost: number;
+    /** A broken role: it must lose requests, some of this class (its own cause), and the check passes when it does. */
+    expectLoss?: LossClass;
+  };
   /** `survivors`: leaks are judged by the fds each reload left open until the end (≤ maxGrowth per reload); growth is shown as information (watch). */
   gate?: 'survivors';
 }

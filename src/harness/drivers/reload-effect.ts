@@ -10,7 +10,8 @@
  *   program closed it and listened again);
  * - a re-exec: a process keeps its pid but its argument block moved (a new
  *   image: `arg_start` in /proc/PID/stat, placed anew at every exec);
- * - an acknowledgement: the program's own protocol `reload` event.
+ * - an acknowledgement: the program's own protocol `reload` event, the k-th
+ *   for reload k (a late one of the reload before is not this one's).
  *
  * And the program is ready for the next signal when the port is listened on
  * by the tree again and the signal's target has its handler back (a re-exec
@@ -31,8 +32,8 @@ export interface EffectBaseline {
   holders: Set<number>;
   /** Each process's `arg_start` (where its image put its arguments). */
   images: Map<number, string>;
-  /** Protocol acknowledgements counted so far. */
-  acks: number;
+  /** The reload signalled: its acknowledgement is the k-th (an earlier reload's late one is not this one's). */
+  reload: number;
 }
 
 export interface EffectWorld {
@@ -101,7 +102,7 @@ function listeners(processes: readonly TreeProcess[], port: number): { inodes: S
 }
 
 /** Reads the world at the signal. */
-export function effectBaseline(world: EffectWorld): EffectBaseline {
+export function effectBaseline(world: EffectWorld, reload: number): EffectBaseline {
   const processes = live(world);
   const { inodes, holders } = listeners(processes, world.port);
   const images = new Map<number, string>();
@@ -109,7 +110,7 @@ export function effectBaseline(world: EffectWorld): EffectBaseline {
     const a = argStart(p.pid);
     if (a !== undefined) images.set(p.pid, a);
   }
-  return { processes: new Map(processes.map((p) => [p.pid, p])), inodes, holders, images, acks: world.acks() };
+  return { processes: new Map(processes.map((p) => [p.pid, p])), inodes, holders, images, reload };
 }
 
 /** True when `pid` is an ancestor of `child` in `byPid`. */
@@ -124,7 +125,7 @@ function isAncestor(pid: number, child: number, byPid: ReadonlyMap<number, TreeP
 
 /** What shows, now, that the reload signalled at `before` took effect; undefined while nothing does. */
 export function effectSeen(world: EffectWorld, before: EffectBaseline): string | undefined {
-  if (world.acks() > before.acks) return 'acknowledged by the program';
+  if (world.acks() >= before.reload) return 'acknowledged by the program';
   const processes = live(world);
   const byPid = new Map(processes.map((p) => [p.pid, p]));
   const now = listeners(processes, world.port);

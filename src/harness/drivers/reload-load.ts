@@ -54,6 +54,8 @@ export class WindowLedger extends Ledger {
   readonly #signalAt: number[] = [];
   readonly windows: ReloadWindow[] = [emptyWindow(0, 0)];
   readonly #causes = new Map<string, ReloadLoad['causes'][number]>();
+  /** performance.now() at which the latest-started answered request started. */
+  lastAnsweredStart = -Infinity;
 
   /** Reload k's signal was sent at `atMs` (performance.now()): requests that start from now on are in its window. */
   signalSent(reload: number, atMs: number): void {
@@ -76,6 +78,7 @@ export class WindowLedger extends Ledger {
     w.requests += 1;
     if (request.retry) w.retried += 1;
     if (lossClass === undefined) {
+      this.lastAnsweredStart = Math.max(this.lastAnsweredStart, request.startedAt);
       if (exchange.outcome === 'ok') w.ok += 1;
       else w.otherStatus += 1;
       return;
@@ -155,6 +158,11 @@ export class ReloadLoadRun {
     w.tookEffectMs = round(afterMs);
     w.evidence = evidence;
     this.#tookEffect += 1;
+  }
+
+  /** A request that started at or after `atMs` (performance.now()) was answered: the program serves after its reload. */
+  answeredSince(atMs: number): boolean {
+    return (this.#ledger?.lastAnsweredStart ?? -Infinity) >= atMs;
   }
 
   /** Ends the load: no new request; those in flight end by their answer or timeout and are counted. Idempotent. */

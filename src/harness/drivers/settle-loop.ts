@@ -266,7 +266,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
     const quiet = nested.length > 0 ? await this.#quietActivity(nested.map((n) => n.pid)) : undefined;
     const sendTakers = () => (nested.length > 0 ? this.#takers().filter((p) => !nested.some((n) => n.pid === p.pid)) : this.#directTakers());
     const forwardedBefore = new Map([...this.#forwarded.keys()].map((pid) => [pid, activityOf(this.#view, pid)]));
-    const world = this.#load ? effectBaseline(this.#effectWorld()) : undefined;
+    const world = this.#load ? effectBaseline(this.#effectWorld(), k) : undefined;
     this.#load?.signalSent(k, performance.now());
     const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, pgid: this.#pgid, takers: sendTakers, view: this.#view, guard });
     let deliveredMs = await this.#checkDelivery(k, sentTo);
@@ -672,6 +672,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
     const world = this.#effectWorld();
     let evidence: string | undefined;
     let tookMs = 0;
+    /** performance.now() when the effect was seen: the load's clock. */
+    let seenAt = 0;
     for (;;) {
       const waitedMs = this.#view.now() - sentAtMs;
       if (!this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
@@ -679,10 +681,12 @@ class SettleLoop implements Strategy<MeasuredRun> {
         evidence = effectSeen(world, before);
         if (evidence !== undefined) {
           tookMs = waitedMs;
+          seenAt = performance.now();
           this.#load.tookEffect(k, tookMs, evidence);
         }
       }
-      if (evidence !== undefined && listening(world) && this.#handlesAgain()) return tookMs;
+      // Ready for the next signal: listening again, the handler back, and a request sent after the effect answered (the reloaded program serves).
+      if (evidence !== undefined && listening(world) && this.#handlesAgain() && this.#load.answeredSince(seenAt)) return tookMs;
       if (waitedMs > this.plan.settleTimeoutMs) throw new RunEnded('reload-unfinished', this.#noEffect(k, evidence));
       await sleep(EFFECT_POLL_MS, this.hooks.abort, `reload ${k}`);
     }
@@ -701,7 +705,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
   /** Why reload k could not be known done under load: nothing showed it took effect, or it did and the program never listened (or handled the signal) again. */
   #noEffect(k: number, evidence: string | undefined): string {
     const within = `within ${this.plan.settleTimeoutMs} ms (--settle-timeout)`;
-    if (evidence !== undefined) return `reload ${k} took effect (${evidence}) but the program did not listen on port ${(this.plan.load as ReloadLoadPlan).port} with its handler for ${this.plan.signal} back ${within}, so the next reload could not be sent`;
+    if (evidence !== undefined) return `reload ${k} took effect (${evidence}) but the program did not answer a request on port ${(this.plan.load as ReloadLoadPlan).port} with its handler for ${this.plan.signal} back ${within}, so the next reload could not be sent`;
     return `reload ${k}: nothing showed it took effect ${within} (no new generation of processes holding the listener, no re-created listener, no re-exec, no acknowledgement): with requests flowing, idle threads cannot tell, so whether reloads lose requests cannot be told`;
   }
 

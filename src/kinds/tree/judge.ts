@@ -52,12 +52,12 @@ function reloadLoadChecks(run: MeasuredRun, e: Expectation): Check[] {
   const losing = load.windows.filter((w) => w.lost > 0);
   const named = losing.slice(0, 6).map((w) => `${w.reload === 0 ? 'before the first signal' : `reload ${w.reload}`}: ${lostByWords(w.lostBy)}`);
   const where = losing.length === 0 ? '' : ` (${named.join('; ')}${losing.length > 6 ? `; ${losing.length - 6} more reloads` : ''})`;
+  const expected = e.reloadLoad.expectLoss;
+  const ofClass = expected === undefined ? 0 : load.windows.reduce((n, w) => n + (w.lostBy[expected] ?? 0), 0);
   const checks: Check[] = [
-    {
-      id: 'reloads:lost',
-      ok: load.lost <= e.reloadLoad.maxLost,
-      text: `${load.lost} of ${load.total} requests lost across ${load.signalsSent} reloads${where} (gate: ≤ ${e.reloadLoad.maxLost})`,
-    },
+    expected === undefined
+      ? { id: 'reloads:lost', ok: load.lost <= e.reloadLoad.maxLost, text: `${load.lost} of ${load.total} requests lost across ${load.signalsSent} reloads${where} (gate: ≤ ${e.reloadLoad.maxLost})` }
+      : { id: 'reloads:lost', ok: ofClass > 0, text: `${load.lost} of ${load.total} requests lost across ${load.signalsSent} reloads${where} (expected: some ${expected})` },
   ];
   const idle = load.windows.filter((w) => w.reload > 0 && w.requests === 0).map((w) => w.reload);
   if (idle.length > 0) checks.push({ id: 'reloads:load', ok: false, text: `no request started in the window of reload${idle.length === 1 ? '' : 's'} ${idle.slice(0, 6).join(', ')}: the load did not flow through every reload, so a pass would say nothing` });
@@ -73,7 +73,7 @@ export function judgeTree(run: MeasuredRun, expectation: Expectation): Verdict {
   const load = reloadLoadChecks(run, expectation);
   const verdict = judgeFdRun(run, expectation, { growth: informational, afterGrowth: [...survivorsCheck(run, expectation), ...load] });
   // A lost request is a fact whatever else the run could not tell: exit 1, not 4. Load that did not flow tells nothing.
-  const lostSeen = load.some((c) => c.id === 'reloads:lost' && !c.ok && (run.reloadLoad?.lost ?? 0) > 0);
+  const lostSeen = (run.reloadLoad?.lost ?? 0) > 0 && load.some((c) => c.id === 'reloads:lost' && (!c.ok || expectation.reloadLoad?.expectLoss !== undefined));
   const noLoad = load.some((c) => c.id === 'reloads:load' && !c.ok);
   if (lostSeen && verdict.inconclusive) return { pass: verdict.pass, checks: verdict.checks, expectation: verdict.expectation };
   if (noLoad && !lostSeen && !verdict.pass) return { ...verdict, inconclusive: true };

@@ -1,5 +1,6 @@
 /** The view of a watched tree (`repro watch`): the program's name, its rows, its survivors. Pure. */
-import type { RunDocument } from '../../model/run-document.js';
+import type { LossClass, RunDocument } from '../../model/run-document.js';
+import { lostByWords } from './judge.js';
 import { shellCommand } from '../../report/text.js';
 import { fdGrowthSentence, programLabel } from '../shared/fd-facts.js';
 import type { KindView } from '../view.js';
@@ -18,7 +19,12 @@ export const treeView: KindView = {
   rows: watchRows,
   compareRows: () => undefined,
   expectation: gateExpectation,
-  inOneBreath: () => undefined,
+  inOneBreath: (run) => {
+    const load = run.reloadLoad;
+    if (!load) return undefined;
+    const classes = lostByWords(Object.fromEntries(['refused', 'reset', '5xx', 'timeout', 'cut'].map((c) => [c, load.windows.reduce((n, w) => n + (w.lostBy[c as LossClass] ?? 0), 0)])));
+    return `${run.role} ${load.lost === 0 ? 'loses none' : `loses ${load.lost} (${classes})`} of ${load.total} requests over ${load.signalsSent} reloads`;
+  },
   failureSentence: fdGrowthSentence,
   requests: () => undefined,
   streamHeadings: () => ({ stderr: 'program stderr:', stdout: 'program stdout:' }),

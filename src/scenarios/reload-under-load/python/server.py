@@ -20,6 +20,7 @@ import os
 import selectors
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -93,6 +94,13 @@ def on_term(signum, frame):
 
 
 def stdin_watch():
+    # Only a pipe or a socket from the harness ends; a terminal or /dev/null does not.
+    try:
+        mode = os.fstat(0).st_mode
+    except OSError:
+        return
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return
     try:
         while os.read(0, 4096):
             pass
