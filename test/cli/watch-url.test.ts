@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
@@ -115,6 +116,16 @@ http { access_log off; client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p;
     const badLost = await repro(['watch', '--url', 'http://127.0.0.1:9/', '--max-lost', '-1', '--', 'true']);
     expect(badLost.exitCode).toBe(2);
     expect(badLost.stderr).toMatch(/--max-lost/);
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = other.address() as AddressInfo;
+      const taken = await repro(['watch', '--url', `http://127.0.0.1:${port}/`, '--', 'true']);
+      expect(taken.exitCode).toBe(2);
+      expect(taken.stderr.trim()).toMatch(/something already listens on 127\.0\.0\.1:\d+ before the program started/);
+    } finally {
+      other.close();
+    }
   }, 30_000);
 });
 
