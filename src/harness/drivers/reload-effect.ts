@@ -37,8 +37,11 @@ export interface EffectBaseline {
 }
 
 export interface EffectWorld {
+  /** The watched tree's root (the keeper, or --pid). */
   rootPid: number;
+  /** How the tree is walked (the root included or not, the tracer left out). */
   treeOptions: TreeOptions;
+  /** The load's port on 127.0.0.1. */
   port: number;
   /** Protocol `reload` events the program sent so far. */
   acks: () => number;

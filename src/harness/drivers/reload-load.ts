@@ -19,13 +19,19 @@ import { awaitHttpReady } from './load-and-signal.js';
 export interface ReloadLoadPlan {
   /** The URL every request goes to, as shown. */
   url: string;
+  /** Its loopback host (the generator refuses any other). */
   host: string;
+  /** Its port: the listener whose holders and inode show a reload's effect. */
   port: number;
+  /** Path and query of every request. */
   path: string;
   /** Readiness is asked here when given (--ready-url), else at the URL. */
   ready?: { host: string; port: number; path: string };
+  /** Concurrent clients. */
   concurrency: number;
+  /** GET (retried once after the keep-alive close race) or POST (never retried). */
   method: 'GET' | 'POST';
+  /** Give up (ready-timeout) when readiness has not answered 2xx after this long. */
   readyTimeoutMs: number;
 }
 
