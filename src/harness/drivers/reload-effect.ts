@@ -10,6 +10,9 @@
  *   program closed it and listened again);
  * - a re-exec: a process keeps its pid but its argument block moved (a new
  *   image: `arg_start` in /proc/PID/stat, placed anew at every exec);
+ * - a line appended to the `--log` file after the signal (lighttpd's USR1
+ *   restart changes nothing else /proc shows; give the error log, not an
+ *   access log, which grows with every request);
  * - an acknowledgement: the program's own protocol `reload` event, the k-th
  *   for reload k (a late one of the reload before is not this one's).
  *
@@ -18,7 +21,7 @@
  * that is still starting would be killed by the next HUP). Read straight
  * from /proc, as the listener owner is (harness/load/listener-owner.ts).
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { listeningInodes } from '../load/listener-owner.js';
 import { descendants, type TreeOptions, type TreeProcess } from '../tree/tree.js';
 
@@ -34,6 +37,8 @@ export interface EffectBaseline {
   images: Map<number, string>;
   /** The reload signalled: its acknowledgement is the k-th (an earlier reload's late one is not this one's). */
   reload: number;
+  /** The --log file's size and inode at the signal. */
+  log?: { size: number; ino: number };
 }
 
 export interface EffectWorld {
@@ -45,6 +50,8 @@ export interface EffectWorld {
   port: number;
   /** Protocol `reload` events the program sent so far. */
   acks: () => number;
+  /** The --log file, when given: a line appended after the signal shows the reload. */
+  logFile?: string;
 }
 
 /** The field of /proc/PID/stat after the command that holds `arg_start` (field 48; the state is field 3). */
@@ -104,6 +111,16 @@ function listeners(processes: readonly TreeProcess[], port: number): { inodes: S
   return { inodes: held, holders };
 }
 
+function logState(path: string | undefined): { size: number; ino: number } | undefined {
+  if (path === undefined) return undefined;
+  try {
+    const st = statSync(path);
+    return { size: st.size, ino: st.ino };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads the world at the signal. */
 export function effectBaseline(world: EffectWorld, reload: number): EffectBaseline {
   const processes = live(world);
@@ -113,7 +130,8 @@ export function effectBaseline(world: EffectWorld, reload: number): EffectBaseli
     const a = argStart(p.pid);
     if (a !== undefined) images.set(p.pid, a);
   }
-  return { processes: new Map(processes.map((p) => [p.pid, p])), inodes, holders, images, reload };
+  const log = logState(world.logFile);
+  return { processes: new Map(processes.map((p) => [p.pid, p])), inodes, holders, images, reload, ...(log ? { log } : {}) };
 }
 
 /** True when `pid` is an ancestor of `child` in `byPid`. */
@@ -146,6 +164,8 @@ export function effectSeen(world: EffectWorld, before: EffectBaseline): string |
   }
   const recreated = [...now.inodes].some((i) => !before.inodes.has(i));
   if (recreated && before.inodes.size > 0) return 'listener re-created (a new socket on the port)';
+  const log = logState(world.logFile);
+  if (log && (!before.log || log.ino !== before.log.ino || log.size > before.log.size)) return `a line in ${world.logFile} after the signal`;
   return undefined;
 }
 

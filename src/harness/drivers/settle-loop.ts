@@ -663,7 +663,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
   }
 
   #effectWorld(): EffectWorld {
-    return { rootPid: this.#rootPid, treeOptions: this.#treeOptions, port: (this.plan.load as ReloadLoadPlan).port, acks: () => this.#acks };
+    return { rootPid: this.#rootPid, treeOptions: this.#treeOptions, port: (this.plan.load as ReloadLoadPlan).port, acks: () => this.#acks, ...(this.plan.logFile === undefined ? {} : { logFile: this.plan.logFile }) };
   }
 
   /** Reload k is done: without load, its threads are back idle (awaitFinished); under load, it took effect and the program can take the next. Returns ms from the signal. */
@@ -706,7 +706,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
   #noEffect(k: number, evidence: string | undefined): string {
     const within = `within ${this.plan.settleTimeoutMs} ms (--settle-timeout)`;
     if (evidence !== undefined) return `reload ${k} took effect (${evidence}) but the program did not answer a request on port ${(this.plan.load as ReloadLoadPlan).port} with its handler for ${this.plan.signal} back ${within}, so the next reload could not be sent`;
-    return `reload ${k}: nothing showed it took effect ${within} (no new generation of processes holding the listener, no re-created listener, no re-exec, no acknowledgement): with requests flowing, idle threads cannot tell, so whether reloads lose requests cannot be told`;
+    return `reload ${k}: nothing showed it took effect ${within} (no new generation of processes holding the listener, no re-created listener, no re-exec, no acknowledgement${this.plan.logFile === undefined ? '; --log FILE would count a line the program logs when it reloads' : `, no line in ${this.plan.logFile}`}): with requests flowing, idle threads cannot tell, so whether reloads lose requests cannot be told`;
   }
 
   /** Waits until reload k (or the final drain) finished; ends the run when it does not. */
