@@ -32,6 +32,12 @@ describe('reload-under-load', () => {
     expect(keep?.measurement).toBe('tree');
   }, 90_000);
 
+  it('--attribute is refused in one line (exit 2): the servers under load run untraced', async () => {
+    const r = await repro(['compare', '--scenario', 'reload-under-load', '--attribute']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['repro: --attribute applies to the reload scenarios (sighup-listener, log-reopen, runtime-teardown), not reload-under-load; leave it out']);
+  });
+
   it('compare --runtime node exits 0: close-relisten loses requests by refusal, keep loses none', async () => {
     const { exitCode, runs, stdout } = await compare('node');
     expect(exitCode, stdout.slice(0, 4000)).toBe(0);

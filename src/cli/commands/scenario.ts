@@ -61,8 +61,10 @@ function resolve(options: ScenarioOptions): Resolved {
     }
   }
   checkLoadOptions(scenario, options);
-  if (options.attribute && scenario.driver === 'load-and-signal') {
-    throw new UsageError(`--attribute applies to the reload scenarios (${SCENARIOS.filter((s) => s.driver !== 'load-and-signal').map((s) => s.name).join(', ')}), not ${scenario.name}; leave it out`);
+  // Servers under load run untraced: strace would slow every request they answer.
+  const underLoad = (s: Scenario) => s.driver === 'load-and-signal' || s.driver === 'reload-under-load';
+  if (options.attribute && underLoad(scenario)) {
+    throw new UsageError(`--attribute applies to the reload scenarios (${SCENARIOS.filter((s) => !underLoad(s)).map((s) => s.name).join(', ')}), not ${scenario.name}; leave it out`);
   }
   requireRuntime(runtime, scenario.name);
   // Before anything runs: no strace, or no ptrace, is one line and exit 3, never a run without attribution.
