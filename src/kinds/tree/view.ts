@@ -10,7 +10,8 @@ import { watchRows, watchTitle } from './facts.js';
 export function gateExpectation(run: RunDocument): string {
   const e = run.verdict.expectation;
   if (e.fdsPerReload !== 0 || e.drain) return e.shows;
-  return `${e.gate === 'survivors' ? 'fds surviving' : 'fd growth'} ≤ ${e.maxGrowth}/reload and no EMFILE`;
+  const lost = e.reloadLoad ? (e.reloadLoad.expectLoss ? `, requests ${e.reloadLoad.expectLoss} in reloads` : `, requests lost in reloads ≤ ${e.reloadLoad.maxLost}`) : '';
+  return `${e.gate === 'survivors' ? 'fds surviving' : 'fd growth'} ≤ ${e.maxGrowth}/reload and no EMFILE${lost}`;
 }
 
 export const treeView: KindView = {
