@@ -21,6 +21,7 @@ import {
 import { round } from '../../model/stats.js';
 import { FirstSeen, type FdIdentity, identitiesOf, identityKey, survivors } from './identity.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
+import { classifyTarget } from '../../proc/fd-kinds.js';
 import { listTreeFds, type TreeFdSample, type TreeOptions } from './tree.js';
 
 /** What one sample of the tree gives the driver. */
@@ -114,7 +115,8 @@ export class TreeSampler {
    * under load) fills the count before the walk reaches its highest fds: an
    * inherited fd 251 was missed, read as reopened at the next sample, and
    * counted a survivor. An fd of the previous sample missing now is read
-   * once more (one readlink): still there with the same target, it is listed.
+   * once more (one readlink): still there with the same target, it is listed;
+   * a process's first listing is checked against one readdir.
    */
   #relisted(tree: TreeFdSample): TreeFdSample {
     const view = this.#view;
@@ -124,9 +126,16 @@ export class TreeSampler {
       const entries = p.entries ?? [];
       const key = `${p.pid}:${view.stat(p.pid)?.startTicks ?? 0}`;
       const before = this.#lastEntries.get(key);
-      if (before && p.fdDir) {
+      if (p.fdDir) {
         const now = new Set(entries.map((e) => e.fd));
-        const missed = before.filter((e) => !now.has(e.fd) && view.fdTarget(p.fdDir as string, e.fd) === e.target);
+        const dir = p.fdDir;
+        // A process listed for the first time has no earlier listing to compare with: one readdir finds what the walk missed.
+        const missed = before
+          ? before.filter((e) => !now.has(e.fd) && view.fdTarget(dir, e.fd) === e.target)
+          : (view.fdNumbers(dir) ?? []).filter((fd) => !now.has(fd)).flatMap((fd) => {
+              const target = view.fdTarget(dir, fd);
+              return target === undefined ? [] : [{ fd, kind: classifyTarget(target), target }];
+            });
         if (missed.length > 0) {
           entries.push(...missed.map((e) => ({ ...e })));
           entries.sort((a, b) => a.fd - b.fd);
