@@ -171,7 +171,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('drive any program with signals and fail when its fds grow per reload (exit 1), or when it cannot take them (exit 4)')
     .argument('[command...]', 'the program and its arguments, after --')
     .passThroughOptions();
-  for (const name of ['pid', 'signal', 'reloads', 'ulimit', 'settle', 'settleTimeout', 'readyAfter', 'readyTimeout', 'maxGrowth', 'grace', 'signalTo', 'attribute', 'log'] as const) watch.addOption(optionFor(name, 'watch'));
+  for (const name of ['pid', 'signal', 'reloads', 'ulimit', 'settle', 'settleTimeout', 'readyAfter', 'readyTimeout', 'maxGrowth', 'grace', 'signalTo', 'attribute', 'log', 'url', 'readyUrl', 'concurrency', 'method', 'maxLost'] as const) watch.addOption(optionFor(name, 'watch'));
   // Hidden: a trace of every /proc reading, for the recorded-view tests (src/proc/recorded.ts).
   watch.addOption(new Option('--record-trace <file>', 'write every /proc reading to this NDJSON trace').hideHelp());
   addReportOptions(watch).action(async (command: string[], options: WatchOptions & OutputOptions) => {

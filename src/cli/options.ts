@@ -51,11 +51,17 @@ export const OPTIONS = {
   },
   method: {
     flag: '--method <method>',
-    help: { drain: 'GET: idempotent requests, each retried once on a new connection when it fails before any response byte on a reused keep-alive connection (RFC 9110 §9.2.2); POST: non-idempotent, never retried' },
+    help: {
+      drain: 'GET: idempotent requests, each retried once on a new connection when it fails before any response byte on a reused keep-alive connection (RFC 9110 §9.2.2); POST: non-idempotent, never retried',
+      watch: 'with --url: GET (default; retried once after the keep-alive close race, RFC 9110 §9.2.2) or POST (never retried)',
+    },
     parse: oneOf('--method', ['GET', 'POST'] as const),
     defaults: { drain: 'GET' },
   },
-  readyUrl: { flag: '--ready-url <url>', help: { drain: 'a health endpoint asked for readiness (200 = up) instead of --url; loopback only, like --url' } },
+  readyUrl: {
+    flag: '--ready-url <url>',
+    help: { drain: 'a health endpoint asked for readiness (200 = up) instead of --url; loopback only, like --url', watch: 'with --url: a health endpoint asked for readiness (2xx = up) instead of --url; loopback only' },
+  },
   attribute: {
     flag: '--attribute',
     help: {
@@ -64,7 +70,18 @@ export const OPTIONS = {
     },
   },
   log: { flag: '--log <file>', help: { watch: "a log file the program writes (e.g. nginx's error.log), followed from its size at start: EMFILE text written there after the first signal is EMFILE seen" } },
-  url: { flag: '--url <url>', help: { drain: 'where the server answers: readiness (200 = up) and every request; http:// on a loopback address only: 127.0.0.0/8 or [::1], e.g. http://127.0.0.1:PORT/PATH' } },
+  url: {
+    flag: '--url <url>',
+    help: {
+      drain: 'where the server answers: readiness (200 = up) and every request; http:// on a loopback address only: 127.0.0.0/8 or [::1], e.g. http://127.0.0.1:PORT/PATH',
+      watch: 'load the program here from readiness to after the last reload and fail when a reload loses a request (refused, reset, 5xx, timeout, cut); http:// on a loopback address only',
+    },
+  },
+  maxLost: {
+    flag: '--max-lost <n>',
+    help: { watch: 'with --url: most requests the reloads may lose and still pass' },
+    parse: wholeNumber('--max-lost', 0, 10_000_000),
+  },
   ulimit: {
     flag: '--ulimit <n>',
     help: { scenario: 'RLIMIT_NOFILE (soft and hard) for the children', watch: 'lower RLIMIT_NOFILE (soft and hard) of the started program' },
@@ -112,7 +129,7 @@ export const OPTIONS = {
     defaults: { scenario: 300, drain: 0 },
   },
   requests: { flag: '--requests <n>', help: { scenario: 'graceful-drain: most requests the load sends', drain: 'most requests the load sends' }, parse: wholeNumber('--requests', 1, 10_000_000), defaults: { scenario: 20_000, drain: 20_000 } },
-  concurrency: { flag: '--concurrency <n>', help: { scenario: 'graceful-drain: concurrent clients', drain: 'concurrent clients' }, parse: wholeNumber('--concurrency', 1, 1000), defaults: { scenario: 30, drain: 30 } },
+  concurrency: { flag: '--concurrency <n>', help: { scenario: 'graceful-drain: concurrent clients', drain: 'concurrent clients', watch: 'with --url: concurrent clients (default 8)' }, parse: wholeNumber('--concurrency', 1, 1000), defaults: { scenario: 30, drain: 30 } },
   seed: {
     flag: '--seed <n>',
     // Two runs with one seed lost 34 and 56: the seed fixes the plan, not the kernel's and the server's timing.

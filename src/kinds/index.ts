@@ -72,7 +72,8 @@ export function judgeRun(run: MeasuredRun, expectation: Expectation, measurement
 }
 
 /** The measurement of a scenario's driver. */
-export function measurementOfDriver(driver: 'reload-loop' | 'rounds' | 'load-and-signal' | undefined): Measurement {
+export function measurementOfDriver(driver: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | undefined): Measurement {
+  if (driver === 'reload-under-load') return 'tree';
   return driver === 'rounds' ? 'rounds' : driver === 'load-and-signal' ? 'drain' : 'reloads';
 }
 

@@ -157,6 +157,107 @@ export interface MeasuredProcess {
   fdsLast: number;
 }
 
+/** How a lost request failed, by class (watch --url): what the client saw. */
+export type LossClass = 'refused' | 'reset' | '5xx' | 'timeout' | 'cut';
+
+/** The requests that started in one reload's window (after its signal, before the next one), watch --url. */
+export interface ReloadWindow {
+  /**
+   * The reload whose signal opened the window; 0: before the first signal (the warm-up).
+   * @minimum 0
+   * @integer
+   */
+  reload: number;
+  /** ms from the load's start to the signal (0 for the warm-up window). */
+  startMs: number;
+  /** ms from the signal to the moment repro saw the reload take effect; absent when it was never seen (and for the warm-up). */
+  tookEffectMs?: number;
+  /** What showed the reload took effect (`new worker generation`, `listener re-created`, `re-exec`, `acknowledged`, `log line`), absent when nothing did. */
+  evidence?: string;
+  /**
+   * Requests that started in the window (a retried GET counted once, by its retry).
+   * @minimum 0
+   * @integer
+   */
+  requests: number;
+  /**
+   * Answered 2xx.
+   * @minimum 0
+   * @integer
+   */
+  ok: number;
+  /**
+   * Answered with another status below 500 (a 4xx is an answer, not a loss).
+   * @minimum 0
+   * @integer
+   */
+  otherStatus: number;
+  /**
+   * Lost: refused, reset, a 5xx, a timeout or a cut body.
+   * @minimum 0
+   * @integer
+   */
+  lost: number;
+  /**
+   * Lost requests by class (classes with none left out).
+   * @minimum 0
+   * @integer
+   */
+  lostBy: Partial<Record<LossClass, number>>;
+  /**
+   * GETs retried once on a new connection after the keep-alive close race.
+   * @minimum 0
+   * @integer
+   */
+  retried: number;
+}
+
+/** watch --url: the load that ran through the reloads, and every request by the reload window it started in. */
+export interface ReloadLoad {
+  /** The URL every request went to (loopback). */
+  url: string;
+  /** GET (retried once after the keep-alive close race) or POST (never retried). */
+  method: 'GET' | 'POST';
+  /**
+   * Concurrent clients.
+   * @minimum 1
+   * @integer
+   */
+  concurrency: number;
+  /**
+   * Requests recorded over the whole load.
+   * @minimum 0
+   * @integer
+   */
+  total: number;
+  /**
+   * Of those, lost.
+   * @minimum 0
+   * @integer
+   */
+  lost: number;
+  /**
+   * Signals sent.
+   * @minimum 0
+   * @integer
+   */
+  signalsSent: number;
+  /**
+   * Reloads seen to take effect (each signal is sent only after the last one took effect).
+   * @minimum 0
+   * @integer
+   */
+  tookEffect: number;
+  /** One window per signal, after the warm-up window (reload 0). */
+  windows: ReloadWindow[];
+  /** Lost requests grouped by reload and what the client saw, most first; at most 32 groups. */
+  causes: { reload: number; lossClass: LossClass; cause: string; count: number }[];
+  /** How the load ended: stopped before the final drain and the last sample, so its connections are never survivors. */
+  stoppedMs?: number;
+  /** A sentence when the load could not run its whole course (the run ended early). */
+  note?: string;
+}
+
 /** watch: what was watched, where the signal went, and how a reload was known to be finished. */
 export interface WatchedTree {
   /** `program`: the started program (or --pid); `group`: its process group; `tree`: every process of the tree that catches (or waits for) the signal. */
@@ -171,7 +272,7 @@ export interface WatchedTree {
   /** Why the program ran without the keeper (no C compiler to build it), when it did: daemons then escape the watch; or, when the keeper was killed under the program, what repro ended in its place. */
   keeperNote?: string;
   /** How each reload was known finished: every thread back where it idled and the fd floor held, or the fd floor alone. */
-  completion: 'threads-and-fd-floor' | 'fd-floor-only';
+  completion: 'threads-and-fd-floor' | 'fd-floor-only' | 'took-effect-under-load';
   /** Why the floor alone decided (e.g. /proc/PID/task/TID/syscall not readable), when it did. */
   completionNote?: string;
   /** Reload 1's calibration and what it set (absent: older documents, or no reload finished). */
@@ -542,6 +643,13 @@ export interface Expectation {
   earlyIsInconclusive: boolean;
   /** A load-and-signal run (graceful-drain, `repro drain`): judged by its ledger (`RunDocument.drain`) instead of its fd growth. */
   drain?: DrainExpectation;
+  /** watch --url: at most this many requests may be lost across the reloads (`--max-lost`, default 0). */
+  reloadLoad?: {
+    /** Most requests lost that still pass. */
+    maxLost: number;
+    /** A broken role: it must lose requests, some of this class (its own cause), and the check passes when it does. */
+    expectLoss?: LossClass;
+  };
   /** `survivors`: leaks are judged by the fds each reload left open until the end (≤ maxGrowth per reload); growth is shown as information (watch). */
   gate?: 'survivors';
 }

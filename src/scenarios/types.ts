@@ -78,9 +78,14 @@ export interface Scenario {
   /**
    * Which driver runs it: `reload-loop` (default: signal, acknowledgement, sample), `rounds` (phase markers
    * snapshotted per round, fds left by identity) or `load-and-signal` (an HTTP server under load, one signal,
-   * every request in a ledger; the role's expectation then carries `drain`).
+   * every request in a ledger; the role's expectation then carries `drain`) or `reload-under-load` (watch --url's
+   * driver: the child under load through its reloads, every request by reload window; `reloadLoad` in the expectation).
    */
-  driver?: 'reload-loop' | 'rounds' | 'load-and-signal';
+  driver?: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load';
+  /** reload-under-load: the child arguments that make it listen on this port of 127.0.0.1 (the load's target). */
+  listenArgs?(port: number): string[];
+  /** Reloads a run sends when --reloads is not given, where the shared default (500) does not fit (a reload under load takes a window of load). */
+  reloadsDefault?: number;
   /** load-and-signal: extra child arguments for the run's routing lag and grace period (ms). */
   drainArgs?(timing: { lagMs: number; graceMs: number }): string[];
   /**

@@ -10,17 +10,15 @@
  * race), POSTs with --method POST (never retried).
  */
 import { keeperUnavailable } from '../../harness/tree/keeper.js';
-import { connect } from 'node:net';
 import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import { runDrain } from '../../harness/drivers/drain-run.js';
 import type { LaunchedChild } from '../../harness/launch.js';
-import { isLoopback } from '../../harness/load/generator.js';
 import { judgeRun } from '../../kinds/index.js';
 import type { Expectation, RunDocument } from '../../model/run-document.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
-import { checkCommand } from '../preflight.js';
+import { answersAlready, checkCommand, parseTarget } from '../preflight.js';
 
 export interface DrainOptions {
   url?: string;
@@ -69,43 +67,7 @@ export function drainCommandExpectation(requests: number): Expectation {
   };
 }
 
-/** The load target from --url (or --ready-url: `flag`): an http URL on a loopback address with a port; anything else is refused. */
-export function parseTarget(url: string | undefined, flag = '--url'): { host: string; port: number; path: string; url: string } {
-  if (!url) throw new UsageError('repro drain needs --url http://127.0.0.1:PORT/PATH: where the server answers (readiness and load)');
-  return parseUrl(url, flag);
-}
-
-function parseUrl(url: string, flag: string): { host: string; port: number; path: string; url: string } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`${flag} ${url} is not a URL; give e.g. --url http://127.0.0.1:8080/`);
-  }
-  if (parsed.protocol === 'https:') throw new UsageError(`${flag} ${url}: only plain http is loaded (no TLS); give e.g. --url http://127.0.0.1:8080/`);
-  if (parsed.protocol !== 'http:') throw new UsageError(`${flag} ${url}: ${parsed.protocol.slice(0, -1)} is not HTTP; the load speaks plain http only, give e.g. --url http://127.0.0.1:8080/`);
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (!isLoopback(host)) throw new UsageError(`${flag} ${url}: the load goes to loopback only (127.0.0.1 or [::1]), not ${parsed.hostname}; run the server on 127.0.0.1`);
-  if (parsed.username || parsed.password) throw new UsageError(`${flag} ${url}: leave credentials out of the URL`);
-  const port = parsed.port === '' ? 80 : Number(parsed.port);
-  // Port 0 asks the kernel for any free port when binding; nothing can be reached there, so the run could only end unready.
-  if (port === 0) throw new UsageError(`${flag} ${url}: port 0 is not a port a server can answer on; give the port the server listens on, e.g. --url http://127.0.0.1:8080/`);
-  return { host, port, path: `${parsed.pathname || '/'}${parsed.search}`, url: `http://${parsed.host}${parsed.pathname || '/'}${parsed.search}` };
-}
-
-/** True when something already accepts connections on host:port (then the load would go to the wrong server). */
-function answersAlready(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (yes: boolean) => {
-      socket.destroy();
-      resolve(yes);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.setTimeout(1000, () => done(false));
-  });
-}
+export { parseTarget } from '../preflight.js';
 
 export async function drainCommand(command: string[], options: DrainOptions, hooks: DrainCommandHooks = {}): Promise<RunDocument> {
   const target = parseTarget(options.url);

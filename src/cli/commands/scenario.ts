@@ -6,6 +6,7 @@ import type { FdProbe } from '../../fdprobe/probe.js';
 import { type DriverHooks, type ReloadLoopPlan, runReloadLoop } from '../../harness/drivers/reload-loop.js';
 import { type DrainRunPlan, runDrain } from '../../harness/drivers/drain-run.js';
 import { runRounds } from '../../harness/drivers/rounds.js';
+import { freeLoopbackPort, runUnderLoad, type UnderLoadPlan } from '../../harness/drivers/reload-under-load-run.js';
 import { launchChild } from '../../harness/launch.js';
 import { judgeCompare, judgeRun, measurementOfDriver } from '../../kinds/index.js';
 import type { CompareDocument, Expectation, MeasuredRun, RunDocument } from '../../model/run-document.js';
@@ -60,8 +61,10 @@ function resolve(options: ScenarioOptions): Resolved {
     }
   }
   checkLoadOptions(scenario, options);
-  if (options.attribute && scenario.driver === 'load-and-signal') {
-    throw new UsageError(`--attribute applies to the reload scenarios (${SCENARIOS.filter((s) => s.driver !== 'load-and-signal').map((s) => s.name).join(', ')}), not ${scenario.name}; leave it out`);
+  // Servers under load run untraced: strace would slow every request they answer.
+  const underLoad = (s: Scenario) => s.driver === 'load-and-signal' || s.driver === 'reload-under-load';
+  if (options.attribute && underLoad(scenario)) {
+    throw new UsageError(`--attribute applies to the reload scenarios (${SCENARIOS.filter((s) => !underLoad(s)).map((s) => s.name).join(', ')}), not ${scenario.name}; leave it out`);
   }
   requireRuntime(runtime, scenario.name);
   // Before anything runs: no strace, or no ptrace, is one line and exit 3, never a run without attribution.
@@ -110,6 +113,8 @@ interface Prepared {
   peakFds?: number;
   /** load-and-signal: the run's plan (its `plan` above is then unused). */
   drain?: DrainRunPlan;
+  /** reload-under-load: the port the child listens on (the load's target). */
+  underLoad?: UnderLoadPlan;
 }
 
 async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions, abort?: AbortSignal): Promise<Prepared> {
@@ -124,7 +129,7 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions,
       options: values,
       signal: scenario.signal,
       command: [...(await scenario.command(role, runtime, values, abort)), ...(setup?.args ?? [])],
-      reloadsPlanned: options.reloads,
+      reloadsPlanned: scenario.reloadsDefault !== undefined && !options.given?.includes('reloads') ? scenario.reloadsDefault : options.reloads,
       metrics: scenario.metrics,
       ulimit: options.ulimit,
       readyTimeoutMs: startWaitMs(options.readyTimeout, resolved.tracer !== undefined),
@@ -136,6 +141,10 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions,
     };
     const expectation = scenario.expect(role, values, { maxGrowth: options.maxGrowth });
     if (scenario.driver === 'load-and-signal') return { driver: 'load-and-signal', role, plan, expectation: drainExpectation(expectation, options), setup, drain: drainPlan(plan, scenario, options) };
+    if (scenario.driver === 'reload-under-load') {
+      const port = await freeLoopbackPort();
+      return { driver: 'reload-under-load', role, plan: { ...plan, command: [...plan.command, ...(scenario.listenArgs?.(port) ?? [])] }, expectation, setup, underLoad: { port } };
+    }
     return { driver: scenario.driver ?? 'reload-loop', role, plan, expectation, setup, peakFds: plan.peakFdsPerReload };
   } catch (error) {
     setup?.dispose();
@@ -244,7 +253,7 @@ async function checkAfterRun(prepared: readonly Prepared[], runs: readonly RunDo
 }
 
 /** One role: run its driver (under strace with --attribute), then judge the measured run against the role's expectation. */
-async function runOne({ driver, role, plan, expectation, drain }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe, tracer?: Tracer): Promise<RunDocument> {
+async function runOne({ driver, role, plan, expectation, drain, underLoad }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe, tracer?: Tracer): Promise<RunDocument> {
   let run;
   const trace = tracer && driver !== 'load-and-signal' ? new AttributionSession({ tracer, signal: plan.signal, senderPid: process.pid }) : undefined;
   try {
@@ -254,6 +263,10 @@ async function runOne({ driver, role, plan, expectation, drain }: Prepared, opti
         const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
         throw new EnvironmentError(`the ${run.role} server ${run.end.detail}${said ? `: ${said}` : ''}`);
       }
+      return judgeRun(run, expectation, measurementOfDriver(driver));
+    }
+    if (driver === 'reload-under-load' && underLoad) {
+      run = await runUnderLoad(plan, underLoad, { probe, abort: hooks.abort, onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: plan.reloadsPlanned }), onChild: hooks.onChild });
       return judgeRun(run, expectation, measurementOfDriver(driver));
     }
     run = await (driver === 'rounds' ? runRounds : runReloadLoop)(trace ? { ...plan, trace } : plan, {
@@ -284,7 +297,8 @@ async function runRoles(resolved: Resolved, roles: readonly Role[], options: Sce
   const prepared: Prepared[] = [];
   try {
     for (const role of roles) prepared.push(await prepare(resolved, role, options, hooks.abort));
-    if (resolved.scenario.driver === 'load-and-signal') return await runInTurn(prepared, options, hooks, probe);
+    // Two servers under load at once on two cores starve each other: load-carrying roles run in turn.
+    if (resolved.scenario.driver === 'load-and-signal' || resolved.scenario.driver === 'reload-under-load') return await runInTurn(prepared, options, hooks, probe);
     await checkBeforeRun(prepared, hooks, probe);
     const settled = await Promise.allSettled(prepared.map((p) => runOne(p, options, hooks, probe, resolved.tracer)));
     const failed = settled.find((r) => r.status === 'rejected');

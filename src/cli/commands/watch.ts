@@ -10,7 +10,9 @@ import { groupMembers, type Refused, refusalFor, refusedReceivers, targetFacts }
 import { procfsView } from '../../proc/procfs-view.js';
 import { AttributionSession, checkTracer } from '../../attribution/session.js';
 import { judgeRun } from '../../kinds/index.js';
-import { checkCommand, startWaitMs } from '../preflight.js';
+import { answersAlready, checkCommand, parseTarget, startWaitMs } from '../preflight.js';
+import type { ReloadLoadPlan } from '../../harness/drivers/reload-load.js';
+import { listenerOwner } from '../../harness/load/listener-owner.js';
 import { processExists } from '../../util/process-exists.js';
 import type { Expectation, RunDocument, Sample } from '../../model/run-document.js';
 import { EnvironmentError, ExitCode, ReproError, UsageError } from '../../errors.js';
@@ -34,7 +36,20 @@ export interface WatchOptions {
   log?: string;
   /** Write every /proc reading of the run to this NDJSON trace (`--record-trace`, hidden). */
   recordTrace?: string;
+  /** Load the program here through the reloads (`--url`, loopback http only). */
+  url?: string;
+  /** Readiness is asked here instead of `url` (`--ready-url`). */
+  readyUrl?: string;
+  /** Concurrent clients of the load (default 8). */
+  concurrency?: number;
+  /** GET (default; retried once after the keep-alive close race) or POST (never retried). */
+  method?: 'GET' | 'POST';
+  /** Most requests the reloads may lose and still pass (default 0). */
+  maxLost?: number;
 }
+
+/** Concurrent clients of watch --url when --concurrency is not given: enough to keep requests in flight at every signal, little enough to leave the program's CPU to its reloads. */
+export const WATCH_CONCURRENCY = 8;
 
 export interface WatchCommandHooks {
   probe?: FdProbe;
@@ -49,9 +64,10 @@ export interface WatchCommandHooks {
  * still open at the end (survivors), no EMFILE; the growth slope is shown as
  * information; a run it did not take tells nothing.
  */
-export function watchExpectation(maxGrowth: number): Expectation {
+export function watchExpectation(maxGrowth: number, maxLost?: number): Expectation {
   return {
-    shows: `fds surviving ≤ ${maxGrowth}/reload and no EMFILE`,
+    shows: `fds surviving ≤ ${maxGrowth}/reload and no EMFILE${maxLost === undefined ? '' : `, requests lost in reloads ≤ ${maxLost}`}`,
+    ...(maxLost === undefined ? {} : { reloadLoad: { maxLost } }),
     gate: 'survivors',
     fdsPerReload: 0,
     maxGrowth,
@@ -70,6 +86,7 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   if (options.log !== undefined) checkLogFile(options.log);
   const probe = hooks.probe ?? defaultProbe();
   if (options.pid !== undefined) await checkAttachable(options.pid, options.signal, probe, options.signalTo);
+  const load = await loadPlan(options);
   let child: LaunchedChild | undefined;
   const onChild = (started: LaunchedChild) => {
     child = started;
@@ -100,12 +117,13 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
         trace,
         logFile: options.log === undefined ? undefined : resolve(options.log),
         recordTrace: options.recordTrace === undefined ? undefined : resolve(options.recordTrace),
+        ...(load ? { load } : {}),
       },
       { probe, abort: hooks.abort, onSample: hooks.onSample, onChild },
     );
     const lastReload = measured.samples.at(-1)?.reload ?? 0;
     const attribution = trace && measured.survivors ? await trace.result(lastReload) : undefined;
-    run = judgeRun({ ...measured, ...(attribution ? { attribution } : {}) }, watchExpectation(options.maxGrowth), 'tree');
+    run = judgeRun({ ...measured, ...(attribution ? { attribution } : {}) }, watchExpectation(options.maxGrowth, load ? (options.maxLost ?? 0) : undefined), 'tree');
   } catch (error) {
     if (error instanceof ProbeError) throw new EnvironmentError(error.message, { cause: error });
     throw error;
@@ -116,6 +134,34 @@ export async function watchCommand(command: string[], options: WatchOptions, hoo
   const cannotRun = run.samples.length === 0 ? child?.execFailure() : undefined;
   if (cannotRun) throw new EnvironmentError(`${cannotRun}; check the program after --`);
   return run;
+}
+
+/**
+ * --url: the load's target, parsed as drain parses it (http, loopback, a
+ * port). A program repro starts must not find the port taken (the load would
+ * measure someone else's server); with --pid the port must be listened on by
+ * that process or its descendants.
+ */
+async function loadPlan(options: WatchOptions): Promise<ReloadLoadPlan | undefined> {
+  if (options.url === undefined) return undefined;
+  const target = parseTarget(options.url, '--url');
+  const ready = options.readyUrl === undefined ? undefined : parseTarget(options.readyUrl, '--ready-url');
+  if (options.pid === undefined && (await answersAlready(target.host, target.port))) {
+    throw new UsageError(`--url ${target.url}: something already listens on ${target.host}:${target.port} before the program started; stop it or give the program another port`);
+  }
+  if (options.pid !== undefined && listenerOwner(options.pid, target.port) === undefined) {
+    throw new UsageError(`--url ${target.url}: pid ${options.pid} and its descendants do not listen on port ${target.port}; give the port the service listens on, or the pid of the server`);
+  }
+  return {
+    url: target.url,
+    host: target.host,
+    port: target.port,
+    path: target.path,
+    ...(ready ? { ready: { host: ready.host, port: ready.port, path: ready.path } } : {}),
+    concurrency: options.concurrency ?? WATCH_CONCURRENCY,
+    method: options.method ?? 'GET',
+    readyTimeoutMs: options.readyTimeout,
+  };
 }
 
 /** The flags that go together (or not), before anything is probed. */
@@ -130,6 +176,11 @@ function checkWatchOptions(command: string[], options: WatchOptions, hooks: Watc
     throw new UsageError(`--ulimit ${options.ulimit} is above this shell's hard limit ${hooks.hardLimit}; use --ulimit ${hooks.hardLimit} or less`);
   }
   if (options.attribute && options.pid !== undefined) throw new UsageError('--attribute traces a program repro starts; it cannot attach to --pid: start the service after -- instead');
+  if (options.url === undefined) {
+    const loadOnly = (['readyUrl', 'concurrency', 'method', 'maxLost'] as const).find((key) => options[key] !== undefined);
+    const flag = { readyUrl: '--ready-url', concurrency: '--concurrency', method: '--method', maxLost: '--max-lost' };
+    if (loadOnly) throw new UsageError(`${flag[loadOnly]} applies to the load of --url; give --url http://127.0.0.1:PORT/PATH too, or leave ${flag[loadOnly]} out`);
+  }
 }
 
 /** --pid: the process can be read, and is safe to signal (never one the signal would kill or stop, a zombie, a kernel thread or repro's own ancestors). */

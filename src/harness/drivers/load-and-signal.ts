@@ -129,7 +129,7 @@ function gone(pid: number): boolean {
  * Waits until GET `path` on host:port answers 200, polling every 20 ms. Each poll may take what is left
  * of the wait (a server that answers in 1.2 s is ready, not late); an abort cuts the poll at once.
  */
-async function awaitHttpReady(host: string, port: number, path: string, timeoutMs: number, alive: () => boolean, abort?: AbortSignal): Promise<void> {
+export async function awaitHttpReady(host: string, port: number, path: string, timeoutMs: number, alive: () => boolean, abort?: AbortSignal): Promise<void> {
   const { HttpConnection } = await import('../load/http-exchange.js');
   const until = performance.now() + timeoutMs;
   while (performance.now() < until) {

@@ -46,6 +46,8 @@ import { refusedReceivers, synchronousWait } from '../tree/safety.js';
 import { TreeSampler } from '../tree/sampler.js';
 import { commandLine, countTreeFds, descendants, type TreeOptions, type TreeProcess, TreeWalker } from '../tree/tree.js';
 import { activityOf, commOf, dispositionOf, nestedTakers, noReloadCanRun, sendReload, type SignalTo, takers } from './settle-signals.js';
+import { type EffectBaseline, effectBaseline, type EffectWorld, effectSeen, listening } from './reload-effect.js';
+import { ReloadLoadRun, type ReloadLoadPlan } from './reload-load.js';
 
 export type { SignalTo } from './settle-signals.js';
 
@@ -70,6 +72,8 @@ export interface SettleLoopPlan extends RecordPlan {
   logFile?: string;
   /** Write every /proc reading to this NDJSON trace (src/proc/recording.ts). */
   recordTrace?: string;
+  /** --url: load the program from readiness to after the last reload; each reload is then known done by its effect (reload-effect.ts), not by idle threads. */
+  load?: ReloadLoadPlan;
 }
 
 const POLL_MS = 2;
@@ -85,6 +89,8 @@ const HANDLER_WAIT_MS = 1000;
 const FORWARD_QUIET_MS = 100;
 /** A signal still pending after this long is not delivered (blocked, or a thread that never runs). */
 const DELIVERY_TIMEOUT_MS = 1000;
+/** How often the process world is read for a reload's effect under load. */
+const EFFECT_POLL_MS = 10;
 
 /** Waits `ms`, or ends the run as aborted the moment `abort` fires (Ctrl-C must never wait out a sleep). */
 async function sleep(ms: number, abort: AbortSignal | undefined, phase: string): Promise<void> {
@@ -164,6 +170,10 @@ class SettleLoop implements Strategy<MeasuredRun> {
   #endWindowMs: number | undefined;
   /** What outlived a keeper killed under the tree, ended by repro at teardown (launch.ts). */
   #escaped: Escaped[] = [];
+  /** --url: the load through the reloads. */
+  readonly #load: ReloadLoadRun | undefined;
+  /** Protocol `reload` events the program sent (an acknowledgement shows a reload took effect under load). */
+  #acks = 0;
 
   constructor(
     readonly plan: SettleLoopPlan,
@@ -189,12 +199,16 @@ class SettleLoop implements Strategy<MeasuredRun> {
     this.readyTimeoutMs = plan.readyTimeoutMs;
     this.steps = plan.reloadsPlanned;
     this.graceMs = plan.graceMs;
+    this.#load = plan.load ? new ReloadLoadRun(plan.load) : undefined;
   }
 
   /** The program is up: launched (under the keeper, its `program PID` line came), or attached. Resolves to the pid the tracer attaches to. */
   async ready(run: RunContext): Promise<number | undefined> {
     const child = run.child;
     this.#child = child;
+    child?.output.onEvent((e) => {
+      if (e.event.event === 'reload') this.#acks += 1;
+    });
     this.#rootPid = child ? child.pid : (this.plan.pid as number);
     this.#sampler = new TreeSampler(this.#rootPid, this.#treeOptions, this.#procfs);
     this.#walker = new TreeWalker(this.#rootPid, this.#treeOptions);
@@ -231,6 +245,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (this.#signalTo === 'group') this.#pgid = this.#view.stat(this.#target)?.pgid;
     await this.#takeSample(0, {});
     if (this.#disposition === 'ignored' && this.#signalTo === 'program') throw new RunEnded('signal-ignored', `the program ignores ${this.plan.signal} (SigIgn), so reloads cannot be tested`);
+    await this.#load?.start(() => this.#alive(), this.hooks.abort);
   }
 
   /** One reload: send, make sure it was delivered, wait until it finished (after the last, a final drain), sample. */
@@ -251,21 +266,25 @@ class SettleLoop implements Strategy<MeasuredRun> {
     const quiet = nested.length > 0 ? await this.#quietActivity(nested.map((n) => n.pid)) : undefined;
     const sendTakers = () => (nested.length > 0 ? this.#takers().filter((p) => !nested.some((n) => n.pid === p.pid)) : this.#directTakers());
     const forwardedBefore = new Map([...this.#forwarded.keys()].map((pid) => [pid, activityOf(this.#view, pid)]));
+    const world = this.#load ? effectBaseline(this.#effectWorld(), k) : undefined;
+    this.#load?.signalSent(k, performance.now());
     const sentTo = sendReload(k, { signal: this.plan.signal, signalTo: this.#signalTo, target: this.#target, pgid: this.#pgid, takers: sendTakers, view: this.#view, guard });
     let deliveredMs = await this.#checkDelivery(k, sentTo);
-    let settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+    let settledMs = await this.#awaitReload(k, sentAt, world);
     if (quiet || forwardedBefore.size > 0) {
       const direct = quiet ? this.#learnForwarding(nested, quiet) : this.#notReached(k, forwardedBefore);
       if (direct.length > 0) {
         // Not reached through a parent: sent its own signal, still in reload 1.
         sendReload(k, { signal: this.plan.signal, signalTo: 'tree', target: this.#target, takers: () => this.#takers().filter((p) => direct.includes(p.pid)), view: this.#view, guard });
         deliveredMs = Math.max(deliveredMs, await this.#checkDelivery(k, direct));
-        settledMs = (await this.#awaitFinished(k, sentAt, `reload ${k}`)).waitedMs;
+        settledMs = await this.#awaitReload(k, sentAt, world);
       }
     }
     // After the last reload, a final drain: what a slow reload (or a draining worker) still does is counted.
     let late: string | undefined;
     if (k === this.plan.reloadsPlanned) {
+      // The load ends first: its connections (and the server's side of them) close before the final drain, so none is a survivor.
+      await this.#load?.stop();
       this.#view.mark('drain', { reload: k, ...this.#completionPlan(k + 1) });
       const drained = await this.#awaitFinished(k, this.#view.now(), 'the final drain');
       late = await this.#confirmEnd(drained.fds);
@@ -292,9 +311,13 @@ class SettleLoop implements Strategy<MeasuredRun> {
     let ended = error;
     if (error instanceof ProbeError) ended = new RunEnded(error.failure === 'gone' ? 'child-exited' : 'probe-failed', error.message);
     if (!(ended instanceof RunEnded)) {
+      this.#load?.abort('the run failed inside repro');
       this.#recording?.close();
       return false;
     }
+    // What a failing reload did to the requests in flight is counted (they end by their answer or timeout); Ctrl-C ends them at once.
+    if (ended.reason === 'aborted') this.#load?.abort('interrupted');
+    else await this.#load?.stop();
     let detail = ended.detail;
     const child = this.#child;
     if (ended.reason === 'child-exited' && this.#disposition === 'default' && child) {
@@ -333,7 +356,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
       programPid: this.#programPid,
       ...(this.#signalTargetNote ? { signalTargetNote: this.#signalTargetNote } : {}),
       ...(keeperNote ? { keeperNote } : {}),
-      completion: completionNote ? 'fd-floor-only' : 'threads-and-fd-floor',
+      completion: this.#load ? 'took-effect-under-load' : completionNote ? 'fd-floor-only' : 'threads-and-fd-floor',
       ...(completionNote ? { completionNote } : {}),
       ...this.#calibrationFacts(),
       ...(this.#sampler as TreeSampler).processes(this.#survived),
@@ -354,6 +377,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
         command: child ? this.plan.command : [readCmdline(this.#view, this.#rootPid)],
         tree,
         ...(this.#survived ? { survivors: this.#survived } : {}),
+        ...(this.#load?.started ? { reloadLoad: this.#load.summary() } : {}),
       },
     });
   }
@@ -640,6 +664,53 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (late.lateFds <= 0) return undefined;
     const took = this.#calibration ? `reload 1 took ${Math.round(this.#calibration.reloadMs)} ms when calibrated` : 'no reload was calibrated';
     return `the completion rule was wrong for this program: ${late.lateFds} fd${late.lateFds === 1 ? '' : 's'} appeared up to ${Math.round(late.lastMoveMs)} ms after the final drain looked finished (${took}), so which reload opened them cannot be told`;
+  }
+
+  #effectWorld(): EffectWorld {
+    return { rootPid: this.#rootPid, treeOptions: this.#treeOptions, port: (this.plan.load as ReloadLoadPlan).port, acks: () => this.#acks, ...(this.plan.logFile === undefined ? {} : { logFile: this.plan.logFile }) };
+  }
+
+  /** Reload k is done: without load, its threads are back idle (awaitFinished); under load, it took effect and the program can take the next. Returns ms from the signal. */
+  async #awaitReload(k: number, sentAtMs: number, before: EffectBaseline | undefined): Promise<number> {
+    if (!this.#load || !before) return (await this.#awaitFinished(k, sentAtMs, `reload ${k}`)).waitedMs;
+    const world = this.#effectWorld();
+    let evidence: string | undefined;
+    let tookMs = 0;
+    /** performance.now() when the effect was seen: the load's clock. */
+    let seenAt = 0;
+    for (;;) {
+      const waitedMs = this.#view.now() - sentAtMs;
+      if (!this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
+      if (evidence === undefined) {
+        evidence = effectSeen(world, before);
+        if (evidence !== undefined) {
+          tookMs = waitedMs;
+          seenAt = performance.now();
+          this.#load.tookEffect(k, tookMs, evidence);
+        }
+      }
+      // Ready for the next signal: listening again, the handler back, and a request sent after the effect answered (the reloaded program serves).
+      if (evidence !== undefined && listening(world) && this.#handlesAgain() && this.#load.answeredSince(seenAt)) return tookMs;
+      if (waitedMs > this.plan.settleTimeoutMs) throw new RunEnded('reload-unfinished', this.#noEffect(k, evidence));
+      await sleep(EFFECT_POLL_MS, this.hooks.abort, `reload ${k}`);
+    }
+  }
+
+  /** The signal's target has its handler again (a re-exec installs it only once its new image started), so the next signal reloads rather than kills. */
+  #handlesAgain(): boolean {
+    if (this.#signalTo !== 'program' || this.#disposition !== 'caught') return true;
+    try {
+      return dispositionOf(this.#view, this.#target, this.#signo) === 'caught';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Why reload k could not be known done under load: nothing showed it took effect, or it did and the program never listened (or handled the signal) again. */
+  #noEffect(k: number, evidence: string | undefined): string {
+    const within = `within ${this.plan.settleTimeoutMs} ms (--settle-timeout)`;
+    if (evidence !== undefined) return `reload ${k} took effect (${evidence}) but the program did not answer a request on port ${(this.plan.load as ReloadLoadPlan).port} with its handler for ${this.plan.signal} back ${within}, so the next reload could not be sent`;
+    return `reload ${k}: nothing showed it took effect ${within} (no new generation of processes holding the listener, no re-created listener, no re-exec, no acknowledgement${this.plan.logFile === undefined ? '; --log FILE would count a line the program logs when it reloads' : `, no line in ${this.plan.logFile}`}): with requests flowing, idle threads cannot tell, so whether reloads lose requests cannot be told`;
   }
 
   /** Waits until reload k (or the final drain) finished; ends the run when it does not. */

@@ -183,6 +183,18 @@ export class LoadGenerator {
     return { started: this.#started, readinessPolls: this.#polls, durationMs: Math.round(this.#lastEnd - this.#t0), peakConnections: this.#peak };
   }
 
+  /**
+   * Starts no new request from now on, lets those in flight end (each by its
+   * own answer or timeout, so a loss still counts), then finishes as
+   * `finish()` does (repro watch --url: the load ends after the last reload,
+   * before the final sample).
+   */
+  async finishNow(): Promise<GeneratorStats> {
+    this.#stopped = true;
+    this.#wakeIdle();
+    return this.finish();
+  }
+
   /** Ends everything now (abort): no new request, every connection destroyed. */
   stop(): void {
     this.#stopped = true;

@@ -20,6 +20,8 @@ import {
 } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
 import { FirstSeen, type FdIdentity, identitiesOf, identityKey, survivors } from './identity.js';
+import type { FdEntry } from '../../fdprobe/probe.js';
+import { classifyTarget } from '../../proc/fd-kinds.js';
 import { listTreeFds, type TreeFdSample, type TreeOptions } from './tree.js';
 
 /** What one sample of the tree gives the driver. */
@@ -48,6 +50,8 @@ export class TreeSampler {
   readonly #known = new Map<string, Known>();
   readonly #order: string[] = [];
   #last: FdIdentity[] = [];
+  /** The previous sample's listing per process (pid and start time), to find again an fd the walk missed. */
+  #lastEntries = new Map<string, FdEntry[]>();
   #lastReload = 0;
   readonly #view: ProcessView;
 
@@ -63,7 +67,7 @@ export class TreeSampler {
   /** Lists the whole tree for the sample of `reload` (0: the baseline) and feeds every fd's identity to FirstSeen. */
   sample(reload: number): TreeSampleResult {
     const view = this.#view;
-    const tree = listTreeFds(this.rootPid, undefined, { ...this.options, view });
+    const tree = this.#relisted(listTreeFds(this.rootPid, undefined, { ...this.options, view }));
     const ids: FdIdentity[] = [];
     let emfile: string | undefined;
     let emfileAhead = false;
@@ -103,6 +107,50 @@ export class TreeSampler {
       .sort((a, b) => b.fds - a.fds || a.pid - b.pid)
       .slice(0, MAX_SAMPLE_PROCESSES);
     return { tree, processes, rssKb, ...(emfile ? { emfile } : {}), ...(emfile && emfileAhead ? { emfileAhead } : {}) };
+  }
+
+  /**
+   * The listing walks fd numbers up to the count the kernel gave, and a
+   * process that opens fds in holes ahead of the walk (a server accepting
+   * under load) fills the count before the walk reaches its highest fds: an
+   * inherited fd 251 was missed, read as reopened at the next sample, and
+   * counted a survivor. An fd of the previous sample missing now is read
+   * once more (one readlink): still there with the same target, it is listed;
+   * a process's first listing is checked against one readdir.
+   */
+  #relisted(tree: TreeFdSample): TreeFdSample {
+    const view = this.#view;
+    const next = new Map<string, FdEntry[]>();
+    let added = false;
+    for (const p of tree.processes) {
+      const entries = p.entries ?? [];
+      const key = `${p.pid}:${view.stat(p.pid)?.startTicks ?? 0}`;
+      const before = this.#lastEntries.get(key);
+      if (p.fdDir) {
+        const now = new Set(entries.map((e) => e.fd));
+        const dir = p.fdDir;
+        // A process listed for the first time has no earlier listing to compare with: one readdir finds what the walk missed.
+        const missed = before
+          ? before.filter((e) => !now.has(e.fd) && view.fdTarget(dir, e.fd) === e.target)
+          : (view.fdNumbers(dir) ?? []).filter((fd) => !now.has(fd)).flatMap((fd) => {
+              const target = view.fdTarget(dir, fd);
+              return target === undefined ? [] : [{ fd, kind: classifyTarget(target), target }];
+            });
+        if (missed.length > 0) {
+          entries.push(...missed.map((e) => ({ ...e })));
+          entries.sort((a, b) => a.fd - b.fd);
+          p.entries = entries;
+          p.fds = entries.length;
+          p.byKind = countKinds(entries.map((e) => e.kind));
+          added = true;
+        }
+      }
+      next.set(key, entries);
+    }
+    this.#lastEntries = next;
+    if (!added) return tree;
+    const all = tree.processes.flatMap((p) => p.entries ?? []);
+    return { processes: tree.processes, totalFds: all.length, byKind: countKinds(all.map((e) => e.kind)) };
   }
 
   /** The survivors of the run: `reloads` is the number of reloads done (the last sample is the one after the final drain). */

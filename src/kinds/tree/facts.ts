@@ -2,7 +2,8 @@
  * What a watched tree (`repro watch`) says, in words: its summary rows, the
  * rows on the tree, the survivors strip, its title. Pure.
  */
-import type { RunDocument } from '../../model/run-document.js';
+import type { ReloadWindow, RunDocument } from '../../model/run-document.js';
+import { lostByWords } from './judge.js';
 import { percentile } from '../../model/stats.js';
 import { ellipsize, visibleLine } from '../../report/text.js';
 import { baselineFds, childEnd, commandInTitle, ended, finalFds, formatKinds, growthText, limitText, NO_BASELINE, NO_RELOAD, notMeasured } from '../shared/fd-facts.js';
@@ -82,6 +83,42 @@ function calibrationWords(c: NonNullable<RunDocument['tree']>['calibration']): s
   return `; reload 1 took ${Math.round(c.reloadMs)} ms (then held ${Math.round(c.heldMs)} ms), so each later one was given at least ${Math.round(c.floorMs)} ms${end}`;
 }
 
+/** Reload windows shown one row each, at most; the rest are summed in one row. */
+const MAX_WINDOW_ROWS = 8;
+
+/** One window in a few words: `812 ok, 3 4xx, 12 lost (12 refused)`. */
+function windowWords(w: ReloadWindow): string {
+  const other = w.otherStatus > 0 ? `, ${w.otherStatus} 4xx` : '';
+  const lost = w.lost > 0 ? `, ${w.lost} lost (${lostByWords(w.lostBy)})` : ', 0 lost';
+  return `${w.ok} ok${other}${lost}`;
+}
+
+/** watch --url: the load, whether each signal took effect, and the requests per reload window (every window that lost some; the first few otherwise). */
+export function reloadLoadRows(run: RunDocument): [string, string][] {
+  const load = run.reloadLoad;
+  if (!load) return [];
+  const rows: [string, string][] = [];
+  const retried = load.windows.reduce((n, w) => n + w.retried, 0);
+  rows.push(['load', `${load.total} ${load.method} to ${visibleLine(load.url)}, ${load.concurrency} clients`]);
+  rows.push(['requests', `${load.lost} lost${retried > 0 ? `, ${retried} retried once (keep-alive closed)` : ''}`]);
+  const effects = load.windows.flatMap((w) => (w.tookEffectMs === undefined ? [] : [w.tookEffectMs]));
+  const took = effects.length ? `, p50 ${percentile(effects, 50)} ms after the signal` : '';
+  rows.push(['took effect', `${load.tookEffect} of ${load.signalsSent} signals${took}`]);
+  const kinds = [...new Set(load.windows.flatMap((w) => (w.evidence ? [w.evidence.replace(/ \(.*$/, '').replace(/ of pid \d+$/, '')] : [])))];
+  if (kinds.length) rows.push(['shown by', ellipsize(visibleLine(kinds.join('; ')), 60)]);
+  const windows = load.windows.filter((w) => w.reload > 0);
+  const losing = windows.filter((w) => w.lost > 0);
+  const shown = (losing.length > 0 ? losing : windows).slice(0, MAX_WINDOW_ROWS);
+  for (const w of shown) rows.push([`reload ${w.reload}`, windowWords(w)]);
+  const rest = (losing.length > 0 ? losing : windows).length - shown.length;
+  if (rest > 0) rows.push(['other reloads', `${rest} more${losing.length > 0 ? ' that lost requests' : ''}`]);
+  if (losing.length > 0 && losing.length < windows.length) rows.push(['lossless reloads', `${windows.length - losing.length} of ${windows.length}`]);
+  const warm = load.windows[0];
+  if (warm && warm.lost > 0) rows.push(['before 1st signal', windowWords(warm)]);
+  if (load.note) rows.push(['load ended', visibleLine(load.note)]);
+  return rows;
+}
+
 /** watch: rows on the tree (where the signal went, how a reload was known finished, what was measured, what grew); none for older documents. */
 export function treeRows(run: RunDocument): [string, string][] {
   const t = run.tree;
@@ -92,10 +129,13 @@ export function treeRows(run: RunDocument): [string, string][] {
   const deliveries = run.samples.flatMap((s) => (s.deliveredMs === undefined ? [] : [s.deliveredMs]));
   rows.push([
     'completion',
-    t.completion === 'threads-and-fd-floor'
+    t.completion === 'took-effect-under-load'
+      ? "under load: each reload's effect seen, then the next signal"
+      : t.completion === 'threads-and-fd-floor'
       ? `every thread parked in one of its waits with its CPU time still, then the fd floor held for a short confirmation (the settle window where a thread could not be judged)${calibrationWords(t.calibration)}${deliveries.length ? `; delivered in p50 ${percentile(deliveries, 50)} ms` : ''}`
       : `the fd floor alone: ${visibleLine(t.completionNote ?? 'thread evidence unreadable')}`,
   ]);
+  rows.push(...reloadLoadRows(run));
   if (t.keeperNote) rows.push(['keeper', visibleLine(t.keeperNote)]);
   const lastCount = run.samples.at(-1)?.processCount;
   rows.push(['processes', `${lastCount ?? '—'} at the last sample, ${t.processesSeen} seen during the run (program pid ${t.programPid ?? '—'})`]);

@@ -1,5 +1,5 @@
 /** A watched tree's part of the run document (repro watch): any program, its process tree driven by signals. */
-import type { Attribution, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
+import type { Attribution, ReloadLoad, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
 
 export interface TreeRecord {
   /** A process tree driven by signals, each reload known finished from /proc. */
@@ -27,6 +27,8 @@ export interface TreeRecord {
   };
   /** The watched process tree, the signal's target, and how reloads were known finished. */
   tree?: WatchedTree;
+  /** watch --url: the load through the reloads, every request by the reload window it started in. */
+  reloadLoad?: ReloadLoad;
   /** Survivors by reload, the leak gate. */
   survivors?: SurvivorSummary;
   /** --attribute: the call, reload and stack that made each surviving fd. */

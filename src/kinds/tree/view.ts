@@ -1,5 +1,6 @@
 /** The view of a watched tree (`repro watch`): the program's name, its rows, its survivors. Pure. */
-import type { RunDocument } from '../../model/run-document.js';
+import type { LossClass, RunDocument } from '../../model/run-document.js';
+import { lostByWords } from './judge.js';
 import { shellCommand } from '../../report/text.js';
 import { fdGrowthSentence, programLabel } from '../shared/fd-facts.js';
 import type { KindView } from '../view.js';
@@ -9,7 +10,8 @@ import { watchRows, watchTitle } from './facts.js';
 export function gateExpectation(run: RunDocument): string {
   const e = run.verdict.expectation;
   if (e.fdsPerReload !== 0 || e.drain) return e.shows;
-  return `${e.gate === 'survivors' ? 'fds surviving' : 'fd growth'} ≤ ${e.maxGrowth}/reload and no EMFILE`;
+  const lost = e.reloadLoad ? (e.reloadLoad.expectLoss ? `, requests ${e.reloadLoad.expectLoss} in reloads` : `, requests lost in reloads ≤ ${e.reloadLoad.maxLost}`) : '';
+  return `${e.gate === 'survivors' ? 'fds surviving' : 'fd growth'} ≤ ${e.maxGrowth}/reload and no EMFILE${lost}`;
 }
 
 export const treeView: KindView = {
@@ -18,7 +20,12 @@ export const treeView: KindView = {
   rows: watchRows,
   compareRows: () => undefined,
   expectation: gateExpectation,
-  inOneBreath: () => undefined,
+  inOneBreath: (run) => {
+    const load = run.reloadLoad;
+    if (!load) return undefined;
+    const classes = lostByWords(Object.fromEntries(['refused', 'reset', '5xx', 'timeout', 'cut'].map((c) => [c, load.windows.reduce((n, w) => n + (w.lostBy[c as LossClass] ?? 0), 0)])));
+    return `${run.role} ${load.lost === 0 ? 'loses none' : `loses ${load.lost} (${classes})`} of ${load.total} requests over ${load.signalsSent} reloads`;
+  },
   failureSentence: fdGrowthSentence,
   requests: () => undefined,
   streamHeadings: () => ({ stderr: 'program stderr:', stdout: 'program stdout:' }),
