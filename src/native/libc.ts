@@ -5,7 +5,6 @@
  */
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { getSystemErrorName } from 'node:util';
 import type { LibraryHandle } from 'koffi';
 
 type Koffi = typeof import('koffi');
@@ -102,7 +101,8 @@ function fail(call: string): never {
   const errno = ffi().errno();
   let code = `E${errno}`;
   try {
-    code = getSystemErrorName(-errno);
+    // node:util through require, at the failure only: an ESM import of it builds its whole namespace (parse_args, mime…) at start-up.
+    code = (createRequire(import.meta.url)('node:util') as typeof import('node:util')).getSystemErrorName(-errno);
   } catch {
     // keep the numeric form for an errno Node does not name
   }
