@@ -7,7 +7,8 @@
  * "drain": the load generator against ab, its RSS over 100 000 requests, the second-signal latency.
  * Section "attribute": a reload's cost with and without --attribute, the trace parser's memory.
  * Section "start-up" (scripts/bench/start-up.ts): each one-shot command against `node -e 0`, the probe
- * against lsof and a shell count. `--only start-up|reload|probe|watch|attribute|drain` picks one section.
+ * against lsof and a shell count. Section "watch-url" (scripts/bench/watch-url.ts): the load of `watch --url` through nginx
+ * reloads and its cost per reload. `--only start-up|reload|probe|watch|watch-url|attribute|drain` picks one section.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { nodeChild } from '../src/runtimes/index.js';
 import { attributeBench } from './bench/attribute.js';
 import { watchBench } from './bench/watch.js';
 import { startUpBench } from './bench/start-up.js';
+import { watchUrlBench } from './bench/watch-url.js';
 import { timeInterleaved } from './bench/timing.js';
 
 const BIN = fileURLToPath(new URL('../bin/repro.js', import.meta.url));
@@ -144,7 +146,7 @@ async function probeBench(): Promise<void> {
   console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time (node start-up included), median of 21 runs (7 at 19k) taken in turns with lsof and lsfd');
 }
 
-const sections: Record<string, () => Promise<void>> = { 'start-up': startUpBench, reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench, drain: drainBench };
+const sections: Record<string, () => Promise<void>> = { 'start-up': startUpBench, reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench, 'watch-url': watchUrlBench, drain: drainBench };
 for (const [name, bench] of Object.entries(sections)) {
   if (only && only !== name) continue;
   await bench();

@@ -21,7 +21,7 @@ import { ProcfsView } from '../../proc/procfs-view.js';
 import { RecordingView } from '../../proc/recording.js';
 import type { ProcessView } from '../../proc/view.js';
 import type { ChildExit, MeasuredRun, RunDocument, SurvivorSummary, WatchedTree } from '../../model/run-document.js';
-import { processExists } from '../../util/process-exists.js';
+import { processExists, processRunning } from '../../util/process-exists.js';
 import { exitSentence, type LaunchedChild, type LaunchOptions } from '../launch.js';
 import type { Escaped } from '../tree/containment.js';
 import { LogFollower } from '../log-follower.js';
@@ -371,7 +371,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
       extra: {
         attached: !child,
         ulimitGiven: this.plan.ulimit !== undefined,
-        ...(child ? {} : { leftRunning: processExists(this.#rootPid) }),
+        ...(child ? {} : { leftRunning: processRunning(this.#rootPid) }),
         signalDisposition: this.#disposition,
         emfileObserved: this.#emfileObserved,
         command: child ? this.plan.command : [readCmdline(this.#view, this.#rootPid)],
