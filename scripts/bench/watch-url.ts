@@ -6,7 +6,7 @@
  * through the reloads, the per-reload interval (signal to signal) and the time
  * from a signal to its reload being known finished (settle). Needs nginx on PATH.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,8 @@ export async function watchUrlBench(): Promise<void> {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'repro-bench-url-'));
+  // nginx's workers run as another user: a 0700 directory would make every answer a 403, and readiness wants a 200.
+  chmodSync(dir, 0o755);
   try {
     const plain = { intervals: [] as number[], settles: [] as number[] };
     const loaded = { intervals: [] as number[], settles: [] as number[] };
