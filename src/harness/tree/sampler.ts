@@ -22,7 +22,12 @@ import { round } from '../../model/stats.js';
 import { FirstSeen, type FdIdentity, identitiesOf, identityKey, survivors } from './identity.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
 import { classifyTarget } from '../../proc/fd-kinds.js';
-import { listTreeFds, type TreeFdSample, type TreeOptions } from './tree.js';
+import { listTreeFds, type ProcessFdSample, type TreeFdSample, type TreeOptions } from './tree.js';
+
+/** pid and start time (read by the walk): a process across samples, never a later one that reused its pid. */
+function processKey(p: ProcessFdSample): string {
+  return `${p.pid}:${p.startTicks ?? 0}`;
+}
 
 /** What one sample of the tree gives the driver. */
 export interface TreeSampleResult {
@@ -75,7 +80,7 @@ export class TreeSampler {
     for (const p of tree.processes) {
       const entries = p.entries ?? [];
       ids.push(...identitiesOf(p.pid, entries, { fdDir: p.fdDir, view }));
-      const key = `${p.pid}:${view.stat(p.pid)?.startTicks ?? 0}`;
+      const key = processKey(p);
       let known = this.#known.get(key);
       if (!known) {
         known = { measured: { pid: p.pid, ppid: p.ppid, command: p.command, firstReload: reload, lastReload: reload, fdsFirst: p.fds, fdsLast: p.fds }, limit: limitOf(view, p.pid), belowLimit: 0 };
@@ -124,7 +129,7 @@ export class TreeSampler {
     let added = false;
     for (const p of tree.processes) {
       const entries = p.entries ?? [];
-      const key = `${p.pid}:${view.stat(p.pid)?.startTicks ?? 0}`;
+      const key = processKey(p);
       const before = this.#lastEntries.get(key);
       if (p.fdDir) {
         const now = new Set(entries.map((e) => e.fd));

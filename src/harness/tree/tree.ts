@@ -92,6 +92,8 @@ export interface ProcessFdSample {
   entries?: FdEntry[];
   /** Where the fds were read: `/proc/PID/fd`, or a thread's when the leader exited. */
   fdDir?: string;
+  /** Start time after boot in clock ticks, from the walk: with pid, names the process across samples (full path only). */
+  startTicks?: number;
 }
 
 /** A sample of the whole tree. */
@@ -148,7 +150,7 @@ export function listTreeFds(rootPid: number, probe?: ProcfsProbe, options: TreeO
       }
     }
     all.push(...entries);
-    processes.push({ pid: p.pid, ppid: p.ppid, command: commandLine(p.pid, p.comm, undefined, view), fds: entries.length, byKind: countKinds(entries.map((e) => e.kind)), entries, fdDir: dir });
+    processes.push({ pid: p.pid, ppid: p.ppid, command: commandLine(p.pid, p.comm, undefined, view), fds: entries.length, byKind: countKinds(entries.map((e) => e.kind)), entries, fdDir: dir, startTicks: p.startTicks });
   }
   return { processes, totalFds: all.length, byKind: countKinds(all.map((e) => e.kind)) };
 }
