@@ -10,6 +10,7 @@ import { BASELINE_WORDS, runsOf } from '../../model/baseline.js';
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { checkLine, isInconclusive, compareRows, roundLines, compareNotes, documentTitle, headline, keptNote, requestsOf, runLabel, runRows, processLines, survivorLines, attributionLines, attributionHeadline, attributionDetails, attributionTitle } from '../facts.js';
 import { causeLines, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../../kinds/drain/facts.js';
+import { lostByWords } from '../../kinds/tree/judge.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
 import { COLORS, renderSvg, seriesColor } from './svg.js';
 import { attrs, esc } from './xml.js';
@@ -24,7 +25,7 @@ h2 { font-size: 16px; margin: 28px 0 8px; border-bottom: 1px solid ${COLORS.grid
 ul.reasons { margin: 8px 0 0; padding-left: 20px; } ul.reasons li.failed { color: ${COLORS.red}; } ul.reasons li.untold { color: ${COLORS.amber}; }
 figure { margin: 16px 0; overflow-x: auto; } figure svg { max-width: 100%; height: auto; border: 1px solid ${COLORS.grid}; border-radius: 6px; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; } th, td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid ${COLORS.grid}; vertical-align: top; }
-th { font-weight: 600; color: ${COLORS.muted}; } td.num { text-align: right; }
+th { font-weight: 600; color: ${COLORS.muted}; } td.num { text-align: right; } tr.lost td { color: ${COLORS.red}; }
 pre { background: #f6f8fa; padding: 8px 12px; border-radius: 6px; overflow-x: auto; font-size: 13px; max-height: 24em; }
 details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
 .muted { color: ${COLORS.muted}; }
@@ -118,15 +119,30 @@ function attributionSection(run: RunDocument): string {
 }
 
 /** watch: the processes measured at the last sample and the survivors by reload. */
+/** watch --url: every reload window's requests, the whole ledger the terminal summary shortens to the windows that lost some. */
+function reloadWindowTable(run: RunDocument): string {
+  const load = run.reloadLoad;
+  if (!load) return '';
+  const head = tag('tr', ['window', 'took effect', 'requests', '2xx', '4xx', 'lost', 'lost by class', 'retried'].map((h) => tag('th', h)).join(''));
+  const rows = load.windows.map((w) => {
+    const took = w.reload === 0 ? '—' : w.tookEffectMs === undefined ? 'never seen' : `${w.tookEffectMs} ms${w.evidence ? ` (${w.evidence})` : ''}`;
+    const cells = [w.reload === 0 ? 'before the first signal' : `reload ${w.reload}`, took, w.requests, w.ok, w.otherStatus, w.lost, lostByWords(w.lostBy) || '—', w.retried];
+    return tag('tr', cells.map((c) => tag('td', esc(visibleLine(String(c))))).join(''), w.lost > 0 ? { class: 'lost' } : {});
+  });
+  const intro = `${load.total} ${load.method} requests to ${load.url}, ${load.concurrency} clients; each counted in the window it started in (after that reload's signal, before the next).`;
+  return tag('h2', 'Requests per reload window') + tag('p', esc(visibleLine(intro)), { class: 'muted' }) + tag('table', head + rows.join(''));
+}
+
 function treeSection(runs: RunDocument[]): string {
   return runs
     .map((r) => {
       const processes = processLines(r);
       const survivors = survivorLines(r);
       const attribution = attributionSection(r);
-      if (processes.length === 0 && survivors.length === 0) return attribution;
+      if (processes.length === 0 && survivors.length === 0 && !r.reloadLoad) return attribution;
       return [
         processes.length ? tag('h2', 'Processes measured') + tag('ul', processes.map((l) => tag('li', esc(l))).join('')) : '',
+        reloadWindowTable(r),
         survivors.length ? tag('h2', 'Survivors by reload') + tag('p', esc(`fds each reload opened that were still open at the end; the first ${r.survivors?.reloadsCounted ?? 0} reloads are counted.`), { class: 'muted' }) + tag('ul', survivors.map((l) => tag('li', esc(l))).join('')) : '',
         attribution,
       ].join('\n');
@@ -197,7 +213,7 @@ export function renderHtml(doc: ReproDocument): string {
     tag('ul', reasons, { class: 'reasons' }),
     allDrain
       ? tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', tag('span', 'Requests over time, from the signal (0): answers above the axis by outcome, losses below; the shutdown\'s moments marked.', { class: 'muted' })))
-      : tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', 'Open fds after each reload; dashed: the fd limit; ✕: EMFILE.', { class: 'muted' }))),
+      : tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', `Open fds after each reload; dashed: the fd limit; ✕: EMFILE.${runs.some((r) => r.reloadLoad) ? ' Under them, the requests that started in each reload window: answered above the axis, lost below by class (its own scale); ▼ the signal, hollow when the reload was never seen to take effect.' : ''}`, { class: 'muted' }))),
     tag('h2', 'Summary'),
     summaryTable(doc),
     drainSection(runs),

@@ -14,6 +14,7 @@ import { ellipsize } from '../text.js';
 import { decimate, niceTicks, type Point } from './scale.js';
 import { renderDrainSvg } from '../../kinds/drain/svg.js';
 import { attrs, esc } from './xml.js';
+import { LOAD_PANEL_H, reloadLoadPanel } from '../../kinds/tree/load-svg.js';
 
 export const COLORS = { red: '#c62828', green: '#2e7d32', limit: '#6b7280', grid: '#e5e7eb', axis: '#374151', text: '#111827', muted: '#4b5563', amber: '#b45309' };
 
@@ -116,6 +117,8 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
     out.push(text(right ? cx + 12 : cx - 12, cy - 12, `${run.measured.registerFailure ?? 'EMFILE'} at reload ${hit.reload}${hit.sampled ? ` (${hit.fds} fds)` : ''}`, { 'font-size': 12, 'font-weight': 600, fill: color, 'text-anchor': right ? 'start' : 'end' }));
     out.push('</g>');
   }
+  // watch --url: the requests of each reload window, under the fds on the same reload axis.
+  if (run.reloadLoad) out.push(reloadLoadPanel(run, { top: PANEL_H - 8, left: PAD.left, width: w, px, step: w / xTop }));
   out.push('</g>');
   return out.join('\n');
 }
@@ -131,7 +134,8 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
   // One run gets a wide panel; two share the width a README or report shows without scrolling.
   const panelW = runs.length === 1 ? 800 : 488;
   const width = panelW * runs.length + 16;
-  const height = top + PANEL_H + 8;
+  const underLoad = runs.some((r) => r.reloadLoad !== undefined);
+  const height = top + PANEL_H + (underLoad ? LOAD_PANEL_H : 0) + 8;
   const { status, text: said } = headline(doc);
   const verdictColor = status === 'pass' ? COLORS.green : status === 'fail' ? COLORS.red : COLORS.amber;
   const title = documentTitle(doc);
@@ -142,7 +146,7 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
   const out = [
     `<svg${attrs({ xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'repro-title repro-desc', 'font-family': 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif' })}>`,
     `<title id="repro-title">${esc(title)}</title>`,
-    `<desc id="repro-desc">${esc(`Open fds after each reload. ${status.toUpperCase()}: ${said}`)}</desc>`,
+    `<desc id="repro-desc">${esc(`Open fds after each reload${underLoad ? ', and under them the requests of each reload window (answered above the axis, lost below)' : ''}. ${status.toUpperCase()}: ${said}`)}</desc>`,
     `<rect${attrs({ width, height, fill: '#ffffff' })}/>`,
   ];
   if (header) {
