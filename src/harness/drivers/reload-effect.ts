@@ -23,7 +23,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { listeningInodes } from '../load/listener-owner.js';
-import { descendants, type TreeOptions, type TreeProcess } from '../tree/tree.js';
+import { TreeWalker, type TreeOptions, type TreeProcess } from '../tree/tree.js';
 
 /** The world at the signal, to compare with. */
 export interface EffectBaseline {
@@ -46,8 +46,10 @@ export interface EffectWorld {
   rootPid: number;
   /** How the tree is walked (the root included or not, the tracer left out). */
   treeOptions: TreeOptions;
-  /** The load's port on 127.0.0.1. */
+  /** The load's port on 127.0.0.1 (or ::1). */
   port: number;
+  /** The load goes to ::1: its listeners are the IPv6 ones. */
+  ipv6?: boolean;
   /** Protocol `reload` events the program sent so far. */
   acks: () => number;
   /** The --log file, when given: a line appended after the signal shows the reload. */
@@ -88,26 +90,54 @@ function socketInodes(pid: number): Set<string> {
   return out;
 }
 
+/**
+ * One polling walker per watched world: it skips the stat of pids it already found outside the tree (a full
+ * scan every 50 walks), where a fresh walk read the stat of every process on the machine at every poll, and
+ * on a busy machine that starved the load sharing repro's event loop.
+ */
+const walkers = new WeakMap<EffectWorld, TreeWalker>();
+
 function live(world: EffectWorld): TreeProcess[] {
-  return descendants(world.rootPid, world.treeOptions).filter((p) => p.state !== 'Z' && p.state !== 'X');
+  let walker = walkers.get(world);
+  if (!walker) walkers.set(world, (walker = new TreeWalker(world.rootPid, world.treeOptions)));
+  return walker.walk().filter((p) => p.state !== 'Z' && p.state !== 'X');
+}
+
+/** How long the port's listening inodes read from the socket tables are trusted while the tree still holds one of them. */
+const LISTENERS_FRESH_MS = 100;
+
+/** The port's listening inodes last read from the socket tables, per world, and when. */
+const tables = new WeakMap<EffectWorld, { inodes: Set<string>; atMs: number }>();
+
+/**
+ * The port's listening inodes: read from the socket tables at the signal (`fresh`), when the tree holds none
+ * of those last read (a listener closed, maybe re-created), and at least every 100 ms; otherwise the last
+ * reading. Printing a table walks every bucket of the kernel's established hash (about 1 ms here, more under
+ * a load's TIME_WAIT sockets), and a poll every 10 ms that read it each time starved the load.
+ */
+function portInodes(world: EffectWorld, first: TreeProcess | undefined, treeSockets: ReadonlySet<string>, fresh: boolean): Set<string> {
+  const cached = tables.get(world);
+  const nowMs = performance.now();
+  if (!fresh && cached && nowMs - cached.atMs < LISTENERS_FRESH_MS && [...cached.inodes].some((i) => treeSockets.has(i))) return cached.inodes;
+  const inodes = first ? listeningInodes(first.pid, world.port, '/proc', world.ipv6 ? 'ipv6' : 'ipv4') : new Set<string>();
+  tables.set(world, { inodes, atMs: nowMs });
+  return inodes;
 }
 
 /** The tree's listening inodes for the port (read in the namespace of any live process of the tree) and who holds them. */
-function listeners(processes: readonly TreeProcess[], port: number): { inodes: Set<string>; holders: Set<number> } {
-  const first = processes[0];
-  const inodes = first ? listeningInodes(first.pid, port) : new Set<string>();
+function listeners(world: EffectWorld, processes: readonly TreeProcess[], fresh = false): { inodes: Set<string>; holders: Set<number> } {
+  const sockets = new Map(processes.map((p) => [p.pid, socketInodes(p.pid)]));
+  const inodes = portInodes(world, processes[0], new Set([...sockets.values()].flatMap((s) => [...s])), fresh);
   const holders = new Set<number>();
-  if (inodes.size === 0) return { inodes, holders };
-  for (const p of processes) {
-    for (const inode of socketInodes(p.pid)) {
-      if (inodes.has(inode)) {
-        holders.add(p.pid);
-        break;
-      }
+  const held = new Set<string>();
+  for (const [pid, mine] of sockets) {
+    for (const inode of mine) {
+      if (!inodes.has(inode)) continue;
+      holders.add(pid);
+      // Only inodes the tree holds are its listeners (another program may listen on the port in another address).
+      held.add(inode);
     }
   }
-  // Only inodes the tree holds are its listeners (another program may listen on the port in another address).
-  const held = new Set([...holders].flatMap((pid) => [...socketInodes(pid)].filter((i) => inodes.has(i))));
   return { inodes: held, holders };
 }
 
@@ -124,7 +154,7 @@ function logState(path: string | undefined): { size: number; ino: number } | und
 /** Reads the world at the signal. */
 export function effectBaseline(world: EffectWorld, reload: number): EffectBaseline {
   const processes = live(world);
-  const { inodes, holders } = listeners(processes, world.port);
+  const { inodes, holders } = listeners(world, processes, true);
   const images = new Map<number, string>();
   for (const p of processes) {
     const a = argStart(p.pid);
@@ -149,7 +179,7 @@ export function effectSeen(world: EffectWorld, before: EffectBaseline): string |
   if (world.acks() >= before.reload) return 'acknowledged by the program';
   const processes = live(world);
   const byPid = new Map(processes.map((p) => [p.pid, p]));
-  const now = listeners(processes, world.port);
+  const now = listeners(world, processes);
   for (const [pid, image] of before.images) {
     const a = byPid.has(pid) ? argStart(pid) : undefined;
     if (a !== undefined && a !== image) return `re-exec of pid ${pid} (a new image at the same pid)`;
@@ -171,5 +201,5 @@ export function effectSeen(world: EffectWorld, before: EffectBaseline): string |
 
 /** The port is listened on by the tree again: the program can take requests (and the next signal's effect can be seen). */
 export function listening(world: EffectWorld): boolean {
-  return listeners(live(world), world.port).holders.size > 0;
+  return listeners(world, live(world)).holders.size > 0;
 }

@@ -146,6 +146,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
   /** Set in ready(), first: under the keeper the tree's root is the keeper (not watched); with --pid (or without a keeper), the process itself. */
   #child: LaunchedChild | undefined;
   #rootPid = -1;
+  /** The world reload effects are read from, made at the first reload (watch --url). */
+  #world: EffectWorld | undefined;
   #sampler: TreeSampler | undefined;
   #walker: TreeWalker | undefined;
   #emfileObserved: RunDocument['emfileObserved'];
@@ -666,8 +668,11 @@ class SettleLoop implements Strategy<MeasuredRun> {
     return `the completion rule was wrong for this program: ${late.lateFds} fd${late.lateFds === 1 ? '' : 's'} appeared up to ${Math.round(late.lastMoveMs)} ms after the final drain looked finished (${took}), so which reload opened them cannot be told`;
   }
 
+  /** The world a reload's effect is read from: one object for the run, so its tree walker (reload-effect.ts) is kept between polls. */
   #effectWorld(): EffectWorld {
-    return { rootPid: this.#rootPid, treeOptions: this.#treeOptions, port: (this.plan.load as ReloadLoadPlan).port, acks: () => this.#acks, ...(this.plan.logFile === undefined ? {} : { logFile: this.plan.logFile }) };
+    const load = this.plan.load as ReloadLoadPlan;
+    this.#world ??= { rootPid: this.#rootPid, treeOptions: this.#treeOptions, port: load.port, ipv6: load.host.includes(':'), acks: () => this.#acks, ...(this.plan.logFile === undefined ? {} : { logFile: this.plan.logFile }) };
+    return this.#world;
   }
 
   /** Reload k is done: without load, its threads are back idle (awaitFinished); under load, it took effect and the program can take the next. Returns ms from the signal. */
