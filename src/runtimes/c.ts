@@ -5,13 +5,17 @@
  * new gcc builds again and nothing else does. A build that cannot happen here
  * is one line naming what to install (exit 3).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../errors.js';
 import { findOnPath, isExecutableFile } from '../util/find-executable.js';
+
+// Loaded on first build, not at start-up: every scenario imports this module, and `repro list` builds nothing.
+const nodeRequire = createRequire(import.meta.url);
+const childProcess = () => nodeRequire('node:child_process') as typeof import('node:child_process');
+const crypto = () => nodeRequire('node:crypto') as typeof import('node:crypto');
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -36,8 +40,8 @@ export function cChild(file: string, args: readonly string[], libraries: readonl
   if (!gcc) throw new EnvironmentError('--runtime c: no gcc on PATH; install it (Debian: apt-get install gcc)');
   const source = join(PACKAGE_ROOT, file);
   const flags = ['-O2', '-Wall', '-std=gnu11'];
-  const version = execFileSync(gcc, ['-dumpfullversion', '-dumpversion'], { encoding: 'utf8' }).trim();
-  const hash = createHash('sha256')
+  const version = childProcess().execFileSync(gcc, ['-dumpfullversion', '-dumpversion'], { encoding: 'utf8' }).trim();
+  const hash = crypto().createHash('sha256')
     .update(readFileSync(source))
     .update(JSON.stringify([flags, libraries, version]))
     .digest('hex')
@@ -48,7 +52,7 @@ export function cChild(file: string, args: readonly string[], libraries: readonl
     mkdirSync(dir, { recursive: true });
     // Build beside the target and rename: two runs building at once never see half a binary.
     const partial = `${binary}.${process.pid}.tmp`;
-    const built = spawnSync(gcc, [...flags, '-o', partial, source, ...libraries], { encoding: 'utf8' });
+    const built = childProcess().spawnSync(gcc, [...flags, '-o', partial, source, ...libraries], { encoding: 'utf8' });
     if (built.status !== 0) {
       rmSync(partial, { force: true });
       throw new EnvironmentError(`--runtime c: ${buildFailure(`${built.stderr ?? ''}${built.error?.message ?? ''}`, libraries)}`);

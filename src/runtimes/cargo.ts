@@ -6,14 +6,18 @@
  * repro processes building at once each build in their own temporary directory
  * and rename the result into place; the first rename wins, the other is dropped.
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, ExitCode, ReproError } from '../errors.js';
 import { findOnPath, isExecutableFile } from '../util/find-executable.js';
+
+// Loaded on first build, not at start-up: every scenario with a Rust child imports this module, and `repro list` builds nothing.
+const nodeRequire = createRequire(import.meta.url);
+const childProcess = () => nodeRequire('node:child_process') as typeof import('node:child_process');
+const crypto = () => nodeRequire('node:crypto') as typeof import('node:crypto');
+const fsp = () => nodeRequire('node:fs/promises') as typeof import('node:fs/promises');
 
 /** Paths of the three built children. */
 export interface RustChildren {
@@ -129,7 +133,7 @@ function projectFiles(sourceDir: string): string[] {
  * registry holds (its directory names). Timestamps do not count.
  */
 export function sourceHash(sourceDir: string, registryDir: string = DEBIAN_REGISTRY): string {
-  const hash = createHash('sha256');
+  const hash = crypto().createHash('sha256');
   for (const file of projectFiles(sourceDir)) {
     hash.update(`${file}\0`);
     hash.update(readFileSync(join(sourceDir, file)));
@@ -176,7 +180,7 @@ function runCargo(projectDir: string, targetDir: string, logPath: string, env: N
   return new Promise((resolve) => {
     const log = createWriteStream(logPath);
     // Its own process group, so Ctrl-C can stop cargo and every rustc it started at once.
-    const child = spawn('cargo', ['build', '--release', '--offline', '--bins'], {
+    const child = childProcess().spawn('cargo', ['build', '--release', '--offline', '--bins'], {
       cwd: projectDir,
       env: { ...env, CARGO_TARGET_DIR: targetDir, CARGO_TERM_COLOR: 'never' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -217,7 +221,7 @@ async function removeAbandonedBuilds(cacheDir: string): Promise<void> {
     if (!name.startsWith('.build-')) continue;
     const path = join(cacheDir, name);
     try {
-      if (Date.now() - (await stat(path)).mtimeMs > BUILD_TIMEOUT_MS) await rm(path, { recursive: true, force: true });
+      if (Date.now() - (await fsp().stat(path)).mtimeMs > BUILD_TIMEOUT_MS) await fsp().rm(path, { recursive: true, force: true });
     } catch {
       // gone already, or another build's: leave it
     }
@@ -229,37 +233,37 @@ async function build(project: RustProject, sourceDir: string, cacheDir: string, 
   const missing = missingForBuild(registryDir, env, project.crates);
   if (missing.length > 0) throw new EnvironmentError(installHint(missing, project.packages));
   try {
-    await mkdir(cacheDir, { recursive: true });
+    await fsp().mkdir(cacheDir, { recursive: true });
   } catch (error) {
     throw new EnvironmentError(`cannot create the rust build cache ${cacheDir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
   await removeAbandonedBuilds(cacheDir);
   options.onBuild?.(`building the rust children with cargo (first use, cached in ${cacheDir})`);
-  const work = await mkdtemp(join(cacheDir, `.build-${hash}-`));
+  const work = await fsp().mkdtemp(join(cacheDir, `.build-${hash}-`));
   try {
     // A copy, so the Cargo.lock cargo writes and the .cargo/config.toml stay out of the sources.
     const projectDir = join(work, 'project');
-    await mkdir(projectDir);
+    await fsp().mkdir(projectDir);
     for (const file of projectFiles(sourceDir)) {
-      await mkdir(join(projectDir, file, '..'), { recursive: true });
-      await copyFile(join(sourceDir, file), join(projectDir, file));
+      await fsp().mkdir(join(projectDir, file, '..'), { recursive: true });
+      await fsp().copyFile(join(sourceDir, file), join(projectDir, file));
     }
-    await mkdir(join(projectDir, '.cargo'));
-    await writeFile(join(projectDir, '.cargo/config.toml'), cargoConfig(registryDir));
+    await fsp().mkdir(join(projectDir, '.cargo'));
+    await fsp().writeFile(join(projectDir, '.cargo/config.toml'), cargoConfig(registryDir));
     const log = join(work, 'cargo.log');
     const result = await runCargo(projectDir, join(work, 'target'), log, env, options.abort);
     if (options.abort?.aborted) throw new ReproError('interrupted during the first-use build of the rust children (cargo stopped; nothing was run)', ExitCode.INTERRUPTED);
     if (result.code !== 0) {
       const kept = join(cacheDir, `build-${hash}-failed.log`);
-      await rename(log, kept);
-      const why = result.error ?? summariseCargoLog(await readFile(kept, 'utf8'));
+      await fsp().rename(log, kept);
+      const why = result.error ?? summariseCargoLog(await fsp().readFile(kept, 'utf8'));
       throw new EnvironmentError(`building the rust children failed: ${why} (cargo's output: ${kept})`);
     }
     const out = join(work, 'out');
-    await mkdir(out);
-    for (const bin of project.binaries) await copyFile(join(work, 'target/release', bin), join(out, bin));
+    await fsp().mkdir(out);
+    for (const bin of project.binaries) await fsp().copyFile(join(work, 'target/release', bin), join(out, bin));
     try {
-      await rename(out, finalDir);
+      await fsp().rename(out, finalDir);
     } catch (error) {
       // Another repro built the same sources first: theirs is as good as ours.
       const code = (error as NodeJS.ErrnoException).code;
@@ -267,7 +271,7 @@ async function build(project: RustProject, sourceDir: string, cacheDir: string, 
     }
   } finally {
     // A compiler killed a moment ago may still be removing its files: retry instead of failing on ENOTEMPTY.
-    await rm(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    await fsp().rm(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
