@@ -5,10 +5,12 @@ import { reloadUnderLoad } from './reload-under-load/scenario.js';
 import { runtimeTeardown } from './runtime-teardown/scenario.js';
 import { sighupListener } from './sighup-listener/scenario.js';
 import { sigchldReap } from './sigchld-reap/scenario.js';
+import { signalCoalescing } from './signal-coalescing/scenario.js';
 import type { Scenario } from './types.js';
 
 export const SCENARIOS: readonly Scenario[] = [sighupListener, logReopen, runtimeTeardown, gracefulDrain, reloadUnderLoad,
   sigchldReap,
+  signalCoalescing,
 ];
 
 export function findScenario(name: string): Scenario | undefined {
