@@ -61,8 +61,14 @@ signal.signal(signal.SIGCHLD, on_chld)
 signal.signal(signal.SIGUSR1, on_usr1)
 signal.signal(signal.SIGUSR2, on_usr2)
 say({"event": "ready", "pid": os.getpid(), "scenario": "sigchld-reap", "pattern": "correct" if correct else "broken", "runtime": "python"})
+# A signal that lands after the interpreter's last check and before select() blocks would wait for
+# the next wake-up: the wakeup fd makes every signal wake select(), whose retry (PEP 475) runs the handlers.
+wake_r, wake_w = os.pipe()
+os.set_blocking(wake_w, False)
+signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
 while True:
-    # select() is retried after each handler (PEP 475): the handlers do the work.
-    readable, _, _ = select.select([sys.stdin], [], [])
-    if readable and not os.read(sys.stdin.fileno(), 256):
+    readable, _, _ = select.select([sys.stdin, wake_r], [], [])
+    if wake_r in readable:
+        os.read(wake_r, 4096)
+    if sys.stdin in readable and not os.read(sys.stdin.fileno(), 256):
         break
