@@ -6,11 +6,13 @@ import { runtimeTeardown } from './runtime-teardown/scenario.js';
 import { sighupListener } from './sighup-listener/scenario.js';
 import { sigchldReap } from './sigchld-reap/scenario.js';
 import { signalCoalescing } from './signal-coalescing/scenario.js';
+import { signalSafety } from './signal-safety/scenario.js';
 import type { Scenario } from './types.js';
 
 export const SCENARIOS: readonly Scenario[] = [sighupListener, logReopen, runtimeTeardown, gracefulDrain, reloadUnderLoad,
   sigchldReap,
   signalCoalescing,
+  signalSafety,
 ];
 
 export function findScenario(name: string): Scenario | undefined {
