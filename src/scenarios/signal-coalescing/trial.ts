@@ -60,6 +60,14 @@ function deathOutcome(died: TrialExit, handler: number, counts: Record<string, n
   return { outcome: 'unknown', counts, detail: `the child exited with code ${died.exitCode} with a handler installed` };
 }
 
+/** Where a child that does not answer is: its state, where its threads wait, its pending and blocked signals. */
+function heldState(ctx: TrialContext): string {
+  const status = ctx.view.status(ctx.pid) ?? '';
+  const masks = ['SigPnd', 'ShdPnd', 'SigBlk'].map((f) => `${f} ${statusMask(status, f).toString(16)}`).join(', ');
+  const waits = ctx.view.threads(ctx.pid).map((t) => `${t.tid} ${t.state} ${String(t.syscall)}`).join('; ');
+  return `threads ${waits || 'none'}; ${masks}`;
+}
+
 async function run(ctx: TrialContext, role: string): Promise<TrialOutcome> {
   const signo = RT_ROLES.has(role) ? SIGRTMIN_1 : constants.signals.SIGHUP;
   if (role === 'correct') {
@@ -81,7 +89,7 @@ async function run(ctx: TrialContext, role: string): Promise<TrialOutcome> {
   await ctx.burst(constants.signals.SIGUSR2, 1);
   const report = await ctx.event('counted', 5000);
   const after = ctx.exit();
-  if (!report) return after ? deathOutcome(after, handler, before) : { outcome: 'unknown', counts: before, detail: 'the child did not report its counts within 5 s' };
+  if (!report) return after ? deathOutcome(after, handler, before) : { outcome: 'unknown', counts: before, detail: `the child did not report its counts within 5 s (${heldState(ctx)})` };
   const counted = { hup: Number(report.hup), rt: Number(report.rt), seen: Number(report.seen) };
   return { ...classify(role, signo, sent, counted), counts: { ...before, ...counted } };
 }
