@@ -24,18 +24,18 @@ export function childrenOf(view: ProcessView, pid: number): { running: number; z
 
 async function run(ctx: TrialContext): Promise<TrialOutcome> {
   await ctx.burst(10, 1); // SIGUSR1
-  const forked = await ctx.event('forked', 5000);
-  if (!forked) return { outcome: 'unknown', counts: {}, detail: `the server did not fork its burst within 5 s${ctx.exit() ? ' (it ended)' : ''}` };
+  const forked = await ctx.event('forked', 15_000);
+  if (!forked) return { outcome: 'unknown', counts: {}, detail: `the server did not fork its burst within 15 s${ctx.exit() ? ' (it ended)' : ''}` };
   const children = Number(forked.children);
   // Every child of the burst exits within milliseconds of the gate closing; wait for the last one.
   const deadline = performance.now() + 5000;
   while (childrenOf(ctx.view, ctx.pid).running > 0 && performance.now() < deadline) await ctx.sleep(10);
   await ctx.sleep(50);
   await ctx.burst(12, 1); // SIGUSR2: the nudge and the report
-  const report = await ctx.event('reaped', 5000);
+  const report = await ctx.event('reaped', 15_000);
   await ctx.sleep(50);
   const seen = childrenOf(ctx.view, ctx.pid);
-  if (!report || seen.running > 0) return { outcome: 'unknown', counts: { children, ...seen }, detail: report ? `${seen.running} children still running 5 s after the burst` : 'the server did not answer the nudge within 5 s' };
+  if (!report || seen.running > 0) return { outcome: 'unknown', counts: { children, ...seen }, detail: report ? `${seen.running} children still running 5 s after the burst` : 'the server did not answer the nudge within 15 s' };
   const counts = { children, reaped: Number(report.reaped), zombies: seen.zombies };
   if (seen.zombies > 0) return { outcome: 'zombies-left', counts, detail: `${seen.zombies} of ${children} children left as zombies (state Z, parent ${ctx.pid}); the server reaped ${counts.reaped}` };
   return { outcome: 'all-reaped', counts, detail: `all ${children} children reaped, no zombie` };

@@ -71,8 +71,8 @@ function heldState(ctx: TrialContext): string {
 async function run(ctx: TrialContext, role: string): Promise<TrialOutcome> {
   const signo = RT_ROLES.has(role) ? SIGRTMIN_1 : constants.signals.SIGHUP;
   if (role === 'correct') {
-    const spool = await ctx.event('spool', 5000);
-    if (typeof spool?.dir !== 'string') return { outcome: 'unknown', counts: {}, detail: 'the correct child did not name its spool directory within 5 s' };
+    const spool = await ctx.event('spool', 15_000);
+    if (typeof spool?.dir !== 'string') return { outcome: 'unknown', counts: {}, detail: 'the correct child did not name its spool directory within 15 s' };
     fillSpool(spool.dir, BURST_SIGNALS);
   }
   if (!(await stopped(ctx))) return { outcome: 'unknown', counts: {}, detail: 'the child did not stop on SIGSTOP within 2 s' };
@@ -87,9 +87,9 @@ async function run(ctx: TrialContext, role: string): Promise<TrialOutcome> {
   const died = ctx.exit();
   if (died) return deathOutcome(died, handler, before);
   await ctx.burst(constants.signals.SIGUSR2, 1);
-  const report = await ctx.event('counted', 5000);
+  const report = await ctx.event('counted', 15_000);
   const after = ctx.exit();
-  if (!report) return after ? deathOutcome(after, handler, before) : { outcome: 'unknown', counts: before, detail: `the child did not report its counts within 5 s (${heldState(ctx)})` };
+  if (!report) return after ? deathOutcome(after, handler, before) : { outcome: 'unknown', counts: before, detail: `the child did not report its counts within 15 s (${heldState(ctx)})` };
   const counted = { hup: Number(report.hup), rt: Number(report.rt), seen: Number(report.seen) };
   return { ...classify(role, signo, sent, counted), counts: { ...before, ...counted } };
 }
