@@ -14,6 +14,8 @@ import { fdRunSummary } from './shared/fd-judge.js';
 import { roleView } from './shared/role-view.js';
 import { judgeTree } from './tree/judge.js';
 import { treeView } from './tree/view.js';
+import { judgeTrials, trialsRunSummary } from './trials/judge.js';
+import { trialsView } from './trials/view.js';
 import type { KindView } from './view.js';
 
 export type { Measurement, KindView };
@@ -34,6 +36,7 @@ export const KINDS: Record<Measurement, KindJudge> = {
   rounds: { measurement: 'rounds', judge: judgeRounds, summary: fdRunSummary, view: roleView },
   tree: { measurement: 'tree', judge: judgeTree, summary: fdRunSummary, view: treeView },
   drain: { measurement: 'drain', judge: judgeDrain, summary: drainRunSummary, view: drainView },
+  trials: { measurement: 'trials', judge: judgeTrials, summary: trialsRunSummary, view: trialsView },
 };
 
 /**
@@ -44,6 +47,7 @@ export const KINDS: Record<Measurement, KindJudge> = {
 export function measurementOf(run: MeasuredRun & { verdict?: Verdict }): Measurement {
   if (run.measurement) return run.measurement;
   if (run.drain || run.verdict?.expectation.drain) return 'drain';
+  if (run.trials || run.verdict?.expectation.trials) return 'trials';
   if (run.tree || run.survivors || run.roleKind === 'watch') return 'tree';
   if (run.events.some((e) => e.event === 'round')) return 'rounds';
   return 'reloads';
@@ -72,7 +76,8 @@ export function judgeRun(run: MeasuredRun, expectation: Expectation, measurement
 }
 
 /** The measurement of a scenario's driver. */
-export function measurementOfDriver(driver: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | undefined): Measurement {
+export function measurementOfDriver(driver: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | 'trials' | undefined): Measurement {
+  if (driver === 'trials') return 'trials';
   if (driver === 'reload-under-load') return 'tree';
   return driver === 'rounds' ? 'rounds' : driver === 'load-and-signal' ? 'drain' : 'reloads';
 }

@@ -10,6 +10,7 @@ import type { DrainRunRecord } from '../kinds/drain/record.js';
 import type { ReloadsRecord } from '../kinds/reloads/record.js';
 import type { RoundsRecord } from '../kinds/rounds/record.js';
 import type { TreeRecord } from '../kinds/tree/record.js';
+import type { TrialsExpectation, TrialsRunRecord } from '../kinds/trials/record.js';
 
 /** 2: roles, runtimes, scenario options, generic metrics, measured apart from the verdict, checks as data. */
 export const SCHEMA_VERSION = 2 as const;
@@ -650,6 +651,8 @@ export interface Expectation {
     /** A broken role: it must lose requests, some of this class (its own cause), and the check passes when it does. */
     expectLoss?: LossClass;
   };
+  /** A trials run (sigchld-reap, signal-coalescing, signal-safety): the outcome every trial must show (`RunDocument.trials`). */
+  trials?: TrialsExpectation;
   /** `survivors`: leaks are judged by the fds each reload left open until the end (≤ maxGrowth per reload); growth is shown as information (watch). */
   gate?: 'survivors';
 }
@@ -843,7 +846,7 @@ export interface RunCommon {
 }
 
 /** Every kind's part of the document, flat: what the harness fills before the kind is named. */
-type AnyRecord = Omit<ReloadsRecord, 'measurement'> & Omit<RoundsRecord, 'measurement'> & Omit<TreeRecord, 'measurement'> & Omit<DrainRunRecord, 'measurement'>;
+type AnyRecord = Omit<ReloadsRecord, 'measurement'> & Omit<RoundsRecord, 'measurement'> & Omit<TreeRecord, 'measurement'> & Omit<DrainRunRecord, 'measurement'> & Omit<TrialsRunRecord, 'measurement'>;
 
 /** Fields of the other kinds, which a run of this kind never carries. */
 type Absent<T> = { [K in keyof T]?: undefined };
@@ -852,15 +855,16 @@ type Absent<T> = { [K in keyof T]?: undefined };
 type RunOf<R extends { measurement: Measurement }> = RunCommon & R & Absent<Omit<AnyRecord, keyof R>>;
 
 /** What a run measured: the kind it is, which picks its judge and its facts (src/kinds/index.ts). */
-export type Measurement = 'reloads' | 'rounds' | 'tree' | 'drain';
+export type Measurement = 'reloads' | 'rounds' | 'tree' | 'drain' | 'trials';
 
 export type ReloadsRun = RunOf<ReloadsRecord>;
 export type RoundsRun = RunOf<RoundsRecord>;
 export type TreeRun = RunOf<TreeRecord>;
 export type DrainRun = RunOf<DrainRunRecord>;
+export type TrialsRun = RunOf<TrialsRunRecord>;
 
 /** A judged run: a union on `measurement` (top-level `kind` tells a run from a compare). */
-export type RunDocument = ReloadsRun | RoundsRun | TreeRun | DrainRun;
+export type RunDocument = ReloadsRun | RoundsRun | TreeRun | DrainRun | TrialsRun;
 
 export type RoleKind = 'broken' | 'correct' | 'variant' | 'watch';
 

@@ -6,6 +6,7 @@
  * these fields; none of them names a scenario.
  */
 import type { FdEntry } from '../fdprobe/probe.js';
+import type { TrialProcedure } from '../kinds/trials/procedure.js';
 import type { Expectation, MetricDescriptor, RoleKind } from '../model/run-document.js';
 
 /** One run of the scenario: the leak, the fix, or another variant worth showing. */
@@ -81,7 +82,9 @@ export interface Scenario {
    * every request in a ledger; the role's expectation then carries `drain`) or `reload-under-load` (watch --url's
    * driver: the child under load through its reloads, every request by reload window; `reloadLoad` in the expectation).
    */
-  driver?: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load';
+  driver?: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | 'trials';
+  /** trials: one trial's procedure on a fresh child (the burst or storm, the outcome), its outcome classes and default trial count. */
+  trial?: TrialProcedure;
   /** reload-under-load: the child arguments that make it listen on this port of 127.0.0.1 (the load's target). */
   listenArgs?(port: number): string[];
   /** Reloads a run sends when --reloads is not given, where the shared default (500) does not fit (a reload under load takes a window of load). */

@@ -11,8 +11,10 @@ export interface ListedScenario {
   runtimes: { name: string; available: boolean; why?: string }[];
   options: { flag: string; choices: readonly string[]; default: string }[];
   metrics: { id: string; label: string; unit: string }[];
-  /** How it is driven: reload-loop, rounds or load-and-signal. */
+  /** How it is driven: reload-loop, rounds, load-and-signal, reload-under-load or trials. */
   driver: string;
+  /** trials: the outcome classes a trial can show. */
+  outcomes?: string[];
 }
 
 export function listScenarios(): ListedScenario[] {
@@ -29,6 +31,7 @@ export function listScenarios(): ListedScenario[] {
     options: s.options.map((o) => ({ flag: o.flag.split(' ')[0] as string, choices: o.choices, default: o.default })),
     metrics: s.metrics.map(({ id, label, unit }) => ({ id, label, unit })),
     driver: s.driver ?? 'reload-loop',
+    ...(s.trial ? { outcomes: Object.keys(s.trial.outcomes) } : {}),
   }));
 }
 
@@ -44,7 +47,7 @@ export function formatList(list: readonly ListedScenario[], color: boolean): str
       out.push(`  ${r.name.padEnd(18)} ${r.summary}${only}`);
     }
     for (const o of s.options) out.push(`  option     ${o.flag} ${o.choices.join('|')} (default ${o.default})`);
-    out.push(`  records    ${s.driver === 'load-and-signal' ? 'every request (outcome × phase, each loss with its cause), shutdown timings, ' : ''}fds by kind, RSS${s.metrics.map((m) => `, ${m.label}${m.unit ? ` (${m.unit})` : ''}`).join('')}`);
+    out.push(`  records    ${s.driver === 'load-and-signal' ? 'every request (outcome × phase, each loss with its cause), shutdown timings, ' : ''}${s.outcomes ? `an outcome per trial (${s.outcomes.join(', ')}), ` : ''}fds by kind, RSS${s.metrics.map((m) => `, ${m.label}${m.unit ? ` (${m.unit})` : ''}`).join('')}`);
     const other = s.runtimes[1];
     out.push(`  try        repro compare --scenario ${s.name}${other ? ` --runtime ${other.name}` : ''}`, '');
   }

@@ -8,6 +8,7 @@ import { type DrainRunPlan, runDrain } from '../../harness/drivers/drain-run.js'
 import { runRounds } from '../../harness/drivers/rounds.js';
 import { freeLoopbackPort, runUnderLoad, type UnderLoadPlan } from '../../harness/drivers/reload-under-load-run.js';
 import { launchChild } from '../../harness/launch.js';
+import { runTrials, type TrialsRunPlan } from '../../harness/drivers/trials-run.js';
 import { judgeCompare, judgeRun, measurementOfDriver } from '../../kinds/index.js';
 import type { CompareDocument, Expectation, MeasuredRun, RunDocument } from '../../model/run-document.js';
 import { SCHEMA_VERSION } from '../../model/run-document.js';
@@ -62,7 +63,8 @@ function resolve(options: ScenarioOptions): Resolved {
   }
   checkLoadOptions(scenario, options);
   // Servers under load run untraced: strace would slow every request they answer.
-  const underLoad = (s: Scenario) => s.driver === 'load-and-signal' || s.driver === 'reload-under-load';
+  // Trials start a fresh child per trial, which no one tracer follows.
+  const underLoad = (s: Scenario) => s.driver === 'load-and-signal' || s.driver === 'reload-under-load' || s.driver === 'trials';
   if (options.attribute && underLoad(scenario)) {
     throw new UsageError(`--attribute applies to the reload scenarios (${SCENARIOS.filter((s) => !underLoad(s)).map((s) => s.name).join(', ')}), not ${scenario.name}; leave it out`);
   }
@@ -115,6 +117,8 @@ interface Prepared {
   drain?: DrainRunPlan;
   /** reload-under-load: the port the child listens on (the load's target). */
   underLoad?: UnderLoadPlan;
+  /** trials: the run's plan (a fresh child per trial). */
+  trials?: TrialsRunPlan;
 }
 
 async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions, abort?: AbortSignal): Promise<Prepared> {
@@ -144,6 +148,10 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions,
     if (scenario.driver === 'reload-under-load') {
       const port = await freeLoopbackPort();
       return { driver: 'reload-under-load', role, plan: { ...plan, command: [...plan.command, ...(scenario.listenArgs?.(port) ?? [])] }, expectation, setup, underLoad: { port } };
+    }
+    if (scenario.driver === 'trials' && scenario.trial) {
+      const trials = options.given?.includes('reloads') ? options.reloads : scenario.trial.trialsDefault;
+      return { driver: 'trials', role, plan: { ...plan, reloadsPlanned: trials }, expectation, setup, trials: { ...plan, trials, procedure: scenario.trial } };
     }
     return { driver: scenario.driver ?? 'reload-loop', role, plan, expectation, setup, peakFds: plan.peakFdsPerReload };
   } catch (error) {
@@ -253,7 +261,7 @@ async function checkAfterRun(prepared: readonly Prepared[], runs: readonly RunDo
 }
 
 /** One role: run its driver (under strace with --attribute), then judge the measured run against the role's expectation. */
-async function runOne({ driver, role, plan, expectation, drain, underLoad }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe, tracer?: Tracer): Promise<RunDocument> {
+async function runOne({ driver, role, plan, expectation, drain, underLoad, trials }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe, tracer?: Tracer): Promise<RunDocument> {
   let run;
   const trace = tracer && driver !== 'load-and-signal' ? new AttributionSession({ tracer, signal: plan.signal, senderPid: process.pid }) : undefined;
   try {
@@ -265,6 +273,7 @@ async function runOne({ driver, role, plan, expectation, drain, underLoad }: Pre
       }
       return judgeRun(run, expectation, measurementOfDriver(driver));
     }
+    if (driver === 'trials' && trials) return judgeRun(await runTrials(trials, { probe, abort: hooks.abort, onChild: hooks.onChild }), expectation, 'trials');
     if (driver === 'reload-under-load' && underLoad) {
       run = await runUnderLoad(plan, underLoad, { probe, abort: hooks.abort, onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: plan.reloadsPlanned }), onChild: hooks.onChild });
       return judgeRun(run, expectation, measurementOfDriver(driver));

@@ -1,0 +1,100 @@
+/*
+ * signal-safety, C: a main loop and a SIGUSR1 handler that share work, under
+ * a storm of SIGUSR1 sent by repro. The role is the first argument:
+ *   broken:    the handler calls crypt(), which returns a static buffer the
+ *              main loop's own crypt() result lives in: the main loop's check
+ *              of that result fails (corruption).
+ *   localtime: the handler calls localtime(); the main loop does too, and a
+ *              signal that lands while it holds glibc's tz lock makes the
+ *              handler wait for that lock forever (deadlock).
+ *   correct:   self-pipe: the handler only write()s a byte; the main loop
+ *              reads it and does the handler's crypt() itself.
+ * SIGUSR2 asks for {"event":"alive","checks":N}; a failed check prints
+ * {"event":"corrupt",...} and exits 3; end of stdin exits.
+ */
+#define _GNU_SOURCE
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *SALT = "$6$reprosalt$";
+static int role_localtime, role_correct;
+static int wake[2];
+static volatile sig_atomic_t report;
+static volatile sig_atomic_t handled;
+
+static void on_usr1(int sig) {
+  (void)sig;
+  int saved = errno;
+  handled++;
+  if (role_correct) {
+    char b = 1;
+    (void)!write(wake[1], &b, 1);
+  } else if (role_localtime) {
+    time_t now = time(NULL);
+    (void)localtime(&now);
+  } else {
+    (void)crypt("handler", SALT);
+  }
+  errno = saved;
+}
+
+static void on_usr2(int sig) { (void)sig; report = 1; }
+
+/* stdin ended (the harness is gone) or SIGUSR2 asked for a report: checked between units of work. */
+static void between(long checks) {
+  struct pollfd in = { .fd = 0, .events = POLLIN };
+  if (poll(&in, 1, 0) > 0) {
+    char buf[64];
+    if (read(0, buf, sizeof buf) <= 0) exit(0);
+  }
+  if (report) {
+    report = 0;
+    printf("{\"event\":\"alive\",\"checks\":%ld,\"handled\":%d}\n", checks, (int)handled);
+    fflush(stdout);
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *role = argc > 1 ? argv[1] : "broken";
+  role_localtime = strcmp(role, "localtime") == 0;
+  role_correct = strcmp(role, "correct") == 0;
+  if (pipe2(wake, O_NONBLOCK | O_CLOEXEC) != 0) { perror("pipe2"); return 1; }
+  char expected[256];
+  snprintf(expected, sizeof expected, "%s", crypt("main", SALT));
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_flags = SA_RESTART;
+  sa.sa_handler = on_usr1;
+  sigaction(SIGUSR1, &sa, NULL);
+  sa.sa_handler = on_usr2;
+  sigaction(SIGUSR2, &sa, NULL);
+  printf("{\"event\":\"ready\",\"pid\":%d,\"scenario\":\"signal-safety\",\"pattern\":\"%s\",\"runtime\":\"c\"}\n", getpid(), role);
+  fflush(stdout);
+  for (long checks = 0;; checks++) {
+    if (role_localtime) {
+      time_t now = time(NULL);
+      (void)localtime(&now);
+    } else {
+      const char *got = crypt("main", SALT);
+      if (strcmp(got, expected) != 0) {
+        printf("{\"event\":\"corrupt\",\"check\":%ld}\n", checks);
+        fflush(stdout);
+        return 3;
+      }
+    }
+    if (role_correct) {
+      char b[256];
+      /* The handler's work, done here in the main loop, once per batch of wake-ups. */
+      if (read(wake[0], b, sizeof b) > 0) (void)crypt("handler", SALT);
+    }
+    between(checks);
+  }
+}

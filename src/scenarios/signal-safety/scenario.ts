@@ -1,0 +1,46 @@
+/**
+ * signal-safety: a handler that calls a function the main loop also calls,
+ * which is not async-signal-safe, under a storm of signals. crypt() returns
+ * a static buffer: the main loop's result is overwritten (corruption).
+ * localtime() takes glibc's tz lock: a signal landing while the main loop
+ * holds it makes the handler wait for it forever (deadlock). The fix: the
+ * handler only write()s to a self-pipe; the main loop does the work. A trials
+ * scenario: each trial is one storm on a fresh child; a deadlock is told
+ * apart from idle from outside (src/kinds/trials/deadlock.ts).
+ */
+import { cChild } from '../../runtimes/c.js';
+import { staysFlat } from '../expect.js';
+import type { Role, Scenario } from '../types.js';
+import { safetyTrial } from './trial.js';
+
+const roles: readonly Role[] = [
+  { name: 'broken', kind: 'broken', summary: "the handler calls crypt(), which shares its static result with the main loop's: the main loop's check fails" },
+  { name: 'correct', kind: 'correct', summary: "self-pipe: the handler only write()s a byte; the main loop does the handler's crypt() itself" },
+  { name: 'localtime', kind: 'variant', summary: "the handler calls localtime(), as the main loop does: it waits forever for glibc's tz lock" },
+];
+
+/** The outcome each role shows in every trial. */
+const EXPECTED: Record<string, { outcome: string; shows: string }> = {
+  broken: { outcome: 'corruption', shows: "the main loop's result corrupted by the handler" },
+  correct: { outcome: 'survived', shows: 'the storm survived, every check passed' },
+  localtime: { outcome: 'deadlock', shows: 'deadlocked inside the handler' },
+};
+
+export const signalSafety: Scenario = {
+  name: 'signal-safety',
+  summary: 'a handler calling non-reentrant functions under a signal storm: corruption or deadlock; self-pipe: only write() in the handler',
+  signal: 'SIGUSR1',
+  roles,
+  runtimes: ['c'],
+  options: [],
+  metrics: [],
+  driver: 'trials',
+  trial: safetyTrial,
+  async command(role) {
+    return cChild('src/scenarios/signal-safety/c/child.c', [role.name], ['-lcrypt']);
+  },
+  expect(role) {
+    const expected = EXPECTED[role.name] ?? { outcome: 'survived', shows: 'the storm survived' };
+    return staysFlat(expected.shows, 0, { allReloads: false, trials: { outcome: expected.outcome, minTrials: 1 } });
+  },
+};

@@ -1,0 +1,28 @@
+/**
+ * signal-safety with its real C children: one compare through the CLI (its
+ * document validated against the schema). Each role fails by its own named
+ * cause: the crypt() handler corrupts the main loop's result, the localtime()
+ * handler deadlocks (read from /proc by the deadlock rule), the self-pipe survives.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import type { CompareDocument } from '../../src/model/run-document.js';
+import { reproJson } from '../support/cli.js';
+
+const schema = JSON.parse(readFileSync(new URL('../../schema/run-document.schema.json', import.meta.url), 'utf8')) as object;
+const validate = new Ajv2020({ strict: true, allErrors: true, validateFormats: false }).compile(schema);
+
+describe('signal-safety, C children', () => {
+  it('compare: crypt() in the handler corrupts, localtime() deadlocks, the self-pipe survives 10,000 signals; the document validates', async () => {
+    const { exitCode, run, stderr } = await reproJson<CompareDocument>(['compare', '--scenario', 'signal-safety', '--reloads', '2'], { timeout: 60_000 });
+    expect(exitCode, stderr).toBe(0);
+    expect(validate(run), JSON.stringify(validate.errors)).toBe(true);
+    const byRole = Object.fromEntries(run!.runs.map((r) => [r.role, r.trials?.results ?? []]));
+    expect(byRole.broken?.map((r) => r.outcome)).toEqual(['corruption', 'corruption']);
+    expect(byRole.correct?.map((r) => r.outcome)).toEqual(['survived', 'survived']);
+    for (const r of byRole.correct ?? []) expect(r.counts.checks).toBeGreaterThan(0);
+    expect(byRole.localtime?.map((r) => r.outcome)).toEqual(['deadlock', 'deadlock']);
+    for (const r of byRole.localtime ?? []) expect(r.counts.cpuFrozenMs).toBeGreaterThanOrEqual(300);
+  }, 60_000);
+});
