@@ -8,6 +8,8 @@ import { withBaseline } from '../model/baseline.js';
 import type { Check, CompareVerdict, Expectation, MeasuredRun, Measurement, ReproDocument, RunDocument, Verdict } from '../model/run-document.js';
 import { drainRunSummary, judgeDrain } from './drain/judge.js';
 import { drainView } from './drain/view.js';
+import { judgeLedger, ledgerRunSummary } from './ledger/judge.js';
+import { ledgerView } from './ledger/view.js';
 import { judgeReloads } from './reloads/judge.js';
 import { judgeRounds } from './rounds/judge.js';
 import { fdRunSummary } from './shared/fd-judge.js';
@@ -34,6 +36,7 @@ export const KINDS: Record<Measurement, KindJudge> = {
   rounds: { measurement: 'rounds', judge: judgeRounds, summary: fdRunSummary, view: roleView },
   tree: { measurement: 'tree', judge: judgeTree, summary: fdRunSummary, view: treeView },
   drain: { measurement: 'drain', judge: judgeDrain, summary: drainRunSummary, view: drainView },
+  ledger: { measurement: 'ledger', judge: judgeLedger, summary: ledgerRunSummary, view: ledgerView },
 };
 
 /**
@@ -44,6 +47,7 @@ export const KINDS: Record<Measurement, KindJudge> = {
 export function measurementOf(run: MeasuredRun & { verdict?: Verdict }): Measurement {
   if (run.measurement) return run.measurement;
   if (run.drain || run.verdict?.expectation.drain) return 'drain';
+  if (run.ledger || run.verdict?.expectation.ledger) return 'ledger';
   if (run.tree || run.survivors || run.roleKind === 'watch') return 'tree';
   if (run.events.some((e) => e.event === 'round')) return 'rounds';
   return 'reloads';
@@ -72,7 +76,8 @@ export function judgeRun(run: MeasuredRun, expectation: Expectation, measurement
 }
 
 /** The measurement of a scenario's driver. */
-export function measurementOfDriver(driver: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | undefined): Measurement {
+export function measurementOfDriver(driver: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | 'ledger' | undefined): Measurement {
+  if (driver === 'ledger') return 'ledger';
   if (driver === 'reload-under-load') return 'tree';
   return driver === 'rounds' ? 'rounds' : driver === 'load-and-signal' ? 'drain' : 'reloads';
 }

@@ -1,12 +1,13 @@
 /** The scenarios repro knows: one line each. Adding a scenario is adding its folder and a line here. */
 import { gracefulDrain } from './graceful-drain/scenario.js';
+import { queueDrain } from './queue-drain/scenario.js';
 import { logReopen } from './log-reopen/scenario.js';
 import { reloadUnderLoad } from './reload-under-load/scenario.js';
 import { runtimeTeardown } from './runtime-teardown/scenario.js';
 import { sighupListener } from './sighup-listener/scenario.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: readonly Scenario[] = [sighupListener, logReopen, runtimeTeardown, gracefulDrain, reloadUnderLoad];
+export const SCENARIOS: readonly Scenario[] = [sighupListener, logReopen, runtimeTeardown, gracefulDrain, reloadUnderLoad, queueDrain];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
