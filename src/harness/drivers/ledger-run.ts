@@ -13,6 +13,7 @@ import type { LedgerEnding, LedgerRecord } from '../../kinds/ledger/record.js';
 import type { EndReason, MeasuredRun, RoleKind } from '../../model/run-document.js';
 import { type LaunchedChild, launchChild } from '../launch.js';
 import { RunEnded, RunRecorder } from '../record.js';
+import { incrementExercise } from './increment-clients.js';
 import { queueExercise } from './queue-broker.js';
 
 /** What a ledger scenario hands out and how it settles it, behind one shape. */
@@ -38,8 +39,9 @@ export interface LedgerExercise {
 }
 
 /** The exercises by name: a scenario names its own (`Scenario.ledger`). */
-export const EXERCISES: Record<'queue', (seed: number, options: Record<string, string>) => LedgerExercise> = {
-  queue: (seed) => queueExercise(seed),
+export const EXERCISES: Record<'queue' | 'increments', (seed: number) => LedgerExercise> = {
+  queue: queueExercise,
+  increments: incrementExercise,
 };
 
 export interface LedgerRunPlan {
@@ -128,7 +130,7 @@ async function driveChild(child: LaunchedChild, exercise: LedgerExercise, plan: 
 }
 
 export async function runLedger(plan: LedgerRunPlan, hooks: LedgerRunHooks): Promise<MeasuredRun> {
-  const exercise = EXERCISES[plan.exercise](plan.seed, plan.options);
+  const exercise = EXERCISES[plan.exercise](plan.seed);
   const command = [...plan.command, ...exercise.args];
   const recorder = new RunRecorder({ scenario: plan.scenario, role: plan.role, roleKind: plan.roleKind, runtime: plan.runtime, options: plan.options, signal: plan.signal, command, reloadsPlanned: 0, metrics: [] }, hooks.probe);
   let limit: number | null = null;

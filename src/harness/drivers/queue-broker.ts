@@ -21,7 +21,7 @@ const FIRST_SIGNAL_JOB = 6;
 const SIGNAL_SPREAD = 8;
 
 /** A seeded pick in [0, n): the same seed picks the same job. */
-function seededPick(seed: number, n: number): number {
+export function seededPick(seed: number, n: number): number {
   let x = (seed ^ 0x9e3779b9) >>> 0;
   x = Math.imul(x ^ (x >>> 16), 0x45d9f3b) >>> 0;
   x = Math.imul(x ^ (x >>> 16), 0x45d9f3b) >>> 0;
