@@ -5,10 +5,11 @@ import { logReopen } from './log-reopen/scenario.js';
 import { reloadUnderLoad } from './reload-under-load/scenario.js';
 import { runtimeTeardown } from './runtime-teardown/scenario.js';
 import { stateOnShutdown } from './state-on-shutdown/scenario.js';
+import { signalDuringRequest } from './signal-during-request/scenario.js';
 import { sighupListener } from './sighup-listener/scenario.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: readonly Scenario[] = [sighupListener, logReopen, runtimeTeardown, gracefulDrain, reloadUnderLoad, queueDrain, stateOnShutdown];
+export const SCENARIOS: readonly Scenario[] = [sighupListener, logReopen, runtimeTeardown, gracefulDrain, reloadUnderLoad, queueDrain, stateOnShutdown, signalDuringRequest];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -82,8 +82,8 @@ export interface Scenario {
    * driver: the child under load through its reloads, every request by reload window; `reloadLoad` in the expectation).
    */
   driver?: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | 'ledger';
-  /** ledger: what repro hands the child across the signal (harness/drivers/ledger-run.ts): jobs from a broker, or increments to a service. */
-  ledger?: { exercise: 'queue' | 'increments' };
+  /** ledger: what repro hands the child across the signal (harness/drivers/ledger-run.ts): jobs from a broker, increments to a service, or requests under repeated signals. */
+  ledger?: { exercise: 'queue' | 'increments' | 'request-latency' };
   /** reload-under-load: the child arguments that make it listen on this port of 127.0.0.1 (the load's target). */
   listenArgs?(port: number): string[];
   /** Reloads a run sends when --reloads is not given, where the shared default (500) does not fit (a reload under load takes a window of load). */

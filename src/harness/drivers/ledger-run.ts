@@ -9,12 +9,13 @@
 import { ProbeError } from '../../fdprobe/errors.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { EntrySummary } from '../../kinds/ledger/entries.js';
-import type { LedgerEnding, LedgerRecord } from '../../kinds/ledger/record.js';
+import type { LatencyRecord, LedgerEnding, LedgerRecord } from '../../kinds/ledger/record.js';
 import type { EndReason, MeasuredRun, RoleKind } from '../../model/run-document.js';
 import { type LaunchedChild, launchChild } from '../launch.js';
 import { RunEnded, RunRecorder } from '../record.js';
 import { incrementExercise } from './increment-clients.js';
 import { queueExercise } from './queue-broker.js';
+import { requestLatencyExercise } from './request-latency.js';
 
 /** What a ledger scenario hands out and how it settles it, behind one shape. */
 export interface LedgerExercise {
@@ -28,8 +29,12 @@ export interface LedgerExercise {
   signalAfter: number;
   /** Settles when repro's end is ready for the child (a listening socket). */
   listening: Promise<void>;
-  /** The child is ready: start handing out; call `signalNow` at the moment the signal must go. */
-  start(signalNow: () => void): void;
+  /** The child is ready (its `ready` event): start handing out; call `signalNow` at each moment the signal must go. */
+  start(signalNow: () => void, ready: Record<string, unknown>): void;
+  /** Present when the exercise ends the run itself (signals that do not end the process): settles when it is over; repro then stops the child. */
+  finished?: Promise<void>;
+  /** The latencies across the signals, for an exercise that measures them. */
+  latency?(): LatencyRecord;
   /** The signal was sent at `at` (performance.now()). */
   markSignal(at: number): void;
   /** The child has ended (or never got that far): every entry settled. */
@@ -39,9 +44,10 @@ export interface LedgerExercise {
 }
 
 /** The exercises by name: a scenario names its own (`Scenario.ledger`). */
-export const EXERCISES: Record<'queue' | 'increments', (seed: number) => LedgerExercise> = {
+export const EXERCISES: Record<'queue' | 'increments' | 'request-latency', (seed: number) => LedgerExercise> = {
   queue: queueExercise,
   increments: incrementExercise,
+  'request-latency': requestLatencyExercise,
 };
 
 export interface LedgerRunPlan {
@@ -68,7 +74,7 @@ export interface LedgerRunHooks {
 /** How long a run may hand out entries before the moment the exercise picks must have come. */
 const MAX_BEFORE_SIGNAL_MS = 20_000;
 
-const END: Record<LedgerEnding['how'], EndReason> = { exited: 'shutdown-done', 'killed-after-grace': 'shutdown-done', 'before-signal': 'child-exited', 'never-ready': 'ready-timeout', aborted: 'aborted' };
+const END: Record<LedgerEnding['how'], EndReason> = { exited: 'shutdown-done', 'killed-after-grace': 'shutdown-done', stopped: 'shutdown-done', 'before-signal': 'child-exited', 'never-ready': 'ready-timeout', aborted: 'aborted' };
 
 /** Waits for the first of: the child's exit, `ms`, an abort. */
 async function firstOf(child: LaunchedChild, ms: number, abort: AbortSignal | undefined, more?: Promise<void>): Promise<'exited' | 'time' | 'aborted' | 'more'> {
@@ -96,8 +102,9 @@ async function firstOf(child: LaunchedChild, ms: number, abort: AbortSignal | un
 
 /** The child up to its end: how it ended, as the ledger kind reads it. */
 async function driveChild(child: LaunchedChild, exercise: LedgerExercise, plan: LedgerRunPlan, hooks: LedgerRunHooks, baseline: () => Promise<void>): Promise<LedgerEnding> {
+  let ready: Record<string, unknown>;
   try {
-    await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort);
+    ready = (await child.output.waitFor((e) => e.event === 'ready', plan.readyTimeoutMs, 'ready', hooks.abort)).event as unknown as Record<string, unknown>;
   } catch {
     return { how: hooks.abort?.aborted ? 'aborted' : 'never-ready', exitCode: null, signal: null };
   }
@@ -105,11 +112,13 @@ async function driveChild(child: LaunchedChild, exercise: LedgerExercise, plan: 
   let signalAt = 0;
   const signalled = new Promise<void>((resolve) => {
     exercise.start(() => {
-      signalAt = performance.now();
-      exercise.markSignal(signalAt);
+      if (signalAt === 0) {
+        signalAt = performance.now();
+        exercise.markSignal(signalAt);
+      }
       child.signal(plan.signal);
       resolve();
-    });
+    }, ready);
   });
   const first = await firstOf(child, MAX_BEFORE_SIGNAL_MS, hooks.abort, signalled);
   if (first !== 'more') {
@@ -117,6 +126,7 @@ async function driveChild(child: LaunchedChild, exercise: LedgerExercise, plan: 
     return { how: first === 'aborted' ? 'aborted' : 'before-signal', exitCode: exit.exitCode, signal: exit.signal };
   }
   const since = () => Math.round((performance.now() - signalAt) * 10) / 10;
+  if (exercise.finished) return await servedThrough(child, exercise.finished, plan, hooks);
   const ended = await firstOf(child, plan.graceMs, hooks.abort);
   if (ended === 'aborted') return { how: 'aborted', exitCode: null, signal: null };
   let killMs: number | undefined;
@@ -127,6 +137,18 @@ async function driveChild(child: LaunchedChild, exercise: LedgerExercise, plan: 
   const exit = await child.exited;
   const exitMs = since();
   return killMs === undefined ? { how: 'exited', exitCode: exit.exitCode, signal: exit.signal, exitMs } : { how: 'killed-after-grace', exitCode: exit.exitCode, signal: exit.signal, exitMs, killMs };
+}
+
+/** An exercise that ends the run itself: the child must still be there at its end; repro then stops it. */
+async function servedThrough(child: LaunchedChild, finished: Promise<void>, plan: LedgerRunPlan, hooks: LedgerRunHooks): Promise<LedgerEnding> {
+  const over = await firstOf(child, MAX_BEFORE_SIGNAL_MS, hooks.abort, finished);
+  if (over === 'aborted') return { how: 'aborted', exitCode: null, signal: null };
+  if (over === 'exited') {
+    const exit = await child.exited;
+    return { how: 'exited', exitCode: exit.exitCode, signal: exit.signal };
+  }
+  const exit = await child.stop(plan.graceMs);
+  return { how: 'stopped', exitCode: exit.exitCode, signal: exit.signal };
 }
 
 export async function runLedger(plan: LedgerRunPlan, hooks: LedgerRunHooks): Promise<MeasuredRun> {
@@ -152,7 +174,8 @@ export async function runLedger(plan: LedgerRunPlan, hooks: LedgerRunHooks): Pro
     const exit = await launched.stop(0);
     const entries = await exercise.settle(ending);
     recorder.end(new RunEnded(END[ending.how], endDetail(ending, plan)));
-    const ledger: LedgerRecord = { unit: exercise.unit, kept: exercise.kept, plan: { signalAfter: exercise.signalAfter, graceMs: plan.graceMs, seed: plan.seed, work: { ...plan.options } }, entries, ending };
+    const latency = exercise.latency?.();
+    const ledger: LedgerRecord = { unit: exercise.unit, kept: exercise.kept, plan: { signalAfter: exercise.signalAfter, graceMs: plan.graceMs, seed: plan.seed, work: { ...plan.options } }, entries, ending, ...(latency ? { latency } : {}) };
     const run = recorder.finish({ pid: launched.pid, child: { ...exit, forced: ending.how === 'killed-after-grace' }, ulimit: limit, stdout: launched.output.stdout.view(), stderr: launched.output.stderr.view() });
     return { ...run, ...(ending.how === 'never-ready' ? {} : { ledger }) };
   } finally {

@@ -6,9 +6,10 @@ export interface LedgerEnding {
   /**
    * `exited`: it ended by itself after the signal (by an exit code or by the signal's default action);
    * `killed-after-grace`: still there after the grace period, SIGKILLed by repro;
+   * `stopped`: it served through the signals and repro stopped it once the exercise was over (signal-during-request);
    * `before-signal`: it ended before the signal was sent; `never-ready`: it never said ready; `aborted`: Ctrl-C.
    */
-  how: 'exited' | 'killed-after-grace' | 'before-signal' | 'never-ready' | 'aborted';
+  how: 'exited' | 'killed-after-grace' | 'stopped' | 'before-signal' | 'never-ready' | 'aborted';
   /**
    * Its exit code (null when a signal ended it).
    * @integer
@@ -26,6 +27,49 @@ export interface LedgerEnding {
    * @minimum 0
    */
   killMs?: number;
+}
+
+/** Request latencies across repeated signals (signal-during-request): the bound and what each signal cost. */
+export interface LatencyRecord {
+  /**
+   * p99 latency of the requests before the first signal, ms.
+   * @minimum 0
+   */
+  baselineP99Ms: number;
+  /**
+   * A request answered later than this is lost, ms.
+   * @minimum 0
+   */
+  boundMs: number;
+  /** How the bound was derived from the baseline, in words. */
+  boundRule: string;
+  /**
+   * The slowest answer of the run, ms.
+   * @minimum 0
+   */
+  maxMs: number;
+  /**
+   * Signals sent.
+   * @minimum 0
+   * @integer
+   */
+  signals: number;
+  /** Per signal (bounded): when it was sent (ms after the first), the slowest answer until the next, and how many were over the bound. */
+  perSignal: {
+    /**
+     * @minimum 0
+     */
+    atMs: number;
+    /**
+     * @minimum 0
+     */
+    maxMs: number;
+    /**
+     * @minimum 0
+     * @integer
+     */
+    overBound: number;
+  }[];
 }
 
 /** The ledger of a run whose process repro handed entries to across one signal. */
@@ -59,6 +103,8 @@ export interface LedgerRecord {
   entries: EntrySummary;
   /** How the process ended after the signal. */
   ending: LedgerEnding;
+  /** signal-during-request: the latency bound and each signal's cost. */
+  latency?: LatencyRecord;
 }
 
 export interface LedgerRunRecord {

@@ -23,6 +23,11 @@ function ledgerRows(run: WithLedger): [string, string][] {
     ['ending', `${ledgerFailure(run.ledger)}: ${failureSentence(run.ledger)}`],
   ];
   if (ending.exitMs !== undefined) rows.push(['exit', `${ending.exitMs} ms after the signal`]);
+  const latency = run.ledger.latency;
+  if (latency) {
+    rows.push(['latency bound', `${latency.boundMs} ms: ${latency.boundRule} (p99 ${latency.baselineP99Ms} ms)`]);
+    rows.push(['per signal', latency.perSignal.map((p) => `${p.maxMs}${p.overBound > 0 ? `(${p.overBound}✗)` : ''}`).join(' ') + ' ms, the slowest answer after each']);
+  }
   for (const c of entries.causes) rows.push(['lost', `${c.count} × ${c.cause}`]);
   if (entries.otherLost > 0) rows.push(['lost', `${entries.otherLost} × other causes`]);
   return rows;
