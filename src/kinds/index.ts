@@ -8,6 +8,8 @@ import { withBaseline } from '../model/baseline.js';
 import type { Check, CompareVerdict, Expectation, MeasuredRun, Measurement, ReproDocument, RunDocument, Verdict } from '../model/run-document.js';
 import { drainRunSummary, judgeDrain } from './drain/judge.js';
 import { drainView } from './drain/view.js';
+import { judgeLedger, ledgerRunSummary } from './ledger/judge.js';
+import { ledgerView } from './ledger/view.js';
 import { judgeReloads } from './reloads/judge.js';
 import { judgeRounds } from './rounds/judge.js';
 import { fdRunSummary } from './shared/fd-judge.js';
@@ -37,6 +39,7 @@ export const KINDS: Record<Measurement, KindJudge> = {
   tree: { measurement: 'tree', judge: judgeTree, summary: fdRunSummary, view: treeView },
   drain: { measurement: 'drain', judge: judgeDrain, summary: drainRunSummary, view: drainView },
   trials: { measurement: 'trials', judge: judgeTrials, summary: trialsRunSummary, view: trialsView },
+  ledger: { measurement: 'ledger', judge: judgeLedger, summary: ledgerRunSummary, view: ledgerView },
 };
 
 /**
@@ -48,6 +51,7 @@ export function measurementOf(run: MeasuredRun & { verdict?: Verdict }): Measure
   if (run.measurement) return run.measurement;
   if (run.drain || run.verdict?.expectation.drain) return 'drain';
   if (run.trials || run.verdict?.expectation.trials) return 'trials';
+  if (run.ledger || run.verdict?.expectation.ledger) return 'ledger';
   if (run.tree || run.survivors || run.roleKind === 'watch') return 'tree';
   if (run.events.some((e) => e.event === 'round')) return 'rounds';
   return 'reloads';
@@ -76,8 +80,9 @@ export function judgeRun(run: MeasuredRun, expectation: Expectation, measurement
 }
 
 /** The measurement of a scenario's driver. */
-export function measurementOfDriver(driver: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | 'trials' | undefined): Measurement {
+export function measurementOfDriver(driver: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | 'trials' | 'ledger' | undefined): Measurement {
   if (driver === 'trials') return 'trials';
+  if (driver === 'ledger') return 'ledger';
   if (driver === 'reload-under-load') return 'tree';
   return driver === 'rounds' ? 'rounds' : driver === 'load-and-signal' ? 'drain' : 'reloads';
 }

@@ -7,6 +7,8 @@ import type { KindCounts } from '../fdprobe/kinds.js';
 import type { ProtocolEvent } from '../protocol/events.js';
 import type { DrainExpectation } from './drain.js';
 import type { DrainRunRecord } from '../kinds/drain/record.js';
+import type { LedgerExpectation } from '../kinds/ledger/judge.js';
+import type { LedgerRunRecord } from '../kinds/ledger/record.js';
 import type { ReloadsRecord } from '../kinds/reloads/record.js';
 import type { RoundsRecord } from '../kinds/rounds/record.js';
 import type { TreeRecord } from '../kinds/tree/record.js';
@@ -644,6 +646,8 @@ export interface Expectation {
   earlyIsInconclusive: boolean;
   /** A load-and-signal run (graceful-drain, `repro drain`): judged by its ledger (`RunDocument.drain`) instead of its fd growth. */
   drain?: DrainExpectation;
+  /** A ledger run (queue-drain, state-on-shutdown): judged by what its ledger settled and how the process ended (`RunDocument.ledger`). */
+  ledger?: LedgerExpectation;
   /** watch --url: at most this many requests may be lost across the reloads (`--max-lost`, default 0). */
   reloadLoad?: {
     /** Most requests lost that still pass. */
@@ -846,7 +850,7 @@ export interface RunCommon {
 }
 
 /** Every kind's part of the document, flat: what the harness fills before the kind is named. */
-type AnyRecord = Omit<ReloadsRecord, 'measurement'> & Omit<RoundsRecord, 'measurement'> & Omit<TreeRecord, 'measurement'> & Omit<DrainRunRecord, 'measurement'> & Omit<TrialsRunRecord, 'measurement'>;
+type AnyRecord = Omit<ReloadsRecord, 'measurement'> & Omit<RoundsRecord, 'measurement'> & Omit<TreeRecord, 'measurement'> & Omit<DrainRunRecord, 'measurement'> & Omit<TrialsRunRecord, 'measurement'> & Omit<LedgerRunRecord, 'measurement'>;
 
 /** Fields of the other kinds, which a run of this kind never carries. */
 type Absent<T> = { [K in keyof T]?: undefined };
@@ -855,16 +859,17 @@ type Absent<T> = { [K in keyof T]?: undefined };
 type RunOf<R extends { measurement: Measurement }> = RunCommon & R & Absent<Omit<AnyRecord, keyof R>>;
 
 /** What a run measured: the kind it is, which picks its judge and its facts (src/kinds/index.ts). */
-export type Measurement = 'reloads' | 'rounds' | 'tree' | 'drain' | 'trials';
+export type Measurement = 'reloads' | 'rounds' | 'tree' | 'drain' | 'trials' | 'ledger';
 
 export type ReloadsRun = RunOf<ReloadsRecord>;
 export type RoundsRun = RunOf<RoundsRecord>;
 export type TreeRun = RunOf<TreeRecord>;
 export type DrainRun = RunOf<DrainRunRecord>;
 export type TrialsRun = RunOf<TrialsRunRecord>;
+export type LedgerRun = RunOf<LedgerRunRecord>;
 
 /** A judged run: a union on `measurement` (top-level `kind` tells a run from a compare). */
-export type RunDocument = ReloadsRun | RoundsRun | TreeRun | DrainRun | TrialsRun;
+export type RunDocument = ReloadsRun | RoundsRun | TreeRun | DrainRun | TrialsRun | LedgerRun;
 
 export type RoleKind = 'broken' | 'correct' | 'variant' | 'watch';
 

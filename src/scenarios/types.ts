@@ -82,9 +82,11 @@ export interface Scenario {
    * every request in a ledger; the role's expectation then carries `drain`) or `reload-under-load` (watch --url's
    * driver: the child under load through its reloads, every request by reload window; `reloadLoad` in the expectation).
    */
-  driver?: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | 'trials';
+  driver?: 'reload-loop' | 'rounds' | 'load-and-signal' | 'reload-under-load' | 'trials' | 'ledger';
   /** trials: one trial's procedure on a fresh child (the burst or storm, the outcome), its outcome classes and default trial count. */
   trial?: TrialProcedure;
+  /** ledger: what repro hands the child across the signal (harness/drivers/ledger-run.ts): jobs from a broker, increments to a service, or requests under repeated signals. */
+  ledger?: { exercise: 'queue' | 'increments' | 'request-latency' };
   /** reload-under-load: the child arguments that make it listen on this port of 127.0.0.1 (the load's target). */
   listenArgs?(port: number): string[];
   /** Reloads a run sends when --reloads is not given, where the shared default (500) does not fit (a reload under load takes a window of load). */

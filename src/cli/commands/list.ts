@@ -47,7 +47,7 @@ export function formatList(list: readonly ListedScenario[], color: boolean): str
       out.push(`  ${r.name.padEnd(18)} ${r.summary}${only}`);
     }
     for (const o of s.options) out.push(`  option     ${o.flag} ${o.choices.join('|')} (default ${o.default})`);
-    out.push(`  records    ${s.driver === 'load-and-signal' ? 'every request (outcome × phase, each loss with its cause), shutdown timings, ' : ''}${s.outcomes ? `an outcome per trial (${s.outcomes.join(', ')}), ` : ''}fds by kind, RSS${s.metrics.map((m) => `, ${m.label}${m.unit ? ` (${m.unit})` : ''}`).join('')}`);
+    out.push(`  records    ${s.driver === 'load-and-signal' ? 'every request (outcome × phase, each loss with its cause), shutdown timings, ' : ''}${s.driver === 'ledger' ? 'every entry handed out (acknowledged, or lost with its cause), how the process ended, ' : ''}${s.outcomes ? `an outcome per trial (${s.outcomes.join(', ')}), ` : ''}fds by kind, RSS${s.metrics.map((m) => `, ${m.label}${m.unit ? ` (${m.unit})` : ''}`).join('')}`);
     const other = s.runtimes[1];
     out.push(`  try        repro compare --scenario ${s.name}${other ? ` --runtime ${other.name}` : ''}`, '');
   }

@@ -5,6 +5,7 @@ import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import { type DriverHooks, type ReloadLoopPlan, runReloadLoop } from '../../harness/drivers/reload-loop.js';
 import { type DrainRunPlan, runDrain } from '../../harness/drivers/drain-run.js';
+import { type LedgerRunPlan, runLedger } from '../../harness/drivers/ledger-run.js';
 import { runRounds } from '../../harness/drivers/rounds.js';
 import { freeLoopbackPort, runUnderLoad, type UnderLoadPlan } from '../../harness/drivers/reload-under-load-run.js';
 import { launchChild } from '../../harness/launch.js';
@@ -63,8 +64,8 @@ function resolve(options: ScenarioOptions): Resolved {
   }
   checkLoadOptions(scenario, options);
   // Servers under load run untraced: strace would slow every request they answer.
-  // Trials start a fresh child per trial, which no one tracer follows.
-  const underLoad = (s: Scenario) => s.driver === 'load-and-signal' || s.driver === 'reload-under-load' || s.driver === 'trials';
+  // Trials start a fresh child per trial, which no one tracer follows; ledger exercises run their child under a broker or clients.
+  const underLoad = (s: Scenario) => s.driver === 'load-and-signal' || s.driver === 'reload-under-load' || s.driver === 'trials' || s.driver === 'ledger';
   if (options.attribute && underLoad(scenario)) {
     throw new UsageError(`--attribute applies to the reload scenarios (${SCENARIOS.filter((s) => !underLoad(s)).map((s) => s.name).join(', ')}), not ${scenario.name}; leave it out`);
   }
@@ -119,6 +120,8 @@ interface Prepared {
   underLoad?: UnderLoadPlan;
   /** trials: the run's plan (a fresh child per trial). */
   trials?: TrialsRunPlan;
+  /** ledger: the run's plan (queue-drain, state-on-shutdown). */
+  ledger?: LedgerRunPlan;
 }
 
 async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions, abort?: AbortSignal): Promise<Prepared> {
@@ -145,6 +148,10 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions,
     };
     const expectation = scenario.expect(role, values, { maxGrowth: options.maxGrowth });
     if (scenario.driver === 'load-and-signal') return { driver: 'load-and-signal', role, plan, expectation: drainExpectation(expectation, options), setup, drain: drainPlan(plan, scenario, options) };
+    if (scenario.driver === 'ledger' && scenario.ledger) {
+      const ledger: LedgerRunPlan = { scenario: plan.scenario, role: plan.role, roleKind: plan.roleKind, runtime: plan.runtime, options: values, signal: plan.signal, command: plan.command, exercise: scenario.ledger.exercise, readyTimeoutMs: plan.readyTimeoutMs, graceMs: options.grace, seed: options.seed };
+      return { driver: 'ledger', role, plan, expectation, setup, ledger };
+    }
     if (scenario.driver === 'reload-under-load') {
       const port = await freeLoopbackPort();
       return { driver: 'reload-under-load', role, plan: { ...plan, command: [...plan.command, ...(scenario.listenArgs?.(port) ?? [])] }, expectation, setup, underLoad: { port } };
@@ -261,7 +268,7 @@ async function checkAfterRun(prepared: readonly Prepared[], runs: readonly RunDo
 }
 
 /** One role: run its driver (under strace with --attribute), then judge the measured run against the role's expectation. */
-async function runOne({ driver, role, plan, expectation, drain, underLoad, trials }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe, tracer?: Tracer): Promise<RunDocument> {
+async function runOne({ driver, role, plan, expectation, drain, underLoad, trials, ledger }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe, tracer?: Tracer): Promise<RunDocument> {
   let run;
   const trace = tracer && driver !== 'load-and-signal' ? new AttributionSession({ tracer, signal: plan.signal, senderPid: process.pid }) : undefined;
   try {
@@ -274,6 +281,7 @@ async function runOne({ driver, role, plan, expectation, drain, underLoad, trial
       return judgeRun(run, expectation, measurementOfDriver(driver));
     }
     if (driver === 'trials' && trials) return judgeRun(await runTrials(trials, { probe, abort: hooks.abort, onChild: hooks.onChild }), expectation, 'trials');
+    if (driver === 'ledger' && ledger) return judgeRun(await runLedger(ledger, { probe, abort: hooks.abort, onChild: hooks.onChild }), expectation, measurementOfDriver(driver));
     if (driver === 'reload-under-load' && underLoad) {
       run = await runUnderLoad(plan, underLoad, { probe, abort: hooks.abort, onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: plan.reloadsPlanned }), onChild: hooks.onChild });
       return judgeRun(run, expectation, measurementOfDriver(driver));
@@ -307,7 +315,7 @@ async function runRoles(resolved: Resolved, roles: readonly Role[], options: Sce
   try {
     for (const role of roles) prepared.push(await prepare(resolved, role, options, hooks.abort));
     // Two servers under load at once on two cores starve each other: load-carrying roles run in turn.
-    if (resolved.scenario.driver === 'load-and-signal' || resolved.scenario.driver === 'reload-under-load') return await runInTurn(prepared, options, hooks, probe);
+    if (resolved.scenario.driver === 'load-and-signal' || resolved.scenario.driver === 'reload-under-load' || resolved.scenario.driver === 'ledger') return await runInTurn(prepared, options, hooks, probe);
     await checkBeforeRun(prepared, hooks, probe);
     const settled = await Promise.allSettled(prepared.map((p) => runOne(p, options, hooks, probe, resolved.tracer)));
     const failed = settled.find((r) => r.status === 'rejected');

@@ -10,6 +10,7 @@
  * recorded once, as its retry (and counted in `retried`).
  */
 import { CLIENT_KINDS, type ClientKind, isLoss, type LedgerSummary, type LossCause, type LossExample, type Phase, PHASES, type ServerExit, type ServerState, type ShutdownTimings } from '../../model/drain.js';
+import { EntryTally } from '../../kinds/ledger/entries.js';
 import { type Exchange, type Outcome, OUTCOMES } from './http-exchange.js';
 import { Timeline, type TimelineData } from './timeline.js';
 
@@ -35,17 +36,15 @@ const zeroCounts = (): Record<Outcome, Record<Phase, number>> =>
 
 /**
  * The ledger of one run. All times are performance.now() values of the harness;
- * the driver marks the signal, the exit and the kill as they happen.
+ * the driver marks the signal, the exit and the kill as they happen. Its
+ * totals, cause groups and examples are the one ledger's tally
+ * (kinds/ledger/entries.ts): a request enters it when its outcome is known.
  */
 export class Ledger {
   readonly timeline: Timeline;
   readonly #counts = zeroCounts();
   readonly #byKind = Object.fromEntries(CLIENT_KINDS.map((k) => [k, { total: 0, lost: 0 }])) as Record<ClientKind, { total: number; lost: number }>;
-  readonly #causes = new Map<string, LossCause>();
-  readonly #examples: LossExample[] = [];
-  #otherLost = 0;
-  #total = 0;
-  #lost = 0;
+  readonly #tally = new EntryTally<LossCause, LossExample>(MAX_CAUSES, MAX_EXAMPLES);
   #inFlightAtSignal = 0;
   #lastByteAt: number | undefined;
   signalAt: number | undefined;
@@ -85,23 +84,21 @@ export class Ledger {
     if (request.keepAlive && exchange.serverClose && exchange.status !== undefined) this.#closeAnswers[phase] += 1;
     const lost = isLoss(exchange.outcome, phase);
     if (this.signalAt !== undefined && request.startedAt < this.signalAt && exchange.endedAt >= this.signalAt) this.#inFlightAtSignal += 1;
-    this.#total += 1;
     this.#counts[exchange.outcome][phase] += 1;
     this.#byKind[request.kind].total += 1;
     if (exchange.lastByteAt !== undefined && (this.#lastByteAt === undefined || exchange.lastByteAt > this.#lastByteAt)) this.#lastByteAt = exchange.lastByteAt;
     this.timeline.add(request.startedAt - this.startedAt, exchange.outcome, lost);
-    if (!lost) return;
-    this.#lost += 1;
+    if (!lost) {
+      this.#tally.settle();
+      return;
+    }
     this.#byKind[request.kind].lost += 1;
     const cause = request.retry ? `retried after the keep-alive close race, then ${exchange.cause}` : exchange.cause;
-    const key = `${exchange.outcome}\0${phase}\0${cause}\0${server}`;
-    const group = this.#causes.get(key);
-    if (group) group.count += 1;
-    else if (this.#causes.size < MAX_CAUSES) this.#causes.set(key, { outcome: exchange.outcome, phase, cause, server, count: 1 });
-    else this.#otherLost += 1;
-    if (this.#examples.length < MAX_EXAMPLES) {
-      const from = this.signalAt ?? request.startedAt;
-      this.#examples.push({
+    const from = this.signalAt ?? request.startedAt;
+    this.#tally.lose(
+      `${exchange.outcome}\0${phase}\0${cause}\0${server}`,
+      () => ({ outcome: exchange.outcome, phase, cause, server, count: 1 }),
+      () => ({
         kind: request.kind,
         method: request.method,
         path: request.path,
@@ -113,16 +110,16 @@ export class Ledger {
         startMs: round(request.startedAt - from),
         endMs: round(exchange.endedAt - from),
         bytes: exchange.bytes,
-      });
-    }
+      }),
+    );
   }
 
   get total(): number {
-    return this.#total;
+    return this.#tally.total;
   }
 
   get lost(): number {
-    return this.#lost;
+    return this.#tally.lost;
   }
 
   summary(): LedgerSummary {
@@ -154,14 +151,14 @@ export class Ledger {
     mark('killMs', this.killAt);
     mark('secondSignalMs', this.secondSignalAt);
     return {
-      total: this.#total,
-      lost: this.#lost,
+      total: this.#tally.total,
+      lost: this.#tally.lost,
       ...(this.signalAt === undefined ? {} : { inFlightAtSignal: this.#inFlightAtSignal }),
       counts: structuredClone(this.#counts),
       byKind: structuredClone(this.#byKind),
-      causes: [...this.#causes.values()].sort((a, b) => b.count - a.count).map((c) => ({ ...c })),
-      otherLost: this.#otherLost,
-      examples: this.#examples.map((e) => ({ ...e })),
+      causes: this.#tally.causes(),
+      otherLost: this.#tally.otherLost,
+      examples: this.#tally.examples(),
       idle: { ...this.idle },
       closeAnswers: { ...this.#closeAnswers },
       connectionsOpenAtKill: this.connectionsOpenAtKill,
