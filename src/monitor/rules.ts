@@ -72,7 +72,7 @@ export function rulesYaml(o: RulesOptions): string {
       `delta(repro_process_reload_survivor_fds[${window}]) >= ${o.minSurvivors}`,
       'warning',
       `${PROCESS} keeps fds across reloads`,
-      `{{ $value }} more fds kept across reloads in the last ${window}: a listener or file opened per reload and never closed.`,
+      `{{ $value | humanize }} more fds kept across reloads in the last ${window}: a listener or file opened per reload and never closed.`,
     ),
   ].join('\n')}\n`;
 }
