@@ -59,8 +59,10 @@ export class Exporter {
     const perMatch = this.#perMatch(picked);
     const targets = picked.slice(0, MAX_PROCESSES);
     const nowMs = this.view.now();
-    this.#log?.poll(nowMs);
     const { readings, unreadable } = this.#reader.readAll(targets, this.#reloadClock(nowMs));
+    // After the listings: see ProcessReader.stamp.
+    this.#log?.poll(nowMs);
+    this.#reader.stamp(this.#log?.count ?? 0);
     this.#unreadableTotal += unreadable;
     this.#collections++;
     this.#families = familiesOf({

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -99,35 +99,40 @@ describe('repro monitor on real services', () => {
   });
 
   it('counts old fds (--age) and fds surviving reloads (--log): the leak’s grow with its reloads, the correct service’s stay 0', async () => {
+    // One exporter per service and its log, as in production: a log's reloads are its service's.
     const tag = tagOf('survivors');
-    const log = join(dir, 'service.log');
-    writeFileSync(log, '');
-    const leak = await startService('leak', tag);
-    const correct = await startService('correct', tag);
+    const [leakLog, correctLog] = [join(dir, 'leak.log'), join(dir, 'correct.log')];
+    const [leak, correct] = await Promise.all([startService('leak', `${tag}-leak`, leakLog), startService('correct', `${tag}-correct`, correctLog)]);
     running.push(leak, correct);
-    const monitor = await startMonitor(['--match', tag, '--listen', '127.0.0.1:0', '--interval', '100ms', '--age', '300ms', '--log', log, '--reload-pattern', 'reconfiguring$']);
-    running.push(monitor);
-    const port = monitor.port as number;
-    for (let k = 0; k < 4; k++) {
-      writeFileSync(log, `signal 1 (SIGHUP) received, reconfiguring\n`, { flag: 'a' });
+    const flags = ['--listen', '127.0.0.1:0', '--interval', '100ms', '--age', '300ms', '--reload-pattern', 'signal 1 \\(SIGHUP\\) received'];
+    const [leakMonitor, correctMonitor] = await Promise.all([startMonitor(['--match', `${tag}-leak`, '--log', leakLog, ...flags]), startMonitor(['--match', `${tag}-correct`, '--log', correctLog, ...flags])]);
+    running.push(leakMonitor, correctMonitor);
+    const leakFds = async () => sampleValue((await scrape(leakMonitor.port as number)).body, 'repro_process_open_fds', { pid: String(leak.pid) }) ?? 0;
+    const startFds = await eventually('the first collection', async () => (await leakFds()) || undefined);
+    for (let k = 1; k <= 4; k++) {
       leak.child.kill('SIGHUP');
       correct.child.kill('SIGHUP');
-      await new Promise((r) => setTimeout(r, 250));
+      // One reload at a time (standard signals coalesce: a HUP on top of another can be one reload), each pipe pair listed before the next
+      // reload's line: a pair first listed after a later line is dated to that later reload, and not counted for the one before.
+      await eventually('the reload listed', async () => ((await leakFds()) >= startFds + 2 * k && readFileSync(correctLog, 'utf8').split('\n').length > k ? true : undefined));
     }
     // Past the settle time of the last reload.
-    const body = await eventually('the fourth reload settled', async () => {
-      const b = (await scrape(port)).body;
+    const leakBody = await eventually('the reloads settled', async () => {
+      const b = (await scrape(leakMonitor.port as number)).body;
       return (sampleValue(b, 'repro_process_reload_survivor_fds', { pid: String(leak.pid) }) ?? 0) >= 6 ? b : undefined;
+    }).catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${await scrape(leakMonitor.port as number).then((r) => r.body.split('\n').filter((l) => /reload|open_fds\{/.test(l)).join(' | '))} log ${readFileSync(leakLog, 'utf8')}`);
     });
-    expect(sampleValue(body, 'repro_reloads_total')).toBe(4);
+    expect(sampleValue(leakBody, 'repro_reloads_total')).toBe(4);
     // Pipes of reloads 1-3 kept across a later reload (the 4th's pair has no later reload yet): 3 × 2.
-    expect(sampleValue(body, 'repro_process_reload_survivor_fds', { pid: String(leak.pid) })).toBe(6);
+    expect(sampleValue(leakBody, 'repro_process_reload_survivor_fds', { pid: String(leak.pid) })).toBe(6);
+    await new Promise((r) => setTimeout(r, 1200));
+    const body = (await scrape(correctMonitor.port as number)).body;
+    expect(sampleValue(body, 'repro_reloads_total')).toBe(4);
     expect(sampleValue(body, 'repro_process_reload_survivor_fds', { pid: String(correct.pid) })).toBe(0);
-    const open = sampleValue(body, 'repro_process_open_fds', { pid: String(correct.pid) }) as number;
-    const old = sampleValue(body, 'repro_process_old_fds', { pid: String(correct.pid) }) as number;
-    // The correct service's start-up fds are old; its current pipe pair is younger than --age 300ms at most briefly, then old too.
-    expect(old).toBeGreaterThanOrEqual(open - 2);
-    await stop(monitor, 'SIGTERM');
+    // The correct service's start-up fds are old (300 ms), and so is its current pipe pair a second after the last reload.
+    expect(sampleValue(body, 'repro_process_old_fds', { pid: String(correct.pid) })).toBe(sampleValue(body, 'repro_process_open_fds', { pid: String(correct.pid) }));
+    await Promise.all([stop(leakMonitor, 'SIGTERM'), stop(correctMonitor, 'SIGTERM')]);
   });
 
   it('SIGTERM: exit 0 at once, the listener closed, the textfile whole and no temp file left', async () => {

@@ -26,9 +26,9 @@ function started(child: ChildProcess): Started {
   return { child, pid: child.pid as number, stderr: () => err, exited };
 }
 
-/** The fixture service, `leak` or `correct`, with `tag` in its argv for --match; resolves once its SIGHUP handler is in. */
-export async function startService(mode: 'leak' | 'correct', tag: string): Promise<Started> {
-  const child = spawn('python3', [FIXTURE, mode, tag], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** The fixture service, `leak` or `correct`, with `tag` in its argv for --match (and its reload lines to `log`); resolves once its SIGHUP handler is in. */
+export async function startService(mode: 'leak' | 'correct', tag: string, log?: string): Promise<Started> {
+  const child = spawn('python3', [FIXTURE, mode, tag, ...(log === undefined ? [] : [log])], { stdio: ['ignore', 'pipe', 'pipe'] });
   const s = started(child);
   const [first] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
   if (!first.toString().startsWith('ready')) throw new Error(`fixture said ${first.toString()}`);
