@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -142,7 +142,20 @@ describe('repro monitor on real services', () => {
     const textfile = join(dir, 'repro.prom');
     const monitor = await startMonitor(['--pid', String(service.pid), '--listen', '127.0.0.1:0', '--textfile', textfile, '--interval', '100ms']);
     running.push(monitor);
-    await eventually('a few collections', async () => (Number(/repro_monitor_collections_total (\d+)/.exec(readFileSync(textfile, 'utf8'))?.[1]) >= 3 ? true : undefined));
+    const collections = () => Number(/repro_monitor_collections_total (\d+)/.exec(readFileSync(textfile, 'utf8'))?.[1]);
+    await eventually('a collection', async () => (collections() >= 1 ? true : undefined));
+    // Replaced by rename, never rewritten in place: a reader that opened it meanwhile (node_exporter) keeps the old file, whole.
+    const reader = openSync(textfile, 'r');
+    try {
+      const seen = Number(/repro_monitor_collections_total (\d+)/.exec(readFileSync(reader, 'utf8'))?.[1]);
+      await eventually('a later collection', async () => (collections() > seen ? true : undefined));
+      expect(statSync(textfile).ino).not.toBe(fstatSync(reader).ino);
+      const old = Buffer.alloc(fstatSync(reader).size);
+      readSync(reader, old, 0, old.length, 0);
+      expect(old.toString()).toContain(`repro_monitor_collections_total ${seen}\n`);
+    } finally {
+      closeSync(reader);
+    }
     const t0 = performance.now();
     monitor.child.kill('SIGTERM');
     expect(await monitor.exited).toBe(0);
