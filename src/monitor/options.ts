@@ -40,16 +40,19 @@ export interface MonitorOptions extends Selectors, MonitorOutputs {
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** A duration as Prometheus writes one (500ms, 30s, 5m, 2h; a bare number is seconds), in ms within [minMs, maxMs]. */
-export function duration(flag: string, minMs: number, maxMs: number) {
-  return (value: string): number => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-    const ms = m ? Number(m[1]) * (UNITS_MS[m[2] ?? 's'] as number) : Number.NaN;
-    if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
-      throw new InvalidArgumentError(`${flag} takes a duration such as 500ms, 30s, 10m or 2h (from ${formatDuration(minMs)} to ${formatDuration(maxMs)}), got '${value}'.`);
-    }
-    return Math.round(ms);
-  };
+/**
+ * A duration as Prometheus writes one (500ms, 30s, 5m, 2h; a bare number is
+ * seconds), in ms within [minMs, maxMs]. Parsed where the command checks its
+ * options, not as a commander argument parser: a duration is a number with a
+ * unit, not one of the plain numbers every numeric option takes.
+ */
+export function parseDuration(flag: string, value: string, minMs: number, maxMs: number): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * (UNITS_MS[m[2] ?? 's'] as number) : Number.NaN;
+  if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
+    throw new UsageError(`${flag} takes a duration such as 500ms, 30s, 10m or 2h (from ${formatDuration(minMs)} to ${formatDuration(maxMs)}), got '${value}'.`);
+  }
+  return Math.round(ms);
 }
 
 /** A duration in ms as Prometheus reads one (rules' `for:` and range selectors take whole units). */

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findOnPath } from '../../src/util/find-executable.js';
 import { monitorOptions } from '../../src/cli/commands/monitor.js';
 import { resolveCgroup } from '../../src/monitor/discovery.js';
-import { duration, listenAddress } from '../../src/monitor/options.js';
+import { listenAddress, parseDuration } from '../../src/monitor/options.js';
 import { repro } from '../support/cli.js';
 import { eventually, sampleValue, scrape, startMonitor, startService, stop, type Started } from './support.js';
 
@@ -40,7 +40,7 @@ describe('repro monitor: bad input is one line naming the flag and the fix, exit
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
   // The same parsers in-process: each throws the one line the CLI prints.
-  const flags = { interval: 5000, age: 600_000 };
+  const flags = { interval: '5s', age: '10m' };
   it.each([
     ['HOST:PORT', () => listenAddress('127.0.0.1'), /--listen takes HOST:PORT/],
     ['no selector', () => monitorOptions({ ...flags, listen: { host: '127.0.0.1', port: 0 } }), /needs processes to watch: give --pid PID, --match REGEX or --cgroup PATH/],
@@ -48,7 +48,8 @@ describe('repro monitor: bad input is one line naming the flag and the fix, exit
     ['a link', () => monitorOptions({ ...flags, pid: [1], textfile: join(dir, 'link.prom') }), /--textfile .*link\.prom: is a symbolic link/],
     ['not .prom', () => monitorOptions({ ...flags, pid: [1], textfile: join(dir, 'metrics.txt') }), /reads only \*\.prom files/],
     ['--log alone', () => monitorOptions({ ...flags, pid: [1], textfile: join(dir, 'a.prom'), log: 'x.log' }), /--log x\.log needs --reload-pattern/],
-    ['a duration', () => duration('--interval', 100, 3_600_000)('5 minutes'), /--interval takes a duration such as 500ms/],
+    ['a duration', () => monitorOptions({ ...flags, interval: '5 minutes', pid: [1], listen: { host: '127.0.0.1', port: 0 } }), /--interval takes a duration such as 500ms/],
+    ['a duration in hex', () => parseDuration('--age', '0x10', 0, 1000), /--age takes a duration such as 500ms, 30s, 10m or 2h \(from 0ms to 1s\), got '0x10'\./],
     ['a cgroup', () => resolveCgroup('no/such/group'), /--cgroup no\/such\/group: no cgroup.procs there/],
   ])('%s', (_what, call, message) => {
     expect(call).toThrow(message);

@@ -1,6 +1,6 @@
 /** `repro monitor`: the exporter, run until SIGTERM or SIGINT, then stopped cleanly (exit 0). */
 import { Exporter } from '../../monitor/exporter.js';
-import { checkMonitorOptions, checkTextfile, type MonitorOptions } from '../../monitor/options.js';
+import { checkMonitorOptions, checkTextfile, parseDuration, type MonitorOptions } from '../../monitor/options.js';
 import { ProcfsView } from '../../proc/procfs-view.js';
 
 /** What commander hands over (repeatable flags as lists). */
@@ -15,10 +15,10 @@ export interface MonitorFlags {
   listen?: { host: string; port: number };
   /** --textfile PATH. */
   textfile?: string;
-  /** --interval, ms. */
-  interval: number;
-  /** --age, ms. */
-  age: number;
+  /** --interval, as given (a duration: 500ms, 30s, 5m). */
+  interval: string;
+  /** --age, as given (a duration). */
+  age: string;
   /** --log FILE. */
   log?: string;
   /** --reload-pattern REGEX. */
@@ -32,8 +32,8 @@ export function monitorOptions(flags: MonitorFlags): MonitorOptions {
     cgroups: flags.cgroup ?? [],
     listen: flags.listen,
     textfile: flags.textfile,
-    intervalMs: flags.interval,
-    ageMs: flags.age,
+    intervalMs: parseDuration('--interval', flags.interval, 100, 3_600_000),
+    ageMs: parseDuration('--age', flags.age, 0, 30 * 86_400_000),
     log: flags.log,
     reloadPattern: flags.reloadPattern,
   };
