@@ -8,7 +8,8 @@
  * Section "attribute": a reload's cost with and without --attribute, the trace parser's memory.
  * Section "start-up" (scripts/bench/start-up.ts): each one-shot command against `node -e 0`, the probe
  * against lsof and a shell count. Section "watch-url" (scripts/bench/watch-url.ts): the load of `watch --url` through nginx
- * reloads and its cost per reload. `--only start-up|reload|probe|watch|watch-url|attribute|drain` picks one section.
+ * reloads and its cost per reload. Section "monitor" (scripts/bench/monitor.ts): a collection, a scrape and the exporter's RSS
+ * at 1, 50 and 200 processes against a shell loop. `--only start-up|reload|probe|watch|watch-url|attribute|drain|monitor` picks one section.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { attributeBench } from './bench/attribute.js';
 import { watchBench } from './bench/watch.js';
 import { startUpBench } from './bench/start-up.js';
 import { watchUrlBench } from './bench/watch-url.js';
+import { monitorBench } from './bench/monitor.js';
 import { timeInterleaved } from './bench/timing.js';
 
 const BIN = fileURLToPath(new URL('../bin/repro.js', import.meta.url));
@@ -146,7 +148,7 @@ async function probeBench(): Promise<void> {
   console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time (node start-up included), median of 21 runs (7 at 19k) taken in turns with lsof and lsfd');
 }
 
-const sections: Record<string, () => Promise<void>> = { 'start-up': startUpBench, reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench, 'watch-url': watchUrlBench, drain: drainBench };
+const sections: Record<string, () => Promise<void>> = { 'start-up': startUpBench, reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench, 'watch-url': watchUrlBench, drain: drainBench, monitor: monitorBench };
 for (const [name, bench] of Object.entries(sections)) {
   if (only && only !== name) continue;
   await bench();

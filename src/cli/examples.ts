@@ -36,6 +36,14 @@ const EXAMPLES: Record<string, readonly (readonly [string, string])[]> = {
     ['npx repro report run.json', 'the summary of a saved run, judged again'],
     ['npx repro report run.json --junit junit.xml --markdown -', 'CI views of the same run'],
   ],
+  monitor: [
+    ['npx repro monitor --match nginx --listen 127.0.0.1:9464', 'serve fd health of every nginx process to Prometheus'],
+    ['npx repro monitor --pid 4242 --textfile /var/lib/node_exporter/repro.prom', "a .prom file for node_exporter's textfile collector"],
+  ],
+  rules: [
+    ['npx repro rules > repro-rules.yml', 'alerting rules for the metrics: load them with rule_files:'],
+    ['npx repro rules --hours 2 --for 5m', 'warn when EMFILE is 2 h away, after 5 minutes of it'],
+  ],
   probe: [
     ['npx repro probe 4242', 'open fds by kind, the limit and the headroom'],
     ['npx repro probe 4242 --watch 500', 'sample every 500 ms with a live chart until Ctrl-C'],

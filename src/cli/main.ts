@@ -21,6 +21,9 @@ import { addExamples } from './examples.js';
 import { guardStdout } from './stdout.js';
 import { reportFailure } from './failure.js';
 import { VERSION } from './version.js';
+import type { MonitorFlags } from './commands/monitor.js';
+import { formatDuration, listenAddress, parseDuration, regex } from '../monitor/options.js';
+import { RULES_DEFAULTS } from '../monitor/rules.js';
 
 type OutputOptions = ReportOptions & { /** --quiet: the verdict line alone. */ quiet?: boolean };
 
@@ -118,6 +121,39 @@ function checkWorkingDirectory(): void {
   } catch (error) {
     throw new EnvironmentError('the current directory no longer exists (it was deleted); cd to a directory that exists and run repro again', { cause: error });
   }
+}
+
+/** `repro monitor` (the Prometheus exporter) and `repro rules` (its alerting rules): src/monitor/. */
+function addMonitorCommands(program: Command, setExit: (code: number) => void): void {
+  const many = <T>(parse: (value: string) => T) => (value: string, previous: T[] | undefined) => [...(previous ?? []), parse(value)];
+  program
+    .command('monitor')
+    .description('export fd health of running processes to Prometheus (OpenMetrics on --listen, a .prom file for node_exporter with --textfile) until SIGTERM')
+    .addOption(new Option('--pid <pid>', 'watch this process (repeatable)').argParser(many(wholeNumber('--pid', 1, 2 ** 22))))
+    .addOption(new Option('--match <regex>', 'watch every process whose command line matches, new pids included (repeatable)').argParser(many(regex('--match'))))
+    .addOption(new Option('--cgroup <path>', 'watch every process in this cgroup and its children (repeatable)').argParser(many((v: string) => v)))
+    .addOption(new Option('--listen <host:port>', 'serve /metrics on this loopback address (port 0: any free port)').argParser(listenAddress))
+    .option('--textfile <file>', "replace this .prom file atomically after every collection (node_exporter's textfile collector)")
+    .option('--interval <duration>', 'time between collections (500ms, 30s, 5m)', '5s')
+    .option('--age <duration>', 'an fd open this long counts as old (repro_process_old_fds)', '10m')
+    .option('--log <file>', "the service's log, followed for reload lines")
+    .addOption(new Option('--reload-pattern <regex>', "a line of --log that says a reload happened (nginx: 'signal 1 \\(SIGHUP\\) received')").argParser(regex('--reload-pattern')))
+    .action(async (flags: MonitorFlags) => {
+      setExit(await (await import('./commands/monitor.js')).monitorCommand(flags));
+    });
+  program
+    .command('rules')
+    .description("print Prometheus alerting rules (YAML) for repro monitor's metrics: fd headroom, EMFILE predicted, fds surviving reloads")
+    .addOption(new Option('--headroom <fraction>', 'fire when less than this fraction of the fd limit is left').default(RULES_DEFAULTS.headroom).argParser(decimal('--headroom', 0.001, 0.999)))
+    .addOption(new Option('--hours <n>', 'fire when the fd limit is reached within this many hours').default(RULES_DEFAULTS.hours).argParser(decimal('--hours', 0.01, 10_000)))
+    .option('--window <duration>', 'range the prediction and the survivors rule look back over', formatDuration(RULES_DEFAULTS.windowMs))
+    .option('--for <duration>', 'how long a condition holds before the alert fires', formatDuration(RULES_DEFAULTS.forMs))
+    .addOption(new Option('--min-survivors <n>', 'fds kept across reloads within --window that fire the survivors rule').default(RULES_DEFAULTS.minSurvivors).argParser(wholeNumber('--min-survivors', 1, 1_000_000)))
+    .action(async (options: { headroom: number; hours: number; window: string; for: string; minSurvivors: number }) => {
+      const windowMs = parseDuration('--window', options.window, 1000, 30 * 86_400_000);
+      const forMs = parseDuration('--for', options.for, 0, 30 * 86_400_000);
+      (await import('./commands/rules.js')).rulesCommand({ headroom: options.headroom, hours: options.hours, windowMs, forMs, minSurvivors: options.minSurvivors });
+    });
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -227,6 +263,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const result = await (await load.probeWatch()).probeWatch(pid, interval, { color: useColor(), width: terminalWidth(), chart: options.chart, json: Boolean(options.json) });
       setExit(result);
     });
+  addMonitorCommands(program, setExit);
   addExamples(program);
   return program;
 }
