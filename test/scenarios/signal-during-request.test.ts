@@ -24,11 +24,10 @@ describe('signal-during-request, Python http.server', () => {
       if (!ledger?.latency) throw new Error(`no latencies for ${role}`);
       return { ...ledger, latency: ledger.latency };
     };
-    // A machine too loaded to tell (the bound at or above the handler's 200 ms) is never a PASS: the run says why.
-    const tooLoaded = Object.values(runs).filter((r) => (r.ledger?.latency?.boundMs ?? 0) >= 200);
-    if (tooLoaded.length > 0) {
+    // A correct run whose bound is at or above the handler's 200 ms (a machine too loaded) cannot show the absence of a stall: never a PASS.
+    if ((runs.correct?.ledger?.latency?.boundMs ?? 0) >= 200 && of('correct').entries.lost === 0) {
       expect(exitCode).toBe(1);
-      for (const r of tooLoaded) expect(r.verdict).toMatchObject({ pass: false, inconclusive: true });
+      expect(runs.correct?.verdict).toMatchObject({ pass: false, inconclusive: true });
       return;
     }
     expect(exitCode).toBe(0);
