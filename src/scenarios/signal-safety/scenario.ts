@@ -9,14 +9,16 @@
  * apart from idle from outside (src/kinds/trials/deadlock.ts).
  */
 import { cChild } from '../../runtimes/c.js';
+import { pythonChild } from '../../runtimes/index.js';
 import { staysFlat } from '../expect.js';
 import type { Role, Scenario } from '../types.js';
 import { safetyTrial } from './trial.js';
 
 const roles: readonly Role[] = [
-  { name: 'broken', kind: 'broken', summary: "the handler calls crypt(), which shares its static result with the main loop's: the main loop's check fails" },
-  { name: 'correct', kind: 'correct', summary: "self-pipe: the handler only write()s a byte; the main loop does the handler's crypt() itself" },
-  { name: 'localtime', kind: 'variant', summary: "the handler calls localtime(), as the main loop does: it waits forever for glibc's tz lock" },
+  { name: 'broken', kind: 'broken', summary: "the handler calls crypt(), which shares its static result with the main loop's: the main loop's check fails", runtimes: ['c'] },
+  { name: 'correct', kind: 'correct', summary: "self-pipe: the handler only write()s a byte; the main loop does the handler's crypt() itself", runtimes: ['c'] },
+  { name: 'localtime', kind: 'variant', summary: "the handler calls localtime(), as the main loop does: it waits forever for glibc's tz lock", runtimes: ['c'] },
+  { name: 'python-handler', kind: 'variant', summary: 'the same crypt() in a pure-Python handler survives: CPython runs it between bytecodes, never inside crypt()', runtimes: ['python'] },
 ];
 
 /** The outcome each role shows in every trial. */
@@ -24,6 +26,7 @@ const EXPECTED: Record<string, { outcome: string; shows: string }> = {
   broken: { outcome: 'corruption', shows: "the main loop's result corrupted by the handler" },
   correct: { outcome: 'survived', shows: 'the storm survived, every check passed' },
   localtime: { outcome: 'deadlock', shows: 'deadlocked inside the handler' },
+  'python-handler': { outcome: 'survived', shows: 'the storm survived: a Python handler never runs inside crypt()' },
 };
 
 export const signalSafety: Scenario = {
@@ -31,12 +34,13 @@ export const signalSafety: Scenario = {
   summary: 'a handler calling non-reentrant functions under a signal storm: corruption or deadlock; self-pipe: only write() in the handler',
   signal: 'SIGUSR1',
   roles,
-  runtimes: ['c'],
+  runtimes: ['c', 'python'],
   options: [],
   metrics: [],
   driver: 'trials',
   trial: safetyTrial,
-  async command(role) {
+  async command(role, runtime) {
+    if (runtime === 'python') return pythonChild('src/scenarios/signal-safety/python/child.py', [role.name]);
     return cChild('src/scenarios/signal-safety/c/child.c', [role.name], ['-lcrypt']);
   },
   expect(role) {
