@@ -1,17 +1,23 @@
 // repro report judges the saved record again: a verdict edited to pass on a run that failed is not believed.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
 import { repro } from '../support/cli.js';
 
 const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
 
 describe('a forged verdict in a saved document (issue 20, item 4)', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
   it('verdict.pass: true on a leaking run: repro report still says FAIL, exits 1, and the JUnit has the failure', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'repro-forged-'));
+    dirs.push(dir);
     const saved = join(dir, 'run.json');
     // A real run of a service that leaks a pipe per SIGHUP: it fails.
     const run = await repro(['watch', '--reloads', '6', '--out', saved, '--', 'python3', service('leaks-pipe-per-hup.py')]);

@@ -1,9 +1,9 @@
 // A saved document is input nobody should trust (issue 20): repro report refuses one whose numbers cannot have been measured.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TreeRun } from '../../src/model/run-document.js';
 import { repro } from '../support/cli.js';
 
@@ -21,6 +21,7 @@ describe('repro report refuses a document the schema refuses (issue 17 item 5)',
     expect(run.exitCode).toBe(1);
     doc = JSON.parse(readFileSync(saved, 'utf8')) as TreeRun;
   }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** `repro report` of the document after `edit`. */
   async function reportEdited(name: string, edit: (copy: TreeRun) => void) {
