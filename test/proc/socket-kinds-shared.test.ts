@@ -42,8 +42,10 @@ describe('socket kinds across processes', () => {
     const holder = "import socket,sys; a,b=socket.socketpair(); print('ready', flush=True); sys.stdin.read()";
     const one = execa('python3', ['-c', holder], { stdin: 'pipe', reject: false });
     const two = execa('python3', ['-c', holder], { stdin: 'pipe', reject: false });
+    // Both listeners at once: execa reads stdout itself, so a line that came before its listener would be missed.
+    const ready = [one, two].map((child) => new Promise<void>((resolve) => child.stdout?.once('data', () => resolve())));
     try {
-      for (const child of [one, two]) await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+      await Promise.all(ready);
       const probe = new ProcfsProbe();
       for (const child of [one, two]) {
         // The socketpair, and the stdio pipes Node gives a child (socketpairs too).
