@@ -21,15 +21,21 @@ export interface MetricReader extends MetricDescriptor {
   fromProcess?: (pid: number, fds: readonly FdEntry[]) => number | undefined;
 }
 
-/** What the run is, for the document: everything a driver knows before it starts. */
-export interface RecordPlan {
+/** Which run it is: what every driver's plan starts with (the document's own fields). */
+export interface RunIdentity {
   scenario: string;
   role: string;
   roleKind: RoleKind;
   runtime: string;
   options: Record<string, string | number>;
+  /** The signal the scenario is about (the document's `signal`). */
   signal: NodeJS.Signals;
+  /** The child's argv. */
   command: string[];
+}
+
+/** What the run is, for the document: everything a driver knows before it starts. */
+export interface RecordPlan extends RunIdentity {
   reloadsPlanned: number;
   metrics: readonly MetricReader[];
   /** fds one reload holds at its peak above the fds when ready, where a reload opens more than it leaves (see Scenario.peakFdsPerReload). */

@@ -10,9 +10,9 @@ import { ProbeError } from '../../fdprobe/errors.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { EntrySummary } from '../../kinds/ledger/entries.js';
 import type { LatencyRecord, LedgerEnding, LedgerRecord } from '../../kinds/ledger/record.js';
-import type { EndReason, MeasuredRun, RoleKind } from '../../model/run-document.js';
+import type { EndReason, MeasuredRun } from '../../model/run-document.js';
 import { type LaunchedChild, launchChild } from '../launch.js';
-import { RunEnded, RunRecorder } from '../record.js';
+import { RunEnded, type RunIdentity, RunRecorder } from '../record.js';
 import { incrementExercise } from './increment-clients.js';
 import { queueExercise } from './queue-broker.js';
 import { requestLatencyExercise } from './request-latency.js';
@@ -50,15 +50,9 @@ export const EXERCISES: Record<'queue' | 'increments' | 'request-latency', (seed
   'request-latency': requestLatencyExercise,
 };
 
-export interface LedgerRunPlan {
-  scenario: string;
-  role: string;
-  roleKind: RoleKind;
-  runtime: string;
+/** Its `command` is the child's argv before the exercise's arguments are appended. */
+export interface LedgerRunPlan extends RunIdentity {
   options: Record<string, string>;
-  signal: NodeJS.Signals;
-  /** The child's argv (the exercise's arguments are appended). */
-  command: string[];
   exercise: keyof typeof EXERCISES;
   readyTimeoutMs: number;
   graceMs: number;

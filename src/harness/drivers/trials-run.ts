@@ -12,24 +12,16 @@ import { ProbeError } from '../../fdprobe/errors.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
 import type { TrialContext, TrialExit, TrialProcedure } from '../../kinds/trials/procedure.js';
 import type { TrialResult } from '../../kinds/trials/record.js';
-import type { ChildExit, EndReason, KeptOutput, MeasuredRun, RoleKind } from '../../model/run-document.js';
+import type { ChildExit, EndReason, KeptOutput, MeasuredRun } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
 import type { OtherEvent } from '../../protocol/events.js';
 import { procfsView } from '../../proc/procfs-view.js';
 import type { ProcessView } from '../../proc/view.js';
 import { WaitError } from '../child-output.js';
 import { type LaunchedChild, launchChild } from '../launch.js';
-import { RunEnded, RunRecorder } from '../record.js';
+import { RunEnded, type RunIdentity, RunRecorder } from '../record.js';
 
-export interface TrialsRunPlan {
-  scenario: string;
-  role: string;
-  roleKind: RoleKind;
-  runtime: string;
-  options: Record<string, string | number>;
-  /** The signal the scenario is about (the document's `signal`). */
-  signal: NodeJS.Signals;
-  command: string[];
+export interface TrialsRunPlan extends RunIdentity {
   trials: number;
   readyTimeoutMs: number;
   graceMs: number;
