@@ -253,8 +253,34 @@ class ProcfsWalker implements TreeWalk {
         out.push(child);
       }
     }
-    for (const list of byParent.values()) for (const p of list) if (!inTree.has(p.pid)) this.#outside.add(p.pid);
+    this.#rememberOutside(byParent, inTree);
     return this.options.includeRoot === false ? out.slice(1) : out;
+  }
+
+  /**
+   * Remembers as outside only a process whose whole line of parents was read
+   * in this walk up to the top (ppid 0), none of them in the tree. A process
+   * whose parent vanished mid-walk is about to be re-parented, possibly to
+   * the tree's subreaper (a daemon's middle fork exiting): remembered as
+   * outside, it would be missing from the tree for the next walks. With pids
+   * wrapping, a grandchild is read before its exiting parent, so this is not
+   * rare (a daemonizing program looked gone during start-up).
+   */
+  #rememberOutside(byParent: Map<number, TreeProcess[]>, inTree: Set<number>): void {
+    const parentOf = new Map<number, number>();
+    for (const list of byParent.values()) for (const p of list) parentOf.set(p.pid, p.ppid);
+    const settled = new Map<number, boolean>();
+    const isSettled = (pid: number): boolean => {
+      const known = settled.get(pid);
+      if (known !== undefined) return known;
+      const ppid = parentOf.get(pid);
+      // Marked false first: a cycle from a pid reused mid-walk is not settled.
+      settled.set(pid, false);
+      const result = ppid !== undefined && !inTree.has(pid) && (ppid === 0 || isSettled(ppid));
+      settled.set(pid, result);
+      return result;
+    };
+    for (const pid of parentOf.keys()) if (!inTree.has(pid) && isSettled(pid)) this.#outside.add(pid);
   }
 }
 

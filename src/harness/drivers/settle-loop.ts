@@ -77,6 +77,9 @@ export interface SettleLoopPlan extends RecordPlan {
 }
 
 const POLL_MS = 2;
+/** Walks of an empty tree, this far apart, before a keeper that still runs is believed (it exits within a millisecond of its last reap). */
+const TREE_GONE_READS = 10;
+const TREE_GONE_PAUSE_MS = 20;
 /**
  * Once every thread of the tree is back where it idled, the fd count (or its
  * floor) must hold this long (and for 3 polls) before a reload counts as
@@ -486,6 +489,22 @@ class SettleLoop implements Strategy<MeasuredRun> {
     }
   }
 
+  /**
+   * An empty walk while the keeper runs is not the end: the keeper exits as
+   * soon as its last descendant is reaped, and one walk of /proc is not
+   * atomic (a daemon's grandchild read before its exiting parent, with pids
+   * wrapped, has a parent that is gone by the time it is read). True once
+   * the keeper is gone or the tree stayed empty over a few walks.
+   */
+  async #treeGone(): Promise<boolean> {
+    for (let i = 0; i < TREE_GONE_READS; i++) {
+      if (!this.#alive()) return true;
+      await delay(TREE_GONE_PAUSE_MS);
+      if (descendants(this.#rootPid, this.#treeOptions).length > 0) return false;
+    }
+    return true;
+  }
+
   #alive(): boolean {
     return this.#child ? this.#child.isRunning() : processExists(this.#rootPid);
   }
@@ -536,7 +555,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
       if (this.hooks.abort?.aborted) throw new RunEnded('aborted', 'aborted during start-up');
       const tree = countTreeFds(this.#rootPid, this.#treeOptions, this.#walker);
       const t = performance.now();
-      if (!this.#alive() || tree.processes.length === 0) throw new RunEnded('child-exited', `${await this.#exitDetail()} during start-up`);
+      if (!this.#alive() || (tree.processes.length === 0 && (await this.#treeGone()))) throw new RunEnded('child-exited', `${await this.#exitDetail()} during start-up`);
       const threads = readThreads(tree.processes.map((p) => p.pid), undefined, this.#view);
       window.push({ atMs: t, threads });
       while ((window[0] as { atMs: number }).atMs < t - settleMs) window.shift();
@@ -557,8 +576,13 @@ class SettleLoop implements Strategy<MeasuredRun> {
    * target moved there.
    */
   async #followDaemon(): Promise<boolean> {
-    const left = programLeft(this.#child);
+    let left = programLeft(this.#child);
     if (!left) return false;
+    // One walk can miss the daemon while its middle fork exits (see #treeGone): read again until the keeper says the tree is empty.
+    for (let i = 0; i < TREE_GONE_READS && left.daemon === undefined && this.#alive(); i++) {
+      await delay(TREE_GONE_PAUSE_MS);
+      left = programLeft(this.#child) ?? left;
+    }
     if (left.daemon === undefined) throw new RunEnded('child-exited', `${await this.#exitDetail()} during start-up`);
     const daemon = left.daemon;
     this.#signalTargetNote = `the program (pid ${this.#programPid}) ${exitSentence(left.exit)} during start-up and left pid ${daemon} (${commandLine(daemon, commOf(daemon, this.#view), undefined, this.#view)}) running: signals go to pid ${daemon}, as to a daemon`;
@@ -590,12 +614,9 @@ class SettleLoop implements Strategy<MeasuredRun> {
   }
 
   async #takeSample(reload: number, at: { settleMs?: number; deliveredMs?: number }): Promise<void> {
-    let taken: ReturnType<TreeSampler['sample']> | undefined;
-    try {
-      taken = (this.#sampler as TreeSampler).sample(reload);
-    } catch (error) {
-      if (!(error instanceof ProbeError && error.failure === 'gone')) throw error;
-    }
+    let taken = this.#sampleOnce(reload);
+    // An empty sample while the keeper runs can be one walk's race (see #treeGone): taken again once the tree shows.
+    if ((!taken || taken.tree.processes.length === 0) && !(await this.#treeGone())) taken = this.#sampleOnce(reload);
     // The program left between the finished reload and its sample: say how it ended, as during the reload.
     if (!taken || taken.tree.processes.length === 0) throw new RunEnded('child-exited', `${await this.#exitDetail()} ${reload === 0 ? 'during start-up' : `during reload ${reload}`}`);
     const own = taken.tree.processes.find((p) => p.pid === this.#target);
@@ -608,6 +629,15 @@ class SettleLoop implements Strategy<MeasuredRun> {
     );
     const seen = this.#emfileEvidence(reload, taken);
     this.#emfileObserved ??= seen;
+  }
+
+  #sampleOnce(reload: number): ReturnType<TreeSampler['sample']> | undefined {
+    try {
+      return (this.#sampler as TreeSampler).sample(reload);
+    } catch (error) {
+      if (!(error instanceof ProbeError && error.failure === 'gone')) throw error;
+      return undefined;
+    }
   }
 
   /** EMFILE seen at this sample: a call that failed, the program's output, or its log (followed at every sample, seen or not). */
