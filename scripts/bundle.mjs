@@ -4,7 +4,7 @@
 // external (it loads its native binary relative to its own package). The bundle sits at
 // the same depth as dist/<dir>/<file>.js, so import.meta.url-relative paths (the schema,
 // the children in dist/) resolve the same.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { URL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -40,3 +40,7 @@ await build({
   banner: { js: "import { createRequire as __reproRequire } from 'node:module'; const require = __reproRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The scenario catalog for the fast `repro list` (fast-list.ts): what the registry says of each
+// scenario, written once here so a list loads no scenario module (their trial logic and children).
+const { scenarioCatalog } = await import(new URL('../dist/cli/commands/list.js', import.meta.url).href);
+writeFileSync(new URL('catalog.json', `file://${outdir}`), `${JSON.stringify(scenarioCatalog())}\n`);

@@ -26,7 +26,7 @@ if (process.argv[2] === '--refuse') {
 const destAt = process.argv.indexOf('--pack-destination');
 const dest = resolve(destAt > 0 ? process.argv[destAt + 1] : root);
 
-for (const needed of ['dist/bundle/main.js', 'dist/bundle/fast.js', 'dist/scenarios', 'schema/run-document.schema.json']) {
+for (const needed of ['dist/bundle/main.js', 'dist/bundle/fast.js', 'dist/bundle/catalog.json', 'dist/scenarios', 'schema/run-document.schema.json']) {
   if (!existsSync(join(root, needed))) {
     process.stderr.write(`repro: ${needed} is missing: build first (npm run build)\n`);
     process.exit(1);
