@@ -6,12 +6,13 @@
  * and a one-shot probe loads neither node:child_process nor koffi.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCENARIOS } from '../../src/scenarios/index.js';
 import { BIN, repro } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -64,6 +65,25 @@ describe('the start-up fast path prints what the full CLI prints', () => {
       expect(fast.stdout).toContain('sighup-listener');
       expect(await fullCli(args)).toEqual(fast);
     }
+  });
+
+  it('list reads the catalog the build wrote, not the scenario modules; without the catalog, the full CLI lists the same', async () => {
+    // The fast path's list file holds no scenario module (sigchld-reap's trial code, for one, names itself).
+    expect(readFileSync(join(ROOT, 'dist/bundle/fast-list.js'), 'utf8')).not.toMatch(/sigchld/i);
+    const catalog = JSON.parse(readFileSync(join(ROOT, 'dist/bundle/catalog.json'), 'utf8')) as { name: string }[];
+    expect(catalog.map((s) => s.name)).toEqual(SCENARIOS.map((s) => s.name));
+    // A copy of the bundle without its catalog (a half-built install): the fast path hands list to the full CLI.
+    const copy = join(tmp, 'no-catalog');
+    mkdirSync(join(copy, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'dist/bundle'), join(copy, 'dist/bundle'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    rmSync(join(copy, 'dist/bundle/catalog.json'));
+    const run = (bin: string) => execa(process.execPath, [bin, 'list'], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
+    const [fast, without] = await Promise.all([run(BIN), run(join(copy, 'bin/repro.js'))]);
+    expect(without.exitCode).toBe(0);
+    expect(without.stdout).toBe(fast.stdout);
   });
 
   it('probe PID and probe PID --json, and a pid that is gone', async () => {
