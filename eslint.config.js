@@ -54,4 +54,10 @@ export default tseslint.config(
     files: ['bin/**/*.js', 'test/fixtures/**/*.{js,cjs,mjs}'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
   },
+  {
+    // The launcher is CommonJS (bin/package.json): the start-up fast path never loads the ESM loader.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -24,20 +24,43 @@ await build({
   logLevel: 'warning',
 });
 // The start-up fast path (--version, list, probe PID; src/cli/fast.ts): the dispatcher and each
-// command as one file of its own, not split into shared chunks. Every module file the ESM loader
-// opens costs about a millisecond (a one-shot probe opened about 15 chunks of the split bundle),
-// and each file's `node:` imports load at link time, so `--version` must not share a file with
-// list's runtimes (node:child_process, node:crypto). fast.js imports the other two by their path.
+// command as one CommonJS file of its own (.cjs), not split into shared chunks. bin/repro.js is
+// CommonJS too (bin/package.json), so these commands never load Node's ESM loader, which costs
+// about 15 ms of CPU before the first line runs (an empty .mjs against an empty .cjs, measured);
+// only the full CLI (main.js, ESM) loads it, through import(). Each file's `node:` requires load
+// when it runs, so `--version` must not share a file with list's runtimes or the probe.
+// fast.cjs requires the other two by their path.
+const fastSiblings = {
+  name: 'fast-siblings',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/fast-(list|probe)\.js$/ }, (args) => ({ path: args.path.replace(/\.js$/, '.cjs'), external: true }));
+  },
+};
+// createRequire(import.meta.url) is the file's own require in CommonJS; node:module itself would
+// load the ESM loader's modules (it exports register()).
+const ownRequire = {
+  name: 'own-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node:module', namespace: 'own-require' }));
+    b.onLoad({ filter: /.*/, namespace: 'own-require' }, () => ({ contents: 'export const createRequire = () => require;', loader: 'js' }));
+  },
+};
 await build({
   entryPoints: ['fast', 'fast-list', 'fast-probe'].map((name) => ({ in: new URL(`../dist/cli/${name}.js`, import.meta.url).pathname, out: name })),
   bundle: true,
   splitting: false,
-  format: 'esm',
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
   platform: 'node',
   target: 'node20',
   outdir,
-  external: ['koffi', './fast-list.js', './fast-probe.js'],
-  banner: { js: "import { createRequire as __reproRequire } from 'node:module'; const require = __reproRequire(import.meta.url);" },
+  external: ['koffi'],
+  plugins: [fastSiblings, ownRequire],
+  // fast.ts's import() of its siblings becomes require(): an import() would load the ESM loader after all.
+  supported: { 'dynamic-import': false },
+  // import.meta.url (paths relative to the file, createRequire) as CommonJS has it.
+  define: { 'import.meta.url': '__reproFileUrl' },
+  banner: { js: "const __reproFileUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
 // The scenario catalog for the fast `repro list` (fast-list.ts): what the registry says of each

@@ -26,7 +26,7 @@ if (process.argv[2] === '--refuse') {
 const destAt = process.argv.indexOf('--pack-destination');
 const dest = resolve(destAt > 0 ? process.argv[destAt + 1] : root);
 
-for (const needed of ['dist/bundle/main.js', 'dist/bundle/fast.js', 'dist/bundle/catalog.json', 'dist/scenarios', 'schema/run-document.schema.json']) {
+for (const needed of ['dist/bundle/main.js', 'dist/bundle/fast.cjs', 'dist/bundle/catalog.json', 'dist/scenarios', 'schema/run-document.schema.json']) {
   if (!existsSync(join(root, needed))) {
     process.stderr.write(`repro: ${needed} is missing: build first (npm run build)\n`);
     process.exit(1);
@@ -53,6 +53,8 @@ const stage = mkdtempSync(join(tmpdir(), 'repro-pack-'));
 try {
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(packed, null, 2)}\n`);
   for (const file of Object.values(bin)) cpSync(join(root, file), join(stage, file));
+  // The launcher is CommonJS (the start-up fast path never loads the ESM loader); the package itself is ESM.
+  writeFileSync(join(stage, 'bin/package.json'), `${JSON.stringify({ type: launcher.type }, null, 2)}\n`);
   cpSync(join(root, 'README.md'), join(stage, 'README.md'));
   // The README points into docs/ (the reference, the scenarios, the glossary --help names): its text, not its pictures.
   cpSync(join(root, 'docs'), join(stage, 'docs'), { recursive: true, filter: (from) => !/\.(svg|png|html|json)$/.test(from) });

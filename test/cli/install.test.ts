@@ -44,7 +44,11 @@ describe('the packed tarball', () => {
     for (const needed of [
       'bin/repro.js',
       'dist/bundle/main.js',
-      'dist/bundle/fast.js',
+      'bin/package.json',
+      'dist/bundle/fast.cjs',
+      'dist/bundle/fast-list.cjs',
+      'dist/bundle/fast-probe.cjs',
+      'dist/bundle/catalog.json',
       'dist/scenarios/sighup-listener/node/broken.js',
       'schema/run-document.schema.json',
       'src/scenarios/runtime-teardown/c/child.c',
