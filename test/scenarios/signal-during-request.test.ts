@@ -9,7 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { ledgerFailure } from '../../src/kinds/ledger/judge.js';
 import type { CompareDocument, LedgerRun } from '../../src/model/run-document.js';
-import { reproJson } from '../support/cli.js';
+import { repro, reproJson } from '../support/cli.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../schema/run-document.schema.json', import.meta.url), 'utf8')) as object;
 const validate = new Ajv2020({ strict: true, allErrors: true, validateFormats: false }).compile(schema);
@@ -25,8 +25,9 @@ describe('signal-during-request, Python http.server', () => {
       return { ...ledger, latency: ledger.latency };
     };
     // A correct run whose bound is at or above the handler's 200 ms (a machine too loaded) cannot show the absence of a stall: never a PASS.
+    // A compare whose only failing role could not tell is inconclusive (exit 4), not a FAIL (issue 24).
     if ((runs.correct?.ledger?.latency?.boundMs ?? 0) >= 200 && of('correct').entries.lost === 0) {
-      expect(exitCode).toBe(1);
+      expect(exitCode).toBe(4);
       expect(runs.correct?.verdict).toMatchObject({ pass: false, inconclusive: true });
       return;
     }
@@ -43,4 +44,13 @@ describe('signal-during-request, Python http.server', () => {
     expect(correct.latency.maxMs).toBeLessThanOrEqual(correct.latency.boundMs);
     expect(correct.latency.perSignal.every((s) => s.overBound === 0)).toBe(true);
   }, 90_000);
+
+  it('compare whose roles could not tell (no child ready in 1 ms): exit 4, the headline naming the roles and why; no finding, so not a FAIL', async () => {
+    const { exitCode, run: doc } = await reproJson<CompareDocument>(['compare', '--scenario', 'signal-during-request', '--ready-timeout', '1']);
+    expect(exitCode).toBe(4);
+    expect(doc?.verdict).toMatchObject({ pass: false, inconclusive: true });
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    const { stdout } = await repro(['compare', '--scenario', 'signal-during-request', '--ready-timeout', '1', '--quiet']);
+    expect(stdout.trim()).toBe('INCONCLUSIVE: inline-handler, masked-during-request, correct could not tell: run ended before any entry was handed out: the child was not ready within 1 ms');
+  });
 });
