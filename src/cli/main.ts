@@ -87,11 +87,11 @@ async function report<D extends ReproDocument>(options: OutputOptions, produces:
 /** --quiet of the command being run: no progress line either. */
 let quiet = false;
 
-/** 0 pass, 1 fail, 4 inconclusive (watch), or the interrupting signal's code. */
+/** 0 pass, 1 fail, 4 inconclusive (a run, or a compare whose failing runs could not tell), or the interrupting signal's code. */
 function exitForDocument(doc: ReproDocument, interruption?: Interruption): number {
   if (interruption?.signal) return interruption.signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
   if (doc.verdict.pass) return ExitCode.OK;
-  return doc.kind === 'run' && doc.verdict.inconclusive ? ExitCode.INCONCLUSIVE : ExitCode.VERDICT_FAILED;
+  return doc.verdict.inconclusive === true ? ExitCode.INCONCLUSIVE : ExitCode.VERDICT_FAILED;
 }
 
 async function withHooks<T>(action: (hooks: CommandHooks, interruption: Interruption) => Promise<T>): Promise<T> {

@@ -105,7 +105,12 @@ function refold<D extends ReproDocument>(doc: D, baseline: NonNullable<D['baseli
   return withBaseline(doc, { ...baseline, pass: baseline.runs.every((r) => !r.regressed) });
 }
 
-/** One sentence per run for a compare: as its role expects, or what went wrong first; a planned role that never ran fails. */
+/**
+ * One sentence per run for a compare: as its role expects, or what went wrong
+ * first; a planned role that never ran fails. A compare none of whose runs
+ * failed by a finding, with at least one that could not tell, is inconclusive:
+ * a finding in any run beats "could not tell" in another.
+ */
 export function judgeCompare(runs: readonly RunDocument[], roles: readonly string[] = []): CompareVerdict {
   const checks = runs.map((run): Check => {
     const failed = run.verdict.checks.find((c) => !c.ok);
@@ -117,7 +122,10 @@ export function judgeCompare(runs: readonly RunDocument[], roles: readonly strin
   });
   const ran = new Set(runs.map((r) => r.role));
   for (const role of roles.filter((r) => !ran.has(r))) checks.push({ id: `run:${role}`, ok: false, text: `${role}: never ran (the compare was interrupted before it), so the difference was not shown` });
-  return { pass: checks.length > 0 && checks.every((c) => c.ok), checks: [...checks.filter((c) => !c.ok), ...checks.filter((c) => c.ok)] };
+  const pass = checks.length > 0 && checks.every((c) => c.ok);
+  const ranAll = roles.every((r) => ran.has(r));
+  const untold = !pass && ranAll && runs.every((r) => r.verdict.pass || r.verdict.inconclusive === true);
+  return { pass, ...(untold ? { inconclusive: true } : {}), checks: [...checks.filter((c) => !c.ok), ...checks.filter((c) => c.ok)] };
 }
 
 /** A saved document judged again (`repro report`), every run by its kind's judge; a compare's verdict follows its runs. */

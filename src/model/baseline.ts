@@ -34,5 +34,8 @@ function baselineChecks(check: BaselineCheck): Check[] {
 export function withBaseline<D extends ReproDocument>(doc: D, check: BaselineCheck): D {
   const added = baselineChecks(check);
   const checks = [...added.filter((c) => !c.ok), ...doc.verdict.checks.filter((c) => !c.id.startsWith('baseline:')), ...added.filter((c) => c.ok)];
-  return { ...doc, baseline: check, verdict: { ...doc.verdict, pass: doc.verdict.pass && check.pass, checks } };
+  // A regression is a finding: it beats a compare's "could not tell".
+  const { inconclusive, ...verdict } = doc.verdict;
+  const untold = inconclusive === true && (doc.kind === 'run' || check.pass);
+  return { ...doc, baseline: check, verdict: { ...verdict, ...(untold ? { inconclusive } : {}), pass: doc.verdict.pass && check.pass, checks } };
 }

@@ -882,6 +882,8 @@ export type MeasuredRun = Omit<RunCommon, 'verdict' | 'baseline'> & Partial<AnyR
 /** A compare's verdict: every run as its role expects. */
 export interface CompareVerdict {
   pass: boolean;
+  /** No run failed by a finding and at least one could not tell (exit 4): a finding in any run makes the compare a FAIL instead. */
+  inconclusive?: boolean;
   /** One check per run (id `run:<role>`), failed ones first, then any baseline checks. */
   checks: Check[];
 }

@@ -33,9 +33,9 @@ export function checkLines(doc: ReproDocument): string[] {
   return doc.verdict.checks.map((c) => checkLine(c, isInconclusive(doc)));
 }
 
-/** A run the verdict could not judge (a compare never is: its runs are). */
+/** A run the verdict could not judge, or a compare whose failing runs could not tell (none failed by a finding). */
 export function isInconclusive(doc: ReproDocument): boolean {
-  return doc.kind === 'run' && doc.verdict.inconclusive === true;
+  return doc.verdict.inconclusive === true;
 }
 
 /** What the run is expected to show: the expectation it was judged by, which for watch names the gate. */
@@ -161,11 +161,22 @@ export function headline(doc: ReproDocument): { status: 'pass' | 'fail' | 'incon
     // An interrupted compare showed nothing about the roles it did not finish: not a failure of theirs.
     const aborted = doc.verdict.pass ? undefined : doc.runs.find((r) => r.end.reason === 'aborted');
     if (aborted) return { status: 'inconclusive', text: `${aborted.role} was interrupted (${visibleLine(aborted.end.detail)}); no verdict` };
+    if (doc.verdict.inconclusive) return { status: 'inconclusive', text: untoldRoles(doc.runs) };
     return doc.verdict.pass ? { status: 'pass', text: doc.runs.map(roleInOneBreath).join(', ') } : { status: 'fail', text: 'the comparison did not show the expected difference' };
   }
   if (doc.verdict.inconclusive) return { status: 'inconclusive', text: visibleLine(doc.end.detail) };
   const what = expectation(doc);
   return doc.verdict.pass ? { status: 'pass', text: what } : { status: 'fail', text: `expected ${what}` };
+}
+
+/** Which roles could not tell and why (each one's first failed check): a compare's inconclusive headline. */
+function untoldRoles(runs: readonly RunDocument[]): string {
+  const byReason = new Map<string, string[]>();
+  for (const r of runs.filter((run) => run.verdict.inconclusive === true)) {
+    const reason = visibleLine(r.verdict.checks.find((c) => !c.ok)?.text ?? r.end.detail);
+    byReason.set(reason, [...(byReason.get(reason) ?? []), r.role]);
+  }
+  return [...byReason].map(([reason, roles]) => `${roles.join(', ')} could not tell: ${reason}`).join('; ');
 }
 
 /** What a role that passed showed, in a few words: `broken leaks to EMFILE`, `correct stays flat`. */

@@ -85,10 +85,23 @@ export const GRACEFUL_DRAIN_PROJECT: RustProject = {
   packages: ['librust-tokio-dev', 'librust-tokio-util-dev', 'librust-hyper-dev'],
 };
 
+/** state-on-shutdown's service: tokio on one thread, a unix socket, SIGTERM by role. */
+export const STATE_ON_SHUTDOWN_PROJECT: RustProject = {
+  sourceDir: join(PACKAGE_ROOT, 'src/scenarios/state-on-shutdown/rust'),
+  binaries: ['service'],
+  crates: [
+    ['tokio-1.', 'librust-tokio-dev'],
+    ['tokio-macros-1.', 'librust-tokio-dev'],
+    ['libc-0.2.', 'librust-libc-dev'],
+  ],
+  packages: ['librust-tokio-dev'],
+};
+
 export const DEFAULT_SOURCE_DIR = SIGHUP_LISTENER_PROJECT.sourceDir;
 
 /** The cargo project of a scenario's Rust children (sighup-listener's when none is named). */
 export function rustProjectFor(scenario: string | undefined): RustProject {
+  if (scenario === 'state-on-shutdown') return STATE_ON_SHUTDOWN_PROJECT;
   return scenario === 'graceful-drain' ? GRACEFUL_DRAIN_PROJECT : SIGHUP_LISTENER_PROJECT;
 }
 

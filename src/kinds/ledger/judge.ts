@@ -5,7 +5,8 @@
  * lost it. The one ledger judge: the CLI, `repro report` and the tests use it.
  */
 import type { Check, Expectation, MeasuredRun, RunDocument, Verdict } from '../../model/run-document.js';
-import type { LedgerRecord } from './record.js';
+import { stallShown } from './latency.js';
+import type { LatencyRecord, LedgerRecord } from './record.js';
 
 /**
  * Why a run lost entries, by its own name: `none` (nothing lost, exit 0),
@@ -60,11 +61,11 @@ export function failureSentence(ledger: Pick<LedgerRecord, 'entries' | 'ending' 
     case 'exit-nonzero':
       return `exit ${ending.exitCode ?? '?'}, ${lost}`;
     case 'over-latency-bound':
-      return `${plural(entries.lost, unit)} over the bound of ${latency?.boundMs ?? '?'} ms while signals arrived (the slowest ${latency?.maxMs ?? '?'} ms)`;
+      return `${plural(entries.lost, unit)} in flight at a signal answered over the bound of ${latency?.boundMs ?? '?'} ms: ${latency?.stalledSignals ?? '?'} of ${plural(latency?.signals ?? 0, 'signal')} stalled them (the slowest ${latency?.maxMs ?? '?'} ms)`;
     case 'exit-0-but-lost':
       return `exit 0 and still ${lost}`;
     case 'none':
-      if (ending.how === 'stopped') return `every ${unit} within the bound of ${latency?.boundMs ?? '?'} ms while signals arrived (the slowest ${latency?.maxMs ?? '?'} ms)`;
+      if (ending.how === 'stopped') return `no signal of ${latency?.signals ?? '?'} stalled the ${unit}s in flight past the bound of ${latency?.boundMs ?? '?'} ms (the slowest answer ${latency?.maxMs ?? '?'} ms)`;
       return `nothing lost, exit 0${ending.exitMs === undefined ? '' : ` ${ending.exitMs} ms after the signal`}`;
   }
 }
@@ -75,6 +76,34 @@ export interface LedgerJudged {
   ledger?: LedgerRecord;
   /** How the run ended: named when no entry was handed out. */
   end: Pick<MeasuredRun['end'], 'detail'>;
+}
+
+/**
+ * Whether a latency run could tell (signal-during-request), for either role:
+ * a stall at half the signals or more was seen, whatever the bound; a stall at
+ * fewer could be the machine's own; none seen under a bound at or above the
+ * handler's work (`maxBoundMs`) says nothing.
+ */
+function latencyChecks(latency: LatencyRecord, maxBoundMs: number): Check[] {
+  const { stalledSignals, signals, quietOverBound, quietInstants, boundMs, quietMs } = latency;
+  const shown = stallShown(stalledSignals, signals);
+  if (shown === 'stall') return [];
+  if (shown === 'unclear') {
+    return [{ id: 'ledger:stalls', ok: false, text: `${stalledSignals} of ${plural(signals, 'signal')} stalled the requests in flight: fewer than half, which this machine's own stalls could do (${quietOverBound} of ${quietInstants} quiet instants read over the bound too)` }];
+  }
+  const tells = boundMs !== undefined && boundMs < maxBoundMs;
+  const rule = `quiet instants' median ${quietMs ?? '?'} ms + ${boundMs === undefined || quietMs === undefined ? '?' : Math.round(boundMs - quietMs)} ms`;
+  return [
+    {
+      id: 'ledger:bound',
+      ok: tells,
+      text: tells
+        ? `latency bound ${boundMs} ms (${rule}) is below the handler's ${maxBoundMs} ms of work: a stall would have shown`
+        : boundMs === undefined
+          ? 'no quiet instant had a request in flight, so there is no bound: nothing could be told'
+          : `latency bound ${boundMs} ms (${rule}) is not below the handler's ${maxBoundMs} ms of work: this machine is too slow to tell a stall`,
+    },
+  ];
 }
 
 /** The checks of a settled ledger against what the role must show. */
@@ -90,17 +119,7 @@ function ledgerChecks(ledger: LedgerRecord, rules: LedgerExpectation): Check[] {
     ok: caught,
     text: caught ? `${plural(entries.outAtSignal, unit)} in flight at the signal` : `${plural(entries.outAtSignal, unit)} in flight at the signal (at least ${rules.minOutAtSignal} needed to show anything)`,
   });
-  // A bound too high hides a stall: that only weakens a run that found none. Requests over it, whatever it is, were seen.
-  if (rules.maxBoundMs !== undefined && ledger.latency && rules.losses === 'none') {
-    const tells = ledger.latency.boundMs < rules.maxBoundMs;
-    checks.push({
-      id: 'ledger:bound',
-      ok: tells,
-      text: tells
-        ? `latency bound ${ledger.latency.boundMs} ms (${ledger.latency.boundRule}: p99 ${ledger.latency.baselineP99Ms} ms)`
-        : `latency bound ${ledger.latency.boundMs} ms is not below the handler's ${rules.maxBoundMs} ms of work (baseline p99 ${ledger.latency.baselineP99Ms} ms): this machine is too slow to tell a stall`,
-    });
-  }
+  if (rules.maxBoundMs !== undefined && ledger.latency) checks.push(...latencyChecks(ledger.latency, rules.maxBoundMs));
   if (rules.losses === 'none') {
     checks.push({ id: 'ledger:losses', ok: entries.lost === 0, text: entries.lost === 0 ? `every ${unit} ${ledger.kept} (${entries.acknowledged} of ${entries.handedOut})` : `${plural(entries.lost, unit)} lost: ${entries.causes[0]?.cause ?? ''}` });
     checks.push({ id: 'ledger:exit', ok: failure === 'none', text: failure === 'none' && ending.how === 'stopped' ? failureSentence(ledger) : failure === 'none' ? `exit 0 by itself${ending.exitMs === undefined ? '' : ` ${ending.exitMs} ms after the signal`}` : failureSentence(ledger) });
@@ -119,8 +138,9 @@ export function judgeLedger(run: LedgerJudged, expectation: Expectation): Verdic
   const checks = run.ledger ? ledgerChecks(run.ledger, rules) : [{ id: 'ended', ok: false, text: `run ended before any entry was handed out: ${run.end.detail}` }];
   const pass = checks.every((c) => c.ok);
   const couldNotTell = checks.some((c) => !c.ok && (c.id === 'ended' || c.id === 'ledger:in-flight')) && (run.ledger?.entries.lost ?? 0) === 0;
-  // A bound too high to tell a stall from the machine's own tail says nothing of the losses either way.
-  const boundTooHigh = checks.some((c) => !c.ok && c.id === 'ledger:bound');
+  // A bound too high, or stalls at too few signals, say nothing either way; a request the correct role lost (failed, stalled) is a finding.
+  const foundLoss = rules.losses === 'none' && (run.ledger?.entries.lost ?? 0) > 0;
+  const boundTooHigh = !foundLoss && checks.some((c) => !c.ok && (c.id === 'ledger:bound' || c.id === 'ledger:stalls'));
   return {
     pass,
     ...(expectation.earlyIsInconclusive && (couldNotTell || boundTooHigh) && !pass ? { inconclusive: true } : {}),

@@ -29,20 +29,41 @@ export interface LedgerEnding {
   killMs?: number;
 }
 
-/** Request latencies across repeated signals (signal-during-request): the bound and what each signal cost. */
+/**
+ * Request latencies across repeated signals (signal-during-request): each
+ * signal read against quiet instants of the same run (kinds/ledger/latency.ts).
+ */
 export interface LatencyRecord {
   /**
-   * p99 latency of the requests before the first signal, ms.
+   * The median, over the quiet instants, of the lower median of the latencies in flight at each, ms; absent when no quiet instant had a request in flight.
    * @minimum 0
    */
-  baselineP99Ms: number;
+  quietMs?: number;
   /**
-   * A request answered later than this is lost, ms.
+   * A signal whose requests in flight have a lower median over this stalled them, ms; absent with `quietMs`.
    * @minimum 0
    */
-  boundMs: number;
-  /** How the bound was derived from the baseline, in words. */
+  boundMs?: number;
+  /** How the bound was derived, in words. */
   boundRule: string;
+  /**
+   * Quiet instants read (with a request in flight).
+   * @minimum 0
+   * @integer
+   */
+  quietInstants: number;
+  /**
+   * Quiet instants whose reading was over the bound too (the machine's own stalls).
+   * @minimum 0
+   * @integer
+   */
+  quietOverBound: number;
+  /**
+   * Signals whose requests in flight were stalled (reading over the bound).
+   * @minimum 0
+   * @integer
+   */
+  stalledSignals: number;
   /**
    * The slowest answer of the run, ms.
    * @minimum 0
@@ -54,8 +75,39 @@ export interface LatencyRecord {
    * @integer
    */
   signals: number;
-  /** Per signal (bounded): when it was sent (ms after the first), the slowest answer until the next, and how many were over the bound. */
+  /**
+   * When the first signal was sent, ms after the load started.
+   * @minimum 0
+   */
+  firstSignalMs: number;
+  /** Per signal (bounded): when it was sent (ms after the first), what it read, the slowest answer until the next, how many over the bound. */
   perSignal: {
+    /**
+     * Sent this long after the first signal, ms.
+     * @minimum 0
+     */
+    atMs: number;
+    /**
+     * The lower median of the latencies in flight just after it (20 ms), ms; absent when none was.
+     * @minimum 0
+     */
+    inFlightMs?: number;
+    /** Its reading is over the bound: it stalled the requests in flight. */
+    stalled: boolean;
+    /**
+     * The slowest answer from it until the next signal, ms.
+     * @minimum 0
+     */
+    maxMs: number;
+    /**
+     * Answers over the bound from it until the next signal.
+     * @minimum 0
+     * @integer
+     */
+    overBound: number;
+  }[];
+  /** The requests (bounded: the first ones, and every one over the bound): when each started (ms after the load started) and its latency, ms. For the per-signal panel. */
+  requests: {
     /**
      * @minimum 0
      */
@@ -63,12 +115,7 @@ export interface LatencyRecord {
     /**
      * @minimum 0
      */
-    maxMs: number;
-    /**
-     * @minimum 0
-     * @integer
-     */
-    overBound: number;
+    latencyMs: number;
   }[];
 }
 

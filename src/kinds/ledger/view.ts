@@ -25,8 +25,8 @@ function ledgerRows(run: WithLedger): [string, string][] {
   if (ending.exitMs !== undefined) rows.push(['exit', `${ending.exitMs} ms after the signal`]);
   const latency = run.ledger.latency;
   if (latency) {
-    rows.push(['latency bound', `${latency.boundMs} ms: ${latency.boundRule} (p99 ${latency.baselineP99Ms} ms)`]);
-    rows.push(['per signal', latency.perSignal.map((p) => `${p.maxMs}${p.overBound > 0 ? `(${p.overBound}✗)` : ''}`).join(' ') + ' ms, the slowest answer after each']);
+    rows.push(['latency bound', `${latency.boundMs ?? 'none'} ms: ${latency.boundRule} (quiet ${latency.quietMs ?? '?'} ms; ${latency.quietOverBound} of ${latency.quietInstants} quiet instants over it)`]);
+    rows.push(['per signal', `${latency.perSignal.map((p) => `${p.inFlightMs ?? '-'}${p.stalled ? '✗' : ''}`).join(' ')} ms in flight at each (✗ stalled: ${latency.stalledSignals} of ${latency.signals})`]);
   }
   for (const c of entries.causes) rows.push(['lost', `${c.count} × ${c.cause}`]);
   if (entries.otherLost > 0) rows.push(['lost', `${entries.otherLost} × other causes`]);

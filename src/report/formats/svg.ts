@@ -15,6 +15,7 @@ import { decimate, niceTicks, type Point } from './scale.js';
 import { renderDrainSvg } from '../../kinds/drain/svg.js';
 import { attrs, esc } from './xml.js';
 import { LOAD_PANEL_H, reloadLoadPanel } from '../../kinds/tree/load-svg.js';
+import { latencyOf, renderLatencySvg } from '../../kinds/ledger/latency-svg.js';
 
 export const COLORS = { red: '#c62828', green: '#2e7d32', limit: '#6b7280', grid: '#e5e7eb', axis: '#374151', text: '#111827', muted: '#4b5563', amber: '#b45309' };
 
@@ -128,6 +129,8 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
   const runs = runsOf(doc);
   // Load-and-signal runs have one sample, no fd growth: their picture is the requests over time.
   if (runs.length > 0 && runs.every((r) => requestsOf(r) !== undefined)) return renderDrainSvg(doc, runs, options);
+  // signal-during-request: each request's latency over time, the signals and the bound (one sample, no fd growth).
+  if (runs.length > 0 && runs.every((r) => latencyOf(r) !== undefined)) return renderLatencySvg(doc, runs, options);
   const header = options.header ?? true;
   const top = header ? HEADER : 8;
   const { ticks, offChart } = yScaleFor(runs);

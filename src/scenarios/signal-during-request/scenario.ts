@@ -7,9 +7,11 @@
  * - masked-during-request: SIGUSR1 is blocked while a request is served: the
  *   stall moves to after the request, it does not go away (the essay's second attempt);
  * - correct: the handler only wakes a worker thread.
- * Judged by the ledger: no request answered later than a bound derived from
- * the first second's latencies (their p99 + 100 ms), nor lost; a bound at or
- * above the handler's 200 ms could not tell a stall from a slow machine.
+ * Judged by the ledger: each signal reads the requests in flight just after
+ * it (their lower median) against the same reading at quiet instants of the
+ * same run (their median + 100 ms is the bound); a signal over it stalled them.
+ * A stall at half the signals or more is shown; at fewer, or none under a
+ * bound at or above the handler's 200 ms, the run could not tell.
  */
 import type { Expectation } from '../../model/run-document.js';
 import { pythonChild } from '../../runtimes/index.js';
@@ -25,9 +27,9 @@ const roles: readonly Role[] = [
 ];
 
 const SHOWS: Record<string, string> = {
-  'inline-handler': 'requests answered over the latency bound while signals arrive',
-  'masked-during-request': 'requests still over the latency bound: the stall moved, it did not go away',
-  correct: 'every request within the latency bound while signals arrive',
+  'inline-handler': 'signals stalling the requests in flight past the latency bound',
+  'masked-during-request': 'signals still stalling the requests in flight past the bound: the stall moved, it did not go away',
+  correct: 'no signal stalling the requests in flight past the latency bound',
 };
 
 // A run whose bound could not tell a stall (a machine too loaded) is inconclusive, never a pass or a finding.

@@ -8,7 +8,8 @@
  *   on: exit 0, and the increments acknowledged during the write are in no file;
  * - correct: close the gate (acknowledge nothing more), then write tmp, fsync,
  *   rename over the state file, exit 0.
- * A Node service. Run by the ledger driver; judged by the ledger (Expectation.ledger).
+ * A Node service, and a Rust one (tokio on one thread, built offline from
+ * Debian's crates on first use: src/runtimes/cargo.ts). Run by the ledger driver; judged by the ledger (Expectation.ledger).
  */
 import type { LedgerFailure } from '../../kinds/ledger/judge.js';
 import type { Expectation } from '../../model/run-document.js';
@@ -36,12 +37,18 @@ export const stateOnShutdown: Scenario = {
   summary: 'SIGTERM to a service that acknowledges increments: no persistence, or a snapshot written while acknowledgements go on, loses acknowledged ones; close the gate, then tmp + fsync + rename loses none',
   signal: 'SIGTERM',
   roles,
-  runtimes: ['node'],
+  runtimes: ['node', 'rust'],
   options: [],
   metrics: [],
   driver: 'ledger',
   ledger: { exercise: 'increments' },
-  async command(role, runtime) {
+  async command(role, runtime, _options, abort) {
+    if (runtime === 'rust') {
+      const { ensureRustBinaries, STATE_ON_SHUTDOWN_PROJECT } = await import('../../runtimes/cargo.js');
+      const built = await ensureRustBinaries(STATE_ON_SHUTDOWN_PROJECT, { abort, onBuild: (message) => process.stderr.write(`repro: ${message}\n`) });
+      if (!built.service) throw new Error(`no rust child for ${role.name}`);
+      return [built.service, role.name];
+    }
     if (runtime !== 'node') throw new Error(`no ${runtime} child for ${role.name}`);
     return nodeChild('scenarios/state-on-shutdown/node/service.js', [role.name]);
   },
