@@ -8,6 +8,7 @@ import { ExitCode } from '../errors.js';
 import { type CatalogScenario, formatList, withAvailability } from './commands/list-format.js';
 import { useColor } from './color.js';
 import { reportFailure } from './failure.js';
+import { stdoutIsTerminal, writeStdoutSync } from './stdout.js';
 
 function builtCatalog(): CatalogScenario[] | undefined {
   try {
@@ -24,8 +25,7 @@ export function runList(json: boolean): number | undefined {
   if (!catalog) return undefined;
   try {
     const list = withAvailability(catalog);
-    process.stdout.write(json ? `${JSON.stringify(list, null, 2)}\n` : `${formatList(list, useColor())}\n`);
-    return ExitCode.OK;
+    return writeStdoutSync(json ? `${JSON.stringify(list, null, 2)}\n` : `${formatList(list, useColor(process.env, { isTTY: stdoutIsTerminal() }))}\n`) ?? ExitCode.OK;
   } catch (error) {
     return reportFailure(error);
   }

@@ -14,7 +14,7 @@
  * holds inside the file that threw.
  */
 import { ExitCode } from '../errors.js';
-import { guardStdout } from './stdout.js';
+import { writeStdoutSync } from './stdout.js';
 import { VERSION } from './version.js';
 
 /** Largest pid Linux hands out (PID_MAX_LIMIT); main.ts's `<pid>` parser takes the same range. */
@@ -34,10 +34,7 @@ type Fast = () => Promise<number | undefined>;
 function fastCommand(argv: readonly string[]): Fast | undefined {
   const [first, second, ...rest] = argv;
   if (argv.length === 1 && (first === '--version' || first === '-V')) {
-    return async () => {
-      process.stdout.write(`${VERSION}\n`);
-      return ExitCode.OK;
-    };
+    return async () => writeStdoutSync(`${VERSION}\n`) ?? ExitCode.OK;
   }
   const json = second === '--json' && rest.length === 0;
   if (first === 'list' && (second === undefined || json)) return async () => (await import('./fast-list.js')).runList(json);
@@ -51,6 +48,5 @@ function fastCommand(argv: readonly string[]): Fast | undefined {
 export async function runFast(argv: readonly string[]): Promise<number | undefined> {
   const command = fastCommand(argv);
   if (command === undefined) return undefined;
-  guardStdout();
   return await command();
 }

@@ -142,3 +142,53 @@ describe('what a one-shot probe loads', () => {
     }
   });
 });
+
+describe('the fast path writes stdout itself (write(2) on fd 1), with the same contract as the full CLI', () => {
+  it('a full disk (/dev/full) is one line and exit 3; a reader that is gone ends it quietly, exit 0', async () => {
+    for (const args of [['--version'], ['list'], ['probe', String(holder.pid)]]) {
+      const full = await execa('sh', ['-c', `"${process.execPath}" "${BIN}" ${args.join(' ')} > /dev/full`], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
+      expect(full.exitCode, args.join(' ')).toBe(3);
+      expect(full.stderr, args.join(' ')).toBe('repro: cannot write to stdout (ENOSPC); the run itself is unaffected');
+      const gone = await execa('bash', ['-c', `"${process.execPath}" "${BIN}" ${args.join(' ')} | true; exit \${PIPESTATUS[0]}`], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
+      expect(gone.exitCode, args.join(' ')).toBe(0);
+      expect(gone.stderr, args.join(' ')).toBe('');
+    }
+  });
+
+  it('paints on a terminal (a pty from script(1)), not on a pipe, without process.stdout to ask', async () => {
+    const env = { ...process.env, TERM: 'xterm', NO_COLOR: undefined, FORCE_COLOR: undefined };
+    const onTerminal = await execa('script', ['-qc', `"${process.execPath}" "${BIN}" probe ${holder.pid}`, '/dev/null'], { reject: false, env, extendEnv: false, stdin: 'ignore' });
+    expect(onTerminal.exitCode).toBe(0);
+    expect(onTerminal.stdout.startsWith(`\u001b[1mpid ${holder.pid} `)).toBe(true);
+    const onPipe = await execa(process.execPath, [BIN, 'probe', String(holder.pid)], { reject: false, env, extendEnv: false, stdin: 'ignore' });
+    expect(onPipe.stdout.startsWith(`pid ${holder.pid} `)).toBe(true);
+  });
+
+  it('a non-blocking pipe that fills up (EAGAIN) is waited on, not a failure: every byte arrives', async () => {
+    // A process with 2,000 fds: its --json listing (about 175 KiB) is more than twice a pipe's 64 KiB.
+    const many = spawn('python3', [join(ROOT, 'scripts/bench/hold-fds.py'), '2000'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    try {
+      await new Promise<void>((resolve) => many.stdout?.once('data', () => resolve()));
+      const script = [
+        'import fcntl, os, subprocess, sys, time',
+        'r, w = os.pipe()',
+        'fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)',
+        'p = subprocess.Popen(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)',
+        'os.close(w)',
+        'time.sleep(0.3)',
+        'data = b""',
+        'while chunk := os.read(r, 65536): data += chunk',
+        'err = p.stderr.read().decode()',
+        'print(p.wait(), len(data), data.decode().count(\'"fd":\'), repr(err))',
+      ].join('\n');
+      const result = await execa('python3', ['-c', script, process.execPath, BIN, 'probe', String(many.pid), '--json'], { reject: false, stdin: 'ignore' });
+      const [code, bytes, fds, stderr] = result.stdout.trim().split(' ');
+      expect(code).toBe('0');
+      expect(Number(bytes)).toBeGreaterThan(2 * 65536);
+      expect(Number(fds)).toBeGreaterThanOrEqual(2000);
+      expect(stderr).toBe("''");
+    } finally {
+      many.kill('SIGKILL');
+    }
+  });
+});
