@@ -140,6 +140,10 @@ describe('what a one-shot probe loads', () => {
       const builtins = (JSON.parse(readFileSync(out, 'utf8')) as { builtins: string[] }).builtins;
       expect(builtins.includes('NativeModule internal/modules/esm/loader'), args.join(' ')).toBe(esm);
     }
+    // Output to /dev/null (a character device, never a terminal) does not load node:tty to ask isatty().
+    const toNull = await execa(process.execPath, ['--require', preload, BIN, 'probe', String(holder.pid)], { reject: false, stdin: 'ignore', stdout: 'ignore' });
+    expect(toNull.exitCode).toBe(0);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { builtins: string[] }).builtins).not.toContain('NativeModule tty');
   });
 });
 
