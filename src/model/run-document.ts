@@ -574,6 +574,8 @@ export type EndReason =
   | 'not-delivered'
   /** watch: a thread of the tree did not get back to where it idled (a deadlocked handler). */
   | 'reload-unfinished'
+  /** watch: a thread of the tree waits in futex inside the signal's handler, its CPU time frozen (the trials' deadlock rule): the program deadlocked in its handler. */
+  | 'handler-deadlock'
   /** watch: the started program has no handler for the signal (a descendant may have one). */
   | 'no-handler';
 

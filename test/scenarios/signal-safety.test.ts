@@ -2,7 +2,8 @@
  * signal-safety with its real C children: one compare through the CLI (its
  * document validated against the schema). Each role fails by its own named
  * cause: the crypt() handler corrupts the main loop's result, the localtime()
- * handler deadlocks (read from /proc by the deadlock rule), the self-pipe survives.
+ * handler deadlocks (read from /proc by the deadlock rule), and so does the malloc()
+ * handler with a second thread (the arena lock); the self-pipe survives.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -14,7 +15,7 @@ const schema = JSON.parse(readFileSync(new URL('../../schema/run-document.schema
 const validate = new Ajv2020({ strict: true, allErrors: true, validateFormats: false }).compile(schema);
 
 describe('signal-safety, C children', () => {
-  it('compare: crypt() in the handler corrupts, localtime() deadlocks, the self-pipe survives 10,000 signals; the document validates', async () => {
+  it('compare: crypt() in the handler corrupts, localtime() and malloc() deadlock, the self-pipe survives 10,000 signals; the document validates', async () => {
     const { exitCode, run, stderr } = await reproJson<CompareDocument>(['compare', '--scenario', 'signal-safety', '--reloads', '2'], { timeout: 60_000 });
     expect(exitCode, stderr).toBe(0);
     expect(validate(run), JSON.stringify(validate.errors)).toBe(true);
@@ -24,5 +25,19 @@ describe('signal-safety, C children', () => {
     for (const r of byRole.correct ?? []) expect(r.counts.checks).toBeGreaterThan(0);
     expect(byRole.localtime?.map((r) => r.outcome)).toEqual(['deadlock', 'deadlock']);
     for (const r of byRole.localtime ?? []) expect(r.counts.cpuFrozenMs).toBeGreaterThanOrEqual(300);
+    expect(byRole.malloc?.map((r) => r.outcome)).toEqual(['deadlock', 'deadlock']);
+    for (const r of byRole.malloc ?? []) expect(r.counts.cpuFrozenMs).toBeGreaterThanOrEqual(300);
+  }, 60_000);
+});
+
+describe('signal-safety, Python children', () => {
+  it('compare --runtime python: a ctypes C handler calling localtime() deadlocks; the pure-Python handler survives', async () => {
+    const { exitCode, run, stderr } = await reproJson<CompareDocument>(['compare', '--scenario', 'signal-safety', '--runtime', 'python', '--reloads', '2'], { timeout: 60_000 });
+    expect(exitCode, stderr).toBe(0);
+    expect(validate(run), JSON.stringify(validate.errors)).toBe(true);
+    const byRole = Object.fromEntries(run!.runs.map((r) => [r.role, r.trials?.results ?? []]));
+    expect(byRole['ctypes-localtime']?.map((r) => r.outcome)).toEqual(['deadlock', 'deadlock']);
+    for (const r of byRole['ctypes-localtime'] ?? []) expect(r.counts.cpuFrozenMs).toBeGreaterThanOrEqual(300);
+    expect(byRole['python-handler']?.map((r) => r.outcome)).toEqual(['survived', 'survived']);
   }, 60_000);
 });

@@ -39,6 +39,8 @@ import {
   ReloadCompletion,
   type ThreadReading,
   watchForLateFds,
+  findHandlerDeadlock,
+  handlerDeadlockSentence,
 } from '../tree/completion.js';
 import { awaitDelivery } from '../tree/delivery.js';
 import { keeperUnavailable } from '../tree/keeper.js';
@@ -662,6 +664,9 @@ class SettleLoop implements Strategy<MeasuredRun> {
       if ((r.outcome === 'gone' || r.outcome === 'zombie') && this.#signalTo === 'group' && this.#nextGeneration() !== undefined) continue;
       if ((r.outcome === 'gone' || r.outcome === 'zombie') && pid === this.#target && this.#child) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
       if (r.outcome === 'gone' && !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
+      // Blocked because an earlier signal's handler never returned: the deadlock is the finding, not the delivery.
+      const stuck = r.outcome === 'blocked' ? await findHandlerDeadlock([pid], this.#idle, this.#signo, this.#view) : undefined;
+      if (stuck) throw new RunEnded('handler-deadlock', `reload ${k}: ${signal} stays pending, blocked by the handler an earlier one started: ${handlerDeadlockSentence(stuck, this.#signo)}`);
       throw new RunEnded('not-delivered', `reload ${k}: ${signal} was not delivered to pid ${pid} (${commOf(pid, this.#view)}): ${r.detail}`);
     }
     return Math.max(0, ...results.map((r) => r.waitedMs));
@@ -775,6 +780,8 @@ class SettleLoop implements Strategy<MeasuredRun> {
     if (refused) throw new RunEnded('probe-failed', refused);
     if (done.reason === 'aborted') throw new RunEnded('aborted', `aborted during ${phase}`);
     if (done.reason === 'gone' || !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during ${phase}`);
+    const stuck = done.busy.length > 0 ? await findHandlerDeadlock([...new Set(done.busy.map((b) => b.pid))], this.#idle, this.#signo, this.#view) : undefined;
+    if (stuck) throw new RunEnded('handler-deadlock', `${phase} did not finish: ${handlerDeadlockSentence(stuck, this.#signo)}`);
     if (done.busy.length > 0) throw new RunEnded('reload-unfinished', phase === `reload ${k}` ? done.sentence : done.sentence.replace(`reload ${k} did not finish`, `${phase} did not finish`));
     throw new RunEnded('never-settled', `${phase}: fd count still changing after ${settleTimeoutMs} ms`);
   }

@@ -40,7 +40,8 @@
  * `ReloadCompletion` is the pure state machine (feed it readings);
  * `awaitReloadFinished` is the loop over the real tree.
  */
-import { arch } from 'node:os';
+import { arch, constants as osConstants } from 'node:os';
+import { DEADLOCK_FROZEN_MS, handlerDeadlock, type TaskReading } from '../../kinds/trials/deadlock.js';
 import { hasSignal, statusMask, type SyscallSite } from '../../proc/parse.js';
 import { procfsView } from '../../proc/procfs-view.js';
 import type { ProcessView, ThreadReading } from '../../proc/view.js';
@@ -397,6 +398,54 @@ export function notFinishedSentence(reload: number, busy: readonly BusyThread[],
     return `thread ${b.tid} (${b.comm}) ${where} ${since}${idle}${b.cpuAdvancing && b.now !== 'running' ? ', CPU time advancing' : ''}`;
   });
   return `reload ${reload} did not finish: ${shown.join('; ')}${busy.length > 3 ? `; and ${busy.length - 3} more` : ''}`;
+}
+
+/** A thread of the tree read as deadlocked inside the reload signal's handler (the rule of src/kinds/trials/deadlock.ts). */
+export interface TreeHandlerDeadlock {
+  /** Its process. */
+  pid: number;
+  /** The thread. */
+  tid: number;
+  /** Its name. */
+  comm: string;
+  /** How long its CPU time was seen frozen. */
+  frozenMs: number;
+}
+
+/** Every thread of `pids` now, as the deadlock rule reads them. */
+function treeTaskReadings(pids: readonly number[], view: ProcessView): (TaskReading & { pid: number; comm: string })[] {
+  return pids.flatMap((pid) =>
+    view.threads(pid).map((t) => {
+      const status = view.status(pid, t.tid) ?? '';
+      return { pid, comm: t.comm, tid: t.tid, syscall: t.syscall, sigBlk: statusMask(status, 'SigBlk'), shdPnd: statusMask(status, 'ShdPnd'), cpuTicks: t.cpuTicks };
+    }),
+  );
+}
+
+/**
+ * Reads the tree's threads twice, DEADLOCK_FROZEN_MS (and a little) apart,
+ * and applies the trials' deadlock rule with each thread's SigBlk from the
+ * idle baseline: one signal leaves nothing pending, so a thread asleep in
+ * futex that blocks the signal now and did not then is inside its handler.
+ * Called only once a reload is already lost (unfinished, or its successor
+ * not delivered), so its 350 ms cost nothing that finished.
+ */
+export async function findHandlerDeadlock(pids: readonly number[], baseline: IdleBaseline, signo: number, view: ProcessView): Promise<TreeHandlerDeadlock | undefined> {
+  const blockedBefore = new Map<number, bigint>();
+  for (const [tid, site] of baseline) if (site.sigBlk !== undefined) blockedBefore.set(tid, BigInt(`0x${site.sigBlk}`));
+  const first = treeTaskReadings(pids, view);
+  if (!first.some((t) => blockedBefore.has(t.tid))) return undefined;
+  const startMs = view.now();
+  await view.sleep(DEADLOCK_FROZEN_MS + 50);
+  const found = handlerDeadlock(first, treeTaskReadings(pids, view), Math.round(view.now() - startMs), signo, blockedBefore);
+  const thread = found && first.find((t) => t.tid === found.tid);
+  return found && thread ? { pid: thread.pid, tid: found.tid, comm: thread.comm, frozenMs: found.frozenMs } : undefined;
+}
+
+/** "deadlocked in its SIGHUP handler: thread 12 (prog) of pid 12 waits in futex with SIGHUP blocked (not before the signal: …), no CPU time for 351 ms". */
+export function handlerDeadlockSentence(found: TreeHandlerDeadlock, signo: number): string {
+  const signal = Object.entries(osConstants.signals).find(([, n]) => n === signo)?.[0] ?? `signal ${signo}`;
+  return `deadlocked in its ${signal} handler: thread ${found.tid} (${found.comm}) of pid ${found.pid} waits in futex with ${signal} blocked (not before the signal: the kernel blocks a signal while its handler runs), no CPU time for ${found.frozenMs} ms`;
 }
 
 export interface AwaitReloadOptions extends TreeOptions {

@@ -14,7 +14,7 @@ export const fmt = (n: number) => String(round(n, 3));
 const TOOK_RELOADS: readonly string[] = ['reloads-done', 'emfile'];
 
 /** Reasons that end a watch as inconclusive before any verdict about fds. */
-const NOT_TAKEN: readonly string[] = ['not-delivered', 'reload-unfinished', 'no-handler'];
+const NOT_TAKEN: readonly string[] = ['not-delivered', 'reload-unfinished', 'handler-deadlock', 'no-handler'];
 
 /** Growth per reload against the expected rate (a leak) or the gate (a run that should stay flat). */
 export function growthCheck(m: Measured, run: MeasuredRun, e: Expectation): Check {

@@ -5,7 +5,10 @@
  * kernel blocks a signal while its handler runs) and pending for the process
  * (the storm goes on arriving), and its CPU time does not move for at least
  * DEADLOCK_FROZEN_MS. An idle `Event.wait()` is in futex with no CPU too, but
- * blocks nothing. Pure: readings in, the deadlocked thread out.
+ * blocks nothing. Pure: readings in, the deadlocked thread out. `repro watch`
+ * applies the same rule to one signal (src/harness/tree/completion.ts): there
+ * the signal is pending only from the second one on, so a thread that blocks it
+ * now and did not before the signal was sent counts as inside the handler too.
  */
 import { hasSignal, parseStat, parseSyscall, type SyscallSite, statusMask } from '../../proc/parse.js';
 
@@ -46,11 +49,25 @@ export interface HandlerDeadlock {
 /**
  * The first thread that reads as deadlocked inside the handler of `signo` in
  * both readings, `elapsedMs` apart (≥ DEADLOCK_FROZEN_MS), with no CPU time
- * between them; undefined when none does.
+ * between them; undefined when none does. Inside the handler means: in futex,
+ * blocking `signo`, and either the signal pending (a storm goes on arriving)
+ * or, given `blockedBefore` (each thread's SigBlk before the signal was sent),
+ * a thread that did not block it then (one signal, taken by the handler that
+ * never returned; a program that blocks the signal itself is not in a handler).
  */
-export function handlerDeadlock(first: readonly TaskReading[], later: readonly TaskReading[], elapsedMs: number, signo: number): HandlerDeadlock | undefined {
+export function handlerDeadlock(
+  first: readonly TaskReading[],
+  later: readonly TaskReading[],
+  elapsedMs: number,
+  signo: number,
+  blockedBefore?: ReadonlyMap<number, bigint>,
+): HandlerDeadlock | undefined {
   if (elapsedMs < DEADLOCK_FROZEN_MS) return undefined;
-  const inHandlerWait = (t: TaskReading) => t.syscall === FUTEX_SYSCALL && hasSignal(t.sigBlk, signo) && hasSignal(t.shdPnd, signo);
+  const newlyBlocked = (t: TaskReading) => {
+    const was = blockedBefore?.get(t.tid);
+    return was !== undefined && !hasSignal(was, signo);
+  };
+  const inHandlerWait = (t: TaskReading) => t.syscall === FUTEX_SYSCALL && hasSignal(t.sigBlk, signo) && (blockedBefore === undefined ? hasSignal(t.shdPnd, signo) : newlyBlocked(t));
   for (const before of first) {
     const after = later.find((t) => t.tid === before.tid);
     if (after && inHandlerWait(before) && inHandlerWait(after) && after.cpuTicks === before.cpuTicks) return { tid: before.tid, frozenMs: elapsedMs };

@@ -18,6 +18,8 @@ const roles: readonly Role[] = [
   { name: 'broken', kind: 'broken', summary: "the handler calls crypt(), which shares its static result with the main loop's: the main loop's check fails", runtimes: ['c'] },
   { name: 'correct', kind: 'correct', summary: "self-pipe: the handler only write()s a byte; the main loop does the handler's crypt() itself", runtimes: ['c'] },
   { name: 'localtime', kind: 'variant', summary: "the handler calls localtime(), as the main loop does: it waits forever for glibc's tz lock", runtimes: ['c'] },
+  { name: 'malloc', kind: 'variant', summary: "the handler malloc()s and keeps a block while a second thread lives: it waits forever for the arena lock the main loop's malloc() holds", runtimes: ['c'] },
+  { name: 'ctypes-localtime', kind: 'variant', summary: "a C-called handler in Python (ctypes CFUNCTYPE installed with libc's signal()) calls localtime(), as the main loop does: it waits forever for glibc's tz lock", runtimes: ['python'] },
   { name: 'python-handler', kind: 'variant', summary: 'the same crypt() in a pure-Python handler survives: CPython runs it between bytecodes, never inside crypt()', runtimes: ['python'] },
 ];
 
@@ -26,6 +28,8 @@ const EXPECTED: Record<string, { outcome: string; shows: string }> = {
   broken: { outcome: 'corruption', shows: "the main loop's result corrupted by the handler" },
   correct: { outcome: 'survived', shows: 'the storm survived, every check passed' },
   localtime: { outcome: 'deadlock', shows: 'deadlocked inside the handler' },
+  malloc: { outcome: 'deadlock', shows: "deadlocked inside the handler on malloc's arena lock" },
+  'ctypes-localtime': { outcome: 'deadlock', shows: "deadlocked inside the ctypes-installed C handler on glibc's tz lock" },
   'python-handler': { outcome: 'survived', shows: 'the storm survived: a Python handler never runs inside crypt()' },
 };
 

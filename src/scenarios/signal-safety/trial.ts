@@ -21,12 +21,30 @@ export function taskReadings(ctx: Pick<TrialContext, 'view' | 'pid'>): TaskReadi
   });
 }
 
+/** The children's exit code after their own check failed (they print `corrupt` first). */
+const CORRUPT_EXIT = 3;
+
+/**
+ * A child that exited with its corrupt code: its `corrupt` line may still be on
+ * the way (under load the exit was seen first in 2 of 20 compares); waited for
+ * half a second, then the exit code alone tells it (the child's own check, as documented).
+ */
+async function reportedLate(ctx: TrialContext, sent: number): Promise<TrialOutcome> {
+  for (let waitedMs = 0; waitedMs < 500; waitedMs += 25) {
+    const corrupt = await ctx.event('corrupt', 0);
+    if (corrupt) return { outcome: 'corruption', counts: { sent, check: Number(corrupt.check) }, detail: `the main loop's own check failed at check ${Number(corrupt.check)}: the handler's call overwrote its result` };
+    await ctx.sleep(25);
+  }
+  return { outcome: 'corruption', counts: { sent }, detail: `the child exited with code ${CORRUPT_EXIT}, its exit after its own check failed (its report line was not read): the handler's call overwrote the main loop's result` };
+}
+
 /** What the child itself said or how it ended: corruption, a crash, a report that it runs; undefined while none of these. */
 async function said(ctx: TrialContext, sent: number): Promise<TrialOutcome | undefined> {
   const corrupt = await ctx.event('corrupt', 0);
   if (corrupt) return { outcome: 'corruption', counts: { sent, check: Number(corrupt.check) }, detail: `the main loop's own check failed at check ${Number(corrupt.check)}: the handler's call overwrote its result` };
   const died = ctx.exit();
   if (died?.signal) return { outcome: 'crash', counts: { sent }, detail: `the child was killed by ${died.signal} during the storm` };
+  if (died?.exitCode === CORRUPT_EXIT) return reportedLate(ctx, sent);
   if (died) return { outcome: 'unknown', counts: { sent }, detail: `the child exited with code ${died.exitCode} without a report` };
   const alive = await ctx.event('alive', 0);
   if (alive) return { outcome: 'survived', counts: { sent, checks: Number(alive.checks), handled: Number(alive.handled) }, detail: `the main loop still runs after ${sent} signals: ${Number(alive.checks)} checks passed, ${Number(alive.handled)} handler runs` };
@@ -59,6 +77,8 @@ async function run(ctx: TrialContext): Promise<TrialOutcome> {
     if (answer) return answer;
     await ctx.sleep(25);
   }
+  // A handler that deadlocked on the storm's last signal has nothing pending: one more shows it blocked behind the handler.
+  await ctx.burst(signo, 1);
   return (await deadlocked(ctx, signo, sent)) ?? { outcome: 'unknown', counts: { sent }, detail: 'the child neither failed, died, read as deadlocked, nor answered within 3 s' };
 }
 

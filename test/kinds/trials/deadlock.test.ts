@@ -43,4 +43,15 @@ describe('handlerDeadlock', () => {
     expect(handlerDeadlock(stuck, [], 400, SIGUSR1)).toBeUndefined();
     expect(taskReading(1, { stat: 'x', status: '' })).toBeUndefined();
   });
+
+  it('with the masks from before the signal (watch, one signal): newly blocked counts without pending; blocked before does not', () => {
+    const onePending = stuck.map((t) => ({ ...t, shdPnd: 0n }));
+    const oneLater = stuckLater.map((t) => ({ ...t, shdPnd: 0n }));
+    expect(handlerDeadlock(onePending, oneLater, 400, SIGUSR1)).toBeUndefined();
+    expect(handlerDeadlock(onePending, oneLater, 400, SIGUSR1, new Map([[1, 0n]]))).toEqual({ tid: 1, frozenMs: 400 });
+    // A program that blocks the signal itself and waits in futex: blocked and pending, but not inside a handler.
+    expect(handlerDeadlock(stuck, stuckLater, 400, SIGUSR1, new Map([[1, 1n << 9n]]))).toBeUndefined();
+    // A thread with no mask from before (born since) is not judged.
+    expect(handlerDeadlock(stuck, stuckLater, 400, SIGUSR1, new Map())).toBeUndefined();
+  });
 });

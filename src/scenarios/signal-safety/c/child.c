@@ -7,6 +7,12 @@
  *   localtime: the handler calls localtime(); the main loop does too, and a
  *              signal that lands while it holds glibc's tz lock makes the
  *              handler wait for that lock forever (deadlock).
+ *   malloc:    the handler malloc()s (and keeps) a block; the main loop
+ *              malloc()s and free()s blocks too, with a second thread alive so
+ *              glibc locks its arena: a signal that lands while the main loop
+ *              holds the arena lock makes the handler wait for it forever
+ *              (deadlock). The block is not freed: a malloc+free in the handler
+ *              at once leaves the heap as it was and survived (issue 23).
  *   correct:   self-pipe: the handler only write()s a byte; the main loop
  *              reads it and does the handler's crypt() itself.
  * SIGUSR2 asks for {"event":"alive","checks":N}; a failed check prints
@@ -16,7 +22,9 @@
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +33,11 @@
 #include <unistd.h>
 
 static const char *SALT = "$6$reprosalt$";
-static int role_localtime, role_correct;
+static int role_localtime, role_correct, role_malloc;
+/* What the malloc handler keeps, so the compiler cannot drop its malloc(). */
+static void *volatile kept;
+/* The main loop's block, for the same reason. */
+static void *volatile sink;
 static int wake[2];
 static volatile sig_atomic_t report;
 static volatile sig_atomic_t handled;
@@ -37,6 +49,9 @@ static void on_usr1(int sig) {
   if (role_correct) {
     char b = 1;
     (void)!write(wake[1], &b, 1);
+  } else if (role_malloc) {
+    /* Above tcache's largest size (1,032 bytes): served from the arena, under its lock. */
+    kept = malloc(4096);
   } else if (role_localtime) {
     time_t now = time(NULL);
     (void)localtime(&now);
@@ -47,6 +62,14 @@ static void on_usr1(int sig) {
 }
 
 static void on_usr2(int sig) { (void)sig; report = 1; }
+
+/* The second thread: with one thread glibc skips the arena lock (SINGLE_THREAD_P). It blocks
+ * SIGUSR1, so every signal of the storm runs its handler on the main thread. */
+static void *idler(void *arg) {
+  (void)arg;
+  for (;;) pause();
+  return NULL;
+}
 
 /* stdin ended (the harness is gone) or SIGUSR2 asked for a report: checked between units of work. */
 static void between(long checks) {
@@ -66,6 +89,22 @@ int main(int argc, char **argv) {
   const char *role = argc > 1 ? argv[1] : "broken";
   role_localtime = strcmp(role, "localtime") == 0;
   role_correct = strcmp(role, "correct") == 0;
+  role_malloc = strcmp(role, "malloc") == 0;
+  if (role_malloc) {
+    /* With blocks of 64-96 KiB, every free() gives the heap's top back and every malloc() takes it again: a
+     * brk() under the arena lock (strace: nearly all of the loop's syscalls), where a signal lands on the way
+     * back from the kernel, like localtime()'s stat of /etc/localtime under the tz lock. With 2-34 KiB
+     * blocks and no brk(), a storm under load found the lock free in 1 of 30 trials. */
+    mallopt(M_TRIM_THRESHOLD, 0);
+    mallopt(M_TOP_PAD, 0);
+    sigset_t usr1, old;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, &old);
+    pthread_t t;
+    if (pthread_create(&t, NULL, idler, NULL) != 0) { perror("pthread_create"); return 1; }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  }
   if (pipe2(wake, O_NONBLOCK | O_CLOEXEC) != 0) { perror("pipe2"); return 1; }
   char expected[256];
   snprintf(expected, sizeof expected, "%s", crypt("main", SALT));
@@ -82,6 +121,15 @@ int main(int argc, char **argv) {
     if (role_localtime) {
       time_t now = time(NULL);
       (void)localtime(&now);
+    } else if (role_malloc) {
+      /* Sizes above tcache's and the trim's 64 KiB, below the mmap threshold: each malloc() and free() takes the arena lock. A batch
+       * per check, so the loop spends its time there rather than in between()'s poll(), where a signal
+       * would find no lock held. */
+      for (int i = 0; i < 256; i++) {
+        /* Through a volatile pointer: gcc -O2 drops a malloc()/free() pair whose block does not escape. */
+        sink = malloc(65536 + (size_t)((checks + i) % 64) * 512);
+        free(sink);
+      }
     } else {
       const char *got = crypt("main", SALT);
       if (strcmp(got, expected) != 0) {
