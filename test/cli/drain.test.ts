@@ -173,7 +173,10 @@ describe('repro compare --scenario graceful-drain (the real CLI, real servers, r
 describe('repro drain gates servers nobody wrote for repro', () => {
   it("Python's http.server exits at once on SIGTERM: requests lost, each with its cause; exit 1", async () => {
     const port = await freePort();
-    const result = await repro(['drain', '--url', `http://127.0.0.1:${port}/`, '--lag', '200', '--json', '--svg', join(dir, 'python.svg'), '--', 'python3', '-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: dir });
+    // A lag long enough that some client is free to send in it: http.server's backlog is 5, so under load most
+    // clients wait on a SYN the full queue dropped (retried after 1 s); at the death those retries are refused
+    // in phase "before"; with a 200 ms lag, in a full run of the suite, no client was free to send in the lag.
+    const result = await repro(['drain', '--url', `http://127.0.0.1:${port}/`, '--lag', '1500', '--json', '--svg', join(dir, 'python.svg'), '--', 'python3', '-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: dir });
     expect(result.exitCode).toBe(1);
     const run = JSON.parse(result.stdout) as RunDocument;
     // The SVG of a drain run is its requests timeline: one panel, the losses drawn, the death by SIGTERM marked.
