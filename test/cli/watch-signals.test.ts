@@ -136,7 +136,10 @@ describe('a traced process is said to be traced, and by whom', () => {
     await catches(target.pid, 1);
     const strace = execa('strace', ['-o', '/dev/null', '-p', String(target.pid)], { reject: false, stdin: 'ignore' });
     try {
-      await waitFor('strace to attach', () => (/^TracerPid:\s+[1-9]/m.test(procFile(target.pid, 'status') ?? '') ? true : undefined), 60_000);
+      // Attached, and the tracee let run again (asleep in pause()): strace holds it in a stop while it attaches, and a
+      // tracer stopped before it let go holds it from the start (start-up never settles; once in a loaded full run).
+      const attachedAndRunning = (status: string) => /^TracerPid:\s+[1-9]/m.test(status) && /^State:\s+S/m.test(status);
+      await waitFor('strace to attach', () => (attachedAndRunning(procFile(target.pid, 'status') ?? '') ? true : undefined), 60_000);
       // A stopped tracer never lets its tracee out of the next tracing stop.
       process.kill(strace.pid as number, 'SIGSTOP');
       const { exitCode, run } = await watch(['--reloads', '2', '--pid', String(target.pid)]);
