@@ -112,12 +112,17 @@ describe('a leak below the started program is seen (exit 1), in the process that
 
   it('a program that daemonizes (double fork, setsid): the leak is seen and nothing is left after', async () => {
     const pidFile = join(dir, 'daemon.pid');
-    const { exitCode, run, stderr } = await watch(['--', bin('daemonizes-and-leaks-pipe-per-hup'), pidFile]);
+    const markdown = join(dir, 'daemon.md');
+    const { exitCode, run, stderr } = await watch(['--markdown', markdown, '--', bin('daemonizes-and-leaks-pipe-per-hup'), pidFile]);
     const daemon = Number(readFileSync(pidFile, 'utf8'));
     // Once, in a full run with the JVM and Tokio attribution tests alongside, this was exit 4 in 0.45 s: say why if again.
     expect(exitCode, `${stderr}\n${JSON.stringify({ end: run?.end, checks: run?.verdict.checks, tree: run?.tree?.signalTargetNote })}`).toBe(1);
     expect(run?.tree?.signalTargetNote).toMatch(new RegExp(`exited with code 0 during start-up and left pid ${daemon} .* signals go to pid ${daemon}, as to a daemon`));
     expect(run?.survivors?.survivorsPerReload).toBe(2);
+    // The summary's row says it once: not "the program (the program (pid N) exited …)".
+    const summary = readFileSync(markdown, 'utf8');
+    expect(summary).toMatch(/signal to\W+the program \(pid \d+\) exited with code 0 during start-up and left pid/);
+    expect(summary).not.toContain('the program (the program');
     expect(isAlive(daemon)).toBe(false);
   });
 

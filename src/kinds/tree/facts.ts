@@ -125,7 +125,9 @@ export function treeRows(run: RunDocument): [string, string][] {
   if (!t) return [];
   const rows: [string, string][] = [];
   const to = t.signalTo === 'program' ? 'the program' : t.signalTo === 'group' ? "the program's process group" : 'every process of the tree that takes it';
-  rows.push(['signal to', `${to}${t.signalTargetNote ? ` (${visibleLine(t.signalTargetNote)})` : ''}`]);
+  const note = t.signalTargetNote === undefined ? undefined : visibleLine(t.signalTargetNote);
+  // A note that tells the program's own story (a daemon, a hot restart) says where the signals went itself: not "the program (the program …)".
+  rows.push(['signal to', note === undefined ? to : note.startsWith('the program (') ? note : `${to} (${note})`]);
   const deliveries = run.samples.flatMap((s) => (s.deliveredMs === undefined ? [] : [s.deliveredMs]));
   rows.push([
     'completion',
