@@ -264,7 +264,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
       this.#log?.mark();
     }
     this.#tracerStillThere(k);
-    this.#followGeneration(k);
+    await this.#followGeneration(k);
     this.#view.mark('signal', { reload: k, ...this.#completionPlan(k) });
     const sentAt = this.#view.now();
     const guard = this.plan.pid === undefined ? undefined : (pids: number[]) => this.#refuseHarm(k, pids);
@@ -398,7 +398,9 @@ class SettleLoop implements Strategy<MeasuredRun> {
     const refused = refusedReceivers(pids, this.plan.signal, this.#view);
     if (refused.length === 0) return;
     const named = refused.map((r) => `${r.reason} (pid ${r.pid}: ${r.command})`).join('; ');
-    throw new RunEnded('no-handler', `reload ${k} was not sent: ${named}; it got no signal and was left running`);
+    // "Left running" only of what still runs: a process refused because it is a zombie has exited.
+    const running = refused.some((r) => processRunning(r.pid));
+    throw new RunEnded('no-handler', `reload ${k} was not sent: ${named}; it got no signal${running ? ' and was left running' : ''}`);
   }
 
   /**
@@ -462,19 +464,23 @@ class SettleLoop implements Strategy<MeasuredRun> {
   }
 
   /** A live process of the tree still in the signalled group, oldest first: the generation that took over. */
-  #nextGeneration(): number | undefined {
+  async #nextGeneration(): Promise<number | undefined> {
     if (this.#pgid === undefined) return undefined;
-    const live = descendants(this.#rootPid, this.#treeOptions).filter((p) => p.state !== 'Z' && p.state !== 'X' && this.#view.stat(p.pid)?.pgid === this.#pgid);
-    live.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
-    return live[0]?.pid;
+    // One walk can miss the new generation while the old one exits (see #treeGone): read again while the keeper runs.
+    for (let i = 0; ; i++) {
+      const live = descendants(this.#rootPid, this.#treeOptions).filter((p) => p.state !== 'Z' && p.state !== 'X' && this.#view.stat(p.pid)?.pgid === this.#pgid);
+      live.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
+      if (live.length > 0 || i >= TREE_GONE_READS || !this.#alive()) return live[0]?.pid;
+      await delay(TREE_GONE_PAUSE_MS);
+    }
   }
 
   /** --signal-to group: the program exited in a reload and its group lives on (a hot restart): the target follows it. */
-  #followGeneration(k: number): void {
+  async #followGeneration(k: number): Promise<void> {
     if (this.#pgid === undefined) return;
     const state = this.#view.stat(this.#target)?.state;
     if (state !== undefined && state !== 'Z' && state !== 'X') return;
-    const next = this.#nextGeneration();
+    const next = await this.#nextGeneration();
     if (next === undefined) return;
     this.#signalTargetNote ??= `the program (pid ${this.#programPid}) exited after a signal and its process group ${this.#pgid} lived on in pid ${next} (${commandLine(next, commOf(next, this.#view), undefined, this.#view)}) by reload ${k}, a hot restart: signals went on to the group`;
     this.#target = next;
@@ -661,7 +667,7 @@ class SettleLoop implements Strategy<MeasuredRun> {
       if (r.outcome === 'delivered') continue;
       const pid = pids[i] as number;
       // A hot restart: the generation that took the signal forked the next one into its group and exited.
-      if ((r.outcome === 'gone' || r.outcome === 'zombie') && this.#signalTo === 'group' && this.#nextGeneration() !== undefined) continue;
+      if ((r.outcome === 'gone' || r.outcome === 'zombie') && this.#signalTo === 'group' && (await this.#nextGeneration()) !== undefined) continue;
       if ((r.outcome === 'gone' || r.outcome === 'zombie') && pid === this.#target && this.#child) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
       if (r.outcome === 'gone' && !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during reload ${k}`);
       // Blocked because an earlier signal's handler never returned: the deadlock is the finding, not the delivery.
