@@ -467,12 +467,11 @@ class SettleLoop implements Strategy<MeasuredRun> {
   async #nextGeneration(): Promise<number | undefined> {
     if (this.#pgid === undefined) return undefined;
     // One walk can miss the new generation while the old one exits (see #treeGone): read again while the keeper runs.
-    for (let i = 0; ; i++) {
+    return this.#readWhileKept(() => {
       const live = descendants(this.#rootPid, this.#treeOptions).filter((p) => p.state !== 'Z' && p.state !== 'X' && this.#view.stat(p.pid)?.pgid === this.#pgid);
       live.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
-      if (live.length > 0 || i >= TREE_GONE_READS || !this.#alive()) return live[0]?.pid;
-      await delay(TREE_GONE_PAUSE_MS);
-    }
+      return live[0]?.pid;
+    });
   }
 
   /** --signal-to group: the program exited in a reload and its group lives on (a hot restart): the target follows it. */
@@ -505,12 +504,17 @@ class SettleLoop implements Strategy<MeasuredRun> {
    * the keeper is gone or the tree stayed empty over a few walks.
    */
   async #treeGone(): Promise<boolean> {
-    for (let i = 0; i < TREE_GONE_READS; i++) {
-      if (!this.#alive()) return true;
+    return (await this.#readWhileKept(() => (descendants(this.#rootPid, this.#treeOptions).length > 0 ? true : undefined))) === undefined;
+  }
+
+  /** `read()` until it finds something, at most TREE_GONE_READS more times while the keeper (or the --pid process) runs. */
+  async #readWhileKept<T>(read: () => T | undefined): Promise<T | undefined> {
+    let found = read();
+    for (let i = 0; i < TREE_GONE_READS && found === undefined && this.#alive(); i++) {
       await delay(TREE_GONE_PAUSE_MS);
-      if (descendants(this.#rootPid, this.#treeOptions).length > 0) return false;
+      found = read();
     }
-    return true;
+    return found;
   }
 
   #alive(): boolean {
@@ -584,13 +588,13 @@ class SettleLoop implements Strategy<MeasuredRun> {
    * target moved there.
    */
   async #followDaemon(): Promise<boolean> {
-    let left = programLeft(this.#child);
-    if (!left) return false;
+    const exited = programLeft(this.#child);
+    if (!exited) return false;
     // One walk can miss the daemon while its middle fork exits (see #treeGone): read again until the keeper says the tree is empty.
-    for (let i = 0; i < TREE_GONE_READS && left.daemon === undefined && this.#alive(); i++) {
-      await delay(TREE_GONE_PAUSE_MS);
-      left = programLeft(this.#child) ?? left;
-    }
+    const left = (await this.#readWhileKept(() => {
+      const now = programLeft(this.#child);
+      return now?.daemon === undefined ? undefined : now;
+    })) ?? exited;
     if (left.daemon === undefined) throw new RunEnded('child-exited', `${await this.#exitDetail()} during start-up`);
     const daemon = left.daemon;
     this.#signalTargetNote = `the program (pid ${this.#programPid}) ${exitSentence(left.exit)} during start-up and left pid ${daemon} (${commandLine(daemon, commOf(daemon, this.#view), undefined, this.#view)}) running: signals go to pid ${daemon}, as to a daemon`;
