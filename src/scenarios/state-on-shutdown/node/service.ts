@@ -8,7 +8,8 @@
  * ROLE is how SIGTERM is met:
  * - no-persistence: no handler; the default action ends it and nothing is written;
  * - racy-snapshot: snapshots the state, then writes it in a write that takes
- *   WRITE_MS while the socket stays open and increments are still
+ *   WRITE_MS (and until one increment was acknowledged after the snapshot)
+ *   while the socket stays open and increments are still
  *   acknowledged: those are in no file, and it exits 0;
  * - correct: closes the gate first (no increment is acknowledged after the
  *   snapshot: one that arrives is left unanswered), then writes FILE.tmp,
@@ -21,6 +22,12 @@ import { emit, exitWhenParentGoes } from '../../../children/child-io.js';
 
 /** How long the racy role's write takes after its snapshot (a slow disk, a remote store). */
 const WRITE_MS = 50;
+/**
+ * The racy write also lasts until one increment was acknowledged after its
+ * snapshot, up to this long: on a starved machine no client may get to send
+ * in WRITE_MS, and a race nobody crossed shows nothing.
+ */
+const WRITE_UNTIL_CROSSED_MS = 2000;
 
 const role = process.argv[2] ?? 'correct';
 const flag = (name: string): string => {
@@ -70,10 +77,17 @@ if (role === 'racy-snapshot') {
   process.once('SIGTERM', () => {
     const snapshot = [...applied];
     // The write takes its time while the socket stays open: increments acknowledged now are in no snapshot.
-    setTimeout(() => {
+    const startedAt = performance.now();
+    const write = () => {
+      const waitedMs = performance.now() - startedAt;
+      if (applied.length === snapshot.length && waitedMs < WRITE_UNTIL_CROSSED_MS) {
+        setTimeout(write, 5);
+        return;
+      }
       persist(snapshot);
       process.exit(0);
-    }, WRITE_MS);
+    };
+    setTimeout(write, WRITE_MS);
   });
 } else if (role === 'correct') {
   process.once('SIGTERM', () => {

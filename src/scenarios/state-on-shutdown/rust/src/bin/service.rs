@@ -6,8 +6,9 @@
 //!
 //! - no-persistence: no handler; the default action ends it, nothing written;
 //! - racy-snapshot: snapshots the state, then writes it in a write that takes
-//!   WRITE_MS while connections are still served and acknowledged: those
-//!   increments are in no file, and it exits 0;
+//!   WRITE_MS (and until one increment was acknowledged after the snapshot)
+//!   while connections are still served and acknowledged: those increments
+//!   are in no file, and it exits 0;
 //! - correct: closes the gate under the lock the connections apply under (no
 //!   increment is acknowledged after the snapshot), then writes FILE.tmp,
 //!   fsyncs it and renames it over FILE, exit 0.
@@ -23,6 +24,10 @@ use tokio::signal::unix::{signal, SignalKind};
 
 /// How long the racy role's write takes after its snapshot (a slow disk, a remote store).
 const WRITE_MS: u64 = 50;
+/// The racy write also lasts until one increment was acknowledged after its
+/// snapshot, up to this long: on a starved machine no client may get to send
+/// in WRITE_MS, and a race nobody crossed shows nothing.
+const WRITE_UNTIL_CROSSED_MS: u64 = 2000;
 
 struct State {
     applied: Vec<String>,
@@ -111,6 +116,11 @@ async fn main() {
             if racy {
                 let snapshot = state.lock().unwrap().applied.clone();
                 tokio::time::sleep(Duration::from_millis(WRITE_MS)).await;
+                let mut waited_ms = WRITE_MS;
+                while state.lock().unwrap().applied.len() == snapshot.len() && waited_ms < WRITE_UNTIL_CROSSED_MS {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    waited_ms += 5;
+                }
                 persist_and_exit(&state_path, &snapshot);
             }
             let snapshot = {
