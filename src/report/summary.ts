@@ -113,7 +113,8 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   const out = [...titleLines(runTitle(run), textColumns(view)).map((l) => paint.bold(l)), ...rowLines(rowsSayingWhyOnce(run), textColumns(view))];
   const requests = requestsOf(run);
   if (requests) out.push('', ...drainBlock(requests, view));
-  else if (view.chart && run.samples.length > 0) {
+  // One sample is no line over reloads (a ledger's or trials' run, a start-up that never settled): nothing to draw.
+  else if (view.chart && run.samples.length > 1) {
     out.push('', renderChart([seriesOf(run, seriesTone(run))], { limit: run.ulimit ?? undefined, width: view.width, height: 12, color: view.color, lastX: lastReload(run) }));
   }
   const rounds = roundLines(run);
@@ -149,7 +150,8 @@ export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
     for (const r of ledgers) out.push('', paint.bold(`${r.role}:`), ...drainBlock(r.requests, view, 4, false).map((l) => `  ${l}`));
     out.push('', `  ${LEDGER_NOTE}`);
   }
-  else if (view.chart) {
+  // One sample each is no line over reloads (ledgers, trials): the table says it all.
+  else if (view.chart && runs.some((r) => r.samples.length > 1)) {
     const limit = maxOf(runs.map((r) => r.ulimit ?? 0), 0) || undefined;
     out.push('', renderChart(runs.map((r, i) => seriesOf(r, tones[i] as ChartSeries['color'])), { limit, width: view.width, height: 12, color: view.color }));
     if (runs.some((r) => r.sampleStride > 1)) out.push('  (long runs keep every n-th reload: the x axis counts kept samples)');

@@ -12,6 +12,8 @@ import { runLedger } from '../../src/harness/drivers/ledger-run.js';
 import { defaultProbe } from '../../src/fdprobe/index.js';
 import { ledgerFailure } from '../../src/kinds/ledger/judge.js';
 import type { CompareDocument, LedgerRun } from '../../src/model/run-document.js';
+import { renderSvg } from '../../src/report/formats/svg.js';
+import { formatCompare } from '../../src/report/summary.js';
 import { pythonChild } from '../../src/runtimes/index.js';
 import { reproJson } from '../support/cli.js';
 import { goneWithin } from '../support/processes.js';
@@ -65,6 +67,15 @@ describe('queue-drain, Python workers', () => {
     expect(correct.entries).toMatchObject({ lost: 0, unsettled: 0 });
     expect(correct.entries.acknowledged).toBe(correct.entries.handedOut);
     expect(correct.entries.outAtSignal).toBeGreaterThanOrEqual(1);
+    // A sample each is no line over reloads: no empty fds chart, and the SVG shows each run's rows instead of empty axes.
+    if (!doc) throw new Error('no document');
+    const text = formatCompare(doc, { color: false, width: 80, columns: 80, chart: true });
+    expect(text).toContain('handed out');
+    expect(text).not.toContain('reload →');
+    const svg = renderSvg(doc);
+    expect(svg).not.toContain('class="series"');
+    expect(svg.match(/class="card"/g)).toHaveLength(3);
+    expect(svg).toContain('>exit-0-but-lost: exit 0 and still 1 job lost<');
   }, 90_000);
 
   it('threaded: sys.exit(0) in the handler hangs until SIGKILL while its workers keep taking jobs; the correct worker stops taking and loses none', async () => {

@@ -4,13 +4,14 @@
  * EMFILE after a few dozen reloads while the correct one runs hundreds: on one
  * shared x axis the climb would be a sliver. Each panel has the fd limit as a
  * dashed line and the EMFILE point marked. No scripts, fonts or links.
- * A document of load-and-signal runs gets the requests timeline instead (src/kinds/drain/svg.ts).
+ * A document of load-and-signal runs gets the requests timeline instead (src/kinds/drain/svg.ts);
+ * one whose runs have a sample each (ledgers, trials) gets each run's rows as a card.
  */
 import type { ReproDocument, RunDocument } from '../../model/run-document.js';
 import { runsOf } from '../../model/baseline.js';
 import { maxOf } from '../../model/stats.js';
-import { documentTitle, emfileMark, headline, requestsOf, runLabel, seriesTone } from '../facts.js';
-import { ellipsize } from '../text.js';
+import { documentTitle, emfileMark, headline, requestsOf, runLabel, runRows, seriesTone } from '../facts.js';
+import { ellipsize, fitLine } from '../text.js';
 import { decimate, niceTicks, type Point } from './scale.js';
 import { renderDrainSvg } from '../../kinds/drain/svg.js';
 import { attrs, esc } from './xml.js';
@@ -124,6 +125,40 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
   return out.join('\n');
 }
 
+const CARD_FONT = 12;
+const CARD_LINE = 18;
+
+/** One run's rows (what the terminal summary says of it) as wrapped text lines, for a run with nothing drawn over reloads. */
+function cardLines(run: RunDocument, widthPx: number): { label: string; text: string }[] {
+  const rows = runRows(run);
+  const labelChars = Math.max(...rows.map(([k]) => k.length), 4) + 2;
+  const chars = Math.max(20, Math.floor(widthPx / (CARD_FONT * GLYPH_EM)));
+  return rows.flatMap(([label, value]) => {
+    return fitLine(value, Math.max(12, chars - labelChars), 0).map((l, i) => ({ label: i === 0 ? label : '', text: l }));
+  });
+}
+
+function card(run: RunDocument, x0: number, y0: number, cardW: number): string {
+  const color = seriesColor(run);
+  const lines = cardLines(run, cardW - 32);
+  const labelPx = (Math.max(...lines.map((l) => l.label.length), 4) + 2) * CARD_FONT * GLYPH_EM;
+  const out = [`<g${attrs({ transform: `translate(${x0},${y0})`, 'data-run': run.role, class: 'card' })}>`];
+  out.push(text(16, 22, fitted(runLabel(run), cardW - 32, 14), { 'font-size': 14, 'font-weight': 600, fill: color }));
+  out.push(line(16, 32, cardW - 16, 32, { stroke: color, 'stroke-width': 1.5 }));
+  lines.forEach((l, i) => {
+    const y = 52 + i * CARD_LINE;
+    if (l.label) out.push(text(16, y, l.label, { 'font-size': CARD_FONT, fill: COLORS.muted }));
+    out.push(text(16 + labelPx, y, l.text, { 'font-size': CARD_FONT, fill: COLORS.text }));
+  });
+  out.push('</g>');
+  return out.join('\n');
+}
+
+/** The height of the tallest card. */
+function cardsHeight(runs: readonly RunDocument[], cardW: number): number {
+  return 52 + maxOf(runs.map((r) => cardLines(r, cardW - 32).length), 1) * CARD_LINE;
+}
+
 /** `header: false` leaves out the title and verdict lines, for pages that show them already. */
 export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}): string {
   const runs = runsOf(doc);
@@ -138,7 +173,9 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
   const panelW = runs.length === 1 ? 800 : 488;
   const width = panelW * runs.length + 16;
   const underLoad = runs.some((r) => r.reloadLoad !== undefined);
-  const height = top + PANEL_H + (underLoad ? LOAD_PANEL_H : 0) + 8;
+  // A sample each (a ledger's, trials') is no line over reloads: each run's rows instead of empty axes.
+  const cards = runs.length > 0 && runs.every((r) => r.samples.length <= 1);
+  const height = top + (cards ? cardsHeight(runs, panelW) : PANEL_H + (underLoad ? LOAD_PANEL_H : 0)) + 8;
   const { status, text: said } = headline(doc);
   const verdictColor = status === 'pass' ? COLORS.green : status === 'fail' ? COLORS.red : COLORS.amber;
   const title = documentTitle(doc);
@@ -149,14 +186,14 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
   const out = [
     `<svg${attrs({ xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'repro-title repro-desc', 'font-family': 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif' })}>`,
     `<title id="repro-title">${esc(title)}</title>`,
-    `<desc id="repro-desc">${esc(`Open fds after each reload${underLoad ? ', and under them the requests of each reload window (answered above the axis, lost below)' : ''}. ${status.toUpperCase()}: ${said}`)}</desc>`,
+    `<desc id="repro-desc">${esc(`${cards ? 'What each run showed' : 'Open fds after each reload'}${underLoad ? ', and under them the requests of each reload window (answered above the axis, lost below)' : ''}. ${status.toUpperCase()}: ${said}`)}</desc>`,
     `<rect${attrs({ width, height, fill: '#ffffff' })}/>`,
   ];
   if (header) {
     out.push(text(16, 28, heading, { 'font-size': 17, 'font-weight': 600, fill: COLORS.text, class: 'heading' }));
     out.push(text(16, 52, fitted(`${status.toUpperCase()}: ${said}`, width - 32, 14), { 'font-size': 14, 'font-weight': 600, fill: verdictColor, class: 'verdict' }));
   }
-  runs.forEach((run, i) => out.push(panel(run, 8 + i * panelW, top, panelW, ticks, offChart, i === 0)));
+  runs.forEach((run, i) => out.push(cards ? card(run, 8 + i * panelW, top, panelW) : panel(run, 8 + i * panelW, top, panelW, ticks, offChart, i === 0)));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
