@@ -24,4 +24,10 @@ export interface FdProbe {
   limits(pid: number): Promise<FdLimits>;
   /** Resident set size in KiB, if the back end can tell. */
   rssKb(pid: number): Promise<number | undefined>;
+  /**
+   * The process's /proc/PID/status text, where the back end reads procfs:
+   * a sample reads it once for its RSS and its metrics (threads). Throws
+   * the back end's ProbeError when the process is gone.
+   */
+  status?(pid: number): string;
 }

@@ -7,6 +7,7 @@
 import { arch, release } from 'node:os';
 import { ProbeError } from '../fdprobe/errors.js';
 import { countKinds } from '../fdprobe/kinds.js';
+import { parseRssKb } from '../proc/proc-text.js';
 import type { FdEntry, FdProbe } from '../fdprobe/probe.js';
 import { measure } from '../model/measure.js';
 import type { ChildExit, EndReason, KeptOutput, MeasuredRun, Measured, MetricDescriptor, RoleKind, RunDocument, Sample } from '../model/run-document.js';
@@ -18,7 +19,7 @@ import type { ProtocolEvent } from '../protocol/events.js';
 /** How a metric is read at each sample: from the acknowledging event, or from the process. */
 export interface MetricReader extends MetricDescriptor {
   fromEvent?: string;
-  fromProcess?: (pid: number, fds: readonly FdEntry[]) => number | undefined;
+  fromProcess?: (pid: number, fds: readonly FdEntry[], status: () => string | undefined) => number | undefined;
 }
 
 /** Which run it is: what every driver's plan starts with (the document's own fields). */
@@ -110,15 +111,24 @@ export class RunRecorder {
   async sample(pid: number, reload: number, at: { limit: number | null; event?: Record<string, unknown>; roundTripMs?: number; settleMs?: number }): Promise<FdEntry[]> {
     let fds: FdEntry[];
     let rssKb: number | undefined;
+    // /proc/PID/status once per sample: its RSS and the metrics read from it (threads) are one read, not one each.
+    let statusText: string | undefined;
+    const status = () => (statusText ??= this.probe.status?.(pid));
     try {
       fds = await this.probe.list(pid);
-      rssKb = await this.probe.rssKb(pid);
+      rssKb = this.probe.status ? parseRssKb(status() ?? '') : await this.probe.rssKb(pid);
     } catch (error) {
       if (error instanceof ProbeError) throw new RunEnded(error.failure === 'gone' ? 'child-exited' : 'probe-failed', `probe after reload ${reload}: ${error.message}`);
       throw error;
     }
     if (reload === 0 && at.limit !== null) this.#fdsAboveLimitAtStart = fds.filter((f) => f.fd >= (at.limit as number)).length;
-    const metrics = this.#readMetrics(pid, fds, at.event);
+    const metrics = this.#readMetrics(pid, fds, at.event, () => {
+      try {
+        return status();
+      } catch {
+        return undefined;
+      }
+    });
     const sample: Sample = {
       reload,
       elapsedMs: round(this.elapsedMs(), 2),
@@ -161,7 +171,7 @@ export class RunRecorder {
     return sample;
   }
 
-  #readMetrics(pid: number, fds: readonly FdEntry[], event: Record<string, unknown> | undefined): Record<string, number> | undefined {
+  #readMetrics(pid: number, fds: readonly FdEntry[], event: Record<string, unknown> | undefined, status: () => string | undefined): Record<string, number> | undefined {
     if (this.plan.metrics.length === 0) return undefined;
     const values: Record<string, number> = {};
     const previous = this.#samples.at(-1)?.metrics;
@@ -172,7 +182,7 @@ export class RunRecorder {
         // An acknowledgement without the field (a register failure) keeps the last value: nothing changed that the child told.
         value = typeof v === 'number' && Number.isFinite(v) ? v : previous?.[metric.id];
       } else if (metric.fromProcess) {
-        value = metric.fromProcess(pid, fds);
+        value = metric.fromProcess(pid, fds, status);
       }
       if (value !== undefined) values[metric.id] = value;
     }

@@ -69,6 +69,10 @@ describe('ProcfsProbe lists fd tables with holes', () => {
       expect(fds).toEqual([...fds].sort((a, b) => a - b));
       expect(fds.filter((fd) => !expected.includes(fd))).toEqual([]);
       expect(entries.find((e) => e.fd === 3000)?.kind).toBe('pipe');
+      // Later listings of the same probe: the second walks and finds the gap, the third goes to readdir at once; all agree.
+      const probe = new ProcfsProbe();
+      const listings = [1, 2, 3].map(() => probe.listSync(child.pid as number));
+      for (const listing of listings) expect(listing).toEqual(entries);
     } finally {
       child.stdin?.end();
       await child;

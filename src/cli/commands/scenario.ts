@@ -1,15 +1,16 @@
 /** `repro broken`, `repro correct`, `repro compare`: plain functions that return judged run documents. */
-import { AttributionSession, checkTracer, type Tracer } from '../../attribution/session.js';
+import type { Tracer } from '../../attribution/session.js';
 import { ProbeError } from '../../fdprobe/errors.js';
 import { defaultProbe } from '../../fdprobe/index.js';
 import type { FdProbe } from '../../fdprobe/probe.js';
-import { type DriverHooks, type ReloadLoopPlan, runReloadLoop } from '../../harness/drivers/reload-loop.js';
-import { type DrainRunPlan, runDrain } from '../../harness/drivers/drain-run.js';
-import { type LedgerRunPlan, runLedger } from '../../harness/drivers/ledger-run.js';
-import { runRounds } from '../../harness/drivers/rounds.js';
-import { freeLoopbackPort, runUnderLoad, type UnderLoadPlan } from '../../harness/drivers/reload-under-load-run.js';
+// Drivers and --attribute's tracer are imported when a run needs them: a compare loads one driver, not
+// every driver's modules (node:http for the drains and the ledger's latency clients, strace's parser).
+import type { DriverHooks, ReloadLoopPlan } from '../../harness/drivers/reload-loop.js';
+import type { DrainRunPlan } from '../../harness/drivers/drain-run.js';
+import type { LedgerRunPlan } from '../../harness/drivers/ledger-run.js';
+import type { UnderLoadPlan } from '../../harness/drivers/reload-under-load-run.js';
 import { launchChild } from '../../harness/launch.js';
-import { runTrials, type TrialsRunPlan } from '../../harness/drivers/trials-run.js';
+import type { TrialsRunPlan } from '../../harness/drivers/trials-run.js';
 import { judgeCompare, judgeRun, measurementOfDriver } from '../../kinds/index.js';
 import type { CompareDocument, Expectation, MeasuredRun, RunDocument } from '../../model/run-document.js';
 import { SCHEMA_VERSION } from '../../model/run-document.js';
@@ -41,7 +42,7 @@ interface Resolved {
   tracer?: Tracer;
 }
 
-function resolve(options: ScenarioOptions): Resolved {
+async function resolve(options: ScenarioOptions): Promise<Resolved> {
   const scenario = findScenario(options.scenario);
   if (!scenario) throw new UsageError(`--scenario ${options.scenario} is not known; use one of: ${SCENARIOS.map((s) => s.name).join(', ')} (repro list shows them)`);
   const runtime = options.runtime ?? scenario.runtimes[0] ?? 'node';
@@ -71,7 +72,7 @@ function resolve(options: ScenarioOptions): Resolved {
   }
   requireRuntime(runtime, scenario.name);
   // Before anything runs: no strace, or no ptrace, is one line and exit 3, never a run without attribution.
-  const tracer = options.attribute ? checkTracer() : undefined;
+  const tracer = options.attribute ? (await import('../../attribution/session.js')).checkTracer() : undefined;
   return { scenario, runtime, values, ...(tracer ? { tracer } : {}) };
 }
 
@@ -153,7 +154,7 @@ async function prepare(resolved: Resolved, role: Role, options: ScenarioOptions,
       return { driver: 'ledger', role, plan, expectation, setup, ledger };
     }
     if (scenario.driver === 'reload-under-load') {
-      const port = await freeLoopbackPort();
+      const port = await (await import('../../harness/drivers/reload-under-load-run.js')).freeLoopbackPort();
       return { driver: 'reload-under-load', role, plan: { ...plan, command: [...plan.command, ...(scenario.listenArgs?.(port) ?? [])] }, expectation, setup, underLoad: { port } };
     }
     if (scenario.driver === 'trials' && scenario.trial) {
@@ -270,9 +271,10 @@ async function checkAfterRun(prepared: readonly Prepared[], runs: readonly RunDo
 /** One role: run its driver (under strace with --attribute), then judge the measured run against the role's expectation. */
 async function runOne({ driver, role, plan, expectation, drain, underLoad, trials, ledger }: Prepared, options: ScenarioOptions, hooks: CommandHooks, probe: FdProbe, tracer?: Tracer): Promise<RunDocument> {
   let run;
-  const trace = tracer && driver !== 'load-and-signal' ? new AttributionSession({ tracer, signal: plan.signal, senderPid: process.pid }) : undefined;
+  const trace = tracer && driver !== 'load-and-signal' ? new (await import('../../attribution/session.js')).AttributionSession({ tracer, signal: plan.signal, senderPid: process.pid }) : undefined;
   try {
     if (driver === 'load-and-signal' && drain) {
+      const { runDrain } = await import('../../harness/drivers/drain-run.js');
       run = await runDrain(drain, { probe, abort: hooks.abort, onChild: hooks.onChild });
       if (run.drain?.port === null && run.end.reason === 'child-exited' && !hooks.abort?.aborted) {
         const said = run.stderr.text.trim().split('\n').at(-1) ?? '';
@@ -280,13 +282,15 @@ async function runOne({ driver, role, plan, expectation, drain, underLoad, trial
       }
       return judgeRun(run, expectation, measurementOfDriver(driver));
     }
-    if (driver === 'trials' && trials) return judgeRun(await runTrials(trials, { probe, abort: hooks.abort, onChild: hooks.onChild }), expectation, 'trials');
-    if (driver === 'ledger' && ledger) return judgeRun(await runLedger(ledger, { probe, abort: hooks.abort, onChild: hooks.onChild }), expectation, measurementOfDriver(driver));
+    if (driver === 'trials' && trials) return judgeRun(await (await import('../../harness/drivers/trials-run.js')).runTrials(trials, { probe, abort: hooks.abort, onChild: hooks.onChild }), expectation, 'trials');
+    if (driver === 'ledger' && ledger) return judgeRun(await (await import('../../harness/drivers/ledger-run.js')).runLedger(ledger, { probe, abort: hooks.abort, onChild: hooks.onChild }), expectation, measurementOfDriver(driver));
     if (driver === 'reload-under-load' && underLoad) {
+      const { runUnderLoad } = await import('../../harness/drivers/reload-under-load-run.js');
       run = await runUnderLoad(plan, underLoad, { probe, abort: hooks.abort, onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: plan.reloadsPlanned }), onChild: hooks.onChild });
       return judgeRun(run, expectation, measurementOfDriver(driver));
     }
-    run = await (driver === 'rounds' ? runRounds : runReloadLoop)(trace ? { ...plan, trace } : plan, {
+    const runLoop = driver === 'rounds' ? (await import('../../harness/drivers/rounds.js')).runRounds : (await import('../../harness/drivers/reload-loop.js')).runReloadLoop;
+    run = await runLoop(trace ? { ...plan, trace } : plan, {
       probe,
       abort: hooks.abort,
       onSample: (sample) => hooks.onSample?.(sample, { pattern: role.name, reloads: options.reloads }),
@@ -343,7 +347,7 @@ async function runInTurn(prepared: readonly Prepared[], options: ScenarioOptions
 }
 
 export async function runPattern(roleName: string, options: ScenarioOptions, hooks: CommandHooks = {}): Promise<RunDocument> {
-  const resolved = resolve(options);
+  const resolved = await resolve(options);
   checkLimit(options, hooks);
   // A scenario whose broken roles are named variants (graceful-drain) runs its first role of that kind.
   const role = rolesIn(resolved).find((r) => r.name === roleName) ?? rolesIn(resolved).find((r) => r.kind === roleName);
@@ -353,7 +357,7 @@ export async function runPattern(roleName: string, options: ScenarioOptions, hoo
 
 /** Every role of the scenario at once, then one verdict. */
 export async function runCompare(options: ScenarioOptions, hooks: CommandHooks = {}): Promise<CompareDocument> {
-  const resolved = resolve(options);
+  const resolved = await resolve(options);
   checkLimit(options, hooks);
   const startedAt = new Date();
   const t0 = performance.now();

@@ -13,7 +13,6 @@
  * and reused afterwards (about 150 ms once; 0 after).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +40,23 @@ function cacheDir(): string {
 }
 
 /**
+ * A name for this source's build (FNV-1a, two 32-bit lanes): a cache key, not
+ * a checksum anyone trusts, so node:crypto (about 20 built-in modules) is not
+ * loaded by every command that launches a child.
+ */
+export function sourceHash(source: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+    b = (b ^ (b >>> 13)) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+}
+
+/**
  * Path of the compiled keeper, compiling it on first use. Throws
  * EnvironmentError (one line, the reason and the fix) when this is not Linux
  * or no C compiler is found or the compile fails.
@@ -48,7 +64,7 @@ function cacheDir(): string {
 export function keeperBinary(): string {
   if (cached && existsSync(cached)) return cached;
   if (process.platform !== 'linux') throw new EnvironmentError('the process-tree keeper needs Linux (prctl PR_SET_CHILD_SUBREAPER)');
-  const hash = createHash('sha256').update(KEEPER_SOURCE).digest('hex').slice(0, 12);
+  const hash = sourceHash(KEEPER_SOURCE);
   const dir = cacheDir();
   const binary = join(dir, `keeper-${hash}`);
   if (existsSync(binary) && statSync(binary).mode & 0o100) return (cached = binary);

@@ -4,7 +4,6 @@
  * and never closes the old one: fds grow per reload until EMFILE, and then
  * reloads silently stop. The fix: one process-wide hub, registered once, fanned out.
  */
-import { readFileSync } from 'node:fs';
 import { CHANNEL_KINDS, FDS_PER_CHANNEL, type ChannelKind } from '../../native/channel-kinds.js';
 import { nodeChild } from '../../runtimes/index.js';
 import { leaksToEmfile, staysFlat } from '../expect.js';
@@ -15,14 +14,10 @@ const NODE_ENTRIES: Record<string, string> = {
   correct: 'scenarios/sighup-listener/node/correct.js',
 };
 
-/** Threads of the process, from /proc/PID/status (a runtime that spawns a task per reload shows here). */
-function threads(pid: number): number | undefined {
-  try {
-    const match = /^Threads:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+/** Threads of the process, from its /proc/PID/status text (a runtime that spawns a task per reload shows here). */
+function threads(status: string | undefined): number | undefined {
+  const match = status === undefined ? null : /^Threads:\s+(\d+)$/m.exec(status);
+  return match ? Number(match[1]) : undefined;
 }
 
 const roles: readonly Role[] = [
@@ -47,7 +42,7 @@ export const sighupListener: Scenario = {
   options: [{ key: 'channel', flag: '--channel <kind>', help: `native wake-up channel (Node children): ${CHANNEL_KINDS.join(' or ')}`, choices: CHANNEL_KINDS, default: 'pipe', runtimes: ['node'] }],
   metrics: [
     { id: 'listeners', label: 'listeners', unit: '', description: 'signal listeners the child has registered for SIGHUP (its own count, from each acknowledgement)', fromEvent: 'listeners' },
-    { id: 'threads', label: 'threads', unit: '', description: 'threads of the child process (/proc/PID/status)', fromProcess: (pid) => threads(pid) },
+    { id: 'threads', label: 'threads', unit: '', description: 'threads of the child process (/proc/PID/status)', fromProcess: (_pid, _fds, status) => threads(status()) },
   ],
   async command(role, runtime, options, abort) {
     if (runtime === 'rust') {
