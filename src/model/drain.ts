@@ -35,9 +35,15 @@ export const CLIENT_KINDS: readonly ClientKind[] = ['fresh', 'keepalive', 'post'
  * connection was retried once (RFC 9110 §9.2.2) and is judged by its retry.
  * Refusals after the lag, and anything sent after the server was gone, are
  * counted, not lost: no server of this run could have taken them.
+ * `unanswered`: a reset before any response byte on a connection opened for
+ * this request (a retry's, after the lag). It is judged as a refusal: the
+ * kernel let it into the backlog of a listener the server no longer accepted
+ * from and reset it at the close (nginx QUIT with keep-alive on); after the
+ * lag no load balancer would have sent it here.
  */
-export function isLoss(outcome: Outcome, phase: Phase): boolean {
+export function isLoss(outcome: Outcome, phase: Phase, unanswered = false): boolean {
   if (phase === 'after-exit') return false;
+  if (outcome === 'reset' && unanswered) return phase === 'before' || phase === 'lag';
   if (outcome === 'reset' || outcome === 'truncated' || outcome === 'timeout' || outcome === 'unavailable') return true;
   if (outcome === 'refused') return phase === 'before' || phase === 'lag';
   return false;

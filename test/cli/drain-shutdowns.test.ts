@@ -61,6 +61,20 @@ describe('repro drain, issue 19: a client’s idea of lost', () => {
     expect(run.drain.ledger.exit).toEqual({ code: 0, signal: null, killed: false });
   });
 
+  it('a retry after the lag reset unanswered in the backlog of a listener still open but no longer accepting is counted, not lost: exit 0; in the lag it is lost', async () => {
+    const { result, run } = await drain('backlog-at-close');
+    expect(failed(run)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    // The retries went to the backlog and were reset at the close: after the lag, as a refusal then would be.
+    expect(run.drain.ledger.retried?.outcomes.reset ?? 0).toBeGreaterThan(0);
+    expect(run.drain.ledger.counts.reset.drain).toBeGreaterThan(0);
+    expect(run.drain.ledger.lost).toBe(0);
+    // With a routing lag the clients still connect in it: those land in the same backlog, and are lost.
+    const lagged = await drain('backlog-at-close', ['--lag', '200']);
+    expect(lagged.result.exitCode).toBe(1);
+    expect(lagged.run.drain.ledger.causes).toContainEqual(expect.objectContaining({ outcome: 'reset', phase: 'lag' }));
+  });
+
   it('the same race on a POST (--method POST) is never retried: lost, named as the keep-alive close race with its fix, exit 1', async () => {
     const { result, run } = await drain('graceful', ['--method', 'POST']);
     expect(result.exitCode).toBe(1);

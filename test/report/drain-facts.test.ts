@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type DrainRun, drainChecks, exitSentence, type LedgerSummary, OUTCOMES, type Outcome, type Phase, PHASES } from '../../src/model/drain.js';
 import type { RunDocument } from '../../src/model/run-document.js';
-import { drainRunRows, textTimeline, timingLine, timingRows } from '../../src/kinds/drain/facts.js';
+import { drainRunRows, ledgerTable, textTimeline, timingLine, timingRows } from '../../src/kinds/drain/facts.js';
 
 function ledger(over: Partial<LedgerSummary> = {}): LedgerSummary {
   const counts = Object.fromEntries(OUTCOMES.map((o) => [o, Object.fromEntries(PHASES.map((p) => [p, 0]))])) as Record<Outcome, Record<Phase, number>>;
@@ -109,5 +109,20 @@ describe('the timeline strip', () => {
     const lines = textTimeline({ bucketMs: 100, buckets: [0, 100, 200, 300].map((atMs) => ({ atMs, counts: { ok: 1 }, lost: 0 })), marks: { signalMs: 50, exitMs: 60, readinessFalseMs: 350 } });
     expect(lines[2]).toBe('         └X···┘');
     expect(lines[3]).not.toContain('R readiness false');
+  });
+});
+
+describe('the ledger table', () => {
+  it('marks a cell by what its loss groups lost: all (3✗), some (3 (1✗)), none (3), and by the rule when groups overflowed', () => {
+    const base = ledger();
+    base.counts.reset.before = 3;
+    base.counts.reset.drain = 3;
+    base.counts.refused.drain = 3;
+    const t = ledgerTable({ ...base, causes: [{ outcome: 'reset', phase: 'before', cause: 'ECONNRESET before any response byte', server: 'running', count: 3 }, { outcome: 'reset', phase: 'drain', cause: 'x', server: 'running', count: 1 }] });
+    expect(t.rows.find((r) => r[0] === 'reset')?.slice(1, 4)).toEqual(['3✗', '·', '3 (1✗)']);
+    expect(t.rows.find((r) => r[0] === 'refused')?.slice(1, 4)).toEqual(['·', '·', '3']);
+    // No group for a cell the rule loses, because the 32 groups overflowed into otherLost: the rule marks it.
+    const overflowed = ledgerTable({ ...base, causes: [], otherLost: 6 });
+    expect(overflowed.rows.find((r) => r[0] === 'reset')?.slice(1, 4)).toEqual(['3✗', '·', '3✗']);
   });
 });

@@ -82,7 +82,7 @@ export class Ledger {
       this.#retried.outcomes[exchange.outcome] = (this.#retried.outcomes[exchange.outcome] ?? 0) + 1;
     }
     if (request.keepAlive && exchange.serverClose && exchange.status !== undefined) this.#closeAnswers[phase] += 1;
-    const lost = isLoss(exchange.outcome, phase);
+    const lost = isLoss(exchange.outcome, phase, !exchange.reused && exchange.bytes === 0);
     if (this.signalAt !== undefined && request.startedAt < this.signalAt && exchange.endedAt >= this.signalAt) this.#inFlightAtSignal += 1;
     this.#counts[exchange.outcome][phase] += 1;
     this.#byKind[request.kind].total += 1;

@@ -24,13 +24,24 @@ const OUTCOME_WORDS: Record<Outcome, string> = {
   timeout: 'timeout',
 };
 
-/** The ledger as a table: a header, then one row per outcome that happened; a lost cell is marked `✗` (`12✗`). */
+/**
+ * Lost requests in one cell of the table, from the loss groups. A reset after
+ * the lag may be lost or not (unanswered on a retry's new connection is not:
+ * isLoss), so the groups say; where some fell into `otherLost`, the cell's rule does.
+ */
+function lostIn(ledger: LedgerSummary, o: Outcome, p: Phase): number {
+  const grouped = ledger.causes.reduce((sum, c) => sum + (c.outcome === o && c.phase === p ? c.count : 0), 0);
+  return ledger.otherLost > 0 && isLoss(o, p) ? ledger.counts[o][p] : grouped;
+}
+
+/** The ledger as a table: a header, then one row per outcome that happened; a lost cell is marked `✗` (`12✗`), a cell partly lost with its lost count (`3 (1✗)`). */
 export function ledgerTable(ledger: LedgerSummary): { header: string[]; rows: string[][] } {
   const header = ['outcome', ...PHASES.map(phaseWords), 'total'];
   const rows = OUTCOMES.filter((o) => PHASES.some((p) => ledger.counts[o][p] > 0)).map((o) => {
     const cells = PHASES.map((p) => {
       const n = ledger.counts[o][p];
-      return n === 0 ? '·' : `${n}${isLoss(o, p) ? '✗' : ''}`;
+      const lost = n === 0 ? 0 : lostIn(ledger, o, p);
+      return n === 0 ? '·' : lost >= n ? `${n}✗` : lost > 0 ? `${n} (${lost}✗)` : String(n);
     });
     const total = PHASES.reduce((sum, p) => sum + ledger.counts[o][p], 0);
     return [OUTCOME_WORDS[o], ...cells, String(total)];
@@ -40,7 +51,7 @@ export function ledgerTable(ledger: LedgerSummary): { header: string[]; rows: st
 
 /** The sentence under a ledger table. */
 export const LEDGER_NOTE =
-  '✗: lost, as a careful HTTP/1.1 client sees it: a 5xx, a reset, a body cut short (of its Content-Length or chunked end, or a close-delimited body that ended with the server process) or a timeout while the server was there; a refusal before the signal or during the lag. A GET that failed before any response byte on a reused keep-alive connection was retried once on a new connection (RFC 9110 §9.2.2) and counts as its retry. Refusals after the lag and anything sent after the exit are counted, not lost.';
+  '✗: lost, as a careful HTTP/1.1 client sees it: a 5xx, a reset, a body cut short (of its Content-Length or chunked end, or a close-delimited body that ended with the server process) or a timeout while the server was there; a refusal before the signal or during the lag. A GET that failed before any response byte on a reused keep-alive connection was retried once on a new connection (RFC 9110 §9.2.2) and counts as its retry. Refusals after the lag, resets before any byte of a new connection after the lag (a retry let into a closing listener\'s backlog) and anything sent after the exit are counted, not lost.';
 
 /** One line per loss group, most first; the rest counted. */
 export function causeLines(ledger: LedgerSummary, most = 6): string[] {
@@ -168,7 +179,7 @@ export function routingRows(ledger: LedgerSummary, signal: string): [string, str
         : closed < high
           ? `covers part of the 1–5 s Kubernetes takes to update its endpoints: a preStop sleep of ${high / 1000} s covers all of it`
           : 'covers the 1–5 s Kubernetes takes to update its endpoints';
-    rows.push(['routing lag', `new connections refused ${closed} ms after ${signal}: ${advice}. Connections accepted after the signal and then reset are lost at any lag`]);
+    rows.push(['routing lag', `new connections refused ${closed} ms after ${signal}: ${advice}. Requests reset on connections the server had taken (kept alive, or accepted in the lag) are lost at any lag`]);
   }
   const gone = ledger.exit?.killed ? undefined : t.exitMs;
   if (gone !== undefined) rows.push(['drain took', `${gone} ms from ${signal} to the exit: set terminationGracePeriodSeconds above ${Math.max(1, Math.ceil(gone / 1000))} s, plus any preStop sleep`]);

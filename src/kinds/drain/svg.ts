@@ -53,7 +53,7 @@ export const BANDS: readonly Band[] = [
   { id: 'ok', label: '2xx', color: '#2e7d32', lost: false, of: (b) => n(b, 'ok') },
   { id: 'other-status', label: 'other status (1xx, 3xx, 4xx)', color: '#7c3aed', lost: false, of: (b) => n(b, 'other-status') },
   { id: 'refused-counted', label: 'refused after the lag or the exit (not lost)', color: '#9ca3af', lost: false, of: (b) => n(b, 'refused') - refusedLost(b) },
-  { id: 'failed-counted', label: 'failed after the exit, or retried (not lost)', color: '#d1d5db', lost: false, of: (b) => Object.values(failedNotLost(b)).reduce((a, v) => a + v, 0) },
+  { id: 'failed-counted', label: 'failed after the exit, unanswered after the lag, or retried (not lost)', color: '#d1d5db', lost: false, of: (b) => Object.values(failedNotLost(b)).reduce((a, v) => a + v, 0) },
   { id: 'unavailable', label: '5xx', color: '#1d4ed8', lost: true, of: failedLost('unavailable') },
   { id: 'reset', label: 'reset', color: '#c62828', lost: true, of: failedLost('reset') },
   { id: 'truncated', label: 'truncated', color: '#ea580c', lost: true, of: failedLost('truncated') },

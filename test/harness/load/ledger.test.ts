@@ -35,6 +35,16 @@ describe('what counts as lost', () => {
     expect(isLoss(outcome, phase)).toBe(lost);
   });
 
+  it.each([
+    ['before', true],
+    ['lag', true],
+    ['drain', false],
+    ['after-exit', false],
+  ] as const)('a reset before any byte of a new connection (unanswered) during %s → lost: %s, as a refusal then', (phase, lost) => {
+    expect(isLoss('reset', phase, true)).toBe(lost);
+    expect(isLoss('refused', phase)).toBe(lost);
+  });
+
   it('a request started inside the lag window stays in it even when the server exited before it (it should have been served)', () => {
     const marks = { signalAt: 1000, lagMs: 500, exitAt: 1100 };
     expect(phaseAt(999, marks)).toBe('before');
@@ -51,7 +61,8 @@ describe('the ledger stays bounded', () => {
     ledger.signalAt = 50_000;
     for (let i = 0; i < 100_000; i++) {
       const outcome: Outcome = i % 10 === 0 ? 'reset' : 'ok';
-      ledger.record({ kind: 'fresh', method: 'GET', path: '/work', startedAt: i }, exchange(outcome, `cause ${i}`, i + 1), 'running');
+      // Reset after some bytes of the answer: lost in every phase before the exit (one reset before any byte of a new connection after the lag would not be).
+      ledger.record({ kind: 'fresh', method: 'GET', path: '/work', startedAt: i }, { ...exchange(outcome, `cause ${i}`, i + 1), bytes: 10 }, 'running');
     }
     const summary = ledger.summary();
     expect(summary.total).toBe(100_000);
