@@ -190,8 +190,11 @@ export class ProcfsProbe implements FdProbe {
         }
       }
     }
-    if (entries.length < count || count <= 0) {
-      if (next > 0) {
+    // The count was read before the walk: fds opened meanwhile can fill it before the walk reaches one open all
+    // along (an inherited high fd). A count that changed during the walk sends the rest to readdir too.
+    const short = entries.length < count;
+    if (short || count <= 0 || (next > 0 && countNow(dir) !== count)) {
+      if (short && next > 0) {
         if (this.#sparse.size > 10_000) this.#sparse.clear();
         this.#sparse.add(pid);
       }
@@ -255,6 +258,15 @@ export function signalDisposition(pid: number, signo: number, root = PROC_ROOT):
     return parseSignalDisposition(readFileSync(`${root}/${pid}/status`, 'utf8'), signo);
   } catch (error) {
     throw toProbeError(pid, error);
+  }
+}
+
+/** The fd count as stat gives it now; -1 when the directory is gone (the readdir after it says why). */
+function countNow(dir: string): number {
+  try {
+    return statSync(dir).size;
+  } catch {
+    return -1;
   }
 }
 

@@ -18,6 +18,13 @@ async function startLongRun(out: string) {
   const reports = ['--csv', `${out}.csv`, '--junit', `${out}.xml`, '--html', `${out}.html`];
   const cli = execa(process.execPath, [BIN, 'correct', '--reloads', '10000000', '--out', out, ...reports], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' } });
   const child = await waitFor('the child of repro', () => childrenOf(cli.pid as number)[0]);
+  // Reloads start once the child caught SIGHUP (its hub is up, `ready` follows): a fixed wait after its start
+  // took no sample in a run loaded by another job (a Node child can take longer than 400 ms to get there).
+  const caughtHup = () => {
+    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(procFile(child, 'status') ?? '')?.[1];
+    return caught !== undefined && (BigInt(`0x${caught}`) & 1n) === 1n ? true : undefined;
+  };
+  await waitFor('the child to catch SIGHUP', caughtHup);
   await new Promise((r) => setTimeout(r, 400));
   return { cli, child };
 }

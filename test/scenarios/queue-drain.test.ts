@@ -12,6 +12,8 @@ import { runLedger } from '../../src/harness/drivers/ledger-run.js';
 import { defaultProbe } from '../../src/fdprobe/index.js';
 import { ledgerFailure } from '../../src/kinds/ledger/judge.js';
 import type { CompareDocument, LedgerRun } from '../../src/model/run-document.js';
+import { renderHtml } from '../../src/report/formats/html.js';
+import { renderMarkdown } from '../../src/report/formats/markdown.js';
 import { renderSvg } from '../../src/report/formats/svg.js';
 import { formatCompare } from '../../src/report/summary.js';
 import { pythonChild } from '../../src/runtimes/index.js';
@@ -76,6 +78,11 @@ describe('queue-drain, Python workers', () => {
     expect(svg).not.toContain('class="series"');
     expect(svg.match(/class="card"/g)).toHaveLength(3);
     expect(svg).toContain('>exit-0-but-lost: exit 0 and still 1 job lost<');
+    // Nor in the Markdown (a Mermaid chart of one point) or the HTML (what grew over no reloads).
+    expect(renderMarkdown(doc)).not.toContain('xychart-beta');
+    const html = renderHtml(doc);
+    expect(html).not.toContain('What grew, by kind');
+    expect(html).toContain('What each run showed');
   }, 90_000);
 
   it('threaded: sys.exit(0) in the handler hangs until SIGKILL while its workers keep taking jobs; the correct worker stops taking and loses none', async () => {

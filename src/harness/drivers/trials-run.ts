@@ -60,7 +60,11 @@ class EventQueue {
       let wake = () => {};
       const woken = new Promise<void>((resolve) => (wake = resolve));
       this.#wakers.add(wake);
-      const gone = await Promise.race([woken.then(() => false), sleep(left).then(() => false), ended.then(() => true)]);
+      // A timer of its own, cleared however the race ends: a 15 s wait left pending kept an interrupted compare alive 15 s after its result.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), left)));
+      const gone = await Promise.race([woken.then(() => false), timedOut, ended.then(() => true)]);
+      clearTimeout(timer);
       this.#wakers.delete(wake);
       // The child's last lines come through before its exit is reported: look once more, then give up.
       if (gone) return this.#events.find((e) => e.event === name) ? this.take(name, 0, ended) : undefined;
@@ -90,7 +94,13 @@ function contextFor(child: LaunchedChild, trial: number, view: ProcessView, queu
     },
     event: (name, timeoutMs) => queue.take(name, timeoutMs, ended),
     exit: () => exit,
-    exited: async (timeoutMs) => Promise.race([ended.then(() => exit), sleep(timeoutMs).then(() => exit)]),
+    exited: async (timeoutMs) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([ended, timedOut]);
+      clearTimeout(timer);
+      return exit;
+    },
     sleep,
   };
 }

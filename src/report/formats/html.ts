@@ -12,7 +12,8 @@ import { checkLine, isInconclusive, compareRows, roundLines, compareNotes, docum
 import { causeLines, LEDGER_NOTE, ledgerTable, textTimeline, timingRows } from '../../kinds/drain/facts.js';
 import { lostByWords } from '../../kinds/tree/judge.js';
 import { shellCommand, visible, visibleLine } from '../text.js';
-import { COLORS, renderSvg, seriesColor } from './svg.js';
+import { COLORS, oneSampleEach, renderSvg, seriesColor } from './svg.js';
+import { latencyOf } from '../../kinds/ledger/latency-svg.js';
 import { attrs, esc } from './xml.js';
 
 const CSS = `
@@ -192,6 +193,11 @@ function drainSection(runs: RunDocument[]): string {
 export function renderHtml(doc: ReproDocument): string {
   const runs = runsOf(doc);
   const allDrain = runs.every((r) => requestsOf(r) !== undefined);
+  // A sample each (ledgers, trials): the SVG shows each run's rows or its requests' latency, and nothing grew over reloads.
+  const oneSample = !allDrain && oneSampleEach(runs);
+  const caption = runs.every((r) => latencyOf(r) !== undefined)
+    ? "Each request's latency over time, the signals and the bound."
+    : 'What each run showed: the rows of its summary.';
   const { status, text } = headline(doc);
   const title = documentTitle(doc);
   const untold = isInconclusive(doc);
@@ -213,13 +219,15 @@ export function renderHtml(doc: ReproDocument): string {
     tag('ul', reasons, { class: 'reasons' }),
     allDrain
       ? tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', tag('span', 'Requests over time, from the signal (0): answers above the axis by outcome, losses below; the shutdown\'s moments marked.', { class: 'muted' })))
-      : tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', `Open fds after each reload; dashed: the fd limit; ✕: EMFILE.${runs.some((r) => r.reloadLoad) ? ' Under them, the requests that started in each reload window: answered above the axis, lost below by class (its own scale); ▼ the signal, hollow when the reload was never seen to take effect.' : ''}`, { class: 'muted' }))),
+      : oneSample
+        ? tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', tag('span', caption, { class: 'muted' })))
+        : tag('figure', renderSvg(doc, { header: false }).trim() + tag('figcaption', legend + tag('span', `Open fds after each reload; dashed: the fd limit; ✕: EMFILE.${runs.some((r) => r.reloadLoad) ? ' Under them, the requests that started in each reload window: answered above the axis, lost below by class (its own scale); ▼ the signal, hollow when the reload was never seen to take effect.' : ''}`, { class: 'muted' }))),
     tag('h2', 'Summary'),
     summaryTable(doc),
     drainSection(runs),
-    allDrain ? '' : tag('h2', 'What grew, by kind'),
-    allDrain ? '' : tag('p', 'fds of each kind at the baseline → at the last sample, and the fitted growth per reload.', { class: 'muted' }),
-    allDrain ? '' : kindTable(runs),
+    allDrain || oneSample ? '' : tag('h2', 'What grew, by kind'),
+    allDrain || oneSample ? '' : tag('p', 'fds of each kind at the baseline → at the last sample, and the fitted growth per reload.', { class: 'muted' }),
+    allDrain || oneSample ? '' : kindTable(runs),
     baselineSection(doc),
     treeSection(runs),
     environment(doc),

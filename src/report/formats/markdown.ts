@@ -167,7 +167,8 @@ function treeBlock(run: RunDocument): string[] {
 export function renderMarkdown(doc: ReproDocument): string {
   const runs = runsOf(doc);
   const out = [`### ${mdText(documentTitle(doc))}`, '', ...verdictBlock(doc), '', ...runTable(doc), ...baselineBlock(doc)];
-  for (const run of runs) if (!requestsOf(run)) out.push('', ...mermaidChart(run));
+  // One sample is no line over reloads (ledgers, trials): no chart of one point.
+  for (const run of runs) if (!requestsOf(run) && run.samples.length > 1) out.push('', ...mermaidChart(run));
   for (const run of runs) {
     const requests = requestsOf(run);
     if (requests) out.push('', ...drainBlock(run.role, requests));

@@ -154,6 +154,11 @@ function card(run: RunDocument, x0: number, y0: number, cardW: number): string {
   return out.join('\n');
 }
 
+/** Runs of one sample each (a ledger's, trials'): no line over reloads to draw, in any view. */
+export function oneSampleEach(runs: readonly RunDocument[]): boolean {
+  return runs.length > 0 && runs.every((r) => r.samples.length <= 1);
+}
+
 /** The height of the tallest card. */
 function cardsHeight(runs: readonly RunDocument[], cardW: number): number {
   return 52 + maxOf(runs.map((r) => cardLines(r, cardW - 32).length), 1) * CARD_LINE;
@@ -174,7 +179,7 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
   const width = panelW * runs.length + 16;
   const underLoad = runs.some((r) => r.reloadLoad !== undefined);
   // A sample each (a ledger's, trials') is no line over reloads: each run's rows instead of empty axes.
-  const cards = runs.length > 0 && runs.every((r) => r.samples.length <= 1);
+  const cards = oneSampleEach(runs);
   const height = top + (cards ? cardsHeight(runs, panelW) : PANEL_H + (underLoad ? LOAD_PANEL_H : 0)) + 8;
   const { status, text: said } = headline(doc);
   const verdictColor = status === 'pass' ? COLORS.green : status === 'fail' ? COLORS.red : COLORS.amber;
