@@ -19,13 +19,26 @@ function builtCatalog(): CatalogScenario[] | undefined {
   }
 }
 
+/**
+ * The columns `list` wraps to, as textColumns (context.ts) says: COLUMNS, else
+ * a terminal's width (process.stdout only then: its stream costs ~6 ms to set
+ * up), at least 40; a pipe keeps lines whole.
+ */
+function listColumns(terminal: boolean): number | undefined {
+  const fromEnv = /^\d+$/.test(process.env.COLUMNS ?? '') ? Number(process.env.COLUMNS) : 0;
+  const columns = fromEnv > 0 ? fromEnv : terminal && process.stdout.columns > 0 ? process.stdout.columns : undefined;
+  return columns === undefined ? undefined : Math.max(40, columns);
+}
+
 /** The exit code, or undefined when there is no catalog and the full CLI must list. */
 export function runList(json: boolean): number | undefined {
   const catalog = builtCatalog();
   if (!catalog) return undefined;
   try {
     const list = withAvailability(catalog);
-    return writeStdoutSync(json ? `${JSON.stringify(list, null, 2)}\n` : `${formatList(list, useColor(process.env, { isTTY: stdoutIsTerminal() }))}\n`) ?? ExitCode.OK;
+    if (json) return writeStdoutSync(`${JSON.stringify(list, null, 2)}\n`) ?? ExitCode.OK;
+    const terminal = stdoutIsTerminal();
+    return writeStdoutSync(`${formatList(list, useColor(process.env, { isTTY: terminal }), listColumns(terminal))}\n`) ?? ExitCode.OK;
   } catch (error) {
     return reportFailure(error);
   }

@@ -199,12 +199,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (options: { json?: boolean }) => {
       const { listScenarios, formatList } = await import('./commands/list.js');
       const list = listScenarios();
-      process.stdout.write(options.json ? `${JSON.stringify(list, null, 2)}\n` : `${formatList(list, useColor())}\n`);
+      process.stdout.write(options.json ? `${JSON.stringify(list, null, 2)}\n` : `${formatList(list, useColor(), textColumns())}\n`);
     });
 
   const watch = program
     .command('watch')
-    .description('drive any program with signals and fail when its fds grow per reload (exit 1), or when it cannot take them (exit 4)')
+    .description('drive any program with signals and fail when fds its reloads opened stay open (exit 1), or when it cannot take them (exit 4)')
     .argument('[command...]', 'the program and its arguments, after --')
     .passThroughOptions();
   for (const name of ['pid', 'signal', 'reloads', 'ulimit', 'settle', 'settleTimeout', 'readyAfter', 'readyTimeout', 'maxGrowth', 'grace', 'signalTo', 'attribute', 'log', 'url', 'readyUrl', 'concurrency', 'method', 'maxLost'] as const) watch.addOption(optionFor(name, 'watch'));

@@ -23,7 +23,7 @@ export function startWaitMs(readyTimeoutMs: number, traced: boolean): number {
 /** The program must exist before we spawn it: a clear usage error beats a shell's exit 127. */
 export function checkCommand(command: readonly string[]): void {
   const [program] = command;
-  if (!program) throw new UsageError('repro watch needs a command after --, or --pid PID');
+  if (!program) throw new UsageError('watch needs a command after --, or --pid PID');
   if (program.includes('/')) {
     if (isExecutableFile(program)) return;
     const mode = fileMode(program);
@@ -55,7 +55,7 @@ export function translateProbeError(error: unknown, pid: number): never {
 
 /** The load target from --url (or --ready-url: `flag`): an http URL on a loopback address with a port; anything else is refused. */
 export function parseTarget(url: string | undefined, flag = '--url'): { host: string; port: number; path: string; url: string } {
-  if (!url) throw new UsageError('repro drain needs --url http://127.0.0.1:PORT/PATH: where the server answers (readiness and load)');
+  if (!url) throw new UsageError('drain needs --url http://127.0.0.1:PORT/PATH: where the server answers (readiness and load)');
   return parseUrl(url, flag);
 }
 

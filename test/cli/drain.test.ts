@@ -240,7 +240,7 @@ http { access_log off; keepalive_timeout 0; limit_rate 1m; ${temp}
     [['--url', 'http://10.1.2.3:8080/'], /--url http:\/\/10\.1\.2\.3:8080\/: the load goes to loopback only \(127\.0\.0\.1 or \[::1\]\), not 10\.1\.2\.3/],
     [['--url', 'http://localhost:8080/'], /loopback only .* not localhost; run the server on 127\.0\.0\.1/],
     [['--url', 'https://127.0.0.1:8443/'], /only plain http is loaded/],
-    [[], /repro drain needs --url/],
+    [[], /^repro: drain needs --url/m],
     [['--url', 'http://127.0.0.1:8080/', '--signal', 'KILL'], /--signal KILL: SIGKILL cannot be caught, so no program can shut down gracefully on it; use a shutdown signal the program handles, such as TERM, INT or QUIT/],
   ])('refuses %j before starting anything: one line, exit 2', async (args, message) => {
     const result = await repro(['drain', ...args, '--', 'python3', '-m', 'http.server']);

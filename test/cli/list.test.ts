@@ -41,4 +41,17 @@ describe('repro list', () => {
     for (const s of SCENARIOS) expect(result.stdout).toContain(`repro compare --scenario ${s.name}`);
     expect(result.stdout).not.toContain('[object');
   });
+
+  it('at COLUMNS=80 every line fits, each role\'s text wrapped under its own column; in a pipe each line stays whole', async () => {
+    const wrapped = await repro(['list'], { env: { COLUMNS: '80' } });
+    expect(wrapped.exitCode).toBe(0);
+    const lines = wrapped.stdout.split('\n');
+    expect(lines.filter((l) => [...l].length > 80)).toEqual([]);
+    // A name wider than the role column (masked-during-request) takes its own line; its text starts under the others'.
+    const at = lines.indexOf('  masked-during-request');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/^ {21}\S/);
+    const whole = await repro(['list'], { env: { COLUMNS: '' } });
+    expect(whole.stdout).toMatch(/^ {2}masked-during-request \S.*stall instead$/m);
+  });
 });

@@ -167,7 +167,7 @@ describe('repro watch input errors', () => {
     [['watch', '--', '/no/such/program'], 2, 'repro: command not found: /no/such/program (no executable file there); check the path after --'],
     [['watch', '--', 'no-such-program-here'], 2, 'repro: command not found: no-such-program-here (not on PATH); give its full path after --'],
     [['watch', '--pid', '4000000'], 2, 'repro: --pid 4000000: no such process; check the pid (e.g. with pgrep)'],
-    [['watch'], 2, 'repro: repro watch needs a command after --, or --pid PID'],
+    [['watch'], 2, 'repro: watch needs a command after --, or --pid PID'],
     [['watch', '--pid', '1', '--', 'sleep', '1'], 2, 'repro: give either --pid PID or a command after --, not both'],
   ])('repro %j: exit %i', async (args, code, message) => {
     const result = await repro(args);

@@ -72,7 +72,7 @@ export { parseTarget } from '../preflight.js';
 export async function drainCommand(command: string[], options: DrainOptions, hooks: DrainCommandHooks = {}): Promise<RunDocument> {
   const target = parseTarget(options.url);
   const ready = options.readyUrl === undefined ? undefined : parseTarget(options.readyUrl, '--ready-url');
-  if (command.length === 0) throw new UsageError('repro drain needs the server command after --, e.g. repro drain --url http://127.0.0.1:8080/ -- python3 -m http.server 8080 --bind 127.0.0.1');
+  if (command.length === 0) throw new UsageError('drain needs the server command after --, e.g. repro drain --url http://127.0.0.1:8080/ -- python3 -m http.server 8080 --bind 127.0.0.1');
   checkCommand(command);
   if (await answersAlready(target.host, target.port)) {
     throw new UsageError(`--url ${target.url}: something already listens on ${target.host}:${target.port} before the server started; stop it or give the server another port`);

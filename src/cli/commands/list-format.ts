@@ -5,6 +5,7 @@
  * makes the catalog; the start-up fast path reads the catalog the build
  * wrote (dist/bundle/catalog.json) and imports only this module.
  */
+import { fitLine } from '../../report/text.js';
 import { RUNTIMES } from '../../runtimes/index.js';
 
 /** One scenario as listed, without where its runtimes can run: what the build writes to the catalog. */
@@ -59,18 +60,31 @@ function bold(text: string, color: boolean): string {
   return color ? `\u001b[1m${text}\u001b[22m` : text;
 }
 
-export function formatList(list: readonly ListedScenario[], color: boolean): string {
+/** Where a role's text starts (`  ` + the name column + a space): its wrapped lines hang there. */
+const ROLE_COLUMN = 21;
+
+/** `columns`: a terminal's (or COLUMNS) width each line is wrapped to, under its own value column; undefined: lines stay whole (a pipe). */
+export function formatList(list: readonly ListedScenario[], color: boolean, columns?: number): string {
   const out: string[] = [];
+  // The value wrapped under its own column, the prefix (label, padding) kept as it is.
+  const fit = (prefix: string, value: string): string[] => {
+    if (columns === undefined) return [`${prefix}${value}`];
+    const lines = fitLine(value, Math.max(20, columns - prefix.length), 0);
+    return lines.map((l, i) => `${i === 0 ? prefix : ' '.repeat(prefix.length)}${l}`);
+  };
   for (const s of list) {
-    out.push(`${bold(s.name, color)} (${s.signal})`, `  ${s.summary}`);
+    out.push(`${bold(s.name, color)} (${s.signal})`, ...fit('  ', s.summary));
     const runtimes = s.runtimes.map((r) => (r.available ? r.name : `${r.name} (not here: ${r.why})`));
-    out.push(`  runtimes   ${runtimes.join(', ')}`);
+    out.push(...fit('  runtimes   ', runtimes.join(', ')));
     for (const r of s.roles) {
       const only = r.runtimes.length < s.runtimes.length ? ` [${r.runtimes.join(', ')} only]` : '';
-      out.push(`  ${r.name.padEnd(18)} ${r.summary}${only}`);
+      // On a terminal, a name wider than its column takes a line of its own and the text starts under the others'.
+      const own = columns !== undefined && r.name.length > ROLE_COLUMN - 3;
+      if (own) out.push(`  ${r.name}`);
+      out.push(...fit(own ? ' '.repeat(ROLE_COLUMN) : `  ${r.name.padEnd(18)} `, `${r.summary}${only}`));
     }
-    for (const o of s.options) out.push(`  option     ${o.flag} ${o.choices.join('|')} (default ${o.default})`);
-    out.push(`  records    ${s.driver === 'load-and-signal' ? 'every request (outcome × phase, each loss with its cause), shutdown timings, ' : ''}${s.driver === 'ledger' ? 'every entry handed out (acknowledged, or lost with its cause), how the process ended, ' : ''}${s.outcomes ? `an outcome per trial (${s.outcomes.join(', ')}), ` : ''}fds by kind, RSS${s.metrics.map((m) => `, ${m.label}${m.unit ? ` (${m.unit})` : ''}`).join('')}`);
+    for (const o of s.options) out.push(...fit('  option     ', `${o.flag} ${o.choices.join('|')} (default ${o.default})`));
+    out.push(...fit('  records    ', `${s.driver === 'load-and-signal' ? 'every request (outcome × phase, each loss with its cause), shutdown timings, ' : ''}${s.driver === 'ledger' ? 'every entry handed out (acknowledged, or lost with its cause), how the process ended, ' : ''}${s.outcomes ? `an outcome per trial (${s.outcomes.join(', ')}), ` : ''}fds by kind, RSS${s.metrics.map((m) => `, ${m.label}${m.unit ? ` (${m.unit})` : ''}`).join('')}`));
     const other = s.runtimes[1];
     out.push(`  try        repro compare --scenario ${s.name}${other ? ` --runtime ${other.name}` : ''}`, '');
   }
