@@ -112,7 +112,8 @@ export function formatRun(run: RunDocument, view: ViewOptions): string {
   const streams = viewOf(run).streamHeadings(run);
   const out = [...titleLines(runTitle(run), textColumns(view)).map((l) => paint.bold(l)), ...rowLines(rowsSayingWhyOnce(run), textColumns(view))];
   const requests = requestsOf(run);
-  if (requests) out.push('', ...drainBlock(requests, view));
+  const block = requests ? drainBlock(requests, view) : [];
+  if (block.length > 0) out.push('', ...block);
   // One sample is no line over reloads (a ledger's or trials' run, a start-up that never settled): nothing to draw.
   else if (view.chart && run.samples.length > 1) {
     out.push('', renderChart([seriesOf(run, seriesTone(run))], { limit: run.ulimit ?? undefined, width: view.width, height: 12, color: view.color, lastX: lastReload(run) }));
@@ -147,7 +148,10 @@ export function formatCompare(doc: CompareDocument, view: ViewOptions): string {
     return requests ? [{ role: r.role, requests }] : [];
   });
   if (ledgers.length === runs.length) {
-    for (const r of ledgers) out.push('', paint.bold(`${r.role}:`), ...drainBlock(r.requests, view, 4, false).map((l) => `  ${l}`));
+    for (const r of ledgers) {
+      const block = drainBlock(r.requests, view, 4, false);
+      if (block.length > 0) out.push('', paint.bold(`${r.role}:`), ...block.map((l) => `  ${l}`));
+    }
     out.push('', `  ${LEDGER_NOTE}`);
   }
   // One sample each is no line over reloads (ledgers, trials): the table says it all.
@@ -206,6 +210,8 @@ function textTable(header: string[], rows: string[][]): string[] {
 /** A drain run's ledger, its loss causes, its timings and (with the chart) its timeline. */
 function drainBlock(drain: DrainRecord, view: ViewOptions, causes = 6, note = true): string[] {
   const { ledger, timeline } = drain;
+  // No request sent (a server that never answered): the rows above say so; an empty table, its legend and a shutdown never begun say nothing.
+  if (ledger.total === 0) return [];
   const { header, rows } = ledgerTable(ledger);
   const out = ['  requests by outcome × phase (when each started):', ...textTable(header, rows).map((l) => `    ${l}`), ...(note ? [`    ${LEDGER_NOTE}`] : [])];
   const lines = causeLines(ledger, causes);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type DrainRun, drainChecks, exitSentence, type LedgerSummary, OUTCOMES, type Outcome, type Phase, PHASES } from '../../src/model/drain.js';
 import type { RunDocument } from '../../src/model/run-document.js';
-import { drainRunRows, ledgerTable, textTimeline, timingLine, timingRows } from '../../src/kinds/drain/facts.js';
+import { drainRunRows, ledgerTable, routingRows, textTimeline, timingLine, timingRows } from '../../src/kinds/drain/facts.js';
 
 function ledger(over: Partial<LedgerSummary> = {}): LedgerSummary {
   const counts = Object.fromEntries(OUTCOMES.map((o) => [o, Object.fromEntries(PHASES.map((p) => [p, 0]))])) as Record<Outcome, Record<Phase, number>>;
@@ -124,5 +124,13 @@ describe('the ledger table', () => {
     // No group for a cell the rule loses, because the 32 groups overflowed into otherLost: the rule marks it.
     const overflowed = ledgerTable({ ...base, causes: [], otherLost: 6 });
     expect(overflowed.rows.find((r) => r[0] === 'reset')?.slice(1, 4)).toEqual(['3✗', '·', '3✗']);
+  });
+});
+
+describe('what the shutdown means behind a load balancer', () => {
+  it('a server that died of the signal gets no grace-period advice (it did not drain); one that exited by itself does', () => {
+    expect(routingRows(pythonDied, 'SIGTERM').map(([k]) => k)).not.toContain('drain took');
+    const exited = ledger({ ...pythonDied, exit: { code: 0, signal: null, killed: false } });
+    expect(routingRows(exited, 'SIGTERM').find(([k]) => k === 'drain took')?.[1]).toMatch(/^4\.4 ms from SIGTERM to the exit: set terminationGracePeriodSeconds above 1 s/);
   });
 });

@@ -181,7 +181,8 @@ export function routingRows(ledger: LedgerSummary, signal: string): [string, str
           : 'covers the 1–5 s Kubernetes takes to update its endpoints';
     rows.push(['routing lag', `new connections refused ${closed} ms after ${signal}: ${advice}. Requests reset on connections the server had taken (kept alive, or accepted in the lag) are lost at any lag`]);
   }
-  const gone = ledger.exit?.killed ? undefined : t.exitMs;
+  // A server that died of the signal did not drain: the server row says so, and grace-period advice would be about nothing.
+  const gone = ledger.exit?.killed || ledger.exit?.signal ? undefined : t.exitMs;
   if (gone !== undefined) rows.push(['drain took', `${gone} ms from ${signal} to the exit: set terminationGracePeriodSeconds above ${Math.max(1, Math.ceil(gone / 1000))} s, plus any preStop sleep`]);
   else if (ledger.exit?.killed) rows.push(['drain took', `longer than the grace period (${ledger.graceMs} ms): SIGKILLed there`]);
   return rows;
