@@ -39,7 +39,7 @@ function addReportOptions(command: Command): Command {
     .addOption(new Option('--baseline-tolerance <fds>', 'largest rise that still passes --baseline (fd/reload; requests for drain)').default(0.05).argParser(decimal('--baseline-tolerance', 0, 1_000_000)))
     .option('--no-step-summary', 'do not append the Markdown summary to $GITHUB_STEP_SUMMARY')
     .option('--no-chart', 'leave the terminal chart out of the summary')
-    .option('-q, --quiet', 'print only the verdict line (PASS/FAIL/INCONCLUSIVE) and no progress; the exit code and every file written are the same');
+    .option('-q, --quiet', 'print only the verdict line (PASS/FAIL/INCONCLUSIVE; a FAIL with its first failed check) and no progress; the exit code and every file written are the same');
 }
 
 /** broken/correct/compare: the shared run options and every scenario's own (declared in the scenario). */

@@ -230,7 +230,12 @@ function seriesColor(run: RunDocument, index: number, runs: readonly RunDocument
 
 /** The verdict's one line (`PASS: …`, `FAIL: …`, `INCONCLUSIVE: …`), its strings shown as text: what --quiet prints. */
 export function formatVerdictLine(doc: ReproDocument, view: ViewOptions): string {
-  return verdictLines(shownDocument(doc), new Chalk({ level: view.color ? 1 : 0 }))[0] as string;
+  const shown = shownDocument(doc);
+  const paint = new Chalk({ level: view.color ? 1 : 0 });
+  const line = verdictLines(shown, paint)[0] as string;
+  // A FAIL line says what was expected; a CI log wants the figure that broke it on the same line: the first failed check.
+  const failed = headline(shown).status === 'fail' ? shown.verdict.checks.find((c) => !c.ok) : undefined;
+  return failed ? `${line}; ${paint.red(visibleLine(failed.text))}` : line;
 }
 
 /** The summary of either kind of document, its strings shown as text (control characters escaped). */

@@ -27,8 +27,11 @@ describe('--quiet prints the verdict line alone and changes nothing else', () =>
     const run = JSON.parse(readFileSync(out, 'utf8')) as RunDocument;
     expect(run.samples.length).toBeGreaterThan(5);
     expect(run.verdict.pass).toBe(false);
-    // The saved run, shown in full, has the same verdict line first.
+    // The saved run, shown in full, has the same verdict line first; the quiet line adds what broke it, the first failed check.
     const full = await repro(['report', out, '--no-chart']);
-    expect(full.stdout).toContain(`\n${stdout}\n`);
+    const [verdict, figure] = stdout.split('; ');
+    expect(full.stdout).toContain(`\n${verdict}\n`);
+    expect(figure).toBe(run.verdict.checks.find((c) => !c.ok)?.text);
+    expect(figure).toMatch(/fds\/reload still open at the end/);
   });
 });
