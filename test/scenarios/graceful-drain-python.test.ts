@@ -22,8 +22,10 @@ describe('graceful-drain, Python children', () => {
   it('repro compare --scenario graceful-drain --runtime python exits 0: each broken server loses requests, each with its cause; correct loses none', async () => {
     const result = await repro(['compare', '--scenario', 'graceful-drain', '--runtime', 'python', '--json'], { timeout: 90_000 });
     expect(result.stderr).toBe('');
-    expect(result.exitCode).toBe(0);
     const doc = JSON.parse(result.stdout) as CompareDocument;
+    // Which role failed, and why, before the exit code that only says one did.
+    expect(doc.runs.filter((r) => !r.verdict.pass).map((r) => `${r.role}: ${r.verdict.checks.filter((c) => !c.ok).map((c) => c.text).join('; ')}`)).toEqual([]);
+    expect(result.exitCode).toBe(0);
     const byRole = Object.fromEntries(doc.runs.map((r) => [r.role, r])) as Record<string, RunDocument & { drain: NonNullable<RunDocument['drain']> }>;
     expect(Object.keys(byRole)).toEqual(['exit-at-once', 'keeps-accepting', 'drains-forever', 'correct']);
     for (const run of doc.runs) {
