@@ -19,7 +19,7 @@ import type { ProtocolEvent } from '../protocol/events.js';
 /** How a metric is read at each sample: from the acknowledging event, or from the process. */
 export interface MetricReader extends MetricDescriptor {
   fromEvent?: string;
-  fromProcess?: (pid: number, fds: readonly FdEntry[], status: () => string | undefined) => number | undefined;
+  fromProcess?: (pid: number, fds: readonly FdEntry[], status: string | undefined) => number | undefined;
 }
 
 /** Which run it is: what every driver's plan starts with (the document's own fields). */
@@ -111,24 +111,18 @@ export class RunRecorder {
   async sample(pid: number, reload: number, at: { limit: number | null; event?: Record<string, unknown>; roundTripMs?: number; settleMs?: number }): Promise<FdEntry[]> {
     let fds: FdEntry[];
     let rssKb: number | undefined;
-    // /proc/PID/status once per sample: its RSS and the metrics read from it (threads) are one read, not one each.
-    let statusText: string | undefined;
-    const status = () => (statusText ??= this.probe.status?.(pid));
+    // /proc/PID/status once per sample (procfs): its RSS and the metrics read from it (threads) are one read, not one each.
+    let status: string | undefined;
     try {
       fds = await this.probe.list(pid);
-      rssKb = this.probe.status ? parseRssKb(status() ?? '') : await this.probe.rssKb(pid);
+      status = this.probe.status?.(pid);
+      rssKb = status === undefined ? await this.probe.rssKb(pid) : parseRssKb(status);
     } catch (error) {
       if (error instanceof ProbeError) throw new RunEnded(error.failure === 'gone' ? 'child-exited' : 'probe-failed', `probe after reload ${reload}: ${error.message}`);
       throw error;
     }
     if (reload === 0 && at.limit !== null) this.#fdsAboveLimitAtStart = fds.filter((f) => f.fd >= (at.limit as number)).length;
-    const metrics = this.#readMetrics(pid, fds, at.event, () => {
-      try {
-        return status();
-      } catch {
-        return undefined;
-      }
-    });
+    const metrics = this.#readMetrics(pid, fds, at.event, status);
     const sample: Sample = {
       reload,
       elapsedMs: round(this.elapsedMs(), 2),
@@ -171,7 +165,7 @@ export class RunRecorder {
     return sample;
   }
 
-  #readMetrics(pid: number, fds: readonly FdEntry[], event: Record<string, unknown> | undefined, status: () => string | undefined): Record<string, number> | undefined {
+  #readMetrics(pid: number, fds: readonly FdEntry[], event: Record<string, unknown> | undefined, status: string | undefined): Record<string, number> | undefined {
     if (this.plan.metrics.length === 0) return undefined;
     const values: Record<string, number> = {};
     const previous = this.#samples.at(-1)?.metrics;

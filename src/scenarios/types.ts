@@ -44,7 +44,7 @@ export interface ScenarioMetric extends MetricDescriptor {
   /** A numeric field of each acknowledgement (`reload` event) and of `ready`. */
   fromEvent?: string;
   /** Computed from the process, its listing and its /proc/PID/status text (read once per sample; undefined off procfs) at each sample (e.g. disk space held by deleted files). */
-  fromProcess?: (pid: number, fds: readonly FdEntry[], status: () => string | undefined) => number | undefined;
+  fromProcess?: (pid: number, fds: readonly FdEntry[], status: string | undefined) => number | undefined;
 }
 
 /** What a run needs around its child: extra arguments, and work before each signal (e.g. rotate a log). */

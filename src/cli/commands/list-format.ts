@@ -60,8 +60,10 @@ function bold(text: string, color: boolean): string {
   return color ? `\u001b[1m${text}\u001b[22m` : text;
 }
 
+/** The role names' column. */
+const NAME_WIDTH = 18;
 /** Where a role's text starts (`  ` + the name column + a space): its wrapped lines hang there. */
-const ROLE_COLUMN = 21;
+const ROLE_COLUMN = NAME_WIDTH + 3;
 
 /** `columns`: a terminal's (or COLUMNS) width each line is wrapped to, under its own value column; undefined: lines stay whole (a pipe). */
 export function formatList(list: readonly ListedScenario[], color: boolean, columns?: number): string {
@@ -79,9 +81,9 @@ export function formatList(list: readonly ListedScenario[], color: boolean, colu
     for (const r of s.roles) {
       const only = r.runtimes.length < s.runtimes.length ? ` [${r.runtimes.join(', ')} only]` : '';
       // On a terminal, a name wider than its column takes a line of its own and the text starts under the others'.
-      const own = columns !== undefined && r.name.length > ROLE_COLUMN - 3;
+      const own = columns !== undefined && r.name.length > NAME_WIDTH;
       if (own) out.push(`  ${r.name}`);
-      out.push(...fit(own ? ' '.repeat(ROLE_COLUMN) : `  ${r.name.padEnd(18)} `, `${r.summary}${only}`));
+      out.push(...fit(own ? ' '.repeat(ROLE_COLUMN) : `  ${r.name.padEnd(NAME_WIDTH)} `, `${r.summary}${only}`));
     }
     for (const o of s.options) out.push(...fit('  option     ', `${o.flag} ${o.choices.join('|')} (default ${o.default})`));
     out.push(...fit('  records    ', `${s.driver === 'load-and-signal' ? 'every request (outcome × phase, each loss with its cause), shutdown timings, ' : ''}${s.driver === 'ledger' ? 'every entry handed out (acknowledged, or lost with its cause), how the process ended, ' : ''}${s.outcomes ? `an outcome per trial (${s.outcomes.join(', ')}), ` : ''}fds by kind, RSS${s.metrics.map((m) => `, ${m.label}${m.unit ? ` (${m.unit})` : ''}`).join('')}`));

@@ -38,6 +38,20 @@ export interface TrialsRunHooks {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * `promise`'s value, or undefined after `ms`; the timer is cleared however it
+ * ends (a 15 s wait left pending kept an interrupted compare alive 15 s after its result).
+ */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The child's scenario events, in order, to whoever asks for one by name. */
 class EventQueue {
   readonly #events: OtherEvent[] = [];
@@ -60,11 +74,7 @@ class EventQueue {
       let wake = () => {};
       const woken = new Promise<void>((resolve) => (wake = resolve));
       this.#wakers.add(wake);
-      // A timer of its own, cleared however the race ends: a 15 s wait left pending kept an interrupted compare alive 15 s after its result.
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), left)));
-      const gone = await Promise.race([woken.then(() => false), timedOut, ended.then(() => true)]);
-      clearTimeout(timer);
+      const gone = (await within(Promise.race([woken.then(() => false), ended.then(() => true)]), left)) ?? false;
       this.#wakers.delete(wake);
       // The child's last lines come through before its exit is reported: look once more, then give up.
       if (gone) return this.#events.find((e) => e.event === name) ? this.take(name, 0, ended) : undefined;
@@ -95,10 +105,7 @@ function contextFor(child: LaunchedChild, trial: number, view: ProcessView, queu
     event: (name, timeoutMs) => queue.take(name, timeoutMs, ended),
     exit: () => exit,
     exited: async (timeoutMs) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-      await Promise.race([ended, timedOut]);
-      clearTimeout(timer);
+      await within(ended, timeoutMs);
       return exit;
     },
     sleep,

@@ -128,20 +128,24 @@ function panel(run: RunDocument, x0: number, y0: number, panelW: number, yTicks:
 const CARD_FONT = 12;
 const CARD_LINE = 18;
 
+/** One run's rows as a card shows them: the label column's width, and each value wrapped in what is left. */
+interface CardText {
+  labelChars: number;
+  lines: { label: string; text: string }[];
+}
+
 /** One run's rows (what the terminal summary says of it) as wrapped text lines, for a run with nothing drawn over reloads. */
-function cardLines(run: RunDocument, widthPx: number): { label: string; text: string }[] {
+function cardText(run: RunDocument, widthPx: number): CardText {
   const rows = runRows(run);
   const labelChars = Math.max(...rows.map(([k]) => k.length), 4) + 2;
   const chars = Math.max(20, Math.floor(widthPx / (CARD_FONT * GLYPH_EM)));
-  return rows.flatMap(([label, value]) => {
-    return fitLine(value, Math.max(12, chars - labelChars), 0).map((l, i) => ({ label: i === 0 ? label : '', text: l }));
-  });
+  const lines = rows.flatMap(([label, value]) => fitLine(value, Math.max(12, chars - labelChars), 0).map((l, i) => ({ label: i === 0 ? label : '', text: l })));
+  return { labelChars, lines };
 }
 
-function card(run: RunDocument, x0: number, y0: number, cardW: number): string {
+function card(run: RunDocument, { labelChars, lines }: CardText, x0: number, y0: number, cardW: number): string {
   const color = seriesColor(run);
-  const lines = cardLines(run, cardW - 32);
-  const labelPx = (Math.max(...lines.map((l) => l.label.length), 4) + 2) * CARD_FONT * GLYPH_EM;
+  const labelPx = labelChars * CARD_FONT * GLYPH_EM;
   const out = [`<g${attrs({ transform: `translate(${x0},${y0})`, 'data-run': run.role, class: 'card' })}>`];
   out.push(text(16, 22, fitted(runLabel(run), cardW - 32, 14), { 'font-size': 14, 'font-weight': 600, fill: color }));
   out.push(line(16, 32, cardW - 16, 32, { stroke: color, 'stroke-width': 1.5 }));
@@ -159,10 +163,6 @@ export function oneSampleEach(runs: readonly RunDocument[]): boolean {
   return runs.length > 0 && runs.every((r) => r.samples.length <= 1);
 }
 
-/** The height of the tallest card. */
-function cardsHeight(runs: readonly RunDocument[], cardW: number): number {
-  return 52 + maxOf(runs.map((r) => cardLines(r, cardW - 32).length), 1) * CARD_LINE;
-}
 
 /** `header: false` leaves out the title and verdict lines, for pages that show them already. */
 export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}): string {
@@ -179,8 +179,8 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
   const width = panelW * runs.length + 16;
   const underLoad = runs.some((r) => r.reloadLoad !== undefined);
   // A sample each (a ledger's, trials') is no line over reloads: each run's rows instead of empty axes.
-  const cards = oneSampleEach(runs);
-  const height = top + (cards ? cardsHeight(runs, panelW) : PANEL_H + (underLoad ? LOAD_PANEL_H : 0)) + 8;
+  const cards = oneSampleEach(runs) ? runs.map((r) => cardText(r, panelW - 32)) : undefined;
+  const height = top + (cards ? 52 + maxOf(cards.map((c) => c.lines.length), 1) * CARD_LINE : PANEL_H + (underLoad ? LOAD_PANEL_H : 0)) + 8;
   const { status, text: said } = headline(doc);
   const verdictColor = status === 'pass' ? COLORS.green : status === 'fail' ? COLORS.red : COLORS.amber;
   const title = documentTitle(doc);
@@ -198,7 +198,7 @@ export function renderSvg(doc: ReproDocument, options: { header?: boolean } = {}
     out.push(text(16, 28, heading, { 'font-size': 17, 'font-weight': 600, fill: COLORS.text, class: 'heading' }));
     out.push(text(16, 52, fitted(`${status.toUpperCase()}: ${said}`, width - 32, 14), { 'font-size': 14, 'font-weight': 600, fill: verdictColor, class: 'verdict' }));
   }
-  runs.forEach((run, i) => out.push(cards ? card(run, 8 + i * panelW, top, panelW) : panel(run, 8 + i * panelW, top, panelW, ticks, offChart, i === 0)));
+  runs.forEach((run, i) => out.push(cards ? card(run, cards[i] as CardText, 8 + i * panelW, top, panelW) : panel(run, 8 + i * panelW, top, panelW, ticks, offChart, i === 0)));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -42,7 +42,7 @@ export const sighupListener: Scenario = {
   options: [{ key: 'channel', flag: '--channel <kind>', help: `native wake-up channel (Node children): ${CHANNEL_KINDS.join(' or ')}`, choices: CHANNEL_KINDS, default: 'pipe', runtimes: ['node'] }],
   metrics: [
     { id: 'listeners', label: 'listeners', unit: '', description: 'signal listeners the child has registered for SIGHUP (its own count, from each acknowledgement)', fromEvent: 'listeners' },
-    { id: 'threads', label: 'threads', unit: '', description: 'threads of the child process (/proc/PID/status)', fromProcess: (_pid, _fds, status) => threads(status()) },
+    { id: 'threads', label: 'threads', unit: '', description: 'threads of the child process (/proc/PID/status)', fromProcess: (_pid, _fds, status) => threads(status) },
   ],
   async command(role, runtime, options, abort) {
     if (runtime === 'rust') {
