@@ -14,7 +14,7 @@ import type { CompareDocument, RunDocument } from '../../src/model/run-document.
 import { pythonChild } from '../../src/runtimes/index.js';
 import { repro } from '../support/cli.js';
 import { goneWithin } from '../support/processes.js';
-import { acceptQueue, drain, open } from '../support/raw-http.js';
+import { acceptQueue, drain, open, requestBegunAtTheSignal } from '../support/raw-http.js';
 
 const SERVER = 'src/scenarios/graceful-drain/python/server.py';
 
@@ -57,6 +57,13 @@ describe('graceful-drain, Python children', () => {
     expect(run.ledger.exit).toEqual({ code: 130, signal: null, killed: false });
     expect(run.events.map((e) => e.event)).toEqual(['draining', 'forced-exit']);
     expect(run.ledger.timings.secondSignalToExitMs as number).toBeLessThanOrEqual(250);
+  });
+
+  it('correct: a request whose first bytes came before the idle sweep is answered, not closed as idle', async () => {
+    const { text, exitCode } = await requestBegunAtTheSignal(pythonChild(SERVER, ['correct', '--lag', '0', '--grace', '3000']));
+    expect(text).toMatch(/^HTTP\/1\.[01] 201 /);
+    expect(text).toMatch(/connection: close/i);
+    expect(exitCode).toBe(0);
   });
 
   it("exit-at-once: `alive = False` ends the loop and the interpreter kills its daemon request threads mid-response", async () => {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { launchChild } from '../../src/harness/launch.js';
 
 /** A raw connection to the port on 127.0.0.1; resolves once connected (or with the error code). */
 export function open(port: number): Promise<{ socket: Socket; error?: string }> {
@@ -44,4 +45,29 @@ export function httpGet(port: number, path: string): Promise<IncomingMessage & {
     });
     req.on('error', reject);
   });
+}
+
+/**
+ * A graceful-drain correct child (its command) sent SIGTERM while a POST's request line is in and its
+ * headers are not: the server has its first bytes, not a parsed request. The rest is written well past
+ * the 100 ms idle threshold and several 20 ms sweeps. Resolves to the response and the child's exit code.
+ */
+export async function requestBegunAtTheSignal(command: string[]): Promise<{ text: string; exitCode: number | null }> {
+  const child = launchChild({ command });
+  try {
+    const ready = await child.output.waitFor((e) => e.event === 'ready', 15_000, 'ready');
+    const { socket } = await open((ready.event as unknown as { port: number }).port);
+    const ended = drain(socket);
+    socket.write('POST /work?ms=0 HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    const listenerClosed = new Promise<void>((resolve) => child.output.onOtherEvent((e) => e.event === 'listener-closed' && resolve()));
+    child.signal('SIGTERM');
+    await listenerClosed;
+    await new Promise((r) => setTimeout(r, 400));
+    socket.write('Content-Length: 2\r\n\r\nok');
+    const { text } = await ended;
+    return { text, exitCode: (await child.exited).exitCode };
+  } finally {
+    await child.stop(1000);
+  }
 }

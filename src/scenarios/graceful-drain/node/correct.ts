@@ -9,7 +9,9 @@
  *    `IDLE_MS`: a response whose head went out before the signal said
  *    "keep-alive", so its client may send the next request right after the
  *    body, and a freshly accepted connection's request may still be in the
- *    socket buffer; closing those at once would drop the request unanswered;
+ *    socket buffer; closing those at once would drop the request unanswered. A
+ *    connection with bytes read since its last response (a request begun, its
+ *    head not complete yet) is not idle either;
  * 4. in-flight requests finish; past `--grace` ms what is left is cut and the exit code is 1;
  * 5. resources are released in reverse order of registration (a `cleanup` event each), exit 0.
  * A second SIGTERM/SIGINT exits at once (143/130).
@@ -65,8 +67,9 @@ function closeListener(): void {
     let idle = 0;
     const now = performance.now();
     for (const [socket, state] of kit.connections) {
-      // A connection with a request is answered with Connection: close, then closed by Node.
-      if (state.active || now - state.idleSince < IDLE_MS || socket.writableEnded) continue;
+      // A connection with a request is answered with Connection: close, then closed by Node. One whose next
+      // request has begun (bytes read since its last response, headers not complete yet) is not idle either.
+      if (state.active || socket.bytesRead > state.bytesAtIdle || now - state.idleSince < IDLE_MS || socket.writableEnded) continue;
       socket.end();
       idle += 1;
     }

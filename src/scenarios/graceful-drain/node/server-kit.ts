@@ -60,6 +60,8 @@ export interface ConnState {
   served: number;
   /** performance.now() since when it has had no request: accepted, or its last response finished. */
   idleSince: number;
+  /** socket.bytesRead then: more bytes since mean a request has begun, parsed or not. */
+  bytesAtIdle: number;
 }
 
 export interface Kit {
@@ -122,6 +124,7 @@ export function makeKit(): Kit {
       state.active = false;
       state.served += 1;
       state.idleSince = performance.now();
+      state.bytesAtIdle = socket.bytesRead;
     });
     if (kit.draining) res.setHeader('Connection', 'close');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -163,7 +166,7 @@ export function makeKit(): Kit {
   // No keep-alive timeout: an idle client keeps its connection until one side closes it (as pools and load balancers do).
   server.keepAliveTimeout = 0;
   server.on('connection', (socket: Socket) => {
-    connections.set(socket, { active: false, served: 0, idleSince: performance.now() });
+    connections.set(socket, { active: false, served: 0, idleSince: performance.now(), bytesAtIdle: 0 });
     socket.on('close', () => connections.delete(socket));
     if (kit.park) socket.pause();
   });
