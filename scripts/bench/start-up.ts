@@ -6,6 +6,11 @@
  * /proc/PID/fd at 10, 1,000 and 5,000 fds, and `repro compare` against another
  * checkout given with `--before DIR` (built, e.g. the commit before the
  * scenario plug-in refactor). Medians of runs taken in turns.
+ *
+ * Where the environment sets NODE_EXTRA_CA_CERTS (this machine class does),
+ * Node 20 reads and parses that bundle when it starts, whatever the program:
+ * the Node rows are also timed with it unset, so the figures say what is
+ * repro's and what is the environment's.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +24,14 @@ const HOLDER = fileURLToPath(new URL('./hold-fds.py', import.meta.url));
 const RUNS = 21;
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
+/** NODE_EXTRA_CA_CERTS as the environment sets it; undefined when it does not (or sets it empty). */
+const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS || undefined;
+/** This environment without NODE_EXTRA_CA_CERTS. */
+function withoutExtraCa(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
 const plus = (n: number, floor: number) => `${n - floor >= 0 ? '+' : '−'}${Math.abs(n - floor).toFixed(1)} ms`;
 
 /** A process holding about n fds until its stdin closes; resolves once it holds them. */
@@ -36,19 +49,24 @@ async function holding(n: number): Promise<{ pid: number; stop: () => Promise<vo
 
 function commandsBench(pid: number): void {
   const node = process.execPath;
-  const commands: [label: string, file: string, args: string[]][] = [
+  // repro as a command (what `repro`, `npx repro` and a global install run): the launcher's sh line first.
+  const commands: [label: string, file: string, args: string[], env?: NodeJS.ProcessEnv][] = [
     ['node -e 0', node, ['-e', '0']],
-    ['repro --version', node, [BIN, '--version']],
-    ['repro list', node, [BIN, 'list']],
-    [`repro probe PID (${fdCount(pid)} fds)`, node, [BIN, 'probe', String(pid)]],
-    ['repro --help (the full CLI)', node, [BIN, '--help']],
+    ...(EXTRA_CA === undefined ? [] : [['node -e 0, NODE_EXTRA_CA_CERTS unset', node, ['-e', '0'], withoutExtraCa()] as [string, string, string[], NodeJS.ProcessEnv]]),
+    ['repro --version', BIN, ['--version']],
+    ['repro list', BIN, ['list']],
+    [`repro probe PID (${fdCount(pid)} fds)`, BIN, ['probe', String(pid)]],
+    ['repro --help (the full CLI)', BIN, ['--help']],
   ];
-  const walls = timeInterleaved(commands.map(([, file, args]) => [file, args]), RUNS);
+  const walls = timeInterleaved(commands.map(([, file, args, env]) => [file, args, env]), RUNS);
   const floor = walls[0] as number;
   console.log('| command | wall (median) | over node -e 0 |');
   console.log('|---|---|---|');
   commands.forEach(([label], i) => console.log(`| ${label} | ${ms(walls[i] as number)} | ${i === 0 ? '—' : plus(walls[i] as number, floor)} |`));
   console.log('');
+  if (EXTRA_CA !== undefined) {
+    console.log(`NODE_EXTRA_CA_CERTS is set here (${EXTRA_CA}): Node reads and parses it at every start, whatever the program. repro's launcher (bin/repro.js, run as a command) starts Node without it and hands it back to the processes repro starts.\n`);
+  }
 }
 
 function fdCount(pid: number): number {
@@ -56,21 +74,21 @@ function fdCount(pid: number): number {
 }
 
 async function probeAgainstLsof(): Promise<void> {
-  console.log('| fds | repro probe PID | lsof -n -P -w -p PID | ls /proc/PID/fd \\| wc -l | repro / lsof |');
-  console.log('|---|---|---|---|---|');
+  const direct = EXTRA_CA === undefined ? '' : ' `node bin/repro.js probe PID` (Node parses NODE_EXTRA_CA_CERTS) |';
+  console.log(`| fds | repro probe PID | lsof -n -P -w -p PID | ls /proc/PID/fd \\| wc -l | repro / lsof |${direct}`);
+  console.log(`|---|---|---|---|---|${EXTRA_CA === undefined ? '' : '---|'}`);
   for (const n of [10, 1000, 5000]) {
     const holder = await holding(n);
     try {
       const pid = String(holder.pid);
-      const [repro, lsof, shell] = timeInterleaved(
-        [
-          [process.execPath, [BIN, 'probe', pid]],
-          ['lsof', ['-n', '-P', '-w', '-p', pid]],
-          ['sh', ['-c', `ls /proc/${pid}/fd | wc -l`]],
-        ],
-        RUNS,
-      ) as [number, number, number];
-      console.log(`| ${fdCount(holder.pid)} | ${ms(repro)} | ${ms(lsof)} | ${ms(shell)} | ${(repro / lsof).toFixed(2)}× |`);
+      const commands: [string, string[]][] = [
+        [BIN, ['probe', pid]],
+        ['lsof', ['-n', '-P', '-w', '-p', pid]],
+        ['sh', ['-c', `ls /proc/${pid}/fd | wc -l`]],
+      ];
+      if (EXTRA_CA !== undefined) commands.push([process.execPath, [BIN, 'probe', pid]]);
+      const [repro, lsof, shell, viaNode] = timeInterleaved(commands, RUNS) as [number, number, number, number?];
+      console.log(`| ${fdCount(holder.pid)} | ${ms(repro)} | ${ms(lsof)} | ${ms(shell)} | ${(repro / lsof).toFixed(2)}× |${viaNode === undefined ? '' : ` ${ms(viaNode)} |`}`);
     } finally {
       await holder.stop();
     }
@@ -82,8 +100,8 @@ function compareBench(): void {
   const at = process.argv.indexOf('--before');
   const before = at > 0 ? process.argv[at + 1] : undefined;
   const beforeBin = before ? join(before, 'bin/repro.js') : undefined;
-  const commands: [file: string, args: string[]][] = [[process.execPath, [BIN, 'compare', '--json']]];
-  if (beforeBin && existsSync(beforeBin)) commands.push([process.execPath, [beforeBin, 'compare', '--json']]);
+  const commands: [file: string, args: string[]][] = [[BIN, ['compare', '--json']]];
+  if (beforeBin && existsSync(beforeBin)) commands.push([beforeBin, ['compare', '--json']]);
   const [now, then] = timeInterleaved(commands, 5);
   console.log(`repro compare (defaults, whole process): median ${ms(now as number)} over 5 runs`);
   if (then !== undefined) console.log(`the checkout at ${before}: ${ms(then)}; this one takes ${((now as number) / then).toFixed(2)}× its time`);

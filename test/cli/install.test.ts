@@ -108,6 +108,29 @@ describe('in the checkout', () => {
     expect(existsSync(join(cache, '_npx'))).toBe(false);
   });
 
+  it('`repro` as a command starts Node without NODE_EXTRA_CA_CERTS (Node would parse it at start) and gives it back, unchanged, to what it runs', async () => {
+    // A file that does not exist: a Node started with it warns on stderr ("Ignoring extra certs").
+    const ca = join(tmp, 'no such dir', 'ca $HOME "x".pem');
+    const envFile = join(tmp, 'child-env');
+    const env = { ...npmEnv(), NODE_EXTRA_CA_CERTS: ca };
+    const child = `env > "$0"; trap : HUP; sleep 600 & while :; do wait $!; done`;
+    const result = await execa(join(ROOT, 'node_modules/.bin/repro'), ['watch', '--reloads', '1', '--quiet', '--', 'sh', '-c', child, envFile], { cwd: ROOT, env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 60_000 });
+    expect(String(result.stderr)).not.toContain('extra certs');
+    expect(result.exitCode, String(result.stdout)).toBe(0);
+    const seen = readFileSync(envFile, 'utf8').split('\n');
+    expect(seen).toContain(`NODE_EXTRA_CA_CERTS=${ca}`);
+    expect(seen.filter((line) => line.startsWith('REPRO_LAUNCHER_'))).toEqual([]);
+
+    // Unset stays unset; `node bin/repro.js` (the #! line skipped) leaves the environment alone too.
+    const { NODE_EXTRA_CA_CERTS: _, ...bare } = env;
+    for (const command of [[join(ROOT, 'node_modules/.bin/repro')], [process.execPath, join(ROOT, 'bin/repro.js')]]) {
+      const [file, ...pre] = command as [string, ...string[]];
+      const again = await execa(file, [...pre, 'watch', '--reloads', '1', '--quiet', '--', 'sh', '-c', child, envFile], { cwd: ROOT, env: bare, extendEnv: false, reject: false, stdin: 'ignore', timeout: 60_000 });
+      expect(again.exitCode, String(again.stdout)).toBe(0);
+      expect(readFileSync(envFile, 'utf8')).not.toMatch(/^(NODE_EXTRA_CA_CERTS|REPRO_LAUNCHER_)/m);
+    }
+  });
+
   it('a plain `npm pack` is refused (its prepack) with the command that makes a tarball with the bin', async () => {
     // The hook npm pack runs first, run alone: without it, npm pack would go on to prepare, rebuilding dist/ under the other test files.
     const result = await run('npm', ['run', 'prepack'], ROOT);
