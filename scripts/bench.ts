@@ -56,7 +56,7 @@ async function reloadBench(): Promise<void> {
   const compareWalls: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
-    execFileSync(process.execPath, [BIN, 'compare', '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(BIN, ['compare', '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
     compareWalls.push(performance.now() - t0);
   }
   const compareS = median(compareWalls) / 1000;
@@ -119,7 +119,7 @@ async function probeBench(): Promise<void> {
           [
             ['lsof', ['-n', '-P', '-w', '-p', String(pid)]],
             ['lsfd', ['-p', String(pid)]],
-            [process.execPath, [BIN, 'probe', String(pid), '--json']],
+            [BIN, ['probe', String(pid), '--json']],
           ],
           runs,
         ) as [number, number, number];
@@ -145,7 +145,7 @@ async function probeBench(): Promise<void> {
   console.log('');
   for (const note of notes) console.log(`- ${note}`);
   console.log('- repro count = one stat() of /proc/PID/fd (Linux ≥ 6.2 reports the fd count as its size); full = the fd-number walk (readlinkat through koffi from a probe’s second listing on, readlinkSync on its first, on 0, 1, 2… until the stat count is found; readdir only past a gap) + classify every fd');
-  console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time (node start-up included), median of 21 runs (7 at 19k) taken in turns with lsof and lsfd');
+  console.log('- lsof/full: how many of repro\'s full samples fit in one lsof call; 1-shot = whole process wall time of repro run as a command (node start-up included), median of 21 runs (7 at 19k) taken in turns with lsof and lsfd');
 }
 
 const sections: Record<string, () => Promise<void>> = { 'start-up': startUpBench, reload: reloadBench, probe: probeBench, attribute: attributeBench, watch: watchBench, 'watch-url': watchUrlBench, drain: drainBench, monitor: monitorBench };

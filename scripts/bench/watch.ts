@@ -33,7 +33,7 @@ const s = (n: number) => `${(n / 1000).toFixed(2)} s`;
 /** Runs the CLI, returns its wall time, its run document and its peak RSS (VmHWM, read while it runs). */
 async function reproRun(args: string[]): Promise<{ wallMs: number; run: RunDocument; peakRssKb: number }> {
   const t0 = performance.now();
-  const cli = execa(process.execPath, [BIN, 'watch', '--json', ...args], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' } });
+  const cli = execa(BIN, ['watch', '--json', ...args], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' } });
   let peakRssKb = 0;
   const hwm = () => {
     try {

@@ -143,9 +143,11 @@ export function runTitle(run: RunDocument, commandWidth = COMMAND_WIDTH): string
 }
 
 export function documentTitle(doc: ReproDocument, commandWidth = COMMAND_WIDTH): string {
-  return doc.kind === 'compare'
-    ? `repro compare · ${doc.scenario} · ${doc.runtime} · ${doc.runs[0]?.platform.node ?? process.version} · ${(doc.wallMs / 1000).toFixed(2)} s`
-    : runTitle(doc, commandWidth);
+  if (doc.kind !== 'compare') return runTitle(doc, commandWidth);
+  // Node's version names the children's runtime only when they run on Node (the harness's Node runs them);
+  // after "python" it read as Python's.
+  const runtime = doc.runtime === 'node' ? `node ${doc.runs[0]?.platform.node ?? process.version}` : doc.runtime;
+  return `repro compare · ${doc.scenario} · ${runtime} · ${(doc.wallMs / 1000).toFixed(2)} s`;
 }
 
 /** How much of a stream was kept: all of it, both ends with the middle counted, or (older documents) its start. */

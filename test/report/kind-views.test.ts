@@ -1,8 +1,8 @@
 // The views ask a run's kind for what differs by kind: a drain with its ledger reads as a drain,
 // one that never got its load as what it came from (a scenario's role, or the program `repro drain` ran).
 import { describe, expect, it } from 'vitest';
-import type { RunDocument } from '../../src/model/run-document.js';
-import { growthSentence, requestsOf, runLabel, runTitle } from '../../src/report/facts.js';
+import type { CompareDocument, RunDocument } from '../../src/model/run-document.js';
+import { documentTitle, growthSentence, requestsOf, runLabel, runTitle } from '../../src/report/facts.js';
 import { renderJunit } from '../../src/report/formats/junit.js';
 
 /** Only what the titles, labels and JUnit names read of a run. */
@@ -63,8 +63,19 @@ describe('a drain run, as its kind says', () => {
 
   it("without a ledger, graceful-drain's role reads as a scenario's role", () => {
     const run = drainRun('broken');
-    expect(runTitle(run)).toBe('repro broken · graceful-drain · python · ulimit -n 1024 · v20');
+    expect(runTitle(run)).toBe('repro broken · graceful-drain · python · ulimit -n 1024');
+    expect(runTitle({ ...run, runtime: 'node' })).toBe('repro broken · graceful-drain · node v20 · ulimit -n 1024');
     expect(runLabel(run)).toBe('broken (python)');
     expect(renderJunit(run)).toContain('classname="repro.graceful-drain.python"');
+  });
+});
+
+describe("a compare's title", () => {
+  const compare = (runtime: string) =>
+    ({ schemaVersion: 2, kind: 'compare', scenario: 'graceful-drain', runtime, runs: [drainRun('broken')], wallMs: 16_300 }) as unknown as CompareDocument;
+
+  it("names Node's version only where the children run on Node: after another runtime it read as that runtime's", () => {
+    expect(documentTitle(compare('python'))).toBe('repro compare · graceful-drain · python · 16.30 s');
+    expect(documentTitle(compare('node'))).toBe('repro compare · graceful-drain · node v20 · 16.30 s');
   });
 });

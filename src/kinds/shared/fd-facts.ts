@@ -189,9 +189,11 @@ export function commandInTitle(argv: readonly string[], width: number): string {
   return ellipsize(whole, width);
 }
 
-/** A scenario run's one-line title. */
+/** A scenario run's one-line title; Node's version only where the child runs on Node (after "python" it read as Python's). */
 export function roleTitle(run: RunDocument): string {
-  return `repro ${run.role} · ${run.scenario} · ${runtimeText(run)} · ulimit -n ${limitText(run)} · ${run.platform.node}`;
+  const options = optionsText(run);
+  const runtime = run.runtime === 'node' ? `node ${run.platform.node}` : run.runtime;
+  return `repro ${run.role} · ${run.scenario} · ${options ? `${runtime}, ${options}` : runtime} · ulimit -n ${limitText(run)}`;
 }
 
 /** What a scenario run is called in charts and tables: its role and what it ran as. */
