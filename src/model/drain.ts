@@ -451,9 +451,13 @@ export function killedSentence(ledger: LedgerSummary): string | undefined {
   return `killed after the grace period with ${n} connection${n === 1 ? '' : 's'} open`;
 }
 
-/** One loss group in words: `12 × reset (lag window, server exited): ECONNRESET before any response byte`. */
+/** When a lost request was sent, and how the server was when it failed: "before the signal, server exited" read as one moment. */
+const SENT_WORDS: Record<Phase, string> = { before: 'sent before the signal', lag: 'sent in the lag window', drain: 'sent during the drain', 'after-exit': 'sent after the exit' };
+const SERVER_WORDS: Record<ServerState, string> = { running: 'server still running', exited: 'server gone', killed: 'server killed' };
+
+/** One loss group in words: `12 × reset (sent in the lag window, server gone): ECONNRESET before any response byte`. */
 export function lossSentence(cause: LossCause): string {
-  return `${cause.count} × ${cause.outcome} (${PHASE_WORDS[cause.phase]}, server ${cause.server}): ${cause.cause}`;
+  return `${cause.count} × ${cause.outcome} (${SENT_WORDS[cause.phase]}, ${SERVER_WORDS[cause.server]}): ${cause.cause}`;
 }
 
 /** How the server ended, in words. */
