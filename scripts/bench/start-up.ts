@@ -60,9 +60,12 @@ function commandsBench(pid: number): void {
   ];
   const walls = timeInterleaved(commands.map(([, file, args, env]) => [file, args, env]), RUNS);
   const floor = walls[0] as number;
-  console.log('| command | wall (median) | over node -e 0 |');
-  console.log('|---|---|---|');
-  commands.forEach(([label], i) => console.log(`| ${label} | ${ms(walls[i] as number)} | ${i === 0 ? '—' : plus(walls[i] as number, floor)} |`));
+  // Where the variable is set, repro (run as a command) starts without it: its own floor is Node's start without it.
+  const bare = EXTRA_CA === undefined ? undefined : (walls[1] as number);
+  const over = (i: number) => (i === 0 ? '—' : plus(walls[i] as number, floor)) + (bare === undefined ? '' : ` | ${i <= 1 ? '—' : plus(walls[i] as number, bare)}`);
+  console.log(`| command | wall (median) | over node -e 0 |${bare === undefined ? '' : ' over node -e 0 without NODE_EXTRA_CA_CERTS |'}`);
+  console.log(`|---|---|---|${bare === undefined ? '' : '---|'}`);
+  commands.forEach(([label], i) => console.log(`| ${label} | ${ms(walls[i] as number)} | ${over(i)} |`));
   console.log('');
   if (EXTRA_CA !== undefined) {
     console.log(`NODE_EXTRA_CA_CERTS is set here (${EXTRA_CA}): Node reads and parses it at every start, whatever the program. repro's launcher (bin/repro.js, run as a command) starts Node without it and hands it back to the processes repro starts.\n`);
@@ -100,10 +103,12 @@ function compareBench(): void {
   const at = process.argv.indexOf('--before');
   const before = at > 0 ? process.argv[at + 1] : undefined;
   const beforeBin = before ? join(before, 'bin/repro.js') : undefined;
-  const commands: [file: string, args: string[]][] = [[BIN, ['compare', '--json']]];
-  if (beforeBin && existsSync(beforeBin)) commands.push([beforeBin, ['compare', '--json']]);
+  // Against another checkout, both run as `node BIN` (an older launcher does not skip NODE_EXTRA_CA_CERTS): like for like.
+  const against = beforeBin !== undefined && existsSync(beforeBin);
+  const commands: [file: string, args: string[]][] = [against ? [process.execPath, [BIN, 'compare', '--json']] : [BIN, ['compare', '--json']]];
+  if (against) commands.push([process.execPath, [beforeBin, 'compare', '--json']]);
   const [now, then] = timeInterleaved(commands, 5);
-  console.log(`repro compare (defaults, whole process): median ${ms(now as number)} over 5 runs`);
+  console.log(`repro compare (defaults, whole process${against ? ', both as node BIN' : ''}): median ${ms(now as number)} over 5 runs`);
   if (then !== undefined) console.log(`the checkout at ${before}: ${ms(then)}; this one takes ${((now as number) / then).toFixed(2)}× its time`);
   else console.log('(give --before DIR, a built checkout, to compare with it: e.g. the commit before the scenario plug-in refactor, 9b3cb42)');
 }

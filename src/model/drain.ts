@@ -451,13 +451,19 @@ export function killedSentence(ledger: LedgerSummary): string | undefined {
   return `killed after the grace period with ${n} connection${n === 1 ? '' : 's'} open`;
 }
 
-/** When a lost request was sent, and how the server was when it failed: "before the signal, server exited" read as one moment. */
-const SENT_WORDS: Record<Phase, string> = { before: 'sent before the signal', lag: 'sent in the lag window', drain: 'sent during the drain', 'after-exit': 'sent after the exit' };
-const SERVER_WORDS: Record<ServerState, string> = { running: 'server still running', exited: 'server gone', killed: 'server killed' };
+const IN_PHASE: Record<Phase, string> = { before: 'before the signal', lag: 'in the lag window', drain: 'during the drain', 'after-exit': 'after the exit' };
 
-/** One loss group in words: `12 × reset (sent in the lag window, server gone): ECONNRESET before any response byte`. */
+/** A phase after a count or a verb: `12 in the lag window`, `started during the drain`. */
+export function inPhase(phase: Phase): string {
+  return IN_PHASE[phase];
+}
+
+/** How the server was when a lost request failed ("server exited" after "before the signal" read as one moment). */
+const SERVER_WORDS: Record<ServerState, string> = { running: 'server still running', exited: 'server gone', killed: 'server SIGKILLed' };
+
+/** One loss group in words: `12 × reset (started in the lag window, server gone): ECONNRESET before any response byte`. */
 export function lossSentence(cause: LossCause): string {
-  return `${cause.count} × ${cause.outcome} (${SENT_WORDS[cause.phase]}, ${SERVER_WORDS[cause.server]}): ${cause.cause}`;
+  return `${cause.count} × ${cause.outcome} (started ${IN_PHASE[cause.phase]}, ${SERVER_WORDS[cause.server]}): ${cause.cause}`;
 }
 
 /** How the server ended, in words. */

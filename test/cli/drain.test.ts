@@ -166,7 +166,7 @@ describe('repro compare --scenario graceful-drain (the real CLI, real servers, r
     const result = await repro(['report', edited, '--max-growth', '0.01', '--junit', join(dir, 'edited.xml')]);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('FAIL: correct: expected not one request lost, exit 0, but lost 2 of');
-    expect(readFileSync(join(dir, 'edited.xml'), 'utf8')).toMatch(/<failure message="lost 2 of \d+ requests: 2 × reset \(sent in the lag window, server still running\): ECONNRESET before any response byte[^"]*" type="request-loss">/);
+    expect(readFileSync(join(dir, 'edited.xml'), 'utf8')).toMatch(/<failure message="lost 2 of \d+ requests: 2 × reset \(started in the lag window, server still running\): ECONNRESET before any response byte[^"]*" type="request-loss">/);
   });
 });
 

@@ -21,7 +21,8 @@ import { type DrainRecord, killedSentence, type LedgerSummary } from '../../src/
 import { DEBIAN_REGISTRY, ensureRustBinaries, GRACEFUL_DRAIN_PROJECT, missingForBuild } from '../../src/runtimes/cargo.js';
 import { repro } from '../support/cli.js';
 import { goneWithin, isAlive } from '../support/processes.js';
-import { acceptQueue, httpGet, open, requestBegunAtTheSignal } from '../support/raw-http.js';
+import { correctServerCases } from '../support/drain-correct-cases.js';
+import { acceptQueue, httpGet, open } from '../support/raw-http.js';
 
 /** A load-and-signal run judged by the drain kind's judge, the one the CLI uses. */
 function judged(run: { ended: DrainRecord['ended']; ledger: LedgerSummary }, rules: DrainExpectation) {
@@ -64,12 +65,7 @@ function plan(variant: string, seed: number, over: Partial<LoadAndSignalPlan> = 
 const phases = (events: { event: string }[]) => events.map((e) => e.event);
 
 describe.skipIf(missing.length > 0)(`graceful-drain, Rust children (hyper + tokio from Debian's crates)${needs}`, () => {
-  it('correct: a request whose first bytes came before the idle sweep is answered, not closed as idle', async () => {
-    const { text, exitCode } = await requestBegunAtTheSignal([bin('correct'), '--lag', '0', '--grace', '3000']);
-    expect(text).toMatch(/^HTTP\/1\.[01] 201 /);
-    expect(text).toMatch(/connection: close/i);
-    expect(exitCode).toBe(0);
-  });
+  correctServerCases(() => [bin('correct'), '--lag', '0', '--grace', '3000']);
 
   it('repro compare --scenario graceful-drain --runtime rust exits 0: each broken server loses requests, each with its cause; correct loses none', async () => {
     const out = join(scratch, 'compare.json');

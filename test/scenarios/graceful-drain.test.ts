@@ -15,7 +15,8 @@ import { judgeDrain } from '../../src/kinds/drain/judge.js';
 import { type DrainRecord, killedSentence, type LedgerSummary } from '../../src/model/drain.js';
 import { nodeChild } from '../../src/runtimes/index.js';
 import { goneWithin } from '../support/processes.js';
-import { httpGet, requestBegunAtTheSignal } from '../support/raw-http.js';
+import { correctServerCases } from '../support/drain-correct-cases.js';
+import { httpGet } from '../support/raw-http.js';
 
 /** A load-and-signal run judged by the drain kind's judge, the one the CLI uses. */
 function judged(run: { ended: DrainRecord['ended']; ledger: LedgerSummary }, rules: DrainExpectation) {
@@ -127,12 +128,7 @@ describe('graceful-drain, Node children under load', () => {
 });
 
 describe('graceful-drain correct child, checked with Node’s own http client', () => {
-  it('a request whose first bytes came before the idle sweep is answered, not closed as idle', async () => {
-    const { text, exitCode } = await requestBegunAtTheSignal(nodeChild('scenarios/graceful-drain/node/correct.js', ['--lag', '0', '--grace', '3000']));
-    expect(text).toMatch(/^HTTP\/1\.[01] 201 /);
-    expect(text).toMatch(/connection: close/i);
-    expect(exitCode).toBe(0);
-  });
+  correctServerCases(() => nodeChild('scenarios/graceful-drain/node/correct.js', ['--lag', '0', '--grace', '3000']));
 
   it('readiness 503 and Connection: close during the lag, work still served; then the port refuses', async () => {
     const child = launchChild({ command: nodeChild('scenarios/graceful-drain/node/correct.js', ['--lag', '400', '--grace', '3000']) });

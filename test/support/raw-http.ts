@@ -48,25 +48,30 @@ export function httpGet(port: number, path: string): Promise<IncomingMessage & {
 }
 
 /**
- * A graceful-drain correct child (its command) sent SIGTERM while a POST's request line is in and its
- * headers are not: the server has its first bytes, not a parsed request. The rest is written well past
- * the 100 ms idle threshold and several 20 ms sweeps. Resolves to the response and the child's exit code.
+ * A graceful-drain child (its command) with one connection: `sent` is written, then SIGTERM, then, once
+ * its listener is closed, `later` (if any) 400 ms on: well past the correct child's 100 ms idle threshold
+ * and several 20 ms sweeps. Resolves to what came back on the connection, the child's exit code and how
+ * long after the signal it exited.
  */
-export async function requestBegunAtTheSignal(command: string[]): Promise<{ text: string; exitCode: number | null }> {
+export async function atTheSignal(command: string[], sent: string, later?: string): Promise<{ text: string; exitCode: number | null; exitedAfterMs: number }> {
   const child = launchChild({ command });
   try {
     const ready = await child.output.waitFor((e) => e.event === 'ready', 15_000, 'ready');
     const { socket } = await open((ready.event as unknown as { port: number }).port);
     const ended = drain(socket);
-    socket.write('POST /work?ms=0 HTTP/1.1\r\nHost: x\r\n');
+    socket.write(sent);
     await new Promise((r) => setTimeout(r, 200));
     const listenerClosed = new Promise<void>((resolve) => child.output.onOtherEvent((e) => e.event === 'listener-closed' && resolve()));
+    const signalAt = performance.now();
     child.signal('SIGTERM');
-    await listenerClosed;
-    await new Promise((r) => setTimeout(r, 400));
-    socket.write('Content-Length: 2\r\n\r\nok');
+    if (later !== undefined) {
+      await listenerClosed;
+      await new Promise((r) => setTimeout(r, 400));
+      socket.write(later);
+    }
     const { text } = await ended;
-    return { text, exitCode: (await child.exited).exitCode };
+    const { exitCode } = await child.exited;
+    return { text, exitCode, exitedAfterMs: performance.now() - signalAt };
   } finally {
     await child.stop(1000);
   }

@@ -4,7 +4,7 @@
  * the shutdown timings, the summary rows and a compact text timeline. Every
  * view (terminal, HTML, Markdown, JUnit) takes these, so they never disagree. Pure.
  */
-import { exitSentence, isLoss, killedSentence, type LedgerSummary, lossSentence, OUTCOMES, type Outcome, type Phase, PHASES, phaseWords, signalSent, type TimelineData, type TimelineMarks } from '../../model/drain.js';
+import { exitSentence, inPhase, isLoss, killedSentence, type LedgerSummary, lossSentence, OUTCOMES, type Outcome, type Phase, PHASES, phaseWords, signalSent, type TimelineData, type TimelineMarks } from '../../model/drain.js';
 import type { RunDocument } from '../../model/run-document.js';
 
 type DrainDoc = RunDocument & { drain: NonNullable<RunDocument['drain']> };
@@ -198,7 +198,7 @@ function serverProcessText(run: DrainDoc): string | undefined {
 }
 
 function closeAnswersText(ledger: LedgerSummary): string {
-  const parts = PHASES.filter((p) => ledger.closeAnswers[p] > 0).map((p) => `${ledger.closeAnswers[p]} ${phaseWords(p)}`);
+  const parts = PHASES.filter((p) => ledger.closeAnswers[p] > 0).map((p) => `${ledger.closeAnswers[p]} ${inPhase(p)}`);
   return parts.length ? parts.join(', ') : 'none';
 }
 

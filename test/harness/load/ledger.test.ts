@@ -109,7 +109,7 @@ describe('the drain verdict', () => {
     expect(killedSentence(summary)).toBe('killed after the grace period with 3 connections open');
     const verdict = judgeDrain({ drain: { ended: { reason: 'done', detail: '' }, ledger: summary }, end: { detail: '' } }, drainExpectation('x', { losses: 'some', minRequests: 1, exit: 'killed' }));
     expect(verdict.pass).toBe(true);
-    expect(verdict.checks.find((c) => c.id === 'drain:causes')?.text).toContain('1 × truncated (sent during the drain, server killed): body cut short, then ECONNRESET');
+    expect(verdict.checks.find((c) => c.id === 'drain:causes')?.text).toContain('1 × truncated (started during the drain, server SIGKILLed): body cut short, then ECONNRESET');
   });
 
   it('correct fails on a single loss, naming it', () => {
@@ -119,7 +119,7 @@ describe('the drain verdict', () => {
     const verdict = judgeDrain({ drain: { ended: { reason: 'done', detail: '' }, ledger: ledger.summary() }, end: { detail: '' } }, drainExpectation('x', { losses: 'none', minRequests: 1, exit: 'clean' }));
     expect(verdict.pass).toBe(false);
     // Failed checks come first: the verdict's first line names the loss.
-    expect(checkLine(verdict.checks[0] as (typeof verdict.checks)[number])).toBe('FAIL: lost 1 of 1 requests: 1 × reset (sent in the lag window, server still running): ECONNRESET before any response byte');
+    expect(checkLine(verdict.checks[0] as (typeof verdict.checks)[number])).toBe('FAIL: lost 1 of 1 requests: 1 × reset (started in the lag window, server still running): ECONNRESET before any response byte');
   });
 });
 

@@ -11,7 +11,8 @@
  *    body, and a freshly accepted connection's request may still be in the
  *    socket buffer; closing those at once would drop the request unanswered. A
  *    connection with bytes read since its last response (a request begun, its
- *    head not complete yet) is not idle either;
+ *    head not complete yet) is not idle either, while bytes keep coming
+ *    (`BEGUN_MS`); pipelined requests count one by one;
  * 4. in-flight requests finish; past `--grace` ms what is left is cut and the exit code is 1;
  * 5. resources are released in reverse order of registration (a `cleanup` event each), exit 0.
  * A second SIGTERM/SIGINT exits at once (143/130).
@@ -30,6 +31,12 @@ const graceMs = intFlag('grace', 5000);
 /** A connection with no request for this long is idle and closed during the drain; checked every SWEEP_MS. */
 const IDLE_MS = 100;
 const SWEEP_MS = 20;
+/**
+ * A request whose head has begun (bytes read since the connection's last response) keeps it open while
+ * bytes keep coming, until this long after the last one: a client that sends a byte and stops, or stray
+ * bytes after a response, do not hold the drain to its grace (Node's own headersTimeout is 60 s).
+ */
+const BEGUN_MS = 1000;
 
 const kit = makeKit();
 
@@ -69,7 +76,12 @@ function closeListener(): void {
     for (const [socket, state] of kit.connections) {
       // A connection with a request is answered with Connection: close, then closed by Node. One whose next
       // request has begun (bytes read since its last response, headers not complete yet) is not idle either.
-      if (state.active || socket.bytesRead > state.bytesAtIdle || now - state.idleSince < IDLE_MS || socket.writableEnded) continue;
+      if (socket.bytesRead !== state.bytesSeen) {
+        state.bytesSeen = socket.bytesRead;
+        state.byteAt = now;
+      }
+      const begun = socket.bytesRead > state.bytesAtIdle && now - state.byteAt < BEGUN_MS;
+      if (state.active > 0 || begun || now - state.idleSince < IDLE_MS || socket.writableEnded) continue;
       socket.end();
       idle += 1;
     }

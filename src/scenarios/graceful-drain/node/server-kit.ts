@@ -54,14 +54,17 @@ export function emit(event: Record<string, unknown>): void {
 
 /** Per-connection state the drain logic needs. */
 export interface ConnState {
-  /** A request is being answered on it now. */
-  active: boolean;
+  /** Requests being answered on it now (pipelined ones are handed over before the one ahead of them is answered). */
+  active: number;
   /** Responses it has carried. */
   served: number;
   /** performance.now() since when it has had no request: accepted, or its last response finished. */
   idleSince: number;
-  /** socket.bytesRead then: more bytes since mean a request has begun, parsed or not. */
+  /** socket.bytesRead when it last went idle: more bytes since mean a request has begun, parsed or not. */
   bytesAtIdle: number;
+  /** socket.bytesRead as the drain's sweep last saw it, and performance.now() when that changed. */
+  bytesSeen: number;
+  byteAt: number;
 }
 
 export interface Kit {
@@ -105,7 +108,7 @@ export function makeKit(): Kit {
     },
     inFlight: () => {
       let n = 0;
-      for (const state of connections.values()) if (state.active) n += 1;
+      for (const state of connections.values()) n += state.active;
       return n;
     },
   };
@@ -118,11 +121,12 @@ export function makeKit(): Kit {
       socket.pause();
       return;
     }
-    if (state) state.active = true;
+    if (state) state.active += 1;
     res.on('close', () => {
       if (!state) return;
-      state.active = false;
+      state.active -= 1;
       state.served += 1;
+      if (state.active > 0) return;
       state.idleSince = performance.now();
       state.bytesAtIdle = socket.bytesRead;
     });
@@ -166,7 +170,7 @@ export function makeKit(): Kit {
   // No keep-alive timeout: an idle client keeps its connection until one side closes it (as pools and load balancers do).
   server.keepAliveTimeout = 0;
   server.on('connection', (socket: Socket) => {
-    connections.set(socket, { active: false, served: 0, idleSince: performance.now(), bytesAtIdle: 0 });
+    connections.set(socket, { active: 0, served: 0, idleSince: performance.now(), bytesAtIdle: 0, bytesSeen: 0, byteAt: 0 });
     socket.on('close', () => connections.delete(socket));
     if (kit.park) socket.pause();
   });

@@ -35,6 +35,7 @@ BODY = b"x" * 512
 CHUNK = b"x" * 256
 IDLE_S = 0.100
 SWEEP_S = 0.020
+HEAD_TIMEOUT_S = 1.0
 
 pattern = sys.argv[1] if len(sys.argv) > 1 else ""
 if pattern not in PATTERNS:
@@ -147,8 +148,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        self.conn_state = [0, time.monotonic(), False]
         with state.lock:
-            state.conns[self.connection] = [0, time.monotonic(), False]
+            state.conns[self.connection] = self.conn_state
 
     def finish(self):
         try:
@@ -169,39 +171,72 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
 
-    def handle_one_request(self):
-        # A request counts as in progress from its first byte, peeked before anything reads it: the idle
-        # sweep (close_idle) sees either that count or the unread bytes, never neither, however late a
-        # starved thread runs. Counted only once parsed, a request half-sent at the sweep was closed
-        # unanswered (the test sends one), and so could one a starved thread had not parsed yet.
-        try:
-            if not self.connection.recv(1, socket.MSG_PEEK):
-                self.close_connection = True
-                return
-        except OSError:
-            self.close_connection = True
+    def handle(self):
+        if pattern != "correct":
+            super().handle()
             return
-        with state.lock:
-            conn_state = self.conn_state = state.conns.get(self.connection)
-            if conn_state:
-                conn_state[0] += 1
-        try:
-            super().handle_one_request()
-        finally:
+        # correct: a request counts as in progress from its first byte, peeked before anything reads it,
+        # so the idle sweep (close_idle) sees either the count or the unread bytes, never neither, however
+        # late a starved thread runs. Counted only once parsed, a request half-sent at the sweep was closed
+        # unanswered (the test sends one), and so could one a starved thread had not parsed yet.
+        self.close_connection = False
+        counted = self.wait_for_request()
+        while counted:
+            try:
+                # Its head must come within HEAD_TIMEOUT_S: a client that sends a byte and stops does not hold
+                # the drain to its grace (http.server then closes the connection).
+                self.connection.settimeout(HEAD_TIMEOUT_S)
+                self.handle_one_request()
+            finally:
+                with state.lock:
+                    self.conn_state[0] -= 1
+                    self.conn_state[1] = time.monotonic()
+                    # A pipelined request already in rfile's buffer is counted before the sweep can look.
+                    counted = not self.close_connection and self.bytes_here()
+                    if counted:
+                        self.conn_state[0] += 1
+            if not counted and not self.close_connection:
+                counted = self.wait_for_request()
+
+    def wait_for_request(self):
+        """Counts the next request once its first byte is here, without reading it; False at end of file."""
+        while True:
             with state.lock:
-                if conn_state:
-                    conn_state[0] -= 1
-                    conn_state[1] = time.monotonic()
+                if self.bytes_here():
+                    self.conn_state[0] += 1
+                    return True
+            try:
+                if not self.connection.recv(1, socket.MSG_PEEK):
+                    return False
+            except OSError:
+                return False
+
+    def bytes_here(self):
+        """Bytes of a request in rfile's buffer or in the kernel, looked at without blocking (under state.lock)."""
+        self.connection.setblocking(False)
+        try:
+            return bool(self.rfile.peek(1))
+        except OSError:
+            return False
+        finally:
+            self.connection.setblocking(True)
 
     def serve(self):
+        if pattern == "correct":
+            self.connection.settimeout(None)  # the head is in: no timeout for the body or the answer
+            self.route()
+            return
         if state.park:
-            # Never answered: what a connection in a backlog nobody accepts from gets. Not in flight:
-            # keeps-accepting waits only for the requests it answers.
-            with state.lock:
-                if self.conn_state:
-                    self.conn_state[0] -= 1
+            # Never answered: what a connection in a backlog nobody accepts from gets.
             threading.Event().wait()
-        self.route()
+        with state.lock:
+            self.conn_state[0] += 1
+        try:
+            self.route()
+        finally:
+            with state.lock:
+                self.conn_state[0] -= 1
+                self.conn_state[1] = time.monotonic()
 
     def route(self):
         draining = state.draining

@@ -203,6 +203,9 @@ pub struct Server {
     signal_at: Mutex<Option<Instant>>,
     conns: Mutex<HashMap<u64, Conn>>,
     next_id: AtomicU64,
+    /// A connection asked to close that answers nothing for this long is dropped (correct): hyper waits
+    /// for a half-read request head forever (its http1_header_read_timeout never fires in 0.14.19).
+    stalled_close: Option<Duration>,
 }
 
 /// A request being answered: counted from the handler's start until hyper drops the response body.
@@ -256,12 +259,19 @@ fn query_number(query: Option<&str>, name: &str) -> Option<u64> {
 
 impl Server {
     pub fn new() -> Arc<Server> {
+        Self::with_stalled_close(None)
+    }
+
+    /// A server that drops a connection asked to close once it has answered nothing for `timeout`: a
+    /// client that sends a byte of a request and stops does not hold a drain to its grace.
+    pub fn with_stalled_close(timeout: Option<Duration>) -> Arc<Server> {
         Arc::new(Server {
             draining: AtomicBool::new(false),
             park: AtomicBool::new(false),
             signal_at: Mutex::new(None),
             conns: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
+            stalled_close: timeout,
         })
     }
 
@@ -282,6 +292,11 @@ impl Server {
     /// Requests being answered now.
     pub fn in_flight(&self) -> u64 {
         self.conns.lock().unwrap().values().map(|c| u64::from(c.active)).sum()
+    }
+
+    /// Requests being answered on connection `id`.
+    fn answering(&self, id: u64) -> u32 {
+        self.conns.lock().unwrap().get(&id).map_or(0, |c| c.active)
     }
 
     /// Open connections.
@@ -373,13 +388,21 @@ impl Server {
             });
             let conn = Http::new().http1_keep_alive(true).serve_connection(stream, service);
             tokio::pin!(conn);
-            let mut asked = false;
+            let mut asked: Option<Instant> = None;
             loop {
                 tokio::select! {
                     _ = conn.as_mut() => break,
-                    _ = close.cancelled(), if !asked => {
-                        asked = true;
+                    _ = close.cancelled(), if asked.is_none() => {
+                        asked = Some(Instant::now());
                         conn.as_mut().graceful_shutdown();
+                    }
+                    // Asked to close and still open: hyper is waiting for a request head. Dropped once nothing
+                    // has been answered on it for the stalled-close time.
+                    _ = tokio::time::sleep(Duration::from_millis(50)), if asked.is_some() && server.stalled_close.is_some() => {
+                        let (since, limit) = (asked.map(|t| t.elapsed()), server.stalled_close);
+                        if server.answering(id) == 0 && since >= limit {
+                            break;
+                        }
                     }
                 }
             }

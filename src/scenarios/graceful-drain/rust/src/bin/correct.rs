@@ -46,7 +46,7 @@ fn main() {
 }
 
 async fn run(lag: Duration, grace: Duration) {
-    let server = Server::new();
+    let server = Server::with_stalled_close(Some(Duration::from_secs(1)));
     let listener = Server::bind().await;
     let mut resources = vec![
         ("request-log", Resource::File(File::options().append(true).open("/dev/null").expect("/dev/null"))),
