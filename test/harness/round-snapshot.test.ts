@@ -58,7 +58,7 @@ describe('round snapshots', () => {
   });
 
   it('sees a process stop itself (T) and run again after SIGCONT; null once it is gone', async () => {
-    const child = spawn('/bin/sh', ['-c', 'kill -STOP $$; sleep 30'], { stdio: 'ignore' });
+    const child = spawn('/bin/sh', ['-c', 'kill -STOP $$; exec sleep 30'], { stdio: 'ignore' });
     const pid = child.pid as number;
     try {
       await waitFor('stopped', () => (processState(pid) === 'T' ? true : undefined), 5000);
