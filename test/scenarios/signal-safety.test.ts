@@ -33,6 +33,8 @@ describe('signal-safety, C children', () => {
 describe('signal-safety, Python children', () => {
   it('compare --runtime python: a ctypes C handler calling localtime() deadlocks; the pure-Python handler survives', async () => {
     const { exitCode, run, stderr } = await reproJson<CompareDocument>(['compare', '--scenario', 'signal-safety', '--runtime', 'python', '--reloads', '2'], { timeout: 60_000 });
+    // Which role failed, and why, before the exit code that only says one did (exit 1 once in a full run).
+    expect(run?.runs.filter((r) => !r.verdict.pass).map((r) => `${r.role}: ${r.verdict.checks.filter((c) => !c.ok).map((c) => c.text).join('; ')}`)).toEqual([]);
     expect(exitCode, stderr).toBe(0);
     expect(validate(run), JSON.stringify(validate.errors)).toBe(true);
     const byRole = Object.fromEntries(run!.runs.map((r) => [r.role, r.trials?.results ?? []]));

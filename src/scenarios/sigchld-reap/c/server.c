@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int correct;
@@ -36,22 +37,43 @@ static void on_usr1(int sig) { (void)sig; burst_asked = 1; }
 static void on_usr2(int sig) { (void)sig; report_asked = 1; }
 
 static void burst(int children) {
-  int gate[2];
-  if (pipe(gate) != 0) { perror("pipe"); exit(1); }
+  /* Forked with SIGCHLD blocked, as servers fork with signals masked, and unblocked once every child is at
+     its _exit: the exits then wait as one pending SIGCHLD, however the machine schedules them. Without the
+     mask a starved machine could run this handler between exits, one SIGCHLD each, and nothing coalesced. */
+  sigset_t chld, before;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &before);
+  int gate[2], done[2];
+  if (pipe(gate) != 0 || pipe(done) != 0) { perror("pipe"); exit(1); }
   int forked = 0;
   for (int i = 0; i < children; i++) {
     pid_t pid = fork();
     if (pid == 0) {
       char c;
       close(gate[1]);
+      close(done[0]);
       /* Every child waits for the gate to close, so they exit in one burst. */
       while (read(gate[0], &c, 1) < 0 && errno == EINTR) {}
+      (void)!write(done[1], "x", 1);
       _exit(0);
     }
     if (pid > 0) forked++;
   }
   close(gate[0]);
   close(gate[1]);
+  close(done[1]);
+  char buf[64];
+  for (int got = 0; got < forked;) {
+    ssize_t n = read(done[0], buf, sizeof buf);
+    if (n > 0) got += (int)n;
+    else if (n == 0 || errno != EINTR) break;
+  }
+  close(done[0]);
+  /* Each child wrote its byte just before _exit: give the exits a moment to land. */
+  struct timespec settle = { 0, 50 * 1000 * 1000 };
+  while (nanosleep(&settle, &settle) != 0 && errno == EINTR) {}
+  sigprocmask(SIG_SETMASK, &before, NULL);
   printf("{\"event\":\"forked\",\"children\":%d}\n", forked);
   fflush(stdout);
 }
