@@ -27,6 +27,8 @@ import type { ProcessView } from './view.js';
 export interface FdIdentity {
   /** The process holding it. */
   pid: number;
+  /** That process's start time (clock ticks after boot, /proc/PID/stat field 22) where the caller read it: a later process that reuses the pid is another holder. */
+  start?: number;
   /** Its number. */
   fd: number;
   /** Its kind (the fd-kind table). */
@@ -37,14 +39,19 @@ export interface FdIdentity {
   inode?: number | null;
 }
 
+/** The process holding an fd across readings: its pid, and its start time where known (pids wrap and are reused: on a 32768-pid machine, within seconds). */
+export function holderKey(id: Pick<FdIdentity, 'pid' | 'start'>): string {
+  return id.start === undefined ? String(id.pid) : `${id.pid}@${id.start}`;
+}
+
 /**
- * The key two readings compare: pid, fd number and object. A file is the same object under another
+ * The key two readings compare: the holder (pid and start time), fd number and object. A file is the same object under another
  * name: a rotation renames it (`app.log` → `app.log.1`), a delete adds ` (deleted)` to its link, and the
  * fd is still the one opened before. So a file's key is its device, inode and birth time, never its path.
  */
-export function identityKey(id: Pick<FdIdentity, 'pid' | 'fd' | 'object'>): string {
+export function identityKey(id: Pick<FdIdentity, 'pid' | 'start' | 'fd' | 'object'>): string {
   const at = id.object.startsWith('/') ? id.object.lastIndexOf('@') : -1;
-  return `${id.pid}:${id.fd}:${at >= 0 ? `file${id.object.slice(at)}` : id.object}`;
+  return `${holderKey(id)}:${id.fd}:${at >= 0 ? `file${id.object.slice(at)}` : id.object}`;
 }
 
 /** What to read beyond the listing. */
@@ -57,6 +64,8 @@ export interface IdentityOptions {
   eventfdIds?: boolean;
   /** Stat every fd, not only paths, and keep its inode (the rounds: default false). */
   statAll?: boolean;
+  /** The process's start time, kept on every identity (see FdIdentity.start). */
+  start?: number;
 }
 
 /**
@@ -72,7 +81,7 @@ export function identitiesOf(pid: number, entries: readonly FdEntry[], options: 
 
 function identityOf(view: ProcessView, pid: number, dir: string, e: FdEntry, options: IdentityOptions): FdIdentity {
   const { target } = e;
-  const id: FdIdentity = { pid, fd: e.fd, kind: e.kind, object: target };
+  const id: FdIdentity = { pid, ...(options.start === undefined ? {} : { start: options.start }), fd: e.fd, kind: e.kind, object: target };
   const stat = target.startsWith('/') || options.statAll ? view.fdStat(dir, e.fd) : undefined;
   if (options.statAll) id.inode = stat ? Number(stat.ino) : null;
   if (target.startsWith('anon_inode:')) {

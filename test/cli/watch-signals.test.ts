@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunDocument } from '../../src/model/run-document.js';
-import { repro, reproJson } from '../support/cli.js';
+import { BIN, repro, reproJson } from '../support/cli.js';
 import { isAlive, procFile, waitFor } from '../support/processes.js';
 
 const service = (name: string) => fileURLToPath(new URL(`../fixtures/services/${name}`, import.meta.url));
@@ -196,6 +196,20 @@ describe('a hot restart (--signal-to group; each signal forks the next generatio
     expect(exitCode, run?.end.detail).toBe(1);
     expect(run?.survivors?.survivorsPerReload).toBe(2);
     expect(run?.survivors?.byReload.map((r) => r.survived)).toEqual([2, 2, 2, 2, 2]);
+  });
+
+  it('... with pids wrapping at every fork (a pid namespace whose next pid is set back every 20 ms): generations reuse pids and the leak is still 2 per reload (exit 1)', async () => {
+    // Root: a pid namespace of its own (so no other process on the machine gets its pids moved), whose init (sh) keeps setting
+    // ns_last_pid to the top; every fork then takes the lowest free pid, and a hot restart's generations take turns on two pids.
+    const script = '(while :; do echo 32767 > /proc/sys/kernel/ns_last_pid; sleep 0.02; done) & "$0" "$@"; rc=$?; kill $!; exit $rc';
+    const args = ['watch', '--json', '--no-chart', '--settle', '60', '--reloads', '5', '--signal-to', 'group', '--', 'python3', service('hot-restarts-on-hup.py'), '--leak'];
+    const result = await execa('/usr/bin/unshare', ['--pid', '--fork', '--mount-proc', '/bin/sh', '-c', script, process.execPath, BIN, ...args], { reject: false, stdin: 'ignore', timeout: 120_000, env: { NO_COLOR: '1' } });
+    const run = JSON.parse(String(result.stdout)) as RunDocument;
+    const pids = run.samples.map((s) => s.processes?.[0]?.pid);
+    // The generations did reuse pids (else this case tests nothing).
+    expect(new Set(pids).size, `pids ${pids.join(' ')}`).toBeLessThan(pids.length);
+    expect(result.exitCode, run.end.detail).toBe(1);
+    expect(run.survivors?.byReload.map((r) => r.survived)).toEqual([2, 2, 2, 2, 2]);
   });
 });
 

@@ -765,9 +765,27 @@ class SettleLoop implements Strategy<MeasuredRun> {
 
   /** Waits until reload k (or the final drain) finished; ends the run when it does not. */
   async #awaitFinished(k: number, sentAtMs: number, phase: string) {
-    const { settleMs, settleTimeoutMs } = this.plan;
     const plan = this.#completionPlan(phase === `reload ${k}` ? k : k + 1);
-    const done = await awaitReloadFinished({
+    let done = await this.#awaitFinishedOnce(k, sentAtMs, plan);
+    // One empty walk is not the end (see #treeGone): a hot restart's next generation, read before its exiting parent with pids wrapped, is missed once.
+    while (!done.finished && done.reason === 'gone' && this.#view.now() - sentAtMs < this.plan.settleTimeoutMs && !(await this.#treeGone())) done = await this.#awaitFinishedOnce(k, sentAtMs, plan);
+    if (done.finished) {
+      if (done.calibration) this.#calibration = done.calibration;
+      return done;
+    }
+    const refused = this.plan.trace?.refusal?.();
+    if (refused) throw new RunEnded('probe-failed', refused);
+    if (done.reason === 'aborted') throw new RunEnded('aborted', `aborted during ${phase}`);
+    if (done.reason === 'gone' || !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during ${phase}`);
+    const stuck = done.busy.length > 0 ? await findHandlerDeadlock([...new Set(done.busy.map((b) => b.pid))], this.#idle, this.#signo, this.#view) : undefined;
+    if (stuck) throw new RunEnded('handler-deadlock', `${phase} did not finish: ${handlerDeadlockSentence(stuck, this.#signo)}`);
+    if (done.busy.length > 0) throw new RunEnded('reload-unfinished', phase === `reload ${k}` ? done.sentence : done.sentence.replace(`reload ${k} did not finish`, `${phase} did not finish`));
+    throw new RunEnded('never-settled', `${phase}: fd count still changing after ${this.plan.settleTimeoutMs} ms`);
+  }
+
+  #awaitFinishedOnce(k: number, sentAtMs: number, plan: { calibrate?: true; minMs?: number }) {
+    const { settleMs, settleTimeoutMs } = this.plan;
+    return awaitReloadFinished({
       rootPid: this.#rootPid,
       ...this.#treeOptions,
       baseline: this.#idle,
@@ -782,18 +800,6 @@ class SettleLoop implements Strategy<MeasuredRun> {
       signo: this.#signo,
       ...plan,
     });
-    if (done.finished) {
-      if (done.calibration) this.#calibration = done.calibration;
-      return done;
-    }
-    const refused = this.plan.trace?.refusal?.();
-    if (refused) throw new RunEnded('probe-failed', refused);
-    if (done.reason === 'aborted') throw new RunEnded('aborted', `aborted during ${phase}`);
-    if (done.reason === 'gone' || !this.#alive()) throw new RunEnded('child-exited', `${await this.#exitDetail()} during ${phase}`);
-    const stuck = done.busy.length > 0 ? await findHandlerDeadlock([...new Set(done.busy.map((b) => b.pid))], this.#idle, this.#signo, this.#view) : undefined;
-    if (stuck) throw new RunEnded('handler-deadlock', `${phase} did not finish: ${handlerDeadlockSentence(stuck, this.#signo)}`);
-    if (done.busy.length > 0) throw new RunEnded('reload-unfinished', phase === `reload ${k}` ? done.sentence : done.sentence.replace(`reload ${k} did not finish`, `${phase} did not finish`));
-    throw new RunEnded('never-settled', `${phase}: fd count still changing after ${settleTimeoutMs} ms`);
   }
 }
 

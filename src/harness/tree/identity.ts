@@ -18,9 +18,9 @@
  */
 import { countKinds, type FdKind, type KindCounts } from '../../fdprobe/kinds.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
-import { type FdIdentity, identitiesOf as procIdentitiesOf, identityKey, type IdentityOptions, readIdentities as procReadIdentities } from '../../proc/identity.js';
+import { type FdIdentity, holderKey, identitiesOf as procIdentitiesOf, identityKey, type IdentityOptions, readIdentities as procReadIdentities } from '../../proc/identity.js';
 
-export { type FdIdentity, identityKey } from '../../proc/identity.js';
+export { type FdIdentity, holderKey, identityKey } from '../../proc/identity.js';
 
 /** Identities from a probe listing; `where` is the fd directory it was read from, or the options (a view). */
 export function identitiesOf(pid: number, entries: readonly FdEntry[], where?: string | IdentityOptions): FdIdentity[] {
@@ -45,21 +45,21 @@ export class FirstSeen {
   /** Earlier incarnations (closed, then the same identity seen again). */
   readonly #earlier: Incarnation[] = [];
   #lastReload: number | undefined;
-  /** The previous sample's pids, and its objects that name one open file description (an inode), with the reload each was first seen at. */
-  #previous = { pids: new Set<number>(), objects: new Map<string, number>(), holders: new Map<string, number>() };
+  /** The previous sample's processes (holderKey), and its objects that name one open file description (an inode), with the reload each was first seen at. */
+  #previous = { processes: new Set<string>(), objects: new Map<string, number>(), holders: new Map<string, number>() };
 
   /** Records the identities of the sample taken after signal `reload` (0: before any). */
   observe(reload: number, identities: Iterable<FdIdentity>): void {
     const previous = this.#lastReload;
     const list = [...identities];
-    const seen = { pids: new Set<number>(), objects: new Map<string, number>(), holders: new Map<string, number>() };
+    const seen = { processes: new Set<string>(), objects: new Map<string, number>(), holders: new Map<string, number>() };
     for (const id of list) if (uniqueObject(id.object)) seen.holders.set(id.object, (seen.holders.get(id.object) ?? 0) + 1);
     for (const id of list) {
       const key = identityKey(id);
       const known = this.#first.get(key);
       // A process new since the last sample holding an object the tree already had open, by no more fds than before, took it over at fork
       // from one that went (a hot restart's stdio and listener): it dates from then. More holders than before is a new copy (a helper left per reload).
-      const tookOver = !known && !this.#previous.pids.has(id.pid) && uniqueObject(id.object) && (seen.holders.get(id.object) ?? 0) <= (this.#previous.holders.get(id.object) ?? 0);
+      const tookOver = !known && !this.#previous.processes.has(holderKey(id)) && uniqueObject(id.object) && (seen.holders.get(id.object) ?? 0) <= (this.#previous.holders.get(id.object) ?? 0);
       const inherited = tookOver ? this.#previous.objects.get(id.object) : undefined;
       if (!known) this.#first.set(key, { reload: inherited ?? reload, id, lastSeen: reload, current: true });
       else {
@@ -70,7 +70,7 @@ export class FirstSeen {
         }
         known.lastSeen = reload;
       }
-      seen.pids.add(id.pid);
+      seen.processes.add(holderKey(id));
       const from = (this.#first.get(key) as Incarnation).reload;
       if (uniqueObject(id.object)) seen.objects.set(id.object, Math.min(from, seen.objects.get(id.object) ?? from));
     }
@@ -172,7 +172,7 @@ export function survivors(firstSeen: FirstSeen, last: Iterable<FdIdentity>, relo
   const open = new Set<string>();
   for (const id of last) open.add(identityKey(id));
   const byReload: ReloadSurvivors[] = [];
-  const byPid = new Map<number, FdIdentity[]>();
+  const byHolder = new Map<string, FdIdentity[]>();
   const countedKinds: FdKind[] = [];
   let survivorsCounted = 0;
   let survivorsReplaced = 0;
@@ -191,13 +191,13 @@ export function survivors(firstSeen: FirstSeen, last: Iterable<FdIdentity>, relo
     if (kept.length > 0) reloadsWithSurvivors++;
     for (const id of kept) {
       countedKinds.push(id.kind);
-      const list = byPid.get(id.pid) ?? [];
+      const list = byHolder.get(holderKey(id)) ?? [];
       list.push(id);
-      byPid.set(id.pid, list);
+      byHolder.set(holderKey(id), list);
     }
   }
-  const byProcess = [...byPid.entries()]
-    .map(([pid, ids]) => ({ pid, survived: ids.length, perReload: reloadsCounted ? ids.length / reloadsCounted : 0, survivedKinds: countKinds(ids.map((i) => i.kind)) }))
+  const byProcess = [...byHolder.values()]
+    .map((ids) => ({ pid: (ids[0] as FdIdentity).pid, survived: ids.length, perReload: reloadsCounted ? ids.length / reloadsCounted : 0, survivedKinds: countKinds(ids.map((i) => i.kind)) }))
     .sort((a, b) => b.survived - a.survived || a.pid - b.pid);
   return {
     reloadsCounted,
@@ -220,7 +220,7 @@ function baselineClosedAt(baseline: readonly Incarnation[], lastReload: number):
     const reload = inc.lastSeen + 1;
     let byKind = out.get(reload);
     if (!byKind) out.set(reload, (byKind = new Map()));
-    const key = `${inc.id.pid} ${inc.id.kind}`;
+    const key = `${holderKey(inc.id)} ${inc.id.kind}`;
     byKind.set(key, (byKind.get(key) ?? 0) + 1);
   }
   return out;
@@ -233,7 +233,7 @@ function splitReplacements(survived: readonly FdIdentity[], closed: Map<string, 
   const kept: FdIdentity[] = [];
   const replaced: FdIdentity[] = [];
   for (const id of survived) {
-    const key = `${id.pid} ${id.kind}`;
+    const key = `${holderKey(id)} ${id.kind}`;
     const n = left.get(key) ?? 0;
     if (n > 0) {
       left.set(key, n - 1);

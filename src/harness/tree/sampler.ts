@@ -79,7 +79,7 @@ export class TreeSampler {
     let rssKb: number | undefined;
     for (const p of tree.processes) {
       const entries = p.entries ?? [];
-      ids.push(...identitiesOf(p.pid, entries, { fdDir: p.fdDir, view }));
+      ids.push(...identitiesOf(p.pid, entries, { fdDir: p.fdDir, view, ...(p.startTicks === undefined ? {} : { start: p.startTicks }) }));
       const key = processKey(p);
       let known = this.#known.get(key);
       if (!known) {

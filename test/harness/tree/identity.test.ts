@@ -92,6 +92,18 @@ describe('survivors (pure)', () => {
     expect(report.byReload.map((r) => [r.opened, r.survived])).toEqual([[1, 0], [0, 0], [1, 1], [0, 0]]);
   });
 
+  it('a hot restart whose generations reuse pids (pids wrapped: 313, 314, 313, …) still leaks one pipe per reload: a holder is its pid and start time', () => {
+    // Each generation inherits every fd of the one before at the same numbers, opens one pipe and keeps it; the old one exits.
+    const generation = (k: number): FdIdentity[] => {
+      const held = [0, 1, 2].map((fd) => ({ ...pipe(313 + (k % 2), fd, 1 + fd), start: 1000 + k }));
+      for (let j = 1; j <= k; j++) held.push({ ...pipe(313 + (k % 2), 2 + j, 100 + j), start: 1000 + k });
+      return held;
+    };
+    const report = run([0, 1, 2, 3, 4, 5, 6, 7, 8].map(generation));
+    expect(report.byReload.map((r) => r.survived)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(report).toMatchObject({ reloadsCounted: 6, survivorsCounted: 6, survivorsPerReload: 1 });
+  });
+
   it('the same fd number reopened on the same file (a log reopen) is the same identity, not a new fd', () => {
     const log = { pid: 1, fd: 3, kind: 'file' as const, object: '/var/log/x.log@2049:77' };
     const report = run([[...base, log], [...base, log], [...base, log]]);
