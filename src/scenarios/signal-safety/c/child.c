@@ -15,7 +15,8 @@
  *              at once leaves the heap as it was and survived (issue 23).
  *   correct:   self-pipe: the handler only write()s a byte; the main loop
  *              reads it and does the handler's crypt() itself.
- * SIGUSR2 asks for {"event":"alive","checks":N}; a failed check prints
+ * SIGUSR2 asks for {"event":"alive","checks":N,"handled":H,"delivered":H} (the handler runs once per
+ * delivery: both counts are its runs); a failed check prints
  * {"event":"corrupt",...} and exits 3; end of stdin exits.
  */
 #define _GNU_SOURCE
@@ -80,7 +81,7 @@ static void between(long checks) {
   }
   if (report) {
     report = 0;
-    printf("{\"event\":\"alive\",\"checks\":%ld,\"handled\":%d}\n", checks, (int)handled);
+    printf("{\"event\":\"alive\",\"checks\":%ld,\"handled\":%d,\"delivered\":%d}\n", checks, (int)handled, (int)handled);
     fflush(stdout);
   }
 }
