@@ -768,7 +768,10 @@ class SettleLoop implements Strategy<MeasuredRun> {
     const plan = this.#completionPlan(phase === `reload ${k}` ? k : k + 1);
     let done = await this.#awaitFinishedOnce(k, sentAtMs, plan);
     // One empty walk is not the end (see #treeGone): a hot restart's next generation, read before its exiting parent with pids wrapped, is missed once.
-    while (!done.finished && done.reason === 'gone' && this.#view.now() - sentAtMs < this.plan.settleTimeoutMs && !(await this.#treeGone())) done = await this.#awaitFinishedOnce(k, sentAtMs, plan);
+    while (!done.finished && done.reason === 'gone' && !(await this.#treeGone())) {
+      if (this.#view.now() - sentAtMs >= this.plan.settleTimeoutMs) throw new RunEnded('reload-unfinished', `${phase} did not finish within ${this.plan.settleTimeoutMs} ms: walks of the tree kept coming out empty while it ran`);
+      done = await this.#awaitFinishedOnce(k, sentAtMs, plan);
+    }
     if (done.finished) {
       if (done.calibration) this.#calibration = done.calibration;
       return done;
