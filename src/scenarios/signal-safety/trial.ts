@@ -50,18 +50,27 @@ async function reportedLate(ctx: TrialContext, sent: number): Promise<TrialOutco
   return { outcome: 'corruption', counts: { sent }, detail: `the child exited with code ${CORRUPT_EXIT}, its exit after its own check failed (its report line was not read): the handler's call overwrote the main loop's result` };
 }
 
-/** What the child itself said or how it ended: corruption, a crash, a report that it runs; undefined while none of these. */
-async function said(ctx: TrialContext, sent: number): Promise<TrialOutcome | undefined> {
+/** CLOCK_MONOTONIC in µs, the clock of the children's `at` (libuv's hrtime reads it on Linux). */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * What the child itself said or how it ended: corruption, a crash, a report
+ * that it runs made after `sinceUs` (one made before answers an earlier
+ * question: under load a second SIGUSR2 can get a second report); undefined while none of these.
+ */
+async function said(ctx: TrialContext, sent: number, sinceUs: number): Promise<TrialOutcome | undefined> {
   const corrupt = await ctx.event('corrupt', 0);
   if (corrupt) return { outcome: 'corruption', counts: { sent, check: Number(corrupt.check) }, detail: `the main loop's own check failed at check ${Number(corrupt.check)}: the handler's call overwrote its result` };
   const died = ctx.exit();
   if (died?.signal) return { outcome: 'crash', counts: { sent }, detail: `the child was killed by ${died.signal} during the storm` };
   if (died?.exitCode === CORRUPT_EXIT) return reportedLate(ctx, sent);
   if (died) return { outcome: 'unknown', counts: { sent }, detail: `the child exited with code ${died.exitCode} without a report` };
-  const alive = await ctx.event('alive', 0);
-  if (alive) {
-    const counts = { sent, delivered: Number(alive.delivered), checks: Number(alive.checks), handled: Number(alive.handled) };
-    return { outcome: 'survived', counts, detail: `the main loop still runs after ${sent} signals (${counts.delivered} delivered): ${counts.checks} checks passed, ${counts.handled} handler runs` };
+  for (let alive = await ctx.event('alive', 0); alive; alive = await ctx.event('alive', 0)) {
+    if (typeof alive.at === 'number' && alive.at < sinceUs) continue;
+    const delivered = Number(alive.delivered);
+    if (!Number.isFinite(delivered)) return { outcome: 'unknown', counts: { sent }, detail: `the child's report does not say how many signals reached its handler ("delivered"), so its survival cannot be told from a storm that never reached it` };
+    const counts = { sent, delivered, checks: Number(alive.checks), handled: Number(alive.handled) };
+    return { outcome: 'survived', counts, detail: `the main loop still runs after ${sent} signals (${delivered} delivered): ${counts.checks} checks passed, ${counts.handled} handler runs` };
   }
   return undefined;
 }
@@ -82,36 +91,37 @@ async function run(ctx: TrialContext): Promise<TrialOutcome> {
   const until = performance.now() + STORMS_BUDGET_MS;
   for (let storm = 1; ; storm++) {
     sent += await ctx.burst(signo, STORM_SIGNALS);
+    const stormEndUs = monotonicUs();
     // A child that answers at once runs on (its main loop reported after the storm): no deadlock to read, only its counts.
-    const answer = (await asked(ctx, sent, QUICK_ANSWER_MS)) ?? (await afterStorm(ctx, signo, sent));
-    if (answer.outcome !== 'survived' || (answer.counts.delivered ?? 0) >= MIN_DELIVERED) return answer;
+    const answer = (await asked(ctx, sent, stormEndUs, QUICK_ANSWER_MS)) ?? (await afterStorm(ctx, signo, sent, stormEndUs));
+    const delivered = answer.counts.delivered ?? 0;
+    if (answer.outcome !== 'survived' || delivered >= MIN_DELIVERED) return answer;
     if (performance.now() >= until) {
-      const delivered = answer.counts.delivered ?? 0;
       return { outcome: 'unknown', counts: answer.counts, detail: `the main loop still runs, but only ${delivered} of ${sent} signals reached its handler in ${storm} storms over ${STORMS_BUDGET_MS / 1000} s (kills to a child that is not running merge into one): too few to say it survives` };
     }
   }
 }
 
 /** Asks the child (SIGUSR2) whether it runs: what it said within `withinMs` (its report, its failed check, its end), or undefined. */
-async function asked(ctx: TrialContext, sent: number, withinMs: number): Promise<TrialOutcome | undefined> {
+async function asked(ctx: TrialContext, sent: number, sinceUs: number, withinMs: number): Promise<TrialOutcome | undefined> {
   await ctx.burst(constants.signals.SIGUSR2, 1);
   const deadline = performance.now() + withinMs;
   for (;;) {
-    const answer = await said(ctx, sent);
+    const answer = await said(ctx, sent, sinceUs);
     if (answer || performance.now() >= deadline) return answer;
     await ctx.sleep(25);
   }
 }
 
 /** What one storm came to: corruption, a crash, a deadlock, the child's report that it runs (survived, with its counts), or unknown. */
-async function afterStorm(ctx: TrialContext, signo: number, sent: number): Promise<TrialOutcome> {
+async function afterStorm(ctx: TrialContext, signo: number, sent: number, sinceUs: number): Promise<TrialOutcome> {
   const stuck = await deadlocked(ctx, signo, sent);
   // What the child said first: a corruption reported during the window is its answer, not the deadlock a dying child may read as.
-  const early = await said(ctx, sent);
+  const early = await said(ctx, sent, sinceUs);
   if (early) return early;
   if (stuck) return stuck;
   // Asked again whether it still runs; on a loaded machine its answer (or its failed check) may take a while.
-  const answer = await asked(ctx, sent, 3000);
+  const answer = await asked(ctx, sent, sinceUs, 3000);
   if (answer) return answer;
   // A handler that deadlocked on the storm's last signal has nothing pending: one more shows it blocked behind the handler.
   await ctx.burst(signo, 1);

@@ -15,8 +15,9 @@
  *              at once leaves the heap as it was and survived (issue 23).
  *   correct:   self-pipe: the handler only write()s a byte; the main loop
  *              reads it and does the handler's crypt() itself.
- * SIGUSR2 asks for {"event":"alive","checks":N,"handled":H,"delivered":H} (the handler runs once per
- * delivery: both counts are its runs); a failed check prints
+ * SIGUSR2 asks for {"event":"alive","checks":N,"handled":H,"delivered":H,"at":T} (the handler runs
+ * once per delivery: both counts are its runs; T is CLOCK_MONOTONIC in µs, when the report was
+ * made, so repro knows it from one asked before); a failed check prints
  * {"event":"corrupt",...} and exits 3; end of stdin exits.
  */
 #define _GNU_SOURCE
@@ -81,7 +82,10 @@ static void between(long checks) {
   }
   if (report) {
     report = 0;
-    printf("{\"event\":\"alive\",\"checks\":%ld,\"handled\":%d,\"delivered\":%d}\n", checks, (int)handled, (int)handled);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    printf("{\"event\":\"alive\",\"checks\":%ld,\"handled\":%d,\"delivered\":%d,\"at\":%lld}\n", checks, (int)handled, (int)handled,
+           (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000);
     fflush(stdout);
   }
 }

@@ -11,11 +11,12 @@
     serve as the main loop: it calls localtime_r(), which skips tzset's stat()
     of /etc/localtime and holds the lock far too briefly to be hit reliably.
 
-SIGUSR2 asks for {"event":"alive","checks":N,"handled":H,"delivered":D}: H
-handler runs, D signals the kernel delivered (the C-level handler ran: the
-ctypes handler counts itself; CPython's writes one byte to the wakeup fd per
-delivery, where the Python handler runs only once per bytecode boundary that
-saw the flag). A failed check prints {"event":"corrupt","check":N} and exits 3;
+SIGUSR2 asks for {"event":"alive","checks":N,"handled":H,"delivered":D,"at":T}:
+H handler runs, D SIGUSR1 the kernel delivered (the C-level handler ran: the
+ctypes handler counts itself; CPython's writes the signal's number to the
+wakeup fd at every delivery, where the Python handler runs only once per
+bytecode boundary that saw the flag), T CLOCK_MONOTONIC in µs when the report
+was made (repro tells it from one it asked for before). A failed check prints {"event":"corrupt","check":N} and exits 3;
 end of stdin exits.
 """
 import ctypes
@@ -24,6 +25,7 @@ import os
 import select
 import signal
 import sys
+import time
 import warnings
 
 with warnings.catch_warnings():
@@ -84,7 +86,7 @@ if role == "ctypes-localtime":
     work, keep = c_localtime_handler()
 else:
     signal.signal(signal.SIGUSR1, on_usr1)
-    # One byte per delivery, drained after every check (a storm's 10,000 fit in the pipe).
+    # One byte per delivery (the signal's number: SIGUSR2's are not counted), drained after every check (a storm's 10,000 fit in the pipe).
     wakeup_r, wakeup_w = os.pipe()
     os.set_blocking(wakeup_r, False)
     os.set_blocking(wakeup_w, False)
@@ -92,7 +94,7 @@ else:
 
     def work():
         try:
-            state["delivered"] += len(os.read(wakeup_r, 65536))
+            state["delivered"] += os.read(wakeup_r, 65536).count(signal.SIGUSR1)
         except BlockingIOError:
             pass
         return crypt.crypt("main", SALT) == expected
@@ -109,4 +111,4 @@ while True:
         break
     if state["report"]:
         state["report"] = False
-        say({"event": "alive", "checks": checks, "handled": state["handled"], "delivered": state["delivered"]})
+        say({"event": "alive", "checks": checks, "handled": state["handled"], "delivered": state["delivered"], "at": time.monotonic_ns() // 1000})
