@@ -88,10 +88,12 @@ describe('TERM=dumb', () => {
   });
 
   it('says, once a long run is a few seconds in, how long it has taken and about how long the rest will take', async () => {
-    // runtime-teardown under Node starts and stops a runtime every round: about 150 ms each.
-    const { exitCode, raw } = await onTerminal(['correct', '--scenario', 'runtime-teardown', '--runtime', 'node', '--reloads', '40', '--no-chart'], { TERM: 'xterm', NO_COLOR: '1' });
+    // A reload that sleeps 250 ms in its handler: 12 take 3 s at least, however fast the machine (runtime-teardown under Node,
+    // ~150 ms a round with the CA file Node parses at start, took 2.00 s for 40 rounds without it, under the 2 s the line waits for).
+    const program = 'import signal, time\nsignal.signal(signal.SIGHUP, lambda *_: time.sleep(0.25))\nwhile True:\n    signal.pause()';
+    const { exitCode, raw } = await onTerminal(['watch', '--reloads', '12', '--no-chart', '--', 'python3', '-c', program], { TERM: 'xterm', NO_COLOR: '1' });
     expect(exitCode, raw).toBe(0);
-    expect(raw).toMatch(/correct reload \d+\/40 · \d+ fds · \d+ s, about \d+ s left at this pace/);
+    expect(raw).toMatch(/watch reload \d+\/12 · \d+ fds · \d+ s, about \d+ s left at this pace/);
   });
 
   it('probe --watch draws no live chart (no cursor movement), one plain line per sample', async () => {

@@ -5,12 +5,13 @@ import { processExists, processRunning } from '../../src/util/process-exists.js'
 import { procFile } from '../support/processes.js';
 
 describe('processRunning', () => {
-  // sh starts a short-lived child, then becomes a sleep that never reaps it: the child stays a zombie while the sleep lives.
+  // Python forks a child that exits at once and never waits for it: the child stays a zombie while the parent lives.
+  // (A shell that starts a child and then execs a sleep reaped it when it exited before the exec: once in a full run.)
   let parent: ReturnType<typeof execa>;
   let zombie: number;
 
   beforeAll(async () => {
-    parent = execa('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30'], { reject: false, stdin: 'ignore' });
+    parent = execa('python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)'], { reject: false, stdin: 'ignore' });
     zombie = await new Promise<number>((resolve) => parent.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
     // Wait until the child has exited (state Z); it is never reaped while the sleep runs.
     for (let i = 0; i < 200 && !/^\d+ \(.*\) Z/.test(procFile(zombie, 'stat') ?? ''); i++) await new Promise((r) => setTimeout(r, 10));
