@@ -39,7 +39,7 @@ export interface FdIdentity {
   inode?: number | null;
 }
 
-/** The process holding an fd across readings: its pid, and its start time where known (pids wrap and are reused: on a 32768-pid machine, within seconds). */
+/** The process holding an fd across readings: its pid, and its start time where known (pids wrap and are reused: pid_max is 32768 on this machine class, and a full test run wraps it). */
 export function holderKey(id: Pick<FdIdentity, 'pid' | 'start'>): string {
   return id.start === undefined ? String(id.pid) : `${id.pid}@${id.start}`;
 }
