@@ -19,14 +19,14 @@ import {
   type WatchedTree,
 } from '../../model/run-document.js';
 import { round } from '../../model/stats.js';
-import { FirstSeen, type FdIdentity, identitiesOf, identityKey, survivors } from './identity.js';
+import { FirstSeen, type FdIdentity, holderKey, identitiesOf, identityKey, survivors } from './identity.js';
 import type { FdEntry } from '../../fdprobe/probe.js';
 import { classifyTarget } from '../../proc/fd-kinds.js';
 import { listTreeFds, type ProcessFdSample, type TreeFdSample, type TreeOptions } from './tree.js';
 
-/** pid and start time (read by the walk): a process across samples, never a later one that reused its pid. */
+/** pid and start time (read by the walk): a process across samples, never a later one that reused its pid; the key its fds' identities carry. */
 function processKey(p: ProcessFdSample): string {
-  return `${p.pid}:${p.startTicks ?? 0}`;
+  return holderKey({ pid: p.pid, start: p.startTicks });
 }
 
 /** What one sample of the tree gives the driver. */

@@ -16,8 +16,8 @@ H handler runs, D SIGUSR1 the kernel delivered (the C-level handler ran: the
 ctypes handler counts itself; CPython's writes the signal's number to the
 wakeup fd at every delivery, where the Python handler runs only once per
 bytecode boundary that saw the flag), T CLOCK_MONOTONIC in µs when the report
-was made (repro tells it from one it asked for before). A failed check prints {"event":"corrupt","check":N} and exits 3;
-end of stdin exits.
+was made (repro tells it from one it asked for before). A failed check prints
+{"event":"corrupt","check":N} and exits 3; end of stdin exits.
 """
 import ctypes
 import json
